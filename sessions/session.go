@@ -1,0 +1,143 @@
+// Package sessions reads session scripts: YAML descriptions of one SMTP
+// conversation (client, server, steps, expectations) that the simulator
+// plays against a hook. Scripts are validated with file:line errors, and
+// the bundled examples are embedded in the binary.
+package sessions
+
+import "regexp"
+
+// Session is one parsed and normalised script, ready to play: every stage
+// the script left out has been filled with a valid default.
+type Session struct {
+	Name        string // from the script, else the file name without extension
+	Description string
+	File        string // path as given, or "bundled:NAME" for embedded ones
+	Client      Client
+	Server      Server
+	Steps       []Step
+	// Hash is the hex SHA-256 of the script's bytes, for recording.
+	Hash string
+}
+
+// Client is the connecting SMTP client.
+type Client struct {
+	IP   string // default "192.0.2.25"
+	Port uint16 // default 49152
+	PTR  string // first PTR name; empty means reverse DNS found nothing (null)
+	// TLS describes the TLS the client negotiates: with Implicit set the
+	// connection is TLS from connect on (port 465); otherwise TLS starts
+	// only at a starttls step.
+	TLS *TLS
+}
+
+// TLS is the negotiated TLS version and cipher, as Stalwart spells them.
+type TLS struct {
+	Version  string // "TLSv1.3" by default
+	Cipher   string // "TLS13_AES_256_GCM_SHA384" by default
+	Implicit bool
+}
+
+// Server is the simulated Stalwart listener.
+type Server struct {
+	Hostname string // in SMTP replies; default "mx.example.org"
+	IP       string // default "192.0.2.10"
+	Port     uint16 // default 25; 465 implies implicit TLS, 587 submission
+}
+
+// StepKind is what the client does in one step.
+type StepKind string
+
+// The step kinds of a session script.
+const (
+	StepConnect  StepKind = "connect"
+	StepHelo     StepKind = "helo"
+	StepEhlo     StepKind = "ehlo"
+	StepStartTLS StepKind = "starttls"
+	StepAuth     StepKind = "auth"
+	StepMail     StepKind = "mail"
+	StepRcpt     StepKind = "rcpt"
+	StepData     StepKind = "data"
+	StepRset     StepKind = "rset"
+	StepNoop     StepKind = "noop"
+	StepQuit     StepKind = "quit"
+	// StepRaw sends Arg as one command line, verbatim.
+	StepRaw StepKind = "raw"
+)
+
+// Step is one client action with what the script expects of it.
+type Step struct {
+	Kind StepKind
+	// Arg is the HELO/EHLO name, the MAIL or RCPT address as written
+	// between the brackets (empty for the null sender), or the raw line.
+	Arg string
+	// Params are the ESMTP parameters after the address ("SIZE=100 BODY=8BITMIME").
+	Params string
+	// Login and Password are the credentials of an auth step; AuthFail
+	// makes the server reject them (535).
+	Login    string
+	Password string
+	AuthFail bool
+	// Message is the data step's message.
+	Message *Message
+	// Expect holds the step's expectations; nil when none.
+	Expect *Expect
+	// Line is the step's line in the script, for error messages.
+	Line int
+	// Implied is true for steps the normaliser added.
+	Implied bool
+}
+
+// Message is the message of a data step, as the client sends it before
+// dot-stuffing: CRLF line endings, no terminating dot.
+type Message struct {
+	Raw    []byte
+	Source string // the .eml path, or "inline"
+}
+
+// Expect is what a step must produce. Zero fields are not checked.
+type Expect struct {
+	// Action is the action of the last hook called at this step, or
+	// "error" for a hook error, or "none" when no hook was called.
+	Action string
+	// Reply is the exact SMTP reply line without CRLF; Code its code;
+	// ReplyMatch a regular expression over the reply line.
+	Reply      string
+	Code       int
+	ReplyMatch *regexp.Regexp
+	// Modifications that the hooks' answers at this step must contain, in order.
+	Modifications []ExpectModification
+	// Envelope after the step (for data: after modifications).
+	Envelope *ExpectEnvelope
+	// Delivered: the message was queued (true) or dropped/refused (false).
+	Delivered *bool
+	// Headers of the final message: each must be present with the value
+	// (trimmed), or absent when Absent is set.
+	Headers []ExpectHeader
+	// BodyContains are substrings of the final message body.
+	BodyContains []string
+	// Lints are lint codes that must be reported at this step.
+	Lints []string
+	Line  int
+}
+
+// ExpectModification is a modification the hook must have returned.
+// Empty fields match anything; Index is checked when non-nil.
+type ExpectModification struct {
+	Type  string
+	Name  string
+	Value string
+	Index *uint32
+}
+
+// ExpectEnvelope is the expected envelope; nil From is not checked.
+type ExpectEnvelope struct {
+	From *string
+	To   []string
+}
+
+// ExpectHeader is one header of the final message.
+type ExpectHeader struct {
+	Name   string
+	Value  string
+	Absent bool
+}

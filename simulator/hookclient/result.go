@@ -1,0 +1,97 @@
+// Package hookclient sends MTA Hook requests the way Stalwart's HTTP client
+// does (headers, auth, timeout, TLS, redirects, size limit) and classifies
+// every failure.
+package hookclient
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
+)
+
+// ErrorClass classifies why a hook call failed. Every class is a hook error
+// to Stalwart: with tempFailOnError the client gets 451 4.3.5, without it
+// the hook is skipped.
+type ErrorClass string
+
+// The failure classes hooksim reports.
+const (
+	ErrRefused    ErrorClass = "refused"     // nothing listens on the address
+	ErrConnect    ErrorClass = "connect"     // DNS, unreachable, other dial errors
+	ErrTLS        ErrorClass = "tls"         // handshake or certificate failure
+	ErrTimeout    ErrorClass = "timeout"     // the whole exchange exceeded the hook's timeout
+	ErrHTTPStatus ErrorClass = "http-status" // a non-2xx status
+	ErrTooLarge   ErrorClass = "too-large"   // body over maxResponseSize
+	ErrProtocol   ErrorClass = "protocol"    // malformed HTTP, too many redirects, broken body
+	ErrParse      ErrorClass = "parse"       // the body is not a valid hook response
+)
+
+// HookError is a classified hook failure with a message meant for a person.
+type HookError struct {
+	Class   ErrorClass
+	Message string
+}
+
+func (e *HookError) Error() string { return fmt.Sprintf("%s: %s", e.Class, e.Message) }
+
+// CallResult is everything one HTTP exchange with a hook produced, kept
+// byte for byte so it can be recorded and replayed.
+type CallResult struct {
+	// URL is the URL finally answered (after redirects).
+	URL string
+	// RequestHeaders are the headers as sent, in order, Authorization
+	// included: redact before storing or printing (RedactHeaders).
+	RequestHeaders []hookconf.HeaderField
+	Status         int // 0 when no response arrived
+	// ResponseHeaders are the response headers as received.
+	ResponseHeaders []hookconf.HeaderField
+	// Body is the response body as read; it stops at maxResponseSize+1
+	// bytes when the body is too large.
+	Body     []byte
+	Duration time.Duration
+	Err      *HookError // nil when a 2xx body was read in full
+}
+
+// RedactHeaders returns a copy of h with credentials hidden: the
+// Authorization value keeps its scheme ("Basic ****"). Headers whose value
+// equals the hook's secret are hidden too.
+func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderField {
+	out := make([]hookconf.HeaderField, len(h))
+	for i, f := range h {
+		out[i] = f
+		switch {
+		case equalFoldASCII(f.Name, "Authorization"):
+			scheme := f.Value
+			for j := 0; j < len(scheme); j++ {
+				if scheme[j] == ' ' {
+					scheme = scheme[:j]
+					break
+				}
+			}
+			out[i].Value = scheme + " ****"
+		case secret != "" && f.Value == secret:
+			out[i].Value = "****"
+		}
+	}
+	return out
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
