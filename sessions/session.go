@@ -42,6 +42,11 @@ type Server struct {
 	Hostname string // in SMTP replies; default "mx.example.org"
 	IP       string // default "192.0.2.10"
 	Port     uint16 // default 25; 465 implies implicit TLS, 587 submission
+	// LocalDomains are the domains the server accepts mail for without
+	// authentication (others get 550 5.1.2 Relay not allowed). When a
+	// script names none, the domains of its rcpt steps are used, so a
+	// script never fails on relaying by accident.
+	LocalDomains []string
 }
 
 // StepKind is what the client does in one step.
