@@ -1,0 +1,164 @@
+package wire
+
+import (
+	"reflect"
+	"testing"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestParseResponseValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		want Response
+	}{
+		{"minimal", `{"action":"accept"}`, Response{Action: ActionAccept, Modifications: []Modification{}}},
+		{"white space around", " \r\n{\"action\" : \"reject\"}\n ", Response{Action: ActionReject, Modifications: []Modification{}}},
+		{"null response", `{"action":"discard","response":null}`, Response{Action: ActionDiscard, Modifications: []Modification{}}},
+		{"unknown keys ignored", `{"action":"accept","foo":1,"response":{"enhancedStatus":"5.7.1","bar":[1]}}`,
+			Response{Action: ActionAccept, Reply: &SMTPResponse{}, Modifications: []Modification{}}},
+		{"full reply", `{"action":"reject","response":{"status":550,"enhanced_status":"5.7.1","message":"Go away","disconnect":true}}`,
+			Response{Action: ActionReject, Reply: &SMTPResponse{Status: ptr(uint16(550)), EnhancedStatus: ptr("5.7.1"), Message: ptr("Go away"), Disconnect: true}, Modifications: []Modification{}}},
+		{"null reply fields", `{"action":"reject","response":{"status":null,"enhanced_status":null,"message":null}}`,
+			Response{Action: ActionReject, Reply: &SMTPResponse{}, Modifications: []Modification{}}},
+		{"status bounds", `{"action":"reject","response":{"status":65535}}`,
+			Response{Action: ActionReject, Reply: &SMTPResponse{Status: ptr(uint16(65535))}, Modifications: []Modification{}}},
+		{"every modification", `{"action":"accept","modifications":[
+			{"type":"changeFrom","value":"<a@b.c>","parameters":{"SIZE":"10","BODY":null}},
+			{"type":"addRecipient","value":"x@y.z"},
+			{"type":"deleteRecipient","value":"d@y.z"},
+			{"type":"replaceContents","value":"new body"},
+			{"type":"addHeader","name":"X-A","value":"1"},
+			{"value":"2","name":"X-B","index":0,"type":"insertHeader"},
+			{"type":"changeHeader","index":4294967295,"name":"Subject","value":"s"},
+			{"type":"deleteHeader","index":1,"name":"X-C","value":"ignored"}]}`,
+			Response{Action: ActionAccept, Modifications: []Modification{
+				{Type: ModChangeFrom, Value: "<a@b.c>", Parameters: []Parameter{{Key: "SIZE", Value: ptr("10")}, {Key: "BODY"}}},
+				{Type: ModAddRecipient, Value: "x@y.z"},
+				{Type: ModDeleteRecipient, Value: "d@y.z"},
+				{Type: ModReplaceContents, Value: "new body"},
+				{Type: ModAddHeader, Name: "X-A", Value: "1"},
+				{Type: ModInsertHeader, Name: "X-B", Value: "2", Index: 0},
+				{Type: ModChangeHeader, Name: "Subject", Value: "s", Index: 4294967295},
+				{Type: ModDeleteHeader, Name: "X-C", Index: 1},
+			}}},
+		{"repeated parameter keeps last", `{"action":"accept","modifications":[{"type":"changeFrom","value":"a@b","parameters":{"K":"1","L":null,"K":"2"}}]}`,
+			Response{Action: ActionAccept, Modifications: []Modification{{Type: ModChangeFrom, Value: "a@b", Parameters: []Parameter{{Key: "L"}, {Key: "K", Value: ptr("2")}}}}}},
+		{"escapes decoded", `{"action":"accept","modifications":[{"type":"addHeader","name":"X","value":"a\r\n\u00e9\ud83d\ude00"}]}`,
+			Response{Action: ActionAccept, Modifications: []Modification{{Type: ModAddHeader, Name: "X", Value: "a\r\né😀"}}}},
+		{"negative zero index", `{"action":"accept","modifications":[{"type":"deleteHeader","index":-0,"name":"X"}]}`,
+			Response{Action: ActionAccept, Modifications: []Modification{{Type: ModDeleteHeader, Name: "X"}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseResponse([]byte(tc.body))
+			if err != nil {
+				t.Fatalf("ParseResponse: %v", err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseResponseInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"empty", ``, "empty body: a hook must answer with a JSON object"},
+		{"blank", " \r\n", "empty body: a hook must answer with a JSON object"},
+		{"not json", `OK`, "invalid JSON at line 1, column 1: 'O' looking for beginning of value"},
+		{"truncated", `{"action":"acc`, "invalid JSON: the body ends in the middle of a value"},
+		{"trailing", `{"action":"accept"} x`, "invalid JSON: trailing characters at line 1, column 21"},
+		{"two values", `{"action":"accept"}{}`, "invalid JSON: trailing characters at line 1, column 20"},
+		{"invalid utf8", "{\"action\":\"accept\",\"x\":\"\xff\"}", "invalid JSON: the body is not valid UTF-8"},
+		{"lone surrogate", `{"action":"accept","x":"\ud800"}`, `invalid JSON at line 1, column 25: lone surrogate \uD800 in a string`},
+		{"array", `["accept"]`, "want a JSON object, got an array"},
+		{"missing action", `{"modifications":[]}`, "action: missing field (want one of accept, discard, reject, quarantine)"},
+		{"capital action", `{"action":"Accept"}`, `action: unknown action "Accept" (want one of accept, discard, reject, quarantine)`},
+		{"upper action", `{"action":"REJECT"}`, `action: unknown action "REJECT" (want one of accept, discard, reject, quarantine)`},
+		{"action number", `{"action":1}`, "action: want a string, got 1"},
+		{"duplicate action", `{"action":"accept","action":"reject"}`, "action: duplicate field"},
+		{"response string", `{"action":"reject","response":"550 no"}`, `response: want an object or null, got "550 no"`},
+		{"string status", `{"action":"reject","response":{"status":"550"}}`, `response.status: want an unsigned integer 0..65535, got "550"`},
+		{"float status", `{"action":"reject","response":{"status":550.0}}`, "response.status: want an unsigned integer 0..65535, got the floating-point number 550.0"},
+		{"big status", `{"action":"reject","response":{"status":70000}}`, "response.status: want an unsigned integer 0..65535, got 70000"},
+		{"negative status", `{"action":"reject","response":{"status":-1}}`, "response.status: want an unsigned integer 0..65535, got -1"},
+		{"null disconnect", `{"action":"reject","response":{"disconnect":null}}`, "response.disconnect: want true or false, got null"},
+		{"string disconnect", `{"action":"reject","response":{"disconnect":"yes"}}`, `response.disconnect: want true or false, got "yes"`},
+		{"message number", `{"action":"reject","response":{"message":5}}`, "response.message: want a string or null, got 5"},
+		{"null modifications", `{"action":"accept","modifications":null}`, "modifications: want an array, got null"},
+		{"object modifications", `{"action":"accept","modifications":{}}`, "modifications: want an array, got an object"},
+		{"mod not object", `{"action":"accept","modifications":["addHeader"]}`, `modifications[0]: want an object, got "addHeader"`},
+		{"missing type", `{"action":"accept","modifications":[{"name":"X","value":"1"}]}`, "modifications[0].type: missing field (want one of changeFrom, addRecipient, deleteRecipient, replaceContents, addHeader, insertHeader, changeHeader, deleteHeader)"},
+		{"addRcpt", `{"action":"accept","modifications":[{"type":"addRcpt","value":"a@b"}]}`, `modifications[0].type: unknown type "addRcpt" (want one of changeFrom, addRecipient, deleteRecipient, replaceContents, addHeader, insertHeader, changeHeader, deleteHeader); the docs' "addRcpt" does not exist: use "addRecipient"`},
+		{"deleteRcpt", `{"action":"accept","modifications":[{"type":"addHeader","name":"a","value":"b"},{"type":"deleteRcpt","value":"a@b"}]}`, `modifications[1].type: unknown type "deleteRcpt" (want one of changeFrom, addRecipient, deleteRecipient, replaceContents, addHeader, insertHeader, changeHeader, deleteHeader); the docs' "deleteRcpt" does not exist: use "deleteRecipient"`},
+		{"wrong case type", `{"action":"accept","modifications":[{"type":"AddHeader","name":"a","value":"b"}]}`, `modifications[0].type: unknown type "AddHeader" (want one of changeFrom, addRecipient, deleteRecipient, replaceContents, addHeader, insertHeader, changeHeader, deleteHeader); types are case-sensitive: use "addHeader"`},
+		{"negative index", `{"action":"accept","modifications":[{"type":"addHeader","name":"a","value":"b"},{"type":"addHeader","name":"a","value":"b"},{"type":"changeHeader","index":-1,"name":"X","value":"y"}]}`, "modifications[2].index: want an unsigned integer, got -1"},
+		{"string index", `{"action":"accept","modifications":[{"type":"insertHeader","index":"1","name":"X","value":"y"}]}`, `modifications[0].index: want an unsigned integer, got "1"`},
+		{"fractional index", `{"action":"accept","modifications":[{"type":"insertHeader","index":1.5,"name":"X","value":"y"}]}`, "modifications[0].index: want an unsigned integer, got the floating-point number 1.5"},
+		{"index too big", `{"action":"accept","modifications":[{"type":"insertHeader","index":4294967296,"name":"X","value":"y"}]}`, "modifications[0].index: want an unsigned integer, got 4294967296"},
+		{"missing index", `{"action":"accept","modifications":[{"type":"deleteHeader","name":"X"}]}`, "modifications[0].index: missing field (want an unsigned integer)"},
+		{"missing value", `{"action":"accept","modifications":[{"type":"addHeader","name":"X"}]}`, "modifications[0].value: missing field (want a string)"},
+		{"null value", `{"action":"accept","modifications":[{"type":"replaceContents","value":null}]}`, "modifications[0].value: want a string, got null"},
+		{"number parameter", `{"action":"accept","modifications":[{"type":"changeFrom","value":"a@b","parameters":{"size":54321}}]}`, "modifications[0].parameters.size: want a string or null, got 54321"},
+		{"null parameters", `{"action":"accept","modifications":[{"type":"addRecipient","value":"a@b","parameters":null}]}`, "modifications[0].parameters: want an object of string or null values, got null"},
+		{"duplicate mod field", `{"action":"accept","modifications":[{"type":"addHeader","name":"a","name":"b","value":"c"}]}`, "modifications[0].name: duplicate field"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseResponse([]byte(tc.body))
+			if err == nil {
+				t.Fatalf("ParseResponse succeeded with %+v, want error %q", got, tc.want)
+			}
+			if _, ok := err.(*ParseError); !ok {
+				t.Errorf("error type %T, want *ParseError", err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error\n got %q\nwant %q", err.Error(), tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseResponse(f *testing.F) {
+	seeds := []string{
+		`{"action":"accept"}`,
+		`{"action":"reject","response":{"status":550,"enhanced_status":"5.7.1","message":"no"}}`,
+		`{"action":"accept","modifications":[{"type":"changeFrom","value":"a@b","parameters":{"A":null}},{"type":"insertHeader","index":2,"name":"X","value":"y"}]}`,
+		`{"action":"accept","modifications":[{"type":"addRcpt","value":"x"}]}`,
+		`{"action":"quarantine","response":{"enhancedStatus":"1","disconnect":true}}`,
+		`{"action":"accept","x":"\ud83d\ude00\ud800"}`,
+		``, `[]`, `null`, `{"action":"accept"}}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := ParseResponse(body)
+		if (r == nil) == (err == nil) {
+			t.Fatalf("want exactly one of response and error, got %v, %v", r, err)
+		}
+		if r != nil {
+			if !r.Action.Valid() {
+				t.Fatalf("parsed an invalid action %q", r.Action)
+			}
+			for _, m := range r.Modifications {
+				if !m.Type.Valid() {
+					t.Fatalf("parsed an invalid type %q", m.Type)
+				}
+			}
+		}
+		for _, l := range LintResponse(body, StageRcpt) {
+			if l.Code == "" || l.Message == "" {
+				t.Fatalf("empty lint %+v", l)
+			}
+		}
+	})
+}
