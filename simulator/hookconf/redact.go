@@ -1,0 +1,76 @@
+package hookconf
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// Redacted is the hook in Stalwart's MtaHook JSON shape (stages as an
+// object, timeout in milliseconds) with every secret replaced by "****":
+// the auth secret, Authorization-like headers, any header value holding
+// the secret, and a password in the URL (as "xxxxx"). It is what reports and the store
+// may keep.
+func (h *Hook) Redacted() map[string]any {
+	const mask = "****"
+	stages := map[string]any{}
+	for _, s := range wire.AllStages {
+		if h.Stages[s] {
+			stages[string(s)] = true
+		}
+	}
+	headers := map[string]any{}
+	for _, hf := range h.HTTPHeaders {
+		v := hf.Value
+		if sensitiveHeader(hf.Name) || (h.Auth.Secret != "" && strings.Contains(v, h.Auth.Secret)) {
+			v = mask
+		}
+		headers[hf.Name] = v
+	}
+	auth := map[string]any{"@type": string(h.Auth.Kind)}
+	switch h.Auth.Kind {
+	case AuthBasic:
+		auth["username"] = h.Auth.Username
+		auth["secret"] = mask
+	case AuthBearer:
+		auth["bearerToken"] = mask
+	case "":
+		auth["@type"] = string(AuthNone)
+	}
+	enable := "true"
+	if h.Enable != nil {
+		enable = h.Enable.String()
+	}
+	return map[string]any{
+		"id":                h.ID,
+		"url":               redactURL(h.URL),
+		"enable":            enable,
+		"stages":            stages,
+		"allowInvalidCerts": h.AllowInvalidCerts,
+		"httpHeaders":       headers,
+		"timeout":           h.Timeout.Milliseconds(),
+		"tempFailOnError":   h.TempFailOnError,
+		"maxResponseSize":   h.MaxResponseSize,
+		"httpAuth":          auth,
+		"source":            h.Source,
+	}
+}
+
+// sensitiveHeader reports header names whose values are credentials.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
+		return true
+	}
+	return strings.Contains(n, "secret") || strings.Contains(n, "token") || strings.Contains(n, "password")
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted() // the password becomes "xxxxx"
+}
