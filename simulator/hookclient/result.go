@@ -5,6 +5,7 @@ package hookclient
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -25,6 +26,9 @@ const (
 	ErrTooLarge   ErrorClass = "too-large"   // body over maxResponseSize
 	ErrProtocol   ErrorClass = "protocol"    // malformed HTTP, too many redirects, broken body
 	ErrParse      ErrorClass = "parse"       // the body is not a valid hook response
+	// ErrCanceled: the caller's context ended before the hook answered
+	// (not a hook fault; Stalwart has no such case).
+	ErrCanceled ErrorClass = "canceled"
 )
 
 // HookError is a classified hook failure with a message meant for a person.
@@ -40,10 +44,15 @@ func (e *HookError) Error() string { return fmt.Sprintf("%s: %s", e.Class, e.Mes
 type CallResult struct {
 	// URL is the URL finally answered (after redirects).
 	URL string
-	// RequestHeaders are the headers as sent, in order, Authorization
-	// included: redact before storing or printing (RedactHeaders).
+	// RequestHeaders are the headers of the first request (the POST to
+	// the hook's URL) as sent, in order and case, Host and Content-Length
+	// included, Authorization included: redact before storing or printing
+	// (RedactHeaders).
 	RequestHeaders []hookconf.HeaderField
-	Status         int // 0 when no response arrived
+	// Redirects are the redirects followed, in order; the last one's URL
+	// is URL.
+	Redirects []Redirect
+	Status    int // 0 when no response arrived
 	// ResponseHeaders are the response headers as received.
 	ResponseHeaders []hookconf.HeaderField
 	// Body is the response body as read; it stops at maxResponseSize+1
@@ -53,25 +62,32 @@ type CallResult struct {
 	Err      *HookError // nil when a 2xx body was read in full
 }
 
+// Redirect is one redirect the client followed, like reqwest's default
+// policy: the 3xx that caused it and the request sent next.
+type Redirect struct {
+	Status int    // the redirect status received
+	URL    string // the URL requested next (credentials removed)
+	Method string // "POST" (307, 308) or "GET" (301, 302, 303)
+	// RequestHeaders are the next request's headers as sent (redact them).
+	RequestHeaders []hookconf.HeaderField
+}
+
 // RedactHeaders returns a copy of h with credentials hidden: the
-// Authorization value keeps its scheme ("Basic ****"). Headers whose value
-// equals the hook's secret are hidden too.
+// Authorization and Proxy-Authorization values keep only their scheme
+// ("Basic ****"). Any occurrence of the hook's secret in another value is
+// replaced by "****".
 func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderField {
 	out := make([]hookconf.HeaderField, len(h))
 	for i, f := range h {
 		out[i] = f
 		switch {
-		case equalFoldASCII(f.Name, "Authorization"):
-			scheme := f.Value
-			for j := 0; j < len(scheme); j++ {
-				if scheme[j] == ' ' {
-					scheme = scheme[:j]
-					break
-				}
-			}
-			out[i].Value = scheme + " ****"
-		case secret != "" && f.Value == secret:
+		case equalFoldASCII(f.Name, "Authorization"), equalFoldASCII(f.Name, "Proxy-Authorization"):
 			out[i].Value = "****"
+			if j := strings.IndexByte(f.Value, ' '); j > 0 && !(secret != "" && strings.Contains(f.Value[:j], secret)) {
+				out[i].Value = f.Value[:j] + " ****"
+			}
+		case secret != "" && strings.Contains(f.Value, secret):
+			out[i].Value = strings.ReplaceAll(f.Value, secret, "****")
 		}
 	}
 	return out

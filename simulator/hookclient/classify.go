@@ -1,0 +1,100 @@
+package hookclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// phase says where in the exchange an error happened.
+type phase int
+
+const (
+	phaseDial phase = iota
+	phaseTLS
+	phaseWrite
+	phaseHead
+	phaseBody
+)
+
+// call holds what one Call needs to classify its failures.
+type call struct {
+	parent  context.Context // the caller's context
+	ctx     context.Context // parent plus the hook's timeout
+	timeout time.Duration
+	limit   int64
+	insec   bool
+}
+
+// expired reports whether err comes from the hook's deadline or the
+// caller's context ending.
+func (c *call) expired(err error) bool {
+	return c.ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// deadlineError is the error for an exchange cut short by time or by the
+// caller.
+func (c *call) deadlineError(err error) *HookError {
+	if perr := c.parent.Err(); perr != nil {
+		return &HookError{Class: ErrCanceled, Message: fmt.Sprintf("Hook request canceled by the caller: %v", perr)}
+	}
+	return &HookError{Class: ErrTimeout, Message: fmt.Sprintf("Hook request failed: no complete answer within %s (the hook's timeout covers connect, TLS, sending, redirects and reading the whole body)", c.timeout)}
+}
+
+// classify turns a transport error into a HookError.
+func (c *call) classify(err error, ph phase, t *target) *HookError {
+	if c.expired(err) {
+		return c.deadlineError(err)
+	}
+	switch ph {
+	case phaseDial:
+		var dnsErr *net.DNSError
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return &HookError{Class: ErrRefused, Message: fmt.Sprintf("Hook request failed: connection refused by %s (nothing listens there)", t.addr)}
+		case errors.As(err, &dnsErr):
+			return &HookError{Class: ErrConnect, Message: fmt.Sprintf("Hook request failed: cannot resolve host %q: %v", t.hostname, dnsErr.Err)}
+		default:
+			return &HookError{Class: ErrConnect, Message: fmt.Sprintf("Hook request failed: cannot connect to %s: %v", t.addr, unwrapOp(err))}
+		}
+	case phaseTLS:
+		msg := fmt.Sprintf("Hook request failed: TLS handshake with %s failed: %v", t.addr, unwrapOp(err))
+		if isCertError(err) && !c.insec {
+			msg += " (the hook's certificate is not trusted for this host name; set allowInvalidCerts to accept a self-signed or mismatched certificate)"
+		}
+		return &HookError{Class: ErrTLS, Message: msg}
+	case phaseWrite:
+		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: sending the request to %s: %v", t.addr, unwrapOp(err))}
+	case phaseHead:
+		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: no valid HTTP/1.1 response from %s: %v", t.addr, unwrapOp(err))}
+	default:
+		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Failed to parse Hook response: error decoding response body: %v", unwrapOp(err))}
+	}
+}
+
+func isCertError(err error) bool {
+	var (
+		verr  *tls.CertificateVerificationError
+		uaErr x509.UnknownAuthorityError
+		hnErr x509.HostnameError
+		ciErr x509.CertificateInvalidError
+	)
+	return errors.As(err, &verr) || errors.As(err, &uaErr) || errors.As(err, &hnErr) || errors.As(err, &ciErr)
+}
+
+// unwrapOp drops the *net.OpError wrapper, whose text repeats addresses
+// the message already names.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}

@@ -1,0 +1,243 @@
+package hookclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
+)
+
+// exchange is one request sent and its response head read; the body is
+// still on the connection.
+type exchange struct {
+	pc      *pconn
+	resp    *http.Response
+	headers []hookconf.HeaderField // response headers as received
+	stop    func() bool            // detaches the cancel watcher
+}
+
+// release returns the connection to the pool when reusable, else closes it.
+func (c *Client) release(ex *exchange, reusable bool) {
+	detached := ex.stop()
+	if reusable && detached && !ex.resp.Close {
+		c.pool.put(ex.pc, c.now())
+		return
+	}
+	_ = ex.pc.conn.Close()
+}
+
+// dial opens a new connection to t, with TLS for https.
+func (c *Client) dial(cl *call, t *target) (*pconn, *HookError) {
+	conn, err := c.dialer.DialContext(cl.ctx, "tcp", t.addr)
+	if err != nil {
+		return nil, cl.classify(err, phaseDial, t)
+	}
+	if t.tls {
+		cfg := &tls.Config{
+			ServerName:         t.hostname,
+			InsecureSkipVerify: cl.insec, //nolint:gosec // allowInvalidCerts, as Stalwart
+			MinVersion:         tls.VersionTLS12,
+			NextProtos:         []string{"http/1.1"},
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(cl.ctx); err != nil {
+			_ = conn.Close()
+			return nil, cl.classify(err, phaseTLS, t)
+		}
+		conn = tc
+	}
+	return &pconn{conn: conn, br: bufio.NewReaderSize(conn, readBufferBytes), key: t.poolKey(cl.insec)}, nil
+}
+
+// roundTrip sends one request and reads the response head. A pooled
+// connection that turns out to be closed by the hook is replaced by a new
+// one once, as hyper's pool does.
+func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookconf.HeaderField, body []byte) (*exchange, *HookError) {
+	wireReq := encodeRequest(method, t.requestURI, headers, body)
+	key := t.poolKey(cl.insec)
+	for attempt := 0; ; attempt++ {
+		var pc *pconn
+		reused := false
+		if attempt == 0 {
+			pc = c.pool.get(key, c.now())
+			reused = pc != nil
+		}
+		if pc == nil {
+			var herr *HookError
+			if pc, herr = c.dial(cl, t); herr != nil {
+				return nil, herr
+			}
+		}
+		deadline, _ := cl.ctx.Deadline()
+		if err := pc.conn.SetDeadline(deadline); err != nil {
+			_ = pc.conn.Close()
+			return nil, cl.classify(err, phaseWrite, t)
+		}
+		conn := pc.conn
+		stop := context.AfterFunc(cl.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+		ex, herr, stale := c.sendOn(cl, t, pc, method, wireReq, reused)
+		if herr == nil {
+			ex.stop = stop
+			return ex, nil
+		}
+		stop()
+		_ = pc.conn.Close()
+		if stale && attempt == 0 {
+			continue
+		}
+		return nil, herr
+	}
+}
+
+// sendOn writes the request on pc and reads the response head. stale
+// reports a reused connection that the hook had already closed.
+func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, wireReq []byte, reused bool) (*exchange, *HookError, bool) {
+	if _, err := pc.conn.Write(wireReq); err != nil {
+		return nil, cl.classify(err, phaseWrite, t), reused && isStale(err) && !cl.expired(err)
+	}
+	for {
+		if _, err := pc.br.Peek(1); err != nil {
+			return nil, cl.classify(err, phaseHead, t), reused && isStale(err) && !cl.expired(err)
+		}
+		head, err := peekHead(pc.br)
+		if err != nil {
+			return nil, cl.classify(err, phaseHead, t), false
+		}
+		fields, err := parseHeadFields(head)
+		if err != nil {
+			return nil, cl.classify(err, phaseHead, t), false
+		}
+		resp, err := http.ReadResponse(pc.br, &http.Request{Method: method})
+		if err != nil {
+			return nil, cl.classify(err, phaseHead, t), false
+		}
+		if resp.ProtoMajor != 1 {
+			return nil, cl.classify(fmt.Errorf("unsupported protocol %q", resp.Proto), phaseHead, t), false
+		}
+		switch {
+		case resp.StatusCode == http.StatusSwitchingProtocols:
+			return nil, cl.classify(errors.New("unexpected 101 Switching Protocols"), phaseHead, t), false
+		case resp.StatusCode >= 100 && resp.StatusCode < 200:
+			continue // interim response: hyper skips it
+		}
+		return &exchange{pc: pc, resp: resp, headers: fields}, nil, false
+	}
+}
+
+// isStale reports errors of a connection the peer closed while idle.
+func isStale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed)
+}
+
+// encodeRequest writes an HTTP/1.1 request the way hyper does: request
+// line, "name: value" lines in the given order and case, blank line, body.
+func encodeRequest(method, requestURI string, headers []hookconf.HeaderField, body []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(64 + len(body) + 40*len(headers))
+	b.WriteString(method)
+	b.WriteByte(' ')
+	b.WriteString(requestURI)
+	b.WriteString(" HTTP/1.1\r\n")
+	for _, f := range headers {
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		b.WriteString(f.Value)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	return b.Bytes()
+}
+
+// errHeadTooLarge: the response head does not fit the read buffer.
+var errHeadTooLarge = fmt.Errorf("response head larger than %d bytes", readBufferBytes)
+
+// peekHead returns the response head (status line and header lines, up to
+// and including the blank line) without consuming it.
+func peekHead(br *bufio.Reader) ([]byte, error) {
+	n := max(br.Buffered(), 1)
+	for {
+		b, err := br.Peek(n)
+		if end := headEnd(b); end >= 0 {
+			return b[:end], nil
+		}
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return nil, errHeadTooLarge
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		n = br.Buffered() + 1
+		if n > br.Size() {
+			return nil, errHeadTooLarge
+		}
+	}
+}
+
+// headEnd returns the length of the head in b, or -1 when b does not
+// hold a complete one yet.
+func headEnd(b []byte) int {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+	}
+	return -1
+}
+
+// parseHeadFields splits a response head into its header fields as
+// received (name case kept, value without surrounding blanks). Folded
+// lines are refused, as hyper does by default.
+func parseHeadFields(head []byte) ([]hookconf.HeaderField, error) {
+	lines := strings.Split(string(head), "\n")
+	var out []hookconf.HeaderField
+	for i, line := range lines {
+		line = strings.TrimSuffix(line, "\r")
+		if i == 0 {
+			if !strings.HasPrefix(line, "HTTP/") {
+				return nil, fmt.Errorf("malformed status line %q", truncate(line, 60))
+			}
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return nil, errors.New("obsolete line folding in a response header (Stalwart's HTTP client refuses it)")
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !validHeaderName(name) {
+			return nil, fmt.Errorf("malformed header line %q", truncate(line, 60))
+		}
+		out = append(out, hookconf.HeaderField{Name: name, Value: strings.Trim(value, " \t")})
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
