@@ -97,6 +97,9 @@ type Step struct {
 type Message struct {
 	Raw    []byte
 	Source string // the .eml path, or "inline"
+	// Warnings are the MIME problems enmime found but could live with
+	// (and, with lenient: true, the severe ones too), in its wording.
+	Warnings []string
 }
 
 // Expect is what a step must produce. Zero fields are not checked.
@@ -134,7 +137,9 @@ type ExpectModification struct {
 	Index *uint32
 }
 
-// ExpectEnvelope is the expected envelope; nil From is not checked.
+// ExpectEnvelope is the expected envelope; nil From is not checked, and
+// neither is a nil To (an empty, non-nil To expects no recipients). A From
+// of "" is the null sender.
 type ExpectEnvelope struct {
 	From *string
 	To   []string

@@ -1,0 +1,239 @@
+package sessions
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// expectKeys are the keys of an expect block.
+var expectKeys = []string{"action", "reply", "code", "reply_matches", "modifications", "envelope", "delivered", "headers", "body_contains", "lints"}
+
+// Actions are the values an expect's action may take: the hook actions,
+// "error" for a hook error and "none" when no hook was called.
+var actions = []string{"accept", "reject", "discard", "quarantine", "error", "none"}
+
+// modificationTypes are the modification types Stalwart parses, spelled
+// exactly as on the wire.
+var modificationTypes = []string{"changeFrom", "addRecipient", "deleteRecipient", "replaceContents", "addHeader", "insertHeader", "changeHeader", "deleteHeader"}
+
+// expect decodes an expect block; null gives nil.
+func (d *decoder) expect(n *yaml.Node, field string) (*Expect, *Error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	pairs, err := d.mapping(n, field, "a mapping ("+strings.Join(expectKeys, ", ")+")", expectKeys)
+	if err != nil {
+		return nil, err
+	}
+	e := &Expect{Line: n.Line}
+	for _, p := range pairs {
+		f := child(field, p.key)
+		switch p.key {
+		case "action":
+			v, err := d.scalar(p.value, f)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(actions, v) {
+				return nil, d.errAt(p.value, f, "%s", unknownKeyMsg("action", v, actions))
+			}
+			e.Action = v
+		case "reply":
+			v, err := d.scalar(p.value, f)
+			if err != nil {
+				return nil, err
+			}
+			e.Reply = strings.TrimRight(v, "\r\n")
+			if hasControl(e.Reply) {
+				return nil, d.errAt(p.value, f, "a reply is one line")
+			}
+		case "code":
+			v, err := d.integer(p.value, f, 100, 999)
+			if err != nil {
+				return nil, err
+			}
+			e.Code = int(v)
+		case "reply_matches":
+			v, err := d.scalar(p.value, f)
+			if err != nil {
+				return nil, err
+			}
+			re, rerr := regexp.Compile(v)
+			if rerr != nil {
+				return nil, d.errAt(p.value, f, "bad regular expression: %v", rerr)
+			}
+			e.ReplyMatch = re
+		case "modifications":
+			if e.Modifications, err = d.modifications(p.value, f); err != nil {
+				return nil, err
+			}
+		case "envelope":
+			if e.Envelope, err = d.envelope(p.value, f); err != nil {
+				return nil, err
+			}
+		case "delivered":
+			v, err := d.boolean(p.value, f)
+			if err != nil {
+				return nil, err
+			}
+			e.Delivered = &v
+		case "headers":
+			if e.Headers, err = d.headers(p.value, f); err != nil {
+				return nil, err
+			}
+		case "body_contains":
+			if e.BodyContains, err = d.stringList(p.value, f); err != nil {
+				return nil, err
+			}
+		case "lints":
+			if e.Lints, err = d.stringList(p.value, f); err != nil {
+				return nil, err
+			}
+			for i, l := range e.Lints {
+				if strings.TrimSpace(l) == "" || hasControl(l) {
+					return nil, d.errAt(p.value, index(f, i), "%q is not a lint code", l)
+				}
+			}
+		}
+	}
+	return e, nil
+}
+
+// modifications decodes the expected modifications list.
+func (d *decoder) modifications(n *yaml.Node, field string) ([]ExpectModification, *Error) {
+	items, err := d.sequence(n, field, "a list of modifications")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ExpectModification, 0, len(items))
+	for i, it := range items {
+		f := index(field, i)
+		pairs, err := d.mapping(it, f, "a mapping (type, name, value, index)", []string{"type", "name", "value", "index"})
+		if err != nil {
+			return nil, err
+		}
+		var m ExpectModification
+		for _, p := range pairs {
+			pf := child(f, p.key)
+			switch p.key {
+			case "type":
+				v, err := d.scalar(p.value, pf)
+				if err != nil {
+					return nil, err
+				}
+				if !slices.Contains(modificationTypes, v) {
+					return nil, d.errAt(p.value, pf, "%s", unknownKeyMsg("modification type", v, modificationTypes))
+				}
+				m.Type = v
+			case "name":
+				if m.Name, err = d.scalar(p.value, pf); err != nil {
+					return nil, err
+				}
+			case "value":
+				if m.Value, err = d.scalar(p.value, pf); err != nil {
+					return nil, err
+				}
+			case "index":
+				v, err := d.integer(p.value, pf, 0, math.MaxUint32)
+				if err != nil {
+					return nil, err
+				}
+				u := uint32(v)
+				m.Index = &u
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// envelope decodes {from, to}; from "" or "<>" is the null sender.
+func (d *decoder) envelope(n *yaml.Node, field string) (*ExpectEnvelope, *Error) {
+	pairs, err := d.mapping(n, field, "a mapping (from, to)", []string{"from", "to"})
+	if err != nil {
+		return nil, err
+	}
+	env := &ExpectEnvelope{}
+	for _, p := range pairs {
+		f := child(field, p.key)
+		switch p.key {
+		case "from":
+			var v string
+			if !isNull(p.value) {
+				if v, err = d.scalar(p.value, f); err != nil {
+					return nil, err
+				}
+			}
+			v = stripBrackets(strings.TrimSpace(v))
+			if v != "" && !validAddress(v) {
+				return nil, d.errAt(p.value, f, "%q is not an address", v)
+			}
+			env.From = &v
+		case "to":
+			list := []string{}
+			rv, err := d.resolve(p.value)
+			if err != nil {
+				return nil, err
+			}
+			if !isNull(rv) {
+				if list, err = d.stringList(rv, f); err != nil {
+					return nil, err
+				}
+			}
+			for i, a := range list {
+				list[i] = stripBrackets(strings.TrimSpace(a))
+				if !validAddress(list[i]) {
+					return nil, d.errAt(rv, index(f, i), "%q is not an address", a)
+				}
+			}
+			env.To = list
+		}
+	}
+	return env, nil
+}
+
+// headers decodes a mapping of header name to value (null: absent),
+// keeping the document order.
+func (d *decoder) headers(n *yaml.Node, field string) ([]ExpectHeader, *Error) {
+	pairs, err := d.mapping(n, field, "a mapping of header name to value (null: absent)", nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ExpectHeader, 0, len(pairs))
+	for _, p := range pairs {
+		f := child(field, p.key)
+		if !validHeaderName(p.key) {
+			return nil, d.errAt(p.keyN, f, "%q is not a header name", p.key)
+		}
+		h := ExpectHeader{Name: p.key}
+		rv, err := d.resolve(p.value)
+		if err != nil {
+			return nil, err
+		}
+		if isNull(rv) {
+			h.Absent = true
+		} else if h.Value, err = d.scalar(rv, f); err != nil {
+			return nil, err
+		}
+		h.Value = strings.TrimSpace(h.Value)
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// validHeaderName accepts printable ASCII without a colon or space.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ':' {
+			return false
+		}
+	}
+	return true
+}

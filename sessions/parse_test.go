@@ -1,0 +1,179 @@
+package sessions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dirReader reads message files relative to dir, as ParseFile would.
+func dirReader(dir string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		return os.ReadFile(p)
+	}
+}
+
+// scripts lists the *.yaml files of a testdata folder.
+func scripts(t *testing.T, sub string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testdataDir, sub, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in %s: %v", sub, err)
+	}
+	return files
+}
+
+func TestParseGood(t *testing.T) {
+	t.Parallel()
+	for _, path := range scripts(t, "good") {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Parse(filepath.Base(path), data, dirReader(filepath.Dir(path)))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			checkGolden(t, name, s)
+		})
+	}
+}
+
+// TestParseBad checks each script under testdata/sessions/bad against
+// the exact error its first line announces ("# error: ...").
+func TestParseBad(t *testing.T) {
+	t.Parallel()
+	for _, path := range scripts(t, "bad") {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := bytes.Cut(data, []byte("\n"))
+			want, ok := strings.CutPrefix(string(first), "# error: ")
+			if !ok {
+				t.Fatalf("first line must be `# error: <message>`, got %q", first)
+			}
+			s, err := Parse(name, data, dirReader(filepath.Dir(path)))
+			if err == nil {
+				t.Fatalf("Parse succeeded with %d steps, want error %q", len(s.Steps), want)
+			}
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T is not *Error: %v", err, err)
+			}
+			if got := err.Error(); got != want {
+				t.Errorf("error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  Error
+		want string
+	}{
+		{Error{File: "spam.yaml", Line: 12, Field: "steps[3].rcpt", Msg: `"bill@" is not an address`}, `spam.yaml:12: steps[3].rcpt: "bill@" is not an address`},
+		{Error{File: "spam.yaml", Msg: "empty script"}, "spam.yaml: empty script"},
+		{Error{Line: 3, Msg: "bad"}, "3: bad"},
+		{Error{Field: "client.ip", Msg: "bad"}, "client.ip: bad"},
+		{Error{File: "a.yaml", Line: 1, Msg: "bad"}, "a.yaml:1: bad"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestClosest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in    string
+		cands []string
+		want  string
+		ok    bool
+	}{
+		{"stpes", topKeys, "steps", true},
+		{"reply_match", expectKeys, "reply_matches", true},
+		{"addRcpt", modificationTypes, "addRecipient", true},
+		{"deleteRcpt", modificationTypes, "deleteRecipient", true},
+		{"ACCEPT", actions, "accept", true},
+		{"ehl0", stepKinds, "ehlo", true},
+		{"zzzzzz", topKeys, "", false},
+		{"", topKeys, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := closest(tt.in, tt.cands)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("closest(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParseFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(testdataDir, "good", "top-level-data.yaml")
+	s, err := ParseFile(context.Background(), path)
+	if err != nil {
+		t.Fatalf("ParseFile: %v", err)
+	}
+	if s.File != path || s.Name != "top-level-data" {
+		t.Errorf("File, Name = %q, %q", s.File, s.Name)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ParseFile(ctx, path); err == nil {
+		t.Error("ParseFile with a cancelled context succeeded")
+	}
+	_, err = ParseFile(context.Background(), filepath.Join(t.TempDir(), "missing.yaml"))
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "read script") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestParseNilReader(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("x.yaml", []byte("data: m.eml\n"), nil)
+	if err == nil || err.Error() != "x.yaml:1: data: cannot read m.eml: no file access" {
+		t.Errorf("err = %v", err)
+	}
+	s, err := Parse("x.yaml", []byte("data: {inline: \"To: a@example.org\\n\\nhi\\n\"}\n"), nil)
+	if err != nil {
+		t.Fatalf("inline without reader: %v", err)
+	}
+	if got := string(s.Steps[4].Message.Raw); got != "To: a@example.org\r\n\r\nhi\r\n" {
+		t.Errorf("inline raw = %q", got)
+	}
+}
+
+func TestHash(t *testing.T) {
+	t.Parallel()
+	a, err := Parse("a.yaml", []byte("steps: [connect]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("a.yaml", []byte("steps: [connect] \n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// printf 'steps: [connect]\n' | sha256sum
+	if a.Hash != "8c00052945d3896bab6c9937d27d7bf44af5ceb2cfd196fd70ddb294bf27be49" || a.Hash == b.Hash {
+		t.Errorf("hashes %q and %q", a.Hash, b.Hash)
+	}
+}
