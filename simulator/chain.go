@@ -1,0 +1,228 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// chainOutcome is what running the hook chain at one stage decided.
+type chainOutcome struct {
+	stopped   bool   // a hook did not accept, or failed with tempFailOnError
+	reply     string // the reply the client gets when stopped
+	mods      []wire.Modification
+	modSource []string // for each mod, where it came from: "hook-1 modifications[0]"
+}
+
+// runHooks calls every hook configured and enabled for stage, in order,
+// as Stalwart's run_mta_hooks does.
+func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage, msg *modify.Message, queueID string) chainOutcome {
+	var out chainOutcome
+	var req *wire.Request
+	for _, h := range p.sim.Hooks {
+		if !h.Stages[stage] || !h.Enable.Enabled(p.exprVars()) {
+			continue
+		}
+		if req == nil {
+			req = p.request(stage, msg, queueID)
+		}
+		ex := p.call(ctx, st, stage, h, req.Encode())
+		if ex.Err != nil {
+			if h.TempFailOnError {
+				ex.Effect = "tempfail"
+				p.publish(ctx, st, ex)
+				out.stopped, out.reply = true, ReplyHookTempFail
+				return out
+			}
+			ex.Effect = "skipped"
+			p.publish(ctx, st, ex)
+			continue
+		}
+		p.publish(ctx, st, ex)
+		resp := ex.Response
+		// A hook that replaces the body drops the earlier hooks' replacements.
+		if hasReplace(resp.Modifications) && len(out.mods) > 0 {
+			kept, src := out.mods[:0:0], out.modSource[:0:0]
+			for i, m := range out.mods {
+				if m.Type != wire.ModReplaceContents {
+					kept, src = append(kept, m), append(src, out.modSource[i])
+				}
+			}
+			out.mods, out.modSource = kept, src
+		}
+		for i, m := range resp.Modifications {
+			out.mods = append(out.mods, m)
+			out.modSource = append(out.modSource, fmt.Sprintf("%s modifications[%d]", h.ID, i))
+		}
+		if resp.Action == wire.ActionAccept {
+			continue
+		}
+		out.stopped = true
+		out.reply = nonAcceptReply(resp)
+		return out
+	}
+	return out
+}
+
+func hasReplace(mods []wire.Modification) bool {
+	for _, m := range mods {
+		if m.Type == wire.ModReplaceContents {
+			return true
+		}
+	}
+	return false
+}
+
+// nonAcceptReply is the reply for reject, discard and quarantine: the
+// default, or the hook's own when it set both status and message.
+func nonAcceptReply(r *wire.Response) string {
+	if c := r.Reply; c != nil && c.Status != nil && c.Message != nil {
+		if c.EnhancedStatus != nil {
+			return fmt.Sprintf("%d %s %s", *c.Status, *c.EnhancedStatus, *c.Message)
+		}
+		return fmt.Sprintf("%d %s", *c.Status, *c.Message)
+	}
+	if r.Action == wire.ActionReject {
+		return ReplyHookReject
+	}
+	return ReplyHookDiscard
+}
+
+// call sends one request to one hook and classifies the answer.
+func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *hookconf.Hook, body []byte) *Exchange {
+	p.seq++
+	ex := &Exchange{
+		Session: p.sess.Name, Seq: p.seq, StepIndex: st.Index, Transaction: p.tx,
+		Stage: stage, HookID: h.ID, URL: h.URL, Started: p.sim.Now(), Request: body,
+	}
+	ex.Call = p.sim.Client.Call(ctx, h, body)
+	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
+	ex.Call.RequestHeaders = ex.RequestHdrs
+	ex.Err = ex.Call.Err
+	if ex.Err == nil {
+		resp, err := wire.ParseResponse(ex.Call.Body)
+		if err != nil {
+			ex.Err = &hookclient.HookError{Class: hookclient.ErrParse, Message: "Failed to parse Hook response: " + err.Error()}
+		} else {
+			ex.Response = resp
+		}
+	}
+	if ex.Call.Status >= 200 && ex.Call.Status < 300 {
+		ex.Lints = wire.LintResponse(ex.Call.Body, stage)
+	}
+	if ex.Err != nil {
+		ex.Outcome = "error"
+	} else {
+		ex.Outcome = string(ex.Response.Action)
+	}
+	return ex
+}
+
+func (p *player) publish(ctx context.Context, st *StepResult, ex *Exchange) {
+	st.Exchanges = append(st.Exchanges, ex)
+	st.Lints = append(st.Lints, ex.Lints...)
+	p.res.Exchanges++
+	p.obs.Exchange(ctx, ex)
+}
+
+// request builds the body Stalwart would send at stage in the current state.
+func (p *player) request(stage wire.Stage, msg *modify.Message, queueID string) *wire.Request {
+	c := p.sess.Client
+	r := &wire.Request{Context: wire.Context{
+		Stage:    stage,
+		Client:   wire.ClientInfo{IP: c.IP, Port: c.Port, ActiveConnections: 1},
+		Server:   wire.ServerInfo{Name: wire.ServerName, Port: p.sess.Server.Port, IP: p.sess.Server.IP},
+		Protocol: wire.Protocol{Version: 1},
+	}}
+	// Stalwart looks the PTR up with the iprev check at MAIL FROM: it is
+	// null before that.
+	if c.PTR != "" && stage != wire.StageConnect && stage != wire.StageEhlo {
+		ptr := strings.ToLower(c.PTR)
+		r.Context.Client.PTR = &ptr
+	}
+	if p.helo != "" {
+		helo := p.helo
+		r.Context.Client.HELO = &helo
+	}
+	if p.authAs != "" {
+		r.Context.SASL = &wire.SASL{Login: p.authAs}
+	}
+	if p.tls != nil {
+		r.Context.TLS = &wire.TLSInfo{Version: p.tls.Version, Cipher: p.tls.Cipher}
+	}
+	if queueID != "" {
+		r.Context.Queue = &wire.Queue{ID: queueID}
+	}
+	if p.from != nil {
+		env := &wire.Envelope{From: wire.Address{Address: p.from.Lower}, To: make([]wire.Address, 0, len(p.to))}
+		for _, t := range p.to {
+			env.To = append(env.To, wire.Address{Address: t.Lower})
+		}
+		r.Envelope = env
+	}
+	if msg != nil {
+		r.Message = &wire.Message{Headers: msg.WireHeaders(), Contents: msg.WireContents(), Size: len(msg.Raw)}
+	}
+	return r
+}
+
+// exprVars are the variables an enable expression sees right now.
+func (p *player) exprVars() *hookconf.ExprVars {
+	v := &hookconf.ExprVars{
+		AuthenticatedAs: p.authAs,
+		Listener:        fmt.Sprintf("smtp-%d", p.sess.Server.Port),
+		RemoteIP:        p.sess.Client.IP,
+		RemotePort:      p.sess.Client.Port,
+		LocalIP:         p.sess.Server.IP,
+		LocalPort:       p.sess.Server.Port,
+		Protocol:        "smtp",
+		IsTLS:           p.tls != nil,
+		HeloDomain:      p.helo,
+	}
+	if p.from != nil {
+		v.Sender = p.from.Lower
+		_, v.SenderDomain, _ = strings.Cut(v.Sender, "@")
+	}
+	for _, t := range p.to {
+		v.Recipients = append(v.Recipients, t.Lower)
+	}
+	if n := len(p.to); n > 0 {
+		v.Rcpt = p.to[n-1].Lower
+		_, v.RcptDomain, _ = strings.Cut(v.Rcpt, "@")
+	}
+	return v
+}
+
+func modPath(src []string, i int) string {
+	if i >= 0 && i < len(src) {
+		return src[i]
+	}
+	return ""
+}
+
+// StageReply says what the SMTP client hears when a single hook answers r
+// at stage, as text for a person: the reply line, plus what happens to
+// the modifications.
+func StageReply(stage wire.Stage, r *wire.Response) string {
+	if r.Action != wire.ActionAccept {
+		return nonAcceptReply(r)
+	}
+	switch stage {
+	case wire.StageConnect:
+		return "220 <host> Stalwart ESMTP at your service (the normal greeting)"
+	case wire.StageEhlo:
+		return "250-<host> you had me at EHLO (the normal reply)"
+	case wire.StageMail:
+		return ReplyMailOK
+	case wire.StageRcpt:
+		return ReplyRcptOK
+	case wire.StageData:
+		return "250 2.0.0 Message queued with id <hex>. (modifications applied)"
+	}
+	return "the normal reply"
+}

@@ -1,0 +1,294 @@
+package simulator
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// connect opens a (new) connection: the connect hooks run before the
+// greeting, and a hook that does not accept replaces the greeting and
+// closes the connection.
+func (p *player) connect(ctx context.Context, st *StepResult) {
+	p.connected, p.closed = true, false
+	p.helo, p.authAs, p.delivered = "", "", 0
+	p.resetTx()
+	p.tls = nil
+	if t := p.sess.Client.TLS; t != nil && (t.Implicit || p.sess.Server.Port == 465) {
+		p.tls = t
+	}
+	out := p.runHooks(ctx, st, wire.StageConnect, nil, "")
+	if out.stopped {
+		st.Replies = append(st.Replies, out.reply)
+		st.Closed, p.closed = true, true
+		return
+	}
+	st.Replies = append(st.Replies, replyGreeting(p.hostname()))
+}
+
+func (p *player) hostname() string {
+	if h := p.sess.Server.Hostname; h != "" {
+		return h
+	}
+	return DefaultGreetingHostname
+}
+
+// ehlo handles HELO and EHLO: the hook runs only when the name changes;
+// a hook that does not accept restores the previous name.
+func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended bool) {
+	if name != p.helo {
+		if p.sess.Server.Port == 25 && !validHeloName(name) {
+			st.Replies = append(st.Replies, ReplyInvalidEhlo)
+			return
+		}
+		prev := p.helo
+		p.helo = name
+		out := p.runHooks(ctx, st, wire.StageEhlo, nil, "")
+		if out.stopped {
+			// Stalwart restores the name and drops the sender (only the
+			// sender: recipients stay until the next reset).
+			p.helo = prev
+			p.from = nil
+			st.Replies = append(st.Replies, out.reply)
+			return
+		}
+	}
+	if p.from != nil {
+		p.resetTx()
+	}
+	if !extended {
+		st.Replies = append(st.Replies, replyHelo(p.hostname()))
+		return
+	}
+	st.Replies = append(st.Replies, ehloReply(p.hostname(), p.sess.Server.Port, p.tls != nil, p.authAs != "")...)
+}
+
+// validHeloName mirrors the non-FQDN check Stalwart applies on port 25:
+// at least two labels of letters, digits and hyphens, or an address literal.
+func validHeloName(name string) bool {
+	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+		return true
+	}
+	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, c := range l {
+			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c > 127) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *player) startTLS(st *StepResult) {
+	if p.tls != nil {
+		st.Replies = append(st.Replies, ReplyAlreadyTLS)
+		return
+	}
+	st.Replies = append(st.Replies, ReplyStartTLS)
+	t := p.sess.Client.TLS
+	if t == nil {
+		t = &sessions.TLS{Version: "TLSv1.3", Cipher: "TLS13_AES_256_GCM_SHA384"}
+	}
+	p.tls = t
+}
+
+// auth authenticates with the step's credentials. No hook is called:
+// Stalwart accepts "auth" in a hook's stages but never calls it there.
+func (p *player) auth(st *StepResult, step *sessions.Step) {
+	for _, h := range p.sim.Hooks {
+		if h.Stages[wire.StageAuth] {
+			st.Lints = append(st.Lints, wire.Lint{Code: LintAuthStage,
+				Message: "hook " + h.ID + " is configured for the auth stage, but Stalwart never calls a hook at auth"})
+		}
+	}
+	switch {
+	case !authAllowed(p.sess.Server.Port, p.tls != nil):
+		st.Replies = append(st.Replies, ReplyAuthNotAllowed)
+	case p.authAs != "":
+		st.Replies = append(st.Replies, ReplyAlreadyAuth)
+	case step.AuthFail:
+		st.Replies = append(st.Replies, ReplyAuthFailed)
+	default:
+		p.authAs = step.Login
+		st.Replies = append(st.Replies, ReplyAuthOK)
+	}
+}
+
+func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) {
+	switch {
+	case p.helo == "":
+		st.Replies = append(st.Replies, ReplyEhloFirst)
+		return
+	case p.from != nil:
+		st.Replies = append(st.Replies, ReplyMultipleMail)
+		return
+	case p.sess.Server.Port != 25 && p.authAs == "":
+		st.Replies = append(st.Replies, ReplyAuthFirst)
+		return
+	}
+	p.tx++
+	p.from = &modify.Address{Address: addr, Lower: lower(addr), Params: params}
+	out := p.runHooks(ctx, st, wire.StageMail, nil, "")
+	if out.stopped {
+		p.from = nil
+		st.Replies = append(st.Replies, out.reply)
+		return
+	}
+	if size, ok := sizeParam(params); ok && size > DefaultMaxMessageSize {
+		p.from = nil
+		st.Replies = append(st.Replies, ReplyTooBig)
+		return
+	}
+	st.Replies = append(st.Replies, ReplyMailOK)
+}
+
+func sizeParam(params string) (int64, bool) {
+	for _, f := range strings.Fields(params) {
+		k, v, _ := strings.Cut(f, "=")
+		if strings.EqualFold(k, "SIZE") {
+			var n int64
+			for _, c := range v {
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				n = n*10 + int64(c-'0')
+				if n > 1<<40 {
+					return n, true
+				}
+			}
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// rcpt adds a recipient: a duplicate is acknowledged without a hook call;
+// otherwise the hooks see it appended, and a hook that does not accept
+// removes it again. Stalwart checks relaying after the hooks.
+func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
+	if p.from == nil {
+		st.Replies = append(st.Replies, ReplyMailFirst)
+		return
+	}
+	if len(p.to) >= DefaultMaxRecipients {
+		st.Replies = append(st.Replies, ReplyTooManyRcpts)
+		return
+	}
+	r := modify.Address{Address: addr, Lower: lower(addr)}
+	for _, have := range p.to {
+		if have.Lower == r.Lower {
+			st.Replies = append(st.Replies, ReplyRcptOK)
+			return
+		}
+	}
+	p.to = append(p.to, r)
+	out := p.runHooks(ctx, st, wire.StageRcpt, nil, "")
+	if out.stopped {
+		p.to = p.to[:len(p.to)-1]
+		st.Replies = append(st.Replies, out.reply)
+		return
+	}
+	if p.authAs == "" && !p.isLocal(r.Lower) {
+		p.to = p.to[:len(p.to)-1]
+		st.Replies = append(st.Replies, ReplyRelayDenied)
+		return
+	}
+	st.Replies = append(st.Replies, ReplyRcptOK)
+}
+
+func (p *player) isLocal(addr string) bool {
+	_, domain, _ := strings.Cut(addr, "@")
+	for _, d := range p.sess.Server.LocalDomains {
+		if strings.EqualFold(d, domain) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *player) canSendData() string {
+	switch {
+	case p.from == nil:
+		return ReplyMailFirst
+	case len(p.to) == 0:
+		return ReplyRcptFirst
+	case p.delivered >= DefaultMaxMessages:
+		return ReplyTooManyMessages
+	}
+	return ""
+}
+
+// data sends DATA and the message, runs the data hooks and applies their
+// modifications. The transaction is reset whatever the outcome.
+func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) *TransactionResult {
+	if r := p.canSendData(); r != "" {
+		st.Replies = append(st.Replies, r)
+		return nil
+	}
+	st.Replies = append(st.Replies, ReplyDataGo)
+	defer p.resetTx()
+
+	raw := []byte{}
+	if m != nil {
+		raw = m.Raw
+	}
+	// Stalwart keeps the message without the CRLF before the final dot.
+	raw = trimFinalCRLF(raw)
+	tx := &TransactionResult{Session: p.sess.Name, Number: p.tx, Original: raw}
+	tx.EnvelopeIn = p.envelopeView()
+	tx.EnvelopeOut = tx.EnvelopeIn
+	finish := func(reply string) *TransactionResult {
+		st.Replies = append(st.Replies, reply)
+		tx.Reply = reply
+		p.res.Transactions = append(p.res.Transactions, tx)
+		p.obs.Transaction(ctx, tx)
+		return tx
+	}
+	if len(raw) > DefaultMaxMessageSize {
+		return finish(ReplyTooBig)
+	}
+	msg := modify.Split(raw)
+	if !msg.Parsable() {
+		return finish(ReplyParseFailed)
+	}
+	tx.QueueID = Hex(p.sim.QueueIDs.Next())
+	out := p.runHooks(ctx, st, wire.StageData, msg, tx.QueueID)
+	if out.stopped {
+		return finish(out.reply)
+	}
+	final := raw
+	if len(out.mods) > 0 {
+		res := modify.Apply(msg, modify.Envelope{From: p.from, To: p.to}, out.mods)
+		if res.Raw != nil {
+			final = res.Raw
+		}
+		tx.EnvelopeOut = envelopeView(res.Envelope)
+		for _, n := range res.Notes {
+			st.Lints = append(st.Lints, wire.Lint{Code: n.Code, Path: modPath(out.modSource, n.Mod), Message: n.Text})
+		}
+	}
+	tx.Final = final
+	tx.Delivered = true
+	p.delivered++
+	return finish(replyQueued(tx.QueueID))
+}
+
+func trimFinalCRLF(b []byte) []byte {
+	if n := len(b); n >= 2 && b[n-2] == '\r' && b[n-1] == '\n' {
+		return b[:n-2]
+	}
+	if n := len(b); n >= 1 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
+}

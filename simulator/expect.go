@@ -1,0 +1,214 @@
+package simulator
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// checkExpect compares a played step with its script's expectations and
+// records every mismatch in st.Failures, phrased for a person.
+func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env EnvelopeView) {
+	e := step.Expect
+	if e == nil {
+		return
+	}
+	fail := func(format string, args ...any) {
+		where := stepName(st)
+		if e.Line > 0 && e.Line != st.Line {
+			where += fmt.Sprintf(", expect at line %d", e.Line)
+		}
+		st.Failures = append(st.Failures, where+": "+fmt.Sprintf(format, args...))
+	}
+	reply := st.Reply()
+	if e.Action != "" && e.Action != st.Action {
+		fail("action %s, want %s", st.Action, e.Action)
+	}
+	if e.Reply != "" && e.Reply != reply {
+		fail("reply %q, want %q", reply, e.Reply)
+	}
+	if e.Code != 0 && !strings.HasPrefix(reply, strconv.Itoa(e.Code)) {
+		fail("reply %q, want code %d", reply, e.Code)
+	}
+	if e.ReplyMatch != nil && !e.ReplyMatch.MatchString(reply) {
+		fail("reply %q does not match /%s/", reply, e.ReplyMatch)
+	}
+	if len(e.Modifications) > 0 {
+		checkModifications(st, e.Modifications, fail)
+	}
+	if e.Envelope != nil {
+		got := env
+		if tx != nil {
+			got = tx.EnvelopeOut
+		}
+		if e.Envelope.From != nil && (got.From == nil || *got.From != strings.ToLower(*e.Envelope.From)) {
+			fail("envelope sender %s, want %q", showSender(got.From), *e.Envelope.From)
+		}
+		if e.Envelope.To != nil && !sameAddresses(got.To, e.Envelope.To) {
+			fail("envelope recipients %v, want %v", got.To, e.Envelope.To)
+		}
+	}
+	if e.Delivered != nil {
+		delivered := tx != nil && tx.Delivered
+		if delivered != *e.Delivered {
+			if delivered {
+				fail("the message was queued, want it refused or dropped")
+			} else {
+				fail("the message was not queued (reply %q), want it queued", reply)
+			}
+		}
+	}
+	if len(e.Headers) > 0 || len(e.BodyContains) > 0 {
+		if tx == nil || tx.Final == nil {
+			fail("no final message to check headers or body against (reply %q)", reply)
+		} else {
+			checkMessage(tx.Final, e, fail)
+		}
+	}
+	for _, code := range e.Lints {
+		found := false
+		for _, l := range st.Lints {
+			if l.Code == code {
+				found = true
+				break
+			}
+		}
+		if !found {
+			fail("lint %s was not reported", code)
+		}
+	}
+}
+
+func showSender(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return strconv.Quote(*s)
+}
+
+func sameAddresses(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != strings.ToLower(want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkModifications wants each expected modification, in order, among
+// those the hooks returned at this step.
+func checkModifications(st *StepResult, want []sessions.ExpectModification, fail func(string, ...any)) {
+	var got []wire.Modification
+	for _, ex := range st.Exchanges {
+		if ex.Response != nil {
+			got = append(got, ex.Response.Modifications...)
+		}
+	}
+	i := 0
+	for _, w := range want {
+		for i < len(got) && !modMatches(got[i], w) {
+			i++
+		}
+		if i == len(got) {
+			fail("modification %s not returned (in this order); got %s", describeExpectMod(w), describeMods(got))
+			return
+		}
+		i++
+	}
+}
+
+func modMatches(m wire.Modification, w sessions.ExpectModification) bool {
+	return (w.Type == "" || string(m.Type) == w.Type) &&
+		(w.Name == "" || strings.EqualFold(m.Name, w.Name)) &&
+		(w.Value == "" || m.Value == w.Value) &&
+		(w.Index == nil || m.Index == *w.Index)
+}
+
+func describeExpectMod(w sessions.ExpectModification) string {
+	parts := []string{}
+	if w.Type != "" {
+		parts = append(parts, w.Type)
+	}
+	if w.Index != nil {
+		parts = append(parts, fmt.Sprintf("#%d", *w.Index))
+	}
+	if w.Name != "" {
+		parts = append(parts, w.Name)
+	}
+	if w.Value != "" {
+		parts = append(parts, strconv.Quote(w.Value))
+	}
+	return strings.Join(parts, " ")
+}
+
+func describeMods(ms []wire.Modification) string {
+	if len(ms) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = DescribeModification(m)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// DescribeModification renders a modification in one short line.
+func DescribeModification(m wire.Modification) string {
+	switch m.Type {
+	case wire.ModAddHeader:
+		return fmt.Sprintf("addHeader %s: %q", m.Name, m.Value)
+	case wire.ModInsertHeader, wire.ModChangeHeader:
+		return fmt.Sprintf("%s #%d %s: %q", m.Type, m.Index, m.Name, m.Value)
+	case wire.ModDeleteHeader:
+		return fmt.Sprintf("deleteHeader #%d %s", m.Index, m.Name)
+	case wire.ModReplaceContents:
+		v := m.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return fmt.Sprintf("replaceContents %q", v)
+	default:
+		s := fmt.Sprintf("%s %s", m.Type, m.Value)
+		for _, p := range m.Parameters {
+			s += " " + p.Key
+			if p.Value != nil {
+				s += "=" + *p.Value
+			}
+		}
+		return s
+	}
+}
+
+func checkMessage(final []byte, e *sessions.Expect, fail func(string, ...any)) {
+	msg := modify.Split(final)
+	for _, h := range e.Headers {
+		var found *modify.RawHeader
+		for i := range msg.Headers {
+			if strings.EqualFold(string(msg.Headers[i].Name), h.Name) {
+				found = &msg.Headers[i]
+				break
+			}
+		}
+		switch {
+		case h.Absent && found != nil:
+			fail("header %s is present (%q), want it absent", h.Name, strings.TrimSpace(string(found.Value)))
+		case !h.Absent && found == nil:
+			fail("header %s is missing, want %q", h.Name, h.Value)
+		case !h.Absent && strings.TrimSpace(string(found.Value)) != strings.TrimSpace(h.Value):
+			fail("header %s is %q, want %q", h.Name, strings.TrimSpace(string(found.Value)), strings.TrimSpace(h.Value))
+		}
+	}
+	for _, s := range e.BodyContains {
+		if !bytes.Contains(msg.Body, []byte(s)) {
+			fail("the final body does not contain %q", s)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package simulator
+
+// SMTP replies of Stalwart v0.16.18, without the CRLF (PROTOCOL.md §6).
+// Replies that name the host are built by the functions below.
+const (
+	ReplyHookTempFail    = "451 4.3.5 Unable to accept message at this time."
+	ReplyHookReject      = "503 5.5.3 Message rejected."
+	ReplyHookDiscard     = "250 2.0.0 Message queued for delivery."
+	ReplyMailOK          = "250 2.1.0 OK"
+	ReplyRcptOK          = "250 2.1.5 OK"
+	ReplyDataGo          = "354 Start mail input; end with <CRLF>.<CRLF>"
+	ReplyOK              = "250 2.0.0 OK"
+	ReplyBye             = "221 2.0.0 Bye."
+	ReplyStartTLS        = "220 2.0.0 Ready to start TLS."
+	ReplyAlreadyTLS      = "504 5.7.4 Already in TLS mode."
+	ReplyAuthOK          = "235 2.7.0 Authentication succeeded."
+	ReplyAuthFailed      = "535 5.7.8 Authentication credentials invalid."
+	ReplyAuthNotAllowed  = "503 5.5.1 AUTH not allowed."
+	ReplyAlreadyAuth     = "503 5.5.1 Already authenticated."
+	ReplyInvalidCommand  = "500 5.5.1 Invalid command."
+	ReplyEhloFirst       = "503 5.5.1 Polite people say EHLO first."
+	ReplyMultipleMail    = "503 5.5.1 Multiple MAIL commands not allowed."
+	ReplyAuthFirst       = "503 5.5.1 You must authenticate first."
+	ReplyMailFirst       = "503 5.5.1 MAIL is required first."
+	ReplyRcptFirst       = "503 5.5.1 RCPT is required first."
+	ReplyTooManyRcpts    = "455 4.5.3 Too many recipients."
+	ReplyTooBig          = "552 5.3.4 Message too big for system."
+	ReplyRelayDenied     = "550 5.1.2 Relay not allowed."
+	ReplyMailSyntax      = "501 5.5.2 Syntax error, expected: MAIL FROM:<reverse-path> [parameters]"
+	ReplyRcptSyntax      = "501 5.5.2 Syntax error, expected: RCPT TO:<forward-path> [parameters]"
+	ReplyBadSender       = "501 5.1.8 Bad sender's system address."
+	ReplyBadRcpt         = "501 5.1.3 Bad destination mailbox address syntax."
+	ReplyParseFailed     = "550 5.7.7 Failed to parse message."
+	ReplyInvalidEhlo     = "550 5.5.0 Invalid EHLO domain."
+	ReplyTooManyMessages = "452 4.4.5 Maximum number of messages per session exceeded."
+	ReplyNotImplemented  = "502 5.5.1 Command not implemented."
+	ReplyHelp            = "250 2.0.0 Help can be found at https://stalw.art"
+	ReplyVrfyDisabled    = "252 2.5.1 VRFY is disabled."
+	ReplyExpnDisabled    = "252 2.5.1 EXPN is disabled."
+)
+
+// Stalwart's defaults for the limits the simulator enforces.
+const (
+	DefaultMaxMessageSize   = 104857600
+	DefaultMaxRecipients    = 100
+	DefaultMaxMessages      = 10
+	DefaultGreetingHostname = "mx.example.org"
+)
+
+func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP at your service" }
+func replyHelo(host string) string     { return "250 " + host + " you had me at HELO" }
+func replyQueued(id string) string     { return "250 2.0.0 Message queued with id " + id + "." }
+
+// ehloReply builds the multi-line EHLO answer: capabilities as Stalwart
+// advertises them by default for this listener and TLS state.
+func ehloReply(host string, port uint16, tls, authenticated bool) []string {
+	// smtp-proto writes capabilities from the highest bit down, which
+	// puts AUTH (bit 2) between BINARYMIME and 8BITMIME.
+	caps := []string{}
+	if !tls {
+		caps = append(caps, "STARTTLS")
+	}
+	caps = append(caps, "SMTPUTF8", "SIZE 104857600", "REQUIRETLS", "PIPELINING", "NO-SOLICITING",
+		"ENHANCEDSTATUSCODES", "CHUNKING", "BINARYMIME")
+	if authAllowed(port, tls) && !authenticated {
+		caps = append(caps, "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER")
+	}
+	caps = append(caps, "8BITMIME")
+	lines := []string{"250-" + host + " you had me at EHLO"}
+	for i, c := range caps {
+		if i == len(caps)-1 {
+			lines = append(lines, "250 "+c)
+		} else {
+			lines = append(lines, "250-"+c)
+		}
+	}
+	return lines
+}
+
+// authAllowed mirrors Stalwart's default auth mechanisms expression: no
+// AUTH on port 25, and elsewhere only over TLS.
+func authAllowed(port uint16, tls bool) bool { return port != 25 && tls }

@@ -1,0 +1,296 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// Simulator plays sessions against a chain of hooks as Stalwart v0.16.18
+// would. It holds no per-session state: one Simulator can play many
+// sessions, one after another or concurrently.
+type Simulator struct {
+	Hooks    []*hookconf.Hook
+	Client   *hookclient.Client
+	Observer Observer  // nil: nobody is told
+	QueueIDs *QueueIDs // nil: a generator on the wall clock
+	Now      func() time.Time
+}
+
+// New returns a simulator for hooks with a fresh HTTP client.
+func New(hooks []*hookconf.Hook, obs Observer) *Simulator {
+	return &Simulator{Hooks: hooks, Client: hookclient.New(), Observer: obs, QueueIDs: NewQueueIDs(nil, 1)}
+}
+
+// Play runs every step of sess and returns what happened. Expectation
+// failures are counted in the result; only a cancelled context ends a
+// session early (SessionResult.Err).
+func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionResult {
+	p := &player{sim: s, sess: sess, obs: s.Observer}
+	if p.obs == nil {
+		p.obs = Observers(nil)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.QueueIDs == nil {
+		s.QueueIDs = NewQueueIDs(s.Now, 1)
+	}
+	if s.Client == nil {
+		s.Client = hookclient.New()
+	}
+	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: s.Now()}
+	p.obs.SessionStarted(ctx, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started, Hooks: s.Hooks})
+	for i := range sess.Steps {
+		if err := ctx.Err(); err != nil {
+			p.res.Err = fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err)
+			break
+		}
+		st := p.play(ctx, i, &sess.Steps[i])
+		p.res.Steps = append(p.res.Steps, st)
+		p.res.Failures += len(st.Failures)
+		p.obs.Step(ctx, st)
+	}
+	p.res.Duration = s.Now().Sub(p.res.Started)
+	p.obs.SessionFinished(ctx, p.res)
+	return p.res
+}
+
+// player is the state of one SMTP connection being played.
+type player struct {
+	sim  *Simulator
+	sess *sessions.Session
+	obs  Observer
+	res  *SessionResult
+
+	connected bool
+	closed    bool
+	tls       *sessions.TLS // nil: plain TCP
+	helo      string
+	authAs    string
+	from      *modify.Address
+	to        []modify.Address
+	tx        int // transaction number
+	delivered int // messages accepted in this connection
+	seq       int // exchanges so far
+}
+
+func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {
+	st := &StepResult{Session: p.sess.Name, Index: i, Kind: string(step.Kind), Line: step.Line, Implied: step.Implied}
+	var tx *TransactionResult
+	switch {
+	case step.Kind == sessions.StepConnect:
+		p.connect(ctx, st)
+	case p.closed || !p.connected:
+		st.Command = commandLine(step)
+		st.Failures = append(st.Failures, fmt.Sprintf("%s: the connection is closed, the step was not sent", stepName(st)))
+		st.Action = "none"
+		return st
+	default:
+		tx = p.command(ctx, st, step)
+	}
+	if st.Action == "" {
+		st.Action = "none"
+		if n := len(st.Exchanges); n > 0 {
+			st.Action = st.Exchanges[n-1].Outcome
+		}
+	}
+	st.Transaction = p.tx
+	checkExpect(st, step, tx, p.envelopeView())
+	return st
+}
+
+func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
+	st.Command = commandLine(step)
+	switch step.Kind {
+	case sessions.StepHelo, sessions.StepEhlo:
+		p.ehlo(ctx, st, step.Arg, step.Kind == sessions.StepEhlo)
+	case sessions.StepStartTLS:
+		p.startTLS(st)
+	case sessions.StepAuth:
+		p.auth(st, step)
+	case sessions.StepMail:
+		p.mail(ctx, st, step.Arg, step.Params)
+	case sessions.StepRcpt:
+		p.rcpt(ctx, st, step.Arg)
+	case sessions.StepData:
+		return p.data(ctx, st, step.Message)
+	case sessions.StepRset:
+		p.resetTx()
+		st.Replies = append(st.Replies, ReplyOK)
+	case sessions.StepNoop:
+		st.Replies = append(st.Replies, ReplyOK)
+	case sessions.StepQuit:
+		st.Replies = append(st.Replies, ReplyBye)
+		st.Closed, p.closed = true, true
+	case sessions.StepRaw:
+		return p.raw(ctx, st, step)
+	default:
+		st.Replies = append(st.Replies, ReplyInvalidCommand)
+	}
+	return nil
+}
+
+// raw plays a verbatim command line by mapping it onto the typed steps.
+func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
+	line := strings.TrimRight(step.Arg, "\r\n")
+	verb, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToUpper(verb) {
+	case "HELO", "EHLO":
+		if rest == "" {
+			st.Replies = append(st.Replies, ReplyInvalidCommand)
+			return nil
+		}
+		p.ehlo(ctx, st, rest, strings.EqualFold(verb, "EHLO"))
+	case "MAIL":
+		addr, params, ok := parsePath(rest, "FROM:")
+		if !ok {
+			st.Replies = append(st.Replies, ReplyMailSyntax)
+			return nil
+		}
+		p.mail(ctx, st, addr, params)
+	case "RCPT":
+		addr, _, ok := parsePath(rest, "TO:")
+		if !ok || addr == "" {
+			st.Replies = append(st.Replies, ReplyRcptSyntax)
+			return nil
+		}
+		p.rcpt(ctx, st, addr)
+	case "RSET":
+		p.resetTx()
+		st.Replies = append(st.Replies, ReplyOK)
+	case "NOOP":
+		st.Replies = append(st.Replies, ReplyOK)
+	case "VRFY":
+		st.Replies = append(st.Replies, ReplyVrfyDisabled)
+	case "EXPN":
+		st.Replies = append(st.Replies, ReplyExpnDisabled)
+	case "HELP":
+		st.Replies = append(st.Replies, ReplyHelp)
+	case "QUIT":
+		st.Replies = append(st.Replies, ReplyBye)
+		st.Closed, p.closed = true, true
+	case "STARTTLS":
+		p.startTLS(st)
+	case "ETRN", "ATRN", "BURL":
+		st.Replies = append(st.Replies, ReplyNotImplemented)
+	case "DATA":
+		if r := p.canSendData(); r != "" {
+			st.Replies = append(st.Replies, r)
+			return nil
+		}
+		st.Replies = append(st.Replies, ReplyDataGo)
+		st.Failures = append(st.Failures, fmt.Sprintf("%s: a raw DATA has no message; use a data step", stepName(st)))
+	default:
+		st.Replies = append(st.Replies, ReplyInvalidCommand)
+	}
+	return nil
+}
+
+// parsePath splits "FROM:<addr> PARAMS" into the address and parameters.
+func parsePath(s, prefix string) (addr, params string, ok bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	s = strings.TrimSpace(s[len(prefix):])
+	if !strings.HasPrefix(s, "<") {
+		return "", "", false
+	}
+	end := strings.IndexByte(s, '>')
+	if end < 0 {
+		return "", "", false
+	}
+	return s[1:end], strings.TrimSpace(s[end+1:]), true
+}
+
+func (p *player) resetTx() {
+	p.from = nil
+	p.to = nil
+}
+
+func (p *player) envelopeView() EnvelopeView {
+	return envelopeView(modify.Envelope{From: p.from, To: p.to})
+}
+
+func envelopeView(e modify.Envelope) EnvelopeView {
+	v := EnvelopeView{To: []string{}}
+	if e.From != nil {
+		f := e.From.Lower
+		v.From = &f
+	}
+	for _, t := range e.To {
+		v.To = append(v.To, t.Lower)
+	}
+	return v
+}
+
+// commandLine renders the line a client sends for step.
+func commandLine(step *sessions.Step) string {
+	switch step.Kind {
+	case sessions.StepConnect:
+		return ""
+	case sessions.StepHelo:
+		return "HELO " + step.Arg
+	case sessions.StepEhlo:
+		return "EHLO " + step.Arg
+	case sessions.StepStartTLS:
+		return "STARTTLS"
+	case sessions.StepAuth:
+		return "AUTH PLAIN ****"
+	case sessions.StepMail:
+		return strings.TrimSpace("MAIL FROM:<" + step.Arg + "> " + step.Params)
+	case sessions.StepRcpt:
+		return "RCPT TO:<" + step.Arg + ">"
+	case sessions.StepData:
+		return "DATA"
+	case sessions.StepRaw:
+		return step.Arg
+	default:
+		return strings.ToUpper(string(step.Kind))
+	}
+}
+
+func stepName(st *StepResult) string {
+	if st.Line > 0 {
+		return fmt.Sprintf("step %d (%s, line %d)", st.Index+1, st.Kind, st.Line)
+	}
+	return fmt.Sprintf("step %d (%s)", st.Index+1, st.Kind)
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// ConfigLints lists what a hook configuration relies on that Stalwart does
+// not do, such as a hook configured only for the auth stage.
+func ConfigLints(hooks []*hookconf.Hook) []wire.Lint {
+	var out []wire.Lint
+	for _, h := range hooks {
+		if !h.Stages[wire.StageAuth] {
+			continue
+		}
+		only := true
+		for st, on := range h.Stages {
+			if on && st != wire.StageAuth {
+				only = false
+			}
+		}
+		msg := fmt.Sprintf("hook %s is configured for the auth stage, but Stalwart never calls a hook at auth", h.ID)
+		if only {
+			msg += ": this hook is never called at all"
+		}
+		out = append(out, wire.Lint{Code: LintAuthStage, Message: msg})
+	}
+	return out
+}
+
+// Lint codes the simulator adds to those of the wire package.
+const (
+	LintAuthStage = "auth-stage-never-called"
+)
