@@ -1,0 +1,124 @@
+// Command hooksim is a mock Stalwart MTA for people who write MTA Hooks:
+// it plays scripted SMTP sessions against a hook, building every request
+// and applying every answer exactly as Stalwart v0.16.18 does.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // an expectation or regression failed
+	exitUsage   = 2 // bad flags or bad input
+	exitRuntime = 3 // the tool itself could not do its job (listen failed...)
+)
+
+// usageError marks errors caused by the user's input: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// failedError marks a run whose expectations did not hold: exit code 1.
+type failedError struct{ msg string }
+
+func (e failedError) Error() string { return e.msg }
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is what a subcommand may touch: no globals, so tests can run the
+// CLI in-process.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	getenv         func(string) (string, bool)
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "start the example hook and play the bundled sessions against it", runDemo},
+		{"run", "play session scripts against a hook and check their expectations", runRun},
+		{"check", "parse and lint a hook response body as Stalwart would", runCheck},
+		{"example-hook", "serve the example hook on a loopback address", runExampleHook},
+		{"sessions", "list the bundled sessions, or print one as a template", runSessions},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.LookupEnv}
+	code := runMain(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func runMain(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitCode(env, c.run(ctx, env, args[1:]))
+		}
+	}
+	fmt.Fprintf(env.stderr, "hooksim: unknown command %q\n\n", args[0])
+	printUsage(env.stderr)
+	return exitUsage
+}
+
+func exitCode(env *cliEnv, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var fe failedError
+	switch {
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &fe):
+		if fe.msg != "" {
+			fmt.Fprintln(env.stderr, fe.msg)
+		}
+		return exitFailed
+	case errors.As(err, &ue):
+		fmt.Fprintln(env.stderr, "hooksim:", err)
+		return exitUsage
+	default:
+		fmt.Fprintln(env.stderr, "hooksim:", err)
+		return exitRuntime
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `hooksim: a mock Stalwart MTA for MTA Hook authors.
+
+Usage: hooksim COMMAND [flags] [args]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "hooksim COMMAND --help" for a command's flags and examples.
+Exit codes: 0 ok, 1 an expectation failed, 2 usage or input error.
+`)
+}

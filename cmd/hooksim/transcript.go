@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator"
+)
+
+// transcript prints a session as it is played: what the client sent,
+// every hook call with its answer and lints, and what the server replied.
+type transcript struct {
+	mu    sync.Mutex
+	w     io.Writer
+	quiet bool
+}
+
+var _ simulator.Observer = (*transcript)(nil)
+
+func (t *transcript) SessionStarted(_ context.Context, s *simulator.SessionInfo) {
+	if t.quiet {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "== %s (%s)\n", s.Name, s.File)
+}
+
+func (t *transcript) Exchange(context.Context, *simulator.Exchange) {}
+
+func (t *transcript) Transaction(context.Context, *simulator.TransactionResult) {}
+
+func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.quiet {
+		for _, f := range st.Failures {
+			fmt.Fprintf(t.w, "FAIL %s: %s\n", st.Session, f)
+		}
+		return
+	}
+	if st.Command != "" {
+		fmt.Fprintf(t.w, "  C: %s\n", st.Command)
+	}
+	if st.Kind == "data" && len(st.Replies) > 1 {
+		fmt.Fprintf(t.w, "  S: %s\n", st.Replies[0])
+		fmt.Fprintf(t.w, "  C: <message>\n")
+	}
+	for _, ex := range st.Exchanges {
+		writeExchange(t.w, ex)
+	}
+	for _, l := range nonExchangeLints(st) {
+		fmt.Fprintf(t.w, "     lint %s\n", l)
+	}
+	replies := st.Replies
+	if st.Kind == "data" && len(replies) > 1 {
+		replies = replies[1:]
+	}
+	for _, r := range replies {
+		fmt.Fprintf(t.w, "  S: %s\n", r)
+	}
+	if st.Closed {
+		fmt.Fprintf(t.w, "     (connection closed)\n")
+	}
+	for _, f := range st.Failures {
+		fmt.Fprintf(t.w, "  FAIL %s\n", f)
+	}
+}
+
+// nonExchangeLints are the step's lints that no exchange printed already
+// (notes from applying modifications, configuration lints).
+func nonExchangeLints(st *simulator.StepResult) []string {
+	seen := map[string]int{}
+	for _, ex := range st.Exchanges {
+		for _, l := range ex.Lints {
+			seen[l.String()]++
+		}
+	}
+	var out []string
+	for _, l := range st.Lints {
+		s := l.String()
+		if seen[s] > 0 {
+			seen[s]--
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func writeExchange(w io.Writer, ex *simulator.Exchange) {
+	status := "no answer"
+	if ex.Call.Status != 0 {
+		status = fmt.Sprintf("%d %s", ex.Call.Status, http.StatusText(ex.Call.Status))
+	}
+	fmt.Fprintf(w, "     hook %s at %s: POST %s -> %s in %s: %s", ex.HookID, ex.Stage, ex.URL, status,
+		ex.Call.Duration.Round(10*time.Microsecond), ex.Outcome)
+	switch ex.Effect {
+	case "tempfail":
+		fmt.Fprint(w, " (tempFailOnError: 451)")
+	case "skipped":
+		fmt.Fprint(w, " (tempFailOnError false: hook skipped)")
+	}
+	fmt.Fprintln(w)
+	if ex.Err != nil {
+		fmt.Fprintf(w, "       error %s: %s\n", ex.Err.Class, ex.Err.Message)
+	}
+	if ex.Response != nil {
+		if r := ex.Response.Reply; r != nil && ex.Response.Action != "accept" {
+			fmt.Fprintf(w, "       response %s\n", describeReply(r.Status, r.EnhancedStatus, r.Message))
+		}
+		for _, m := range ex.Response.Modifications {
+			fmt.Fprintf(w, "       %s\n", simulator.DescribeModification(m))
+		}
+	}
+	for _, l := range ex.Lints {
+		fmt.Fprintf(w, "       lint %s\n", l)
+	}
+}
+
+func describeReply(status *uint16, enhanced, message *string) string {
+	var parts []string
+	if status != nil {
+		parts = append(parts, fmt.Sprint(*status))
+	}
+	if enhanced != nil {
+		parts = append(parts, *enhanced)
+	}
+	if message != nil {
+		parts = append(parts, fmt.Sprintf("%q", *message))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.quiet {
+		return
+	}
+	verdict := "PASS"
+	if !r.Passed() {
+		verdict = fmt.Sprintf("FAIL (%d expectations)", r.Failures)
+	}
+	if r.Err != nil {
+		verdict = "ERROR: " + r.Err.Error()
+	}
+	fmt.Fprintf(t.w, "== %s: %s, %d steps, %d hook calls, %s\n\n", r.Name, verdict, len(r.Steps), r.Exchanges, r.Duration.Round(time.Millisecond))
+}
+
+type runSummary struct{ passed, failed, exchanges int }
+
+func (t *transcript) summary(results []*simulator.SessionResult) runSummary {
+	var s runSummary
+	for _, r := range results {
+		if r.Passed() {
+			s.passed++
+		} else {
+			s.failed++
+		}
+		s.exchanges += r.Exchanges
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "%d sessions: %d passed, %d failed; %d hook calls\n", len(results), s.passed, s.failed, s.exchanges)
+	return s
+}
