@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -238,10 +239,11 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 	st.Replies = append(st.Replies, ReplyDataGo)
 	defer p.resetTx()
 
-	raw := []byte{}
+	raw, src := []byte{}, "inline"
 	if m != nil {
-		raw = m.Raw
+		raw, src = m.Raw, m.Source
 	}
+	st.Message = fmt.Sprintf("<message, %d bytes, from %s>", len(raw), src)
 	// Stalwart keeps the message without the CRLF before the final dot.
 	raw = trimFinalCRLF(raw)
 	tx := &TransactionResult{Session: p.sess.Name, Number: p.tx, Original: raw}

@@ -60,6 +60,7 @@ type StepResult struct {
 	Index       int
 	Kind        string
 	Command     string   // the line(s) the client sent, without CRLF
+	Message     string   // data steps: what was sent after DATA, e.g. "<message, 812 bytes, from spam.eml>"
 	Replies     []string // every reply line the server sent, without CRLF
 	Exchanges   []*Exchange
 	Action      string // last hook outcome at this step; "none" when no hook ran

@@ -48,6 +48,7 @@ type stepReport struct {
 	Line        int              `json:"line,omitempty"`
 	Implied     bool             `json:"implied,omitempty"`
 	Command     string           `json:"command"`
+	Message     string           `json:"message,omitempty"`
 	Replies     []string         `json:"replies"`
 	Reply       string           `json:"reply"`
 	Action      string           `json:"action"`
@@ -168,7 +169,7 @@ func buildReport(hooks []*hookconf.Hook, results []*simulator.SessionResult) *re
 }
 
 func buildStepReport(st *simulator.StepResult) stepReport {
-	s := stepReport{Index: st.Index, Kind: st.Kind, Line: st.Line, Implied: st.Implied, Command: st.Command,
+	s := stepReport{Index: st.Index, Kind: st.Kind, Line: st.Line, Implied: st.Implied, Command: st.Command, Message: st.Message,
 		Replies: append([]string{}, st.Replies...), Reply: st.Reply(), Action: st.Action, Transaction: st.Transaction,
 		Closed: st.Closed, Exchanges: []exchangeReport{}, Lints: append([]wire.Lint{}, st.Lints...),
 		Failures: append([]string{}, st.Failures...)}

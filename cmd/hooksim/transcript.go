@@ -49,7 +49,7 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 	}
 	if st.Kind == "data" && len(st.Replies) > 1 {
 		fmt.Fprintf(t.w, "  S: %s\n", st.Replies[0])
-		fmt.Fprintf(t.w, "  C: <message>\n")
+		fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	}
 	for _, ex := range st.Exchanges {
 		writeExchange(t.w, ex)

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hooksim/hooksim/cmd/hooksim/internal/examplehook"
+)
+
+// runCLI runs hooksim in-process and returns its exit code and output.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := &cliEnv{stdout: &out, stderr: &errOut, stdin: strings.NewReader(stdin),
+		getenv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code = runMain(ctx, env, args)
+	return code, out.String(), errOut.String()
+}
+
+// exampleHook starts the example hook on a free loopback port.
+func exampleHook(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done, err := examplehook.Serve(ctx, "127.0.0.1:0", examplehook.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + addr.String() + "/"
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCLIExitCodes(t *testing.T) {
+	t.Parallel()
+	url := exampleHook(t)
+	dir := t.TempDir()
+	badSession := writeFile(t, dir, "bad.yaml", "steps:\n  - connect\n  - rcpt: \"bill@\"\n")
+	badHooks := writeFile(t, dir, "hooks.json", "[\n  {\"url\": \"http://127.0.0.1:1/\",\n   \"stages\": {\"dta\": true}}\n]\n")
+	wrongExpect := writeFile(t, dir, "wrong.yaml", "steps:\n  - mail: john@blocked.example\n    expect: {action: accept, code: 250}\n  - rcpt: bill@example.org\n")
+	goodHooks := writeFile(t, dir, "good.json", `{"url": "`+url+`", "stages": {"connect": true, "ehlo": true, "mail": true, "rcpt": true, "data": true}}`)
+	tests := []struct {
+		name    string
+		stdin   string
+		args    []string
+		code    int
+		wantOut []string
+		wantErr []string
+	}{
+		{"no arguments", "", nil, exitUsage, []string{"Usage: hooksim COMMAND"}, nil},
+		{"help", "", []string{"--help"}, exitOK, []string{"Commands:", "demo"}, nil},
+		{"unknown command", "", []string{"frobnicate"}, exitUsage, nil, []string{`unknown command "frobnicate"`}},
+		{"run help", "", []string{"run", "--help"}, exitOK, nil, []string{"Examples:", "--stages"}},
+		{"run without a hook", "", []string{"run"}, exitUsage, nil, []string{"no hook to call"}},
+		{"bad flag", "", []string{"run", "--nope"}, exitUsage, nil, []string{"flag provided but not defined: -nope"}},
+		{"bad session file", "", []string{"run", "--url", url, badSession}, exitUsage, nil, []string{"bad.yaml:3: steps[1].rcpt: "}},
+		{"missing session file", "", []string{"run", "--url", url, filepath.Join(dir, "nope.yaml")}, exitUsage, nil, []string{"nope.yaml"}},
+		{"unknown bundled session", "", []string{"run", "--url", url, "bundled:nope"}, exitUsage, nil, []string{"nope"}},
+		{"bad hook config", "", []string{"run", "--hooks", badHooks}, exitUsage, nil, []string{"hooks.json:3: ", "stages", `"dta"`}},
+		{"bad stage flag", "", []string{"run", "--url", url, "--stages", "data,helo"}, exitUsage, nil, []string{"helo"}},
+		{"stages without url", "", []string{"run", "--stages", "all"}, exitUsage, nil, []string{"go with --url"}},
+		{"expectation fails", "", []string{"run", "--url", url, "--stages", "all", wrongExpect}, exitFailed,
+			[]string{"action reject, want accept", `reply "550 5.7.1 Sender blocked by policy", want code 250`, "1 failed"}, nil},
+		{"no-expect ignores expectations", "", []string{"run", "--url", url, "--stages", "all", "--no-expect", wrongExpect}, exitOK, []string{"1 passed"}, nil},
+		{"bundled session with a config file", "", []string{"run", "--hooks", goodHooks, "bundled:spam-tagged", "bundled:blocked-sender"}, exitOK,
+			[]string{"2 sessions: 2 passed, 0 failed", "changeHeader #1 Subject", "550 5.7.1 Sender blocked by policy"}, nil},
+		{"quiet", "", []string{"run", "-q", "--url", url, "--stages", "all", "bundled:hello"}, exitOK, []string{"1 sessions: 1 passed"}, nil},
+		{"check valid", `{"action":"reject","response":{"status":550,"enhanced_status":"5.7.1","message":"Go away"}}`, []string{"check", "--stage", "mail", "-"}, exitOK,
+			[]string{"valid: action reject", "the client hears: 550 5.7.1 Go away"}, nil},
+		{"check docs spelling", `{"action":"accept","modifications":[{"type":"addRcpt","value":"a@b.c"}]}`, []string{"check", "-"}, exitFailed,
+			[]string{`invalid: modifications[0].type: unknown type "addRcpt"`, "451 4.3.5 Unable to accept message at this time.", "lint [docs-mod-type]"}, nil},
+		{"check lints", `{"action":"reject","response":{"status":550,"enhancedStatus":"5.7.1","message":"no"}}`, []string{"check", "--stage", "rcpt", "-"}, exitOK,
+			[]string{"the client hears: 550 no", "enhanced-status-camel"}, nil},
+		{"check bad stage", `{}`, []string{"check", "--stage", "helo", "-"}, exitUsage, nil, []string{`--stage "helo"`}},
+		{"sessions list", "", []string{"sessions"}, exitOK, []string{"minimal", "spam-tagged", "two-transactions"}, nil},
+		{"sessions show", "", []string{"sessions", "minimal"}, exitOK, []string{"data: minimal.eml"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+// TestDemo plays every bundled session against the example hook: they
+// must all pass, as the README promises.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, "", "demo", "-q")
+	if code != exitOK {
+		t.Fatalf("demo exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "12 sessions: 12 passed, 0 failed") {
+		t.Errorf("demo summary:\n%s", out)
+	}
+}
+
+func TestRunJSONReportAndOut(t *testing.T) {
+	t.Parallel()
+	url := exampleHook(t)
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "report.json")
+	outDir := filepath.Join(dir, "out")
+	code, out, errOut := runCLI(t, "", "run", "--url", url, "--stages", "all", "--bearer", "s3cr3t-token",
+		"--json", reportPath, "--out", outDir, "bundled:spam-tagged", "bundled:eight-bit")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("s3cr3t-token")) {
+		t.Error("the report contains the bearer token")
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("report is not valid JSON: %v", err)
+	}
+	if rep.Version != 1 || rep.Summary.Sessions != 2 || rep.Summary.Passed != 2 || len(rep.Hooks) != 1 {
+		t.Errorf("report header %+v", rep.Summary)
+	}
+	s := rep.Sessions[0]
+	first := s.Steps[0].Exchanges[0]
+	if first.Stage != "connect" || first.Outcome != "accept" || first.Response.Status != 200 {
+		t.Errorf("first exchange %+v", first)
+	}
+	if first.Request.Body == nil || !strings.HasPrefix(*first.Request.Body, `{"context":{"stage":"connect","client":`) {
+		t.Errorf("request body %v", first.Request.Body)
+	}
+	auth := ""
+	for _, h := range first.Request.Headers {
+		if h[0] == "authorization" {
+			auth = h[1]
+		}
+	}
+	if auth != "Bearer ****" {
+		t.Errorf("authorization header in report %q, want redacted", auth)
+	}
+	tx := s.Transactions[0]
+	if !tx.Delivered || tx.Final == nil || tx.Final.Text == nil || !strings.Contains(*tx.Final.Text, "X-Spam-Flag: YES\r\n") {
+		t.Errorf("final message %+v", tx.Final)
+	}
+	// The 8-bit message is not valid UTF-8: it must travel as base64.
+	eight := rep.Sessions[1].Transactions[0]
+	if eight.Original.Base64 == nil || eight.Original.Text != nil {
+		t.Errorf("8-bit original should be base64: %+v", eight.Original)
+	}
+	eml, err := os.ReadFile(filepath.Join(outDir, "spam-tagged-1.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The changeHeader puts Stalwart in rewrite mode, where addHeaders come
+	// out in reverse order.
+	if !bytes.HasPrefix(eml, []byte("X-Spam-Flag: YES\r\nX-Spam-Score: 6.0\r\n")) || !bytes.Contains(eml, []byte("\r\nSubject: [SPAM] You are a WINNER\r\n")) {
+		t.Errorf("final .eml:\n%s", eml)
+	}
+}
