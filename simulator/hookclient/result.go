@@ -5,6 +5,7 @@ package hookclient
 
 import (
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/internal/text"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderFie
 	for i, f := range h {
 		out[i] = f
 		switch {
-		case equalFoldASCII(f.Name, "Authorization"), equalFoldASCII(f.Name, "Proxy-Authorization"):
+		case text.EqualFoldASCII(f.Name, "Authorization"), text.EqualFoldASCII(f.Name, "Proxy-Authorization"):
 			out[i].Value = "****"
 			if j := strings.IndexByte(f.Value, ' '); j > 0 && !(secret != "" && strings.Contains(f.Value[:j], secret)) {
 				out[i].Value = f.Value[:j] + " ****"
@@ -91,23 +92,4 @@ func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderFie
 		}
 	}
 	return out
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

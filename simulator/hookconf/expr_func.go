@@ -2,6 +2,7 @@ package hookconf
 
 import (
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/internal/text"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -75,7 +76,7 @@ func lookupFunc(name string) (*exprFunc, bool) {
 	case "contains_ignore_case":
 		f.arity, f.call = 2, fnContainsIgnoreCase
 	case "eq_ignore_case":
-		f.arity, f.call = 2, func(a []value) value { return boolVal(asciiEqualFold(a[0].str(), a[1].str())) }
+		f.arity, f.call = 2, func(a []value) value { return boolVal(text.EqualFoldASCII(a[0].str(), a[1].str())) }
 	case "starts_with":
 		f.arity, f.call = 2, func(a []value) value { return boolVal(strings.HasPrefix(a[0].str(), a[1].str())) }
 	case "ends_with":
@@ -262,7 +263,7 @@ func fnContainsIgnoreCase(a []value) value {
 		return boolVal(strings.Contains(strings.ToLower(a[0].s), strings.ToLower(needle)))
 	case kArray:
 		for _, it := range a[0].a {
-			if it.kind == kString && asciiEqualFold(it.s, needle) {
+			if it.kind == kString && text.EqualFoldASCII(it.s, needle) {
 				return intVal(1)
 			}
 		}
@@ -278,26 +279,6 @@ func fnSplit(a []value) value {
 		out[i] = strVal(p)
 	}
 	return arrVal(out)
-}
-
-// asciiEqualFold is Rust's eq_ignore_ascii_case.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // parseRustIP parses an IP address as Rust's IpAddr::from_str does: no

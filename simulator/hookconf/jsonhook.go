@@ -3,6 +3,7 @@ package hookconf
 import (
 	"errors"
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/internal/jsondoc"
 	"math"
 	"net/url"
 	"sort"
@@ -42,41 +43,41 @@ func suggestKey(k string, known []string) string {
 // jsonParse is the state of one JSON configuration parse.
 type jsonParse struct {
 	d     *diag
-	lines lineIndex
+	lines jsondoc.LineIndex
 	env   Env
 }
 
-func (jp *jsonParse) line(n *jsonNode) int { return jp.lines.line(n.off) }
+func (jp *jsonParse) line(n *jsondoc.Node) int { return jp.lines.Line(n.Off) }
 
 // parseJSONConfig reads an MtaHook object or a list of them.
 func parseJSONConfig(d *diag, data []byte, env Env) []*Hook {
-	jp := &jsonParse{d: d, lines: newLineIndex(data), env: env}
-	root, err := parseJSONDoc(data)
+	jp := &jsonParse{d: d, lines: jsondoc.NewLineIndex(data), env: env}
+	root, err := jsondoc.Parse(data)
 	if err != nil {
-		var se *jsonSyntaxError
+		var se *jsondoc.SyntaxError
 		if errors.As(err, &se) {
-			d.errorf(jp.lines.line(se.off), "", "invalid JSON: %s", se.msg)
+			d.errorf(jp.lines.Line(se.Off), "", "invalid JSON: %s", se.Msg)
 		} else {
 			d.errorf(0, "", "invalid JSON: %v", err)
 		}
 		return nil
 	}
-	switch root.kind {
-	case jsonObject:
+	switch root.Kind {
+	case jsondoc.Object:
 		if h := jp.hook(root, "", 1); h != nil {
 			return []*Hook{h}
 		}
 		return nil
-	case jsonArray:
-		if len(root.items) == 0 {
+	case jsondoc.Array:
+		if len(root.Items) == 0 {
 			d.errorf(jp.line(root), "", "the list of hooks is empty")
 			return nil
 		}
 		var hooks []*Hook
-		for i, it := range root.items {
+		for i, it := range root.Items {
 			prefix := fmt.Sprintf("hooks[%d]", i)
-			if it.kind != jsonObject {
-				d.errorf(jp.line(it), prefix, "must be an MtaHook object, not %s", it.kind)
+			if it.Kind != jsondoc.Object {
+				d.errorf(jp.line(it), prefix, "must be an MtaHook object, not %s", it.Kind)
 				continue
 			}
 			if h := jp.hook(it, prefix, i+1); h != nil {
@@ -85,12 +86,12 @@ func parseJSONConfig(d *diag, data []byte, env Env) []*Hook {
 		}
 		return hooks
 	}
-	d.errorf(jp.line(root), "", "the configuration must be an MtaHook object or a list of them, not %s", root.kind)
+	d.errorf(jp.line(root), "", "the configuration must be an MtaHook object or a list of them, not %s", root.Kind)
 	return nil
 }
 
 // hook converts one MtaHook object; nil if it has errors.
-func (jp *jsonParse) hook(n *jsonNode, prefix string, num int) *Hook {
+func (jp *jsonParse) hook(n *jsondoc.Node, prefix string, num int) *Hook {
 	d := jp.d
 	before := len(d.errs)
 	h := &Hook{
@@ -107,81 +108,81 @@ func (jp *jsonParse) hook(n *jsonNode, prefix string, num int) *Hook {
 	seen := map[string]bool{}
 	known := []string{"url", "enable", "stages", "allowInvalidCerts", "httpHeaders", "timeout",
 		"tempFailOnError", "maxResponseSize", "httpAuth"}
-	for _, m := range n.members {
-		line := jp.lines.line(m.keyOff)
-		if seen[m.key] {
-			d.warnf(line, f(m.key), "duplicate key; the last value is used")
+	for _, m := range n.Members {
+		line := jp.lines.Line(m.KeyOff)
+		if seen[m.Key] {
+			d.warnf(line, f(m.Key), "duplicate key; the last value is used")
 		}
-		seen[m.key] = true
-		if !jsonHookKey(m.key) {
+		seen[m.Key] = true
+		if !jsonHookKey(m.Key) {
 			msg := "unknown key ignored (Stalwart's API refuses it with \"Invalid property\")"
-			if s := suggestKey(m.key, known); s != "" {
+			if s := suggestKey(m.Key, known); s != "" {
 				msg = fmt.Sprintf("unknown key ignored: did you mean %q? (Stalwart's API refuses it with \"Invalid property\")", s)
 			}
-			d.warnf(line, f(m.key), "%s", msg)
+			d.warnf(line, f(m.Key), "%s", msg)
 		}
 	}
-	if v := n.get("name"); v != nil {
-		if v.kind == jsonString && strings.TrimSpace(v.text) != "" {
-			h.ID = strings.TrimSpace(v.text)
+	if v := n.Get("name"); v != nil {
+		if v.Kind == jsondoc.String && strings.TrimSpace(v.Text) != "" {
+			h.ID = strings.TrimSpace(v.Text)
 		} else {
 			d.errorf(jp.line(v), f("name"), "must be a non-empty string")
 		}
 	}
-	if v := n.get("id"); v != nil {
-		if v.kind == jsonString && strings.TrimSpace(v.text) != "" {
-			h.ID = strings.TrimSpace(v.text)
+	if v := n.Get("id"); v != nil {
+		if v.Kind == jsondoc.String && strings.TrimSpace(v.Text) != "" {
+			h.ID = strings.TrimSpace(v.Text)
 		} else {
 			d.errorf(jp.line(v), f("id"), "must be a non-empty string")
 		}
 	}
-	if v := n.get("@type"); v != nil && (v.kind != jsonString || v.text != "MtaHook") {
+	if v := n.Get("@type"); v != nil && (v.Kind != jsondoc.String || v.Text != "MtaHook") {
 		d.warnf(jp.line(v), f("@type"), "ignored (expected \"MtaHook\")")
 	}
 
-	if v := n.get("url"); v == nil {
+	if v := n.Get("url"); v == nil {
 		d.errorf(jp.line(n), f("url"), "url is required")
-	} else if v.kind != jsonString {
-		d.errorf(jp.line(v), f("url"), "must be a string, not %s", v.kind)
-	} else if u, err := checkURL(v.text); err != nil {
+	} else if v.Kind != jsondoc.String {
+		d.errorf(jp.line(v), f("url"), "must be a string, not %s", v.Kind)
+	} else if u, err := checkURL(v.Text); err != nil {
 		d.errorf(jp.line(v), f("url"), "%v", err)
 	} else {
 		h.URL = u
 	}
-	if v := n.get("enable"); v != nil {
+	if v := n.Get("enable"); v != nil {
 		if e := jp.enable(v, f("enable")); e != nil {
 			h.Enable = e
 		}
 	}
-	if v := n.get("stages"); v != nil {
+	if v := n.Get("stages"); v != nil {
 		if s := jp.stages(v, f("stages")); s != nil {
 			h.Stages = s
 		}
 	}
-	if v := n.get("allowInvalidCerts"); v != nil {
+	if v := n.Get("allowInvalidCerts"); v != nil {
 		h.AllowInvalidCerts = jp.boolean(v, f("allowInvalidCerts"), false)
 	}
-	if v := n.get("tempFailOnError"); v != nil {
+	if v := n.Get("tempFailOnError"); v != nil {
 		h.TempFailOnError = jp.boolean(v, f("tempFailOnError"), true)
 	}
-	if v := n.get("timeout"); v != nil {
+	if v := n.Get("timeout"); v != nil {
 		if t, ok := jp.timeout(v, f("timeout")); ok {
 			h.Timeout = t
 		}
 	}
-	if v := n.get("maxResponseSize"); v != nil {
-		if v.kind != jsonNumber {
-			d.errorf(jp.line(v), f("maxResponseSize"), "must be a number of bytes, not %s", v.kind)
-		} else if sz, err := strconv.ParseUint(v.text, 10, 64); err != nil || sz > math.MaxInt64 {
-			d.errorf(jp.line(v), f("maxResponseSize"), "must be a whole, non-negative number of bytes (got %s)", v.text)
+	if v := n.Get("maxResponseSize"); v != nil {
+		if v.Kind != jsondoc.Number {
+			d.errorf(jp.line(v), f("maxResponseSize"), "must be a number of bytes, not %s", v.Kind)
+		} else if sz, err := strconv.ParseUint(v.Text, 10, 64); err != nil || sz > math.MaxInt64 {
+			d.errorf(jp.line(v), f("maxResponseSize"), "must be a whole, non-negative number of bytes (got %s)", v.Text)
 		} else {
 			h.MaxResponseSize = int64(sz)
 		}
 	}
-	if v := n.get("httpAuth"); v != nil {
+	if v := n.Get("httpAuth"); v != nil {
 		h.Auth = jp.auth(v, f("httpAuth"), h.ID)
 	}
-	if v := n.get("httpHeaders"); v != nil {
+	if v := n.Get("httpHeaders"); v != nil {
 		h.HTTPHeaders = jp.headers(v, f("httpHeaders"), h.Auth.Kind != AuthNone)
 	}
 	if len(d.errs) > before {
@@ -209,20 +210,20 @@ func checkURL(raw string) (string, error) {
 	return s, nil
 }
 
-func (jp *jsonParse) boolean(v *jsonNode, field string, def bool) bool {
-	if v.kind != jsonBool {
-		jp.d.errorf(jp.line(v), field, "must be true or false, not %s", v.kind)
+func (jp *jsonParse) boolean(v *jsondoc.Node, field string, def bool) bool {
+	if v.Kind != jsondoc.Bool {
+		jp.d.errorf(jp.line(v), field, "must be true or false, not %s", v.Kind)
 		return def
 	}
-	return v.boolean
+	return v.Bool
 }
 
-func (jp *jsonParse) timeout(v *jsonNode, field string) (t time.Duration, ok bool) {
-	switch v.kind {
-	case jsonNumber:
-		ms, err := strconv.ParseUint(v.text, 10, 64)
+func (jp *jsonParse) timeout(v *jsondoc.Node, field string) (t time.Duration, ok bool) {
+	switch v.Kind {
+	case jsondoc.Number:
+		ms, err := strconv.ParseUint(v.Text, 10, 64)
 		if err != nil {
-			jp.d.errorf(jp.line(v), field, "must be a whole number of milliseconds (got %s)", v.text)
+			jp.d.errorf(jp.line(v), field, "must be a whole number of milliseconds (got %s)", v.Text)
 			return 0, false
 		}
 		t, err := durationFromMillis(ms)
@@ -231,8 +232,8 @@ func (jp *jsonParse) timeout(v *jsonNode, field string) (t time.Duration, ok boo
 			return 0, false
 		}
 		return t, true
-	case jsonString:
-		t, err := parseDuration(v.text, false)
+	case jsondoc.String:
+		t, err := parseDuration(v.Text, false)
 		if err != nil {
 			jp.d.errorf(jp.line(v), field, "%v", err)
 			return 0, false
@@ -240,18 +241,18 @@ func (jp *jsonParse) timeout(v *jsonNode, field string) (t time.Duration, ok boo
 		jp.d.warnf(jp.line(v), field, "the server's API stores the timeout as milliseconds: \"timeout\": %d", t.Milliseconds())
 		return t, true
 	}
-	jp.d.errorf(jp.line(v), field, "must be milliseconds (30000) or a duration string (\"30s\"), not %s", v.kind)
+	jp.d.errorf(jp.line(v), field, "must be milliseconds (30000) or a duration string (\"30s\"), not %s", v.Kind)
 	return 0, false
 }
 
 func stageNames() string { return "connect, ehlo, auth, mail, rcpt, data" }
 
 // stages reads the object form {"data": true} or the array form ["data"].
-func (jp *jsonParse) stages(v *jsonNode, field string) StageSet {
+func (jp *jsonParse) stages(v *jsondoc.Node, field string) StageSet {
 	d := jp.d
 	set := StageSet{}
 	bad := false
-	add := func(name string, at *jsonNode) {
+	add := func(name string, at *jsondoc.Node) {
 		st := wire.Stage(name)
 		if !st.Valid() {
 			d.errorf(jp.line(at), field, "unknown stage %q (want %s)", name, stageNames())
@@ -260,39 +261,39 @@ func (jp *jsonParse) stages(v *jsonNode, field string) StageSet {
 		}
 		set[st] = true
 	}
-	switch v.kind {
-	case jsonObject:
-		for _, m := range v.members {
-			if m.value.kind != jsonBool {
-				d.errorf(jp.line(m.value), field+"."+m.key, "must be true or false, not %s", m.value.kind)
+	switch v.Kind {
+	case jsondoc.Object:
+		for _, m := range v.Members {
+			if m.Value.Kind != jsondoc.Bool {
+				d.errorf(jp.line(m.Value), field+"."+m.Key, "must be true or false, not %s", m.Value.Kind)
 				bad = true
 				continue
 			}
-			if !wire.Stage(m.key).Valid() {
-				d.errorf(jp.lines.line(m.keyOff), field, "unknown stage %q (want %s)", m.key, stageNames())
+			if !wire.Stage(m.Key).Valid() {
+				d.errorf(jp.lines.Line(m.KeyOff), field, "unknown stage %q (want %s)", m.Key, stageNames())
 				bad = true
 				continue
 			}
-			if m.value.boolean {
-				set[wire.Stage(m.key)] = true
+			if m.Value.Bool {
+				set[wire.Stage(m.Key)] = true
 			} else {
-				delete(set, wire.Stage(m.key))
+				delete(set, wire.Stage(m.Key))
 			}
 		}
-	case jsonArray:
-		for _, it := range v.items {
-			if it.kind != jsonString {
-				d.errorf(jp.line(it), field, "stage names must be strings, not %s", it.kind)
+	case jsondoc.Array:
+		for _, it := range v.Items {
+			if it.Kind != jsondoc.String {
+				d.errorf(jp.line(it), field, "stage names must be strings, not %s", it.Kind)
 				bad = true
 				continue
 			}
-			add(it.text, it)
+			add(it.Text, it)
 		}
 		if !bad {
 			d.warnf(jp.line(v), field, "the server's API stores stages as an object: \"stages\": %s", stagesObject(set))
 		}
 	default:
-		d.errorf(jp.line(v), field, "must be an object such as {\"data\": true} or a list such as [\"data\"], not %s", v.kind)
+		d.errorf(jp.line(v), field, "must be an object such as {\"data\": true} or a list such as [\"data\"], not %s", v.Kind)
 		return nil
 	}
 	if bad {
@@ -328,35 +329,35 @@ func stagesObject(set StageSet) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-func (jp *jsonParse) headers(v *jsonNode, field string, hasAuth bool) []HeaderField {
+func (jp *jsonParse) headers(v *jsondoc.Node, field string, hasAuth bool) []HeaderField {
 	d := jp.d
-	if v.kind != jsonObject {
-		d.errorf(jp.line(v), field, "must be an object of header names to values, not %s", v.kind)
+	if v.Kind != jsondoc.Object {
+		d.errorf(jp.line(v), field, "must be an object of header names to values, not %s", v.Kind)
 		return nil
 	}
 	var out []HeaderField
-	for _, m := range v.members {
-		hf := field + "." + m.key
-		name := trimSpace(m.key)
+	for _, m := range v.Members {
+		hf := field + "." + m.Key
+		name := trimSpace(m.Key)
 		if err := checkHeaderName(name); err != nil {
-			d.errorf(jp.lines.line(m.keyOff), hf, "%v", err)
+			d.errorf(jp.lines.Line(m.KeyOff), hf, "%v", err)
 			continue
 		}
-		if m.value.kind != jsonString {
-			d.errorf(jp.line(m.value), hf, "must be a string, not %s", m.value.kind)
+		if m.Value.Kind != jsondoc.String {
+			d.errorf(jp.line(m.Value), hf, "must be a string, not %s", m.Value.Kind)
 			continue
 		}
-		val := trimSpace(m.value.text)
+		val := trimSpace(m.Value.Text)
 		if val == "" {
-			d.errorf(jp.line(m.value), hf, "the value is required (Stalwart's API refuses an empty header value)")
+			d.errorf(jp.line(m.Value), hf, "the value is required (Stalwart's API refuses an empty header value)")
 			continue
 		}
 		if err := checkHeaderValue(val); err != nil {
-			d.errorf(jp.line(m.value), hf, "%v", err)
+			d.errorf(jp.line(m.Value), hf, "%v", err)
 			continue
 		}
 		if w := reservedHeaderWarning(name, hasAuth); w != "" {
-			d.warnf(jp.line(m.value), hf, "%s", w)
+			d.warnf(jp.line(m.Value), hf, "%s", w)
 		}
 		out = setHeader(out, HeaderField{Name: name, Value: val})
 	}
@@ -375,37 +376,37 @@ func setHeader(hs []HeaderField, h HeaderField) []HeaderField {
 	return append(hs, h)
 }
 
-func (jp *jsonParse) auth(v *jsonNode, field, id string) HTTPAuth {
+func (jp *jsonParse) auth(v *jsondoc.Node, field, id string) HTTPAuth {
 	d := jp.d
-	if v.kind != jsonObject {
-		d.errorf(jp.line(v), field, "must be an object with \"@type\": Unauthenticated, Basic or Bearer, not %s", v.kind)
+	if v.Kind != jsondoc.Object {
+		d.errorf(jp.line(v), field, "must be an object with \"@type\": Unauthenticated, Basic or Bearer, not %s", v.Kind)
 		return HTTPAuth{Kind: AuthNone}
 	}
-	t := v.get("@type")
-	if t == nil || t.kind != jsonString {
+	t := v.Get("@type")
+	if t == nil || t.Kind != jsondoc.String {
 		d.errorf(jp.line(v), field+".@type", "\"@type\" is required: Unauthenticated, Basic or Bearer")
 		return HTTPAuth{Kind: AuthNone}
 	}
 	allowed := map[string]bool{"@type": true}
 	var a HTTPAuth
-	switch AuthKind(t.text) {
+	switch AuthKind(t.Text) {
 	case AuthNone:
 		a.Kind = AuthNone
 	case AuthBasic:
 		a.Kind = AuthBasic
 		allowed["username"], allowed["secret"] = true, true
-		u := v.get("username")
+		u := v.Get("username")
 		switch {
 		case u == nil:
 			d.errorf(jp.line(v), field+".username", "username is required for Basic authentication")
-		case u.kind != jsonString:
-			d.errorf(jp.line(u), field+".username", "must be a string, not %s", u.kind)
-		case trimSpace(u.text) == "":
+		case u.Kind != jsondoc.String:
+			d.errorf(jp.line(u), field+".username", "must be a string, not %s", u.Kind)
+		case trimSpace(u.Text) == "":
 			d.errorf(jp.line(u), field+".username", "username is required for Basic authentication (it is empty)")
 		default:
-			a.Username = trimSpace(u.text)
+			a.Username = trimSpace(u.Text)
 		}
-		s := v.get("secret")
+		s := v.Get("secret")
 		if s == nil {
 			d.errorf(jp.line(v), field+".secret", "secret is required for Basic authentication")
 		} else {
@@ -414,7 +415,7 @@ func (jp *jsonParse) auth(v *jsonNode, field, id string) HTTPAuth {
 	case AuthBearer:
 		a.Kind = AuthBearer
 		allowed["bearerToken"] = true
-		s := v.get("bearerToken")
+		s := v.Get("bearerToken")
 		if s == nil {
 			d.errorf(jp.line(v), field+".bearerToken", "bearerToken is required for Bearer authentication")
 		} else {
@@ -426,12 +427,12 @@ func (jp *jsonParse) auth(v *jsonNode, field, id string) HTTPAuth {
 			}
 		}
 	default:
-		d.errorf(jp.line(t), field+".@type", "unknown authentication type %q (want Unauthenticated, Basic or Bearer)", t.text)
+		d.errorf(jp.line(t), field+".@type", "unknown authentication type %q (want Unauthenticated, Basic or Bearer)", t.Text)
 		return HTTPAuth{Kind: AuthNone}
 	}
-	for _, m := range v.members {
-		if !allowed[m.key] {
-			d.warnf(jp.lines.line(m.keyOff), field+"."+m.key, "unknown key ignored for %s authentication (Stalwart's API refuses it)", a.Kind)
+	for _, m := range v.Members {
+		if !allowed[m.Key] {
+			d.warnf(jp.lines.Line(m.KeyOff), field+"."+m.Key, "unknown key ignored for %s authentication (Stalwart's API refuses it)", a.Kind)
 		}
 	}
 	return a
@@ -440,40 +441,40 @@ func (jp *jsonParse) auth(v *jsonNode, field, id string) HTTPAuth {
 // secret resolves a SecretKey: {"@type":"Value","secret":...},
 // {"@type":"EnvironmentVariable","variableName":...},
 // {"@type":"File","filePath":...}, or a plain string.
-func (jp *jsonParse) secret(v *jsonNode, field, valueKey, id string) string {
+func (jp *jsonParse) secret(v *jsondoc.Node, field, valueKey, id string) string {
 	d := jp.d
-	if v.kind == jsonString {
-		if v.text == "" {
+	if v.Kind == jsondoc.String {
+		if v.Text == "" {
 			d.errorf(jp.line(v), field, "the secret is empty%s", notLoaded(id))
 			return ""
 		}
 		d.warnf(jp.line(v), field, "a plain string is hooksim shorthand; the server's API takes {\"@type\": \"Value\", \"secret\": \"****\"}")
-		return v.text
+		return v.Text
 	}
-	if v.kind != jsonObject {
-		d.errorf(jp.line(v), field, "must be a secret object with \"@type\": Value, EnvironmentVariable or File, not %s", v.kind)
+	if v.Kind != jsondoc.Object {
+		d.errorf(jp.line(v), field, "must be a secret object with \"@type\": Value, EnvironmentVariable or File, not %s", v.Kind)
 		return ""
 	}
-	t := v.get("@type")
-	if t == nil || t.kind != jsonString {
+	t := v.Get("@type")
+	if t == nil || t.Kind != jsondoc.String {
 		d.errorf(jp.line(v), field+".@type", "\"@type\" is required: Value, EnvironmentVariable or File")
 		return ""
 	}
-	str := func(key string) (string, *jsonNode, bool) {
-		n := v.get(key)
+	str := func(key string) (string, *jsondoc.Node, bool) {
+		n := v.Get(key)
 		if n == nil {
-			d.errorf(jp.line(v), field+"."+key, "%s is required for the %s secret", key, t.text)
+			d.errorf(jp.line(v), field+"."+key, "%s is required for the %s secret", key, t.Text)
 			return "", nil, false
 		}
-		if n.kind != jsonString {
-			d.errorf(jp.line(n), field+"."+key, "must be a string, not %s", n.kind)
+		if n.Kind != jsondoc.String {
+			d.errorf(jp.line(n), field+"."+key, "must be a string, not %s", n.Kind)
 			return "", nil, false
 		}
-		return n.text, n, true
+		return n.Text, n, true
 	}
 	var key string
 	var out string
-	switch t.text {
+	switch t.Text {
 	case "Value":
 		key = valueKey
 		s, n, ok := str(key)
@@ -510,12 +511,12 @@ func (jp *jsonParse) secret(v *jsonNode, field, valueKey, id string) string {
 		}
 		out = s
 	default:
-		d.errorf(jp.line(t), field+".@type", "unknown secret type %q (want Value, EnvironmentVariable or File)", t.text)
+		d.errorf(jp.line(t), field+".@type", "unknown secret type %q (want Value, EnvironmentVariable or File)", t.Text)
 		return ""
 	}
-	for _, m := range v.members {
-		if m.key != "@type" && m.key != key {
-			d.warnf(jp.lines.line(m.keyOff), field+"."+m.key, "unknown key ignored for a %s secret (Stalwart's API refuses it)", t.text)
+	for _, m := range v.Members {
+		if m.Key != "@type" && m.Key != key {
+			d.warnf(jp.lines.Line(m.KeyOff), field+"."+m.Key, "unknown key ignored for a %s secret (Stalwart's API refuses it)", t.Text)
 		}
 	}
 	return out
@@ -523,90 +524,90 @@ func (jp *jsonParse) secret(v *jsonNode, field, valueKey, id string) string {
 
 // enable reads {"else": E}, {"match": {...}, "else": E}, a bare
 // expression string or a boolean.
-func (jp *jsonParse) enable(v *jsonNode, field string) Expression {
+func (jp *jsonParse) enable(v *jsondoc.Node, field string) Expression {
 	d := jp.d
-	switch v.kind {
-	case jsonBool:
-		d.warnf(jp.line(v), field, "a boolean is hooksim shorthand; the server's API takes {\"else\": \"%t\"}", v.boolean)
-		return ConstExpression(v.boolean)
-	case jsonString:
-		d.warnf(jp.line(v), field, "a bare expression is hooksim shorthand; the server's API takes {\"else\": %s}", jsonQuote(v.text))
-		e, err := ParseExpression(v.text)
+	switch v.Kind {
+	case jsondoc.Bool:
+		d.warnf(jp.line(v), field, "a boolean is hooksim shorthand; the server's API takes {\"else\": \"%t\"}", v.Bool)
+		return ConstExpression(v.Bool)
+	case jsondoc.String:
+		d.warnf(jp.line(v), field, "a bare expression is hooksim shorthand; the server's API takes {\"else\": %s}", jsonQuote(v.Text))
+		e, err := ParseExpression(v.Text)
 		if err != nil {
 			d.errorf(jp.line(v), field, "%s", exprErrMsg(err))
 			return nil
 		}
 		return e
-	case jsonObject:
+	case jsondoc.Object:
 	default:
-		d.errorf(jp.line(v), field, "must be an expression object such as {\"else\": \"true\"}, not %s", v.kind)
+		d.errorf(jp.line(v), field, "must be an expression object such as {\"else\": \"true\"}, not %s", v.Kind)
 		return nil
 	}
-	for _, m := range v.members {
-		if m.key != "match" && m.key != "else" {
-			d.warnf(jp.lines.line(m.keyOff), field+"."+m.key, "unknown key ignored (an expression has only \"match\" and \"else\")")
+	for _, m := range v.Members {
+		if m.Key != "match" && m.Key != "else" {
+			d.warnf(jp.lines.Line(m.KeyOff), field+"."+m.Key, "unknown key ignored (an expression has only \"match\" and \"else\")")
 		}
 	}
 	before := len(d.errs)
 	var conds []Condition
-	var condNodes []*jsonNode
+	var condNodes []*jsondoc.Node
 	var condFields []string
-	if mv := v.get("match"); mv != nil {
+	if mv := v.Get("match"); mv != nil {
 		type entry struct {
 			idx uint64
 			key string
-			n   *jsonNode
+			n   *jsondoc.Node
 		}
 		var entries []entry
-		switch mv.kind {
-		case jsonObject:
-			for _, m := range mv.members {
-				idx, err := strconv.ParseUint(m.key, 10, 32)
+		switch mv.Kind {
+		case jsondoc.Object:
+			for _, m := range mv.Members {
+				idx, err := strconv.ParseUint(m.Key, 10, 32)
 				if err != nil {
-					d.errorf(jp.lines.line(m.keyOff), field+".match", "key %q must be a number (\"0\", \"1\", ...): conditions are kept in numeric order", m.key)
+					d.errorf(jp.lines.Line(m.KeyOff), field+".match", "key %q must be a number (\"0\", \"1\", ...): conditions are kept in numeric order", m.Key)
 					continue
 				}
-				entries = append(entries, entry{idx, m.key, m.value})
+				entries = append(entries, entry{idx, m.Key, m.Value})
 			}
 			sort.SliceStable(entries, func(i, j int) bool { return entries[i].idx < entries[j].idx })
-		case jsonArray:
-			for i, it := range mv.items {
+		case jsondoc.Array:
+			for i, it := range mv.Items {
 				entries = append(entries, entry{uint64(i), strconv.Itoa(i), it})
 			}
 		default:
-			d.errorf(jp.line(mv), field+".match", "must be an object {\"0\": {\"if\": ..., \"then\": ...}}, not %s", mv.kind)
+			d.errorf(jp.line(mv), field+".match", "must be an object {\"0\": {\"if\": ..., \"then\": ...}}, not %s", mv.Kind)
 		}
 		for _, e := range entries {
 			cf := field + ".match." + e.key
-			if e.n.kind != jsonObject {
-				d.errorf(jp.line(e.n), cf, "must be an object {\"if\": ..., \"then\": ...}, not %s", e.n.kind)
+			if e.n.Kind != jsondoc.Object {
+				d.errorf(jp.line(e.n), cf, "must be an object {\"if\": ..., \"then\": ...}, not %s", e.n.Kind)
 				continue
 			}
 			var c Condition
 			ok := true
 			for _, part := range []string{"if", "then"} {
-				pn := e.n.get(part)
+				pn := e.n.Get(part)
 				switch {
 				case pn == nil:
 					d.errorf(jp.line(e.n), cf+"."+part, "%q is required%s", part, fallbackNote)
 					ok = false
-				case pn.kind != jsonString:
-					d.errorf(jp.line(pn), cf+"."+part, "must be an expression string, not %s", pn.kind)
+				case pn.Kind != jsondoc.String:
+					d.errorf(jp.line(pn), cf+"."+part, "must be an expression string, not %s", pn.Kind)
 					ok = false
-				case strings.TrimSpace(pn.text) == "":
+				case strings.TrimSpace(pn.Text) == "":
 					d.errorf(jp.line(pn), cf+"."+part, "must not be empty%s", fallbackNote)
 					ok = false
 				default:
 					if part == "if" {
-						c.If = pn.text
+						c.If = pn.Text
 					} else {
-						c.Then = pn.text
+						c.Then = pn.Text
 					}
 				}
 			}
-			for _, m := range e.n.members {
-				if m.key != "if" && m.key != "then" {
-					d.warnf(jp.lines.line(m.keyOff), cf+"."+m.key, "unknown key ignored (a condition has only \"if\" and \"then\")")
+			for _, m := range e.n.Members {
+				if m.Key != "if" && m.Key != "then" {
+					d.warnf(jp.lines.Line(m.KeyOff), cf+"."+m.Key, "unknown key ignored (a condition has only \"if\" and \"then\")")
 				}
 			}
 			if ok {
@@ -616,21 +617,21 @@ func (jp *jsonParse) enable(v *jsonNode, field string) Expression {
 			}
 		}
 	}
-	ev := v.get("else")
+	ev := v.Get("else")
 	var elseSrc string
 	switch {
-	case ev == nil || ev.kind == jsonString && strings.TrimSpace(ev.text) == "":
+	case ev == nil || ev.Kind == jsondoc.String && strings.TrimSpace(ev.Text) == "":
 		if len(conds) > 0 || len(d.errs) > before {
 			d.errorf(jp.line(v), field+".else", "\"else\" is required when there are conditions%s", fallbackNote)
 			return nil
 		}
 		d.warnf(jp.line(v), field, "an empty expression: Stalwart evaluates it to nothing, so this hook never runs")
 		return ConstExpression(false)
-	case ev.kind != jsonString:
-		d.errorf(jp.line(ev), field+".else", "must be an expression string such as \"true\", not %s", ev.kind)
+	case ev.Kind != jsondoc.String:
+		d.errorf(jp.line(ev), field+".else", "must be an expression string such as \"true\", not %s", ev.Kind)
 		return nil
 	default:
-		elseSrc = ev.text
+		elseSrc = ev.Text
 	}
 	if len(d.errs) > before {
 		return nil
@@ -638,10 +639,10 @@ func (jp *jsonParse) enable(v *jsonNode, field string) Expression {
 	// Compile each part separately to report the field that is wrong.
 	for i, c := range conds {
 		if _, err := compileExpr(c.If); err != nil {
-			d.errorf(jp.line(condNodes[i].get("if")), condFields[i]+".if", "%s", exprErrMsg(err))
+			d.errorf(jp.line(condNodes[i].Get("if")), condFields[i]+".if", "%s", exprErrMsg(err))
 		}
 		if _, err := compileExpr(c.Then); err != nil {
-			d.errorf(jp.line(condNodes[i].get("then")), condFields[i]+".then", "%s", exprErrMsg(err))
+			d.errorf(jp.line(condNodes[i].Get("then")), condFields[i]+".then", "%s", exprErrMsg(err))
 		}
 	}
 	if _, err := compileExpr(elseSrc); err != nil {

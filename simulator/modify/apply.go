@@ -1,6 +1,7 @@
 package modify
 
 import (
+	"github.com/hooksim/hooksim/simulator/internal/text"
 	"slices"
 	"strings"
 
@@ -149,26 +150,11 @@ func Apply(msg *Message, env Envelope, mods []wire.Modification) Result {
 // of the raw name).
 func (m *Message) hasHeader(name string) bool {
 	for _, h := range m.Headers {
-		if asciiOnlyFold(h.Name, name) {
+		if text.EqualFoldASCII(h.Name, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// asciiOnlyFold reports whether a and b are equal with only ASCII letters
-// folded, as Rust's eq_ignore_ascii_case (bytes.EqualFold would also fold
-// other Unicode letters).
-func asciiOnlyFold(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if asciiLower(a[i]) != asciiLower(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func noteInjection(ns *notes, i int, m wire.Modification) {
@@ -260,7 +246,7 @@ func applyChange(fields []rawField, c headerChange, ns *notes) []rawField {
 	}
 	count := uint32(0)
 	for pos := range fields {
-		if !asciiOnlyFold(fields[pos].name, c.name) {
+		if !text.EqualFoldASCII(fields[pos].name, c.name) {
 			continue
 		}
 		count++
@@ -284,7 +270,7 @@ func applyInsert(fields []rawField, c headerChange, ns *notes) []rawField {
 	if c.index > 0 {
 		count := uint32(0)
 		for i := range fields {
-			if asciiOnlyFold(fields[i].name, c.name) {
+			if text.EqualFoldASCII(fields[i].name, c.name) {
 				pos = i
 				count++
 				if count == c.index {

@@ -161,33 +161,3 @@ func TestApplyUnknownTypeIgnored(t *testing.T) {
 		t.Errorf("unknown type did something: %+v", res)
 	}
 }
-
-func TestAccumulate(t *testing.T) {
-	t.Parallel()
-	rc := func(v string) wire.Modification { return wire.Modification{Type: wire.ModReplaceContents, Value: v} }
-	ah := func(v string) wire.Modification {
-		return wire.Modification{Type: wire.ModAddHeader, Name: "X", Value: v}
-	}
-	tests := []struct {
-		name            string
-		acc, next, want []wire.Modification
-	}{
-		{"first hook", nil, []wire.Modification{rc("a"), rc("b")}, []wire.Modification{rc("a"), rc("b")}},
-		{"no replace keeps earlier body", []wire.Modification{rc("a"), ah("1")}, []wire.Modification{ah("2")},
-			[]wire.Modification{rc("a"), ah("1"), ah("2")}},
-		{"replace drops earlier bodies", []wire.Modification{rc("a"), ah("1"), rc("b")}, []wire.Modification{ah("2"), rc("c")},
-			[]wire.Modification{ah("1"), ah("2"), rc("c")}},
-	}
-	for _, tt := range tests {
-		acc := slices.Clone(tt.acc)
-		got := Accumulate(acc, tt.next)
-		if !slices.EqualFunc(got, tt.want, func(a, b wire.Modification) bool {
-			return a.Type == b.Type && a.Value == b.Value && a.Name == b.Name
-		}) {
-			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
-		}
-		if len(acc) != len(tt.acc) || (len(acc) > 0 && acc[0].Value != tt.acc[0].Value) {
-			t.Errorf("%s: input modified", tt.name)
-		}
-	}
-}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/internal/text"
 	"sort"
 	"strings"
 )
@@ -57,7 +58,7 @@ var modKeys = map[ModType][]string{
 // spellings) and returns nil for bodies that are not JSON at all.
 func LintResponse(body []byte, stage Stage) []Lint {
 	root, err := parseTree(body)
-	if err != nil || root.kind != kindObject {
+	if err != nil || root.Kind != kindObject {
 		return nil
 	}
 	var lints []Lint
@@ -67,22 +68,22 @@ func LintResponse(body []byte, stage Stage) []Lint {
 	unknownKeys(root, "", knownKeys[""], add)
 
 	action := ""
-	if a := root.get("action"); a != nil && a.kind == kindString {
-		action = a.text
+	if a := root.Get("action"); a != nil && a.Kind == kindString {
+		action = a.Text
 	}
 	if action == string(ActionQuarantine) {
 		add(LintQuarantine, "action", "Stalwart treats quarantine exactly like discard: the message is dropped and its X-Quarantine header never reaches a stored message")
 	}
 
-	if resp := root.get("response"); resp != nil && resp.kind == kindObject {
+	if resp := root.Get("response"); resp != nil && resp.Kind == kindObject {
 		unknownKeys(resp, "response", knownKeys["response"], add)
-		if resp.get("enhancedStatus") != nil {
+		if resp.Get("enhancedStatus") != nil {
 			add(LintEnhancedStatusCamel, "response.enhancedStatus", "Stalwart ignores enhancedStatus; it reads enhanced_status")
 		}
-		if d := resp.get("disconnect"); d != nil && d.kind == kindBool && d.boolean {
+		if d := resp.Get("disconnect"); d != nil && d.Kind == kindBool && d.Bool {
 			add(LintDisconnect, "response.disconnect", "Stalwart parses disconnect but never acts on it: the session stays open")
 		}
-		status, message := present(resp.get("status")), present(resp.get("message"))
+		status, message := present(resp.Get("status")), present(resp.Get("message"))
 		switch {
 		case action == string(ActionAccept):
 			add(LintAcceptResponse, "response", "with accept Stalwart ignores the response object entirely: the client gets the normal reply")
@@ -93,8 +94,8 @@ func LintResponse(body []byte, stage Stage) []Lint {
 			}
 			add(LintPartialReply, "response", "a custom reply needs both status and message; without %s Stalwart sends its default reply", missing)
 		}
-		if s := resp.get("status"); status && s.kind == kindNumber && action != string(ActionAccept) {
-			code := s.text
+		if s := resp.Get("status"); status && s.Kind == kindNumber && action != string(ActionAccept) {
+			code := s.Text
 			if (action == string(ActionReject) && !strings.HasPrefix(code, "4") && !strings.HasPrefix(code, "5")) ||
 				((action == string(ActionDiscard) || action == string(ActionQuarantine)) && !strings.HasPrefix(code, "2")) {
 				add(LintReplyStatus, "response.status", "status %s is sent as given with %s: Stalwart does not check that it fits the action", code, action)
@@ -102,33 +103,33 @@ func LintResponse(body []byte, stage Stage) []Lint {
 		}
 	}
 
-	mods := root.get("modifications")
-	if mods == nil || mods.kind != kindArray {
+	mods := root.Get("modifications")
+	if mods == nil || mods.Kind != kindArray {
 		return lints
 	}
-	if len(mods.items) > 0 && stage != StageData && stage != "" {
-		add(LintModsBeforeData, "modifications", "Stalwart applies modifications only at the data stage: the %d returned at %s are parsed, then thrown away", len(mods.items), stage)
+	if len(mods.Items) > 0 && stage != StageData && stage != "" {
+		add(LintModsBeforeData, "modifications", "Stalwart applies modifications only at the data stage: the %d returned at %s are parsed, then thrown away", len(mods.Items), stage)
 	}
-	for i, m := range mods.items {
+	for i, m := range mods.Items {
 		path := fmt.Sprintf("modifications[%d]", i)
-		if m.kind != kindObject {
+		if m.Kind != kindObject {
 			continue
 		}
-		t := m.get("type")
-		if t == nil || t.kind != kindString {
+		t := m.Get("type")
+		if t == nil || t.Kind != kindString {
 			continue
 		}
-		mt := ModType(t.text)
+		mt := ModType(t.Text)
 		switch {
-		case t.text == "addRcpt" || t.text == "deleteRcpt":
-			add(LintDocsModType, path+".type", "%s", modTypeHint(t.text)+"; the whole response fails to parse")
+		case t.Text == "addRcpt" || t.Text == "deleteRcpt":
+			add(LintDocsModType, path+".type", "%s", modTypeHint(t.Text)+"; the whole response fails to parse")
 		case !mt.Valid():
-			if hint := modTypeHint(t.text); hint != "" {
+			if hint := modTypeHint(t.Text); hint != "" {
 				add(LintModType, path+".type", "%s; the whole response fails to parse", hint)
 			}
 		default:
 			unknownKeys(m, path, modKeys[mt], add)
-			if p := m.get("parameters"); p != nil && (p.kind == kindNull || p.kind == kindObject && hasNonString(p)) {
+			if p := m.Get("parameters"); p != nil && (p.Kind == kindNull || p.Kind == kindObject && hasNonString(p)) {
 				add(LintDocsParameters, path+".parameters", "parameters must be an object of string (or null) values, as in {\"SIZE\": \"54321\"}; the docs' example fails to parse")
 			}
 		}
@@ -136,11 +137,11 @@ func LintResponse(body []byte, stage Stage) []Lint {
 	return lints
 }
 
-func present(n *node) bool { return n != nil && n.kind != kindNull }
+func present(n *node) bool { return n != nil && n.Kind != kindNull }
 
 func hasNonString(n *node) bool {
-	for _, m := range n.members {
-		if m.val.kind != kindString && m.val.kind != kindNull {
+	for _, m := range n.Members {
+		if m.Value.Kind != kindString && m.Value.Kind != kindNull {
 			return true
 		}
 	}
@@ -149,16 +150,16 @@ func hasNonString(n *node) bool {
 
 func unknownKeys(n *node, path string, known []string, add func(code, path, format string, args ...any)) {
 	var unknown []string
-	for _, m := range n.members {
+	for _, m := range n.Members {
 		ok := false
 		for _, k := range known {
-			if m.key == k {
+			if m.Key == k {
 				ok = true
 				break
 			}
 		}
-		if !ok && m.key != "enhancedStatus" {
-			unknown = append(unknown, m.key)
+		if !ok && m.Key != "enhancedStatus" {
+			unknown = append(unknown, m.Key)
 		}
 	}
 	sort.Strings(unknown)
@@ -180,29 +181,9 @@ func unknownKeys(n *node, path string, known []string, add func(code, path, form
 func closest(k string, known []string) string {
 	best, bestD := "", 3
 	for _, c := range known {
-		if d := editDistance(strings.ToLower(k), strings.ToLower(c)); d < bestD {
+		if d := text.EditDistance(strings.ToLower(k), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

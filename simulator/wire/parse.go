@@ -42,36 +42,36 @@ func ParseResponse(body []byte) (*Response, error) {
 }
 
 func decodeResponse(root *node) (*Response, error) {
-	if root.kind != kindObject {
-		return nil, &ParseError{Msg: "want a JSON object, got " + root.describe()}
+	if root.Kind != kindObject {
+		return nil, &ParseError{Msg: "want a JSON object, got " + describe(root)}
 	}
 	if err := noDuplicates(root, "", "action", "response", "modifications"); err != nil {
 		return nil, err
 	}
 	r := &Response{Modifications: []Modification{}}
-	a := root.get("action")
+	a := root.Get("action")
 	if a == nil {
 		return nil, &ParseError{Path: "action", Msg: "missing field (want one of " + actionList() + ")"}
 	}
-	if a.kind != kindString {
-		return nil, &ParseError{Path: "action", Msg: "want a string, got " + a.describe()}
+	if a.Kind != kindString {
+		return nil, &ParseError{Path: "action", Msg: "want a string, got " + describe(a)}
 	}
-	r.Action = Action(a.text)
+	r.Action = Action(a.Text)
 	if !r.Action.Valid() {
-		return nil, &ParseError{Path: "action", Msg: fmt.Sprintf("unknown action %q (want one of %s)", a.text, actionList())}
+		return nil, &ParseError{Path: "action", Msg: fmt.Sprintf("unknown action %q (want one of %s)", a.Text, actionList())}
 	}
-	if v := root.get("response"); v != nil && v.kind != kindNull {
+	if v := root.Get("response"); v != nil && v.Kind != kindNull {
 		reply, err := decodeReply(v)
 		if err != nil {
 			return nil, err
 		}
 		r.Reply = reply
 	}
-	if v := root.get("modifications"); v != nil {
-		if v.kind != kindArray {
-			return nil, &ParseError{Path: "modifications", Msg: "want an array, got " + v.describe()}
+	if v := root.Get("modifications"); v != nil {
+		if v.Kind != kindArray {
+			return nil, &ParseError{Path: "modifications", Msg: "want an array, got " + describe(v)}
 		}
-		for i, item := range v.items {
+		for i, item := range v.Items {
 			m, err := decodeModification(item, fmt.Sprintf("modifications[%d]", i))
 			if err != nil {
 				return nil, err
@@ -119,14 +119,14 @@ func modTypeList() string {
 }
 
 func decodeReply(v *node) (*SMTPResponse, error) {
-	if v.kind != kindObject {
-		return nil, &ParseError{Path: "response", Msg: "want an object or null, got " + v.describe()}
+	if v.Kind != kindObject {
+		return nil, &ParseError{Path: "response", Msg: "want an object or null, got " + describe(v)}
 	}
 	if err := noDuplicates(v, "response.", "status", "enhanced_status", "message", "disconnect"); err != nil {
 		return nil, err
 	}
 	reply := &SMTPResponse{}
-	if s := v.get("status"); s != nil && s.kind != kindNull {
+	if s := v.Get("status"); s != nil && s.Kind != kindNull {
 		n, err := unsigned(s, "response.status", 16)
 		if err != nil {
 			return nil, err
@@ -135,34 +135,34 @@ func decodeReply(v *node) (*SMTPResponse, error) {
 		reply.Status = &st
 	}
 	var err error
-	if reply.EnhancedStatus, err = optString(v.get("enhanced_status"), "response.enhanced_status"); err != nil {
+	if reply.EnhancedStatus, err = optString(v.Get("enhanced_status"), "response.enhanced_status"); err != nil {
 		return nil, err
 	}
-	if reply.Message, err = optString(v.get("message"), "response.message"); err != nil {
+	if reply.Message, err = optString(v.Get("message"), "response.message"); err != nil {
 		return nil, err
 	}
-	if d := v.get("disconnect"); d != nil {
-		if d.kind != kindBool {
-			return nil, &ParseError{Path: "response.disconnect", Msg: "want true or false, got " + d.describe()}
+	if d := v.Get("disconnect"); d != nil {
+		if d.Kind != kindBool {
+			return nil, &ParseError{Path: "response.disconnect", Msg: "want true or false, got " + describe(d)}
 		}
-		reply.Disconnect = d.boolean
+		reply.Disconnect = d.Bool
 	}
 	return reply, nil
 }
 
 func decodeModification(v *node, path string) (Modification, error) {
 	var m Modification
-	if v.kind != kindObject {
-		return m, &ParseError{Path: path, Msg: "want an object, got " + v.describe()}
+	if v.Kind != kindObject {
+		return m, &ParseError{Path: path, Msg: "want an object, got " + describe(v)}
 	}
-	t := v.get("type")
+	t := v.Get("type")
 	if t == nil {
 		return m, &ParseError{Path: path + ".type", Msg: "missing field (want one of " + modTypeList() + ")"}
 	}
-	if t.kind != kindString {
-		return m, &ParseError{Path: path + ".type", Msg: "want a string, got " + t.describe()}
+	if t.Kind != kindString {
+		return m, &ParseError{Path: path + ".type", Msg: "want a string, got " + describe(t)}
 	}
-	m.Type = ModType(t.text)
+	m.Type = ModType(t.Text)
 	var fields []string
 	switch m.Type {
 	case ModChangeFrom, ModAddRecipient:
@@ -176,8 +176,8 @@ func decodeModification(v *node, path string) (Modification, error) {
 	case ModDeleteHeader:
 		fields = []string{"index", "name"}
 	default:
-		msg := fmt.Sprintf("unknown type %q (want one of %s)", t.text, modTypeList())
-		if hint := modTypeHint(t.text); hint != "" {
+		msg := fmt.Sprintf("unknown type %q (want one of %s)", t.Text, modTypeList())
+		if hint := modTypeHint(t.Text); hint != "" {
 			msg += "; " + hint
 		}
 		return m, &ParseError{Path: path + ".type", Msg: msg}
@@ -186,7 +186,7 @@ func decodeModification(v *node, path string) (Modification, error) {
 		return m, err
 	}
 	for _, f := range fields {
-		fv := v.get(f)
+		fv := v.Get(f)
 		fp := path + "." + f
 		switch f {
 		case "parameters":
@@ -213,13 +213,13 @@ func decodeModification(v *node, path string) (Modification, error) {
 		if fv == nil {
 			return m, &ParseError{Path: fp, Msg: "missing field (want a string)"}
 		}
-		if fv.kind != kindString {
-			return m, &ParseError{Path: fp, Msg: "want a string, got " + fv.describe()}
+		if fv.Kind != kindString {
+			return m, &ParseError{Path: fp, Msg: "want a string, got " + describe(fv)}
 		}
 		if f == "name" {
-			m.Name = fv.text
+			m.Name = fv.Text
 		} else {
-			m.Value = fv.text
+			m.Value = fv.Text
 		}
 	}
 	return m, nil
@@ -242,44 +242,44 @@ func modTypeHint(t string) string {
 }
 
 func decodeParameters(v *node, path string) ([]Parameter, error) {
-	if v.kind != kindObject {
-		return nil, &ParseError{Path: path, Msg: "want an object of string or null values, got " + v.describe()}
+	if v.Kind != kindObject {
+		return nil, &ParseError{Path: path, Msg: "want an object of string or null values, got " + describe(v)}
 	}
-	params := make([]Parameter, 0, len(v.members))
+	params := make([]Parameter, 0, len(v.Members))
 	seen := map[string]bool{}
-	for _, mb := range v.members {
-		p := path + "." + mb.key
-		if seen[mb.key] {
+	for _, mb := range v.Members {
+		p := path + "." + mb.Key
+		if seen[mb.Key] {
 			// serde into a map keeps the last value for a repeated key.
 			for i := range params {
-				if params[i].Key == mb.key {
+				if params[i].Key == mb.Key {
 					params = append(params[:i], params[i+1:]...)
 					break
 				}
 			}
 		}
-		seen[mb.key] = true
-		switch mb.val.kind {
+		seen[mb.Key] = true
+		switch mb.Value.Kind {
 		case kindNull:
-			params = append(params, Parameter{Key: mb.key})
+			params = append(params, Parameter{Key: mb.Key})
 		case kindString:
-			s := mb.val.text
-			params = append(params, Parameter{Key: mb.key, Value: &s})
+			s := mb.Value.Text
+			params = append(params, Parameter{Key: mb.Key, Value: &s})
 		default:
-			return nil, &ParseError{Path: p, Msg: "want a string or null, got " + mb.val.describe()}
+			return nil, &ParseError{Path: p, Msg: "want a string or null, got " + describe(mb.Value)}
 		}
 	}
 	return params, nil
 }
 
 func optString(v *node, path string) (*string, error) {
-	if v == nil || v.kind == kindNull {
+	if v == nil || v.Kind == kindNull {
 		return nil, nil
 	}
-	if v.kind != kindString {
-		return nil, &ParseError{Path: path, Msg: "want a string or null, got " + v.describe()}
+	if v.Kind != kindString {
+		return nil, &ParseError{Path: path, Msg: "want a string or null, got " + describe(v)}
 	}
-	s := v.text
+	s := v.Text
 	return &s, nil
 }
 
@@ -290,18 +290,18 @@ func unsigned(v *node, path string, bits int) (uint64, error) {
 	if bits == 16 {
 		want = "an unsigned integer 0..65535"
 	}
-	if v.kind != kindNumber {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + v.describe()}
+	if v.Kind != kindNumber {
+		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + describe(v)}
 	}
-	if strings.ContainsAny(v.text, ".eE") {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got the floating-point number " + v.text}
+	if strings.ContainsAny(v.Text, ".eE") {
+		return 0, &ParseError{Path: path, Msg: "want " + want + ", got the floating-point number " + v.Text}
 	}
-	if v.text == "-0" {
+	if v.Text == "-0" {
 		return 0, nil
 	}
-	n, err := strconv.ParseUint(v.text, 10, bits)
+	n, err := strconv.ParseUint(v.Text, 10, bits)
 	if err != nil {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + v.text}
+		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + v.Text}
 	}
 	return n, nil
 }
@@ -310,9 +310,9 @@ func unsigned(v *node, path string, bits int) (uint64, error) {
 // field"); repeated unknown keys are ignored like all unknown keys.
 func noDuplicates(v *node, prefix string, known ...string) error {
 	seen := map[string]bool{}
-	for _, m := range v.members {
+	for _, m := range v.Members {
 		for _, k := range known {
-			if m.key == k {
+			if m.Key == k {
 				if seen[k] {
 					return &ParseError{Path: prefix + k, Msg: "duplicate field"}
 				}

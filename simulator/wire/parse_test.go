@@ -2,6 +2,7 @@ package wire
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -72,10 +73,11 @@ func TestParseResponseInvalid(t *testing.T) {
 	}{
 		{"empty", ``, "empty body: a hook must answer with a JSON object"},
 		{"blank", " \r\n", "empty body: a hook must answer with a JSON object"},
-		{"not json", `OK`, "invalid JSON at line 1, column 1: 'O' looking for beginning of value"},
-		{"truncated", `{"action":"acc`, "invalid JSON: the body ends in the middle of a value"},
-		{"trailing", `{"action":"accept"} x`, "invalid JSON: trailing characters at line 1, column 21"},
-		{"two values", `{"action":"accept"}{}`, "invalid JSON: trailing characters at line 1, column 20"},
+		{"not json", `OK`, "invalid JSON at line 1, column 1: unexpected 'O', expected a value"},
+		{"truncated", `{"action":"acc`, "invalid JSON at line 1, column 11: unterminated string"},
+		{"trailing", `{"action":"accept"} x`, "invalid JSON at line 1, column 21: unexpected 'x' after the top-level value"},
+		{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), "invalid JSON at line 1, column 66: nesting deeper than 64 levels"},
+		{"two values", `{"action":"accept"}{}`, "invalid JSON at line 1, column 20: unexpected '{' after the top-level value"},
 		{"invalid utf8", "{\"action\":\"accept\",\"x\":\"\xff\"}", "invalid JSON: the body is not valid UTF-8"},
 		{"lone surrogate", `{"action":"accept","x":"\ud800"}`, `invalid JSON at line 1, column 25: lone surrogate \uD800 in a string`},
 		{"array", `["accept"]`, "want a JSON object, got an array"},

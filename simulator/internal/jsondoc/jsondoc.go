@@ -1,4 +1,9 @@
-package hookconf
+// Package jsondoc parses JSON into a tree that keeps what encoding/json
+// throws away: member order, repeated keys and the byte offset of every
+// value, so callers can report problems by line and reproduce serde's
+// rules (Stalwart's JSON library) exactly. It is as strict as serde_json:
+// invalid UTF-8, lone surrogate escapes and trailing characters are errors.
+package jsondoc
 
 import (
 	"encoding/json"
@@ -7,67 +12,67 @@ import (
 	"unicode/utf8"
 )
 
-// jsonKind is the type of a JSON value.
-type jsonKind uint8
+// Kind is the type of a JSON value.
+type Kind uint8
 
 const (
-	jsonNull jsonKind = iota
-	jsonBool
-	jsonNumber
-	jsonString
-	jsonArray
-	jsonObject
+	Null Kind = iota
+	Bool
+	Number
+	String
+	Array
+	Object
 )
 
-func (k jsonKind) String() string {
+func (k Kind) String() string {
 	return [...]string{"null", "a boolean", "a number", "a string", "an array", "an object"}[k]
 }
 
-// jsonNode is one JSON value with the byte offset where it starts, so that
+// Node is one JSON value with the byte offset where it starts, so that
 // every problem can be reported with its line.
-type jsonNode struct {
-	kind    jsonKind
-	off     int
-	boolean bool
-	text    string // decoded string, or the number as written
-	items   []*jsonNode
-	members []jsonMember // object members in document order
+type Node struct {
+	Kind    Kind
+	Off     int // byte offset where the value starts
+	Bool    bool
+	Text    string // decoded string, or the number as written
+	Items   []*Node
+	Members []Member // object members in document order, repeats kept
 }
 
-// jsonMember is one "key": value pair of an object.
-type jsonMember struct {
-	key    string
-	keyOff int
-	value  *jsonNode
+// Member is one "key": value pair of an object.
+type Member struct {
+	Key    string
+	KeyOff int
+	Value  *Node
 }
 
-// get returns the value of the last member named key (the one a JSON
+// Get returns the value of the last member named key (the one a JSON
 // decoder keeps), or nil.
-func (n *jsonNode) get(key string) *jsonNode {
-	var v *jsonNode
-	for _, m := range n.members {
-		if m.key == key {
-			v = m.value
+func (n *Node) Get(key string) *Node {
+	var v *Node
+	for _, m := range n.Members {
+		if m.Key == key {
+			v = m.Value
 		}
 	}
 	return v
 }
 
-// maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
-const maxJSONDepth = 64
+// MaxDepth bounds nesting so hostile input cannot exhaust the stack.
+const MaxDepth = 64
 
-// jsonSyntaxError is a parse failure at a byte offset.
-type jsonSyntaxError struct {
-	off int
-	msg string
+// SyntaxError is a parse failure at a byte offset.
+type SyntaxError struct {
+	Off int
+	Msg string
 }
 
-func (e *jsonSyntaxError) Error() string { return e.msg }
+func (e *SyntaxError) Error() string { return e.Msg }
 
-// parseJSONDoc parses one JSON document (RFC 8259, no trailing garbage) into
+// Parse parses one JSON document (RFC 8259, no trailing garbage) into
 // a tree of positioned nodes.
-func parseJSONDoc(data []byte) (*jsonNode, error) {
-	p := &jsonParser{data: data}
+func Parse(data []byte) (*Node, error) {
+	p := &parser{data: data}
 	p.skipSpace()
 	n, err := p.value(0)
 	if err != nil {
@@ -80,16 +85,16 @@ func parseJSONDoc(data []byte) (*jsonNode, error) {
 	return n, nil
 }
 
-type jsonParser struct {
+type parser struct {
 	data []byte
 	pos  int
 }
 
-func (p *jsonParser) errf(format string, args ...any) error {
-	return &jsonSyntaxError{off: p.pos, msg: fmt.Sprintf(format, args...)}
+func (p *parser) errf(format string, args ...any) error {
+	return &SyntaxError{Off: p.pos, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (p *jsonParser) describe() string {
+func (p *parser) describe() string {
 	if p.pos >= len(p.data) {
 		return "end of file"
 	}
@@ -97,7 +102,7 @@ func (p *jsonParser) describe() string {
 	return strconv.QuoteRune(r)
 }
 
-func (p *jsonParser) skipSpace() {
+func (p *parser) skipSpace() {
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\r', '\n':
@@ -108,9 +113,9 @@ func (p *jsonParser) skipSpace() {
 	}
 }
 
-func (p *jsonParser) value(depth int) (*jsonNode, error) {
-	if depth > maxJSONDepth {
-		return nil, p.errf("nesting deeper than %d levels", maxJSONDepth)
+func (p *parser) value(depth int) (*Node, error) {
+	if depth > MaxDepth {
+		return nil, p.errf("nesting deeper than %d levels", MaxDepth)
 	}
 	if p.pos >= len(p.data) {
 		return nil, p.errf("unexpected end of file, expected a value")
@@ -126,21 +131,21 @@ func (p *jsonParser) value(depth int) (*jsonNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &jsonNode{kind: jsonString, off: start, text: s}, nil
+		return &Node{Kind: String, Off: start, Text: s}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
-		return p.literal("true", &jsonNode{kind: jsonBool, off: start, boolean: true})
+		return p.literal("true", &Node{Kind: Bool, Off: start, Bool: true})
 	case c == 'f':
-		return p.literal("false", &jsonNode{kind: jsonBool, off: start})
+		return p.literal("false", &Node{Kind: Bool, Off: start})
 	case c == 'n':
-		return p.literal("null", &jsonNode{kind: jsonNull, off: start})
+		return p.literal("null", &Node{Kind: Null, Off: start})
 	default:
 		return nil, p.errf("unexpected %s, expected a value", p.describe())
 	}
 }
 
-func (p *jsonParser) literal(word string, n *jsonNode) (*jsonNode, error) {
+func (p *parser) literal(word string, n *Node) (*Node, error) {
 	if len(p.data)-p.pos < len(word) || string(p.data[p.pos:p.pos+len(word)]) != word {
 		return nil, p.errf("invalid literal, expected %s", word)
 	}
@@ -148,8 +153,8 @@ func (p *jsonParser) literal(word string, n *jsonNode) (*jsonNode, error) {
 	return n, nil
 }
 
-func (p *jsonParser) object(depth int) (*jsonNode, error) {
-	n := &jsonNode{kind: jsonObject, off: p.pos}
+func (p *parser) object(depth int) (*Node, error) {
+	n := &Node{Kind: Object, Off: p.pos}
 	p.pos++ // {
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
@@ -176,7 +181,7 @@ func (p *jsonParser) object(depth int) (*jsonNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.members = append(n.members, jsonMember{key: key, keyOff: keyOff, value: v})
+		n.Members = append(n.Members, Member{Key: key, KeyOff: keyOff, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.errf("unexpected end of file, expected ',' or '}'")
@@ -193,8 +198,8 @@ func (p *jsonParser) object(depth int) (*jsonNode, error) {
 	}
 }
 
-func (p *jsonParser) array(depth int) (*jsonNode, error) {
-	n := &jsonNode{kind: jsonArray, off: p.pos}
+func (p *parser) array(depth int) (*Node, error) {
+	n := &Node{Kind: Array, Off: p.pos}
 	p.pos++ // [
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
@@ -207,7 +212,7 @@ func (p *jsonParser) array(depth int) (*jsonNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.items = append(n.items, v)
+		n.Items = append(n.Items, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.errf("unexpected end of file, expected ',' or ']'")
@@ -225,7 +230,7 @@ func (p *jsonParser) array(depth int) (*jsonNode, error) {
 }
 
 // str reads a quoted string at p.pos and decodes it.
-func (p *jsonParser) str() (string, error) {
+func (p *parser) str() (string, error) {
 	start := p.pos
 	i := p.pos + 1
 	for i < len(p.data) {
@@ -234,10 +239,13 @@ func (p *jsonParser) str() (string, error) {
 			raw := p.data[start : i+1]
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", &jsonSyntaxError{off: start, msg: "invalid string: " + err.Error()}
+				return "", &SyntaxError{Off: start, Msg: "invalid string: " + err.Error()}
 			}
 			if !utf8.Valid(raw) {
-				return "", &jsonSyntaxError{off: start, msg: "invalid UTF-8 in string"}
+				return "", &SyntaxError{Off: start, Msg: "invalid UTF-8 in string"}
+			}
+			if off, v, bad := loneSurrogate(raw); bad {
+				return "", &SyntaxError{Off: start + off, Msg: fmt.Sprintf("lone surrogate \\u%04X in a string", v)}
 			}
 			p.pos = i + 1
 			return s, nil
@@ -254,7 +262,7 @@ func (p *jsonParser) str() (string, error) {
 	return "", p.errf("unterminated string")
 }
 
-func (p *jsonParser) number() (*jsonNode, error) {
+func (p *parser) number() (*Node, error) {
 	start := p.pos
 	i := p.pos
 	if i < len(p.data) && p.data[i] == '-' {
@@ -292,14 +300,14 @@ func (p *jsonParser) number() (*jsonNode, error) {
 		}
 	}
 	p.pos = i
-	return &jsonNode{kind: jsonNumber, off: start, text: string(p.data[start:i])}, nil
+	return &Node{Kind: Number, Off: start, Text: string(p.data[start:i])}, nil
 }
 
-// lineIndex maps byte offsets to 1-based line numbers.
-type lineIndex []int // offsets where each line starts
+// LineIndex maps byte offsets to 1-based line numbers.
+type LineIndex []int // offsets where each line starts
 
-func newLineIndex(data []byte) lineIndex {
-	idx := lineIndex{0}
+func NewLineIndex(data []byte) LineIndex {
+	idx := LineIndex{0}
 	for i, c := range data {
 		if c == '\n' {
 			idx = append(idx, i+1)
@@ -308,8 +316,8 @@ func newLineIndex(data []byte) lineIndex {
 	return idx
 }
 
-// line returns the 1-based line holding byte offset off.
-func (li lineIndex) line(off int) int {
+// Line returns the 1-based line holding byte offset off.
+func (li LineIndex) Line(off int) int {
 	lo, hi := 0, len(li)
 	for lo+1 < hi {
 		mid := (lo + hi) / 2
@@ -320,4 +328,37 @@ func (li lineIndex) line(off int) int {
 		}
 	}
 	return lo + 1
+}
+
+// Column returns the 1-based column (in bytes) of offset off.
+func (li LineIndex) Column(off int) int {
+	return off - li[li.Line(off)-1] + 1
+}
+
+// loneSurrogate finds a \uD800-\uDFFF escape that is not part of a
+// high-low pair in the quoted string raw: serde_json refuses those where
+// encoding/json silently writes U+FFFD. It returns the escape's offset.
+func loneSurrogate(raw []byte) (off int, v uint64, bad bool) {
+	for i := 0; i+1 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' || i+6 > len(raw) {
+			i++
+			continue
+		}
+		v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		if err != nil || v < 0xD800 || v > 0xDFFF {
+			i += 5
+			continue
+		}
+		if v < 0xDC00 && i+12 <= len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+			if w, err := strconv.ParseUint(string(raw[i+8:i+12]), 16, 16); err == nil && w >= 0xDC00 && w <= 0xDFFF {
+				i += 11
+				continue
+			}
+		}
+		return i, v, true
+	}
+	return 0, 0, false
 }
