@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/wire"
@@ -28,6 +29,9 @@ type SessionInfo struct {
 	Hash    string
 	Started time.Time
 	Hooks   []*hookconf.Hook
+	// Session is the script being played (normalised), so a recorder can
+	// keep it for export and re-simulation.
+	Session *sessions.Session
 }
 
 // Exchange is one request/response pair with one hook, kept byte for byte.

@@ -47,7 +47,7 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 		s.Client = hookclient.New()
 	}
 	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: s.Now()}
-	p.obs.SessionStarted(ctx, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started, Hooks: s.Hooks})
+	p.obs.SessionStarted(ctx, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started, Hooks: s.Hooks, Session: sess})
 	for i := range sess.Steps {
 		if err := ctx.Err(); err != nil {
 			p.res.Err = fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err)
