@@ -1,0 +1,127 @@
+package simulator
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// queuedReply matches Stalwart's queued reply whatever the queue id, which
+// changes on every play.
+var queuedReply = regexp.MustCompile(`^250 2\.0\.0 Message queued with id [0-9a-f]+\.$`)
+
+// Expectations returns a copy of s whose steps expect exactly what res
+// recorded: each step's action and reply (a pattern for queued replies),
+// the modifications the hooks returned, and for data steps the delivery,
+// the final envelope and the headers the hooks added, changed or removed.
+// Played back against the same hook the copy passes; against a changed
+// hook it fails where the behaviour changed. Steps res did not reach keep
+// no expectations.
+func Expectations(s *sessions.Session, res *SessionResult) *sessions.Session {
+	out := *s
+	out.Steps = make([]sessions.Step, len(s.Steps))
+	copy(out.Steps, s.Steps)
+	txByNumber := map[int]*TransactionResult{}
+	for _, tx := range res.Transactions {
+		txByNumber[tx.Number] = tx
+	}
+	for i := range out.Steps {
+		if i >= len(res.Steps) {
+			out.Steps[i].Expect = nil
+			continue
+		}
+		st := res.Steps[i]
+		e := &sessions.Expect{Action: st.Action}
+		reply := st.Reply()
+		if queuedReply.MatchString(reply) {
+			e.ReplyMatch = regexp.MustCompile(queuedReply.String())
+		} else if reply != "" {
+			e.Reply = reply
+		}
+		for _, ex := range st.Exchanges {
+			if ex.Response == nil {
+				continue
+			}
+			for _, m := range ex.Response.Modifications {
+				e.Modifications = append(e.Modifications, expectModification(m))
+			}
+		}
+		for _, l := range uniqueCodes(st.Lints) {
+			e.Lints = append(e.Lints, l)
+		}
+		if st.Kind == string(sessions.StepData) {
+			if tx := txByNumber[st.Transaction]; tx != nil && tx.Reply == reply {
+				delivered := tx.Delivered
+				e.Delivered = &delivered
+				if delivered {
+					env := &sessions.ExpectEnvelope{To: append([]string{}, tx.EnvelopeOut.To...)}
+					if tx.EnvelopeOut.From != nil {
+						from := *tx.EnvelopeOut.From
+						env.From = &from
+					}
+					e.Envelope = env
+					e.Headers = changedHeaders(tx.Original, tx.Final)
+				}
+			}
+		}
+		out.Steps[i].Expect = e
+	}
+	return &out
+}
+
+func expectModification(m wire.Modification) sessions.ExpectModification {
+	em := sessions.ExpectModification{Type: string(m.Type), Name: m.Name, Value: m.Value}
+	switch m.Type {
+	case wire.ModInsertHeader, wire.ModChangeHeader, wire.ModDeleteHeader:
+		idx := m.Index
+		em.Index = &idx
+	}
+	return em
+}
+
+func uniqueCodes(lints []wire.Lint) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lints {
+		if !seen[l.Code] {
+			seen[l.Code] = true
+			out = append(out, l.Code)
+		}
+	}
+	return out
+}
+
+// changedHeaders lists, by first occurrence, the headers whose first value
+// differs between the original and the final message, and those the hooks
+// removed entirely (as absent).
+func changedHeaders(original, final []byte) []sessions.ExpectHeader {
+	first := func(raw []byte) (map[string]string, []string) {
+		vals, order := map[string]string{}, []string{}
+		for _, h := range modify.Split(raw).Headers {
+			k := strings.ToLower(string(h.Name))
+			if _, ok := vals[k]; !ok {
+				vals[k] = strings.TrimSpace(string(h.Value))
+				order = append(order, string(h.Name))
+			}
+		}
+		return vals, order
+	}
+	before, beforeOrder := first(original)
+	after, afterOrder := first(final)
+	var out []sessions.ExpectHeader
+	for _, name := range afterOrder {
+		k := strings.ToLower(name)
+		if v, ok := before[k]; !ok || v != after[k] {
+			out = append(out, sessions.ExpectHeader{Name: name, Value: after[k]})
+		}
+	}
+	for _, name := range beforeOrder {
+		if _, ok := after[strings.ToLower(name)]; !ok {
+			out = append(out, sessions.ExpectHeader{Name: name, Absent: true})
+		}
+	}
+	return out
+}
