@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -96,11 +97,17 @@ func nonAcceptReply(r *wire.Response) string {
 // call sends one request to one hook and classifies the answer.
 func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *hookconf.Hook, body []byte) *Exchange {
 	p.seq++
-	ex := &Exchange{
-		Session: p.sess.Name, Seq: p.seq, StepIndex: st.Index, Transaction: p.tx,
-		Stage: stage, HookID: h.ID, URL: h.URL, Started: p.sim.Now(), Request: body,
-	}
-	ex.Call = p.sim.Client.Call(ctx, h, body)
+	ex := CallHook(ctx, p.sim.Client, h, stage, body, p.sim.Now)
+	ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = p.sess.Name, p.seq, st.Index, p.tx
+	return ex
+}
+
+// CallHook sends one request body to one hook, parses the answer as
+// Stalwart does and lints it. The exchange's Effect is left for the
+// caller, who knows the chain.
+func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, stage wire.Stage, body []byte, now func() time.Time) *Exchange {
+	ex := &Exchange{Stage: stage, HookID: h.ID, URL: h.URL, Started: now(), Request: body}
+	ex.Call = client.Call(ctx, h, body)
 	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
 	ex.Call.RequestHeaders = ex.RequestHdrs
 	ex.Err = ex.Call.Err
@@ -121,6 +128,27 @@ func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *
 		ex.Outcome = string(ex.Response.Action)
 	}
 	return ex
+}
+
+// ChainReply applies Stalwart's chain rules to exchanges made in order at
+// one stage: the first hook that did not accept, or that failed with
+// tempFailOnError, decides the reply. It sets each failed exchange's
+// Effect and reports whether the chain stopped.
+func ChainReply(exchanges []*Exchange, tempFailOnError func(hookID string) bool) (reply string, stopped bool) {
+	for _, ex := range exchanges {
+		if ex.Err != nil {
+			if tempFailOnError(ex.HookID) {
+				ex.Effect = "tempfail"
+				return ReplyHookTempFail, true
+			}
+			ex.Effect = "skipped"
+			continue
+		}
+		if ex.Response.Action != wire.ActionAccept {
+			return nonAcceptReply(ex.Response), true
+		}
+	}
+	return "", false
 }
 
 func (p *player) publish(ctx context.Context, st *StepResult, ex *Exchange) {
