@@ -1,0 +1,83 @@
+package compare
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// compareSteps compares the steps of two plays by index.
+func compareSteps(b, a *simulator.SessionResult, o Options) []StepDiff {
+	bs, as := stepsByIndex(b), stepsByIndex(a)
+	var idx []int
+	for i := range bs {
+		idx = append(idx, i)
+	}
+	for i := range as {
+		if bs[i] == nil {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	out := make([]StepDiff, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, compareStep(bs[i], as[i], o))
+	}
+	return out
+}
+
+func compareStep(b, a *simulator.StepResult, o Options) StepDiff {
+	ref := b
+	if ref == nil {
+		ref = a
+	}
+	d := StepDiff{Index: ref.Index, Kind: ref.Kind, Command: ref.Command, Line: ref.Line}
+	var bReplies, aReplies []string
+	if b != nil {
+		bReplies = maskAll(b.Replies)
+		d.Closed.Before = strconv.FormatBool(b.Closed)
+	}
+	if a != nil {
+		aReplies = maskAll(a.Replies)
+		d.Closed.After = strconv.FormatBool(a.Closed)
+	}
+	d.Replies = diffLines(bReplies, aReplies)
+	switch {
+	case a == nil:
+		d.Status = StatusMissing
+		return d
+	case b == nil:
+		d.Status = StatusNew
+		return d
+	}
+	if !o.IgnoreLints {
+		d.LintsAdded, d.LintsRemoved = diffLints(ownLints(b), ownLints(a))
+	}
+	d.Status = StatusSame
+	if d.RepliesChanged() || d.Closed.Changed() || len(d.LintsAdded) > 0 || len(d.LintsRemoved) > 0 {
+		d.Status = StatusChanged
+	}
+	return d
+}
+
+func maskAll(replies []string) []string {
+	out := make([]string, len(replies))
+	for i, r := range replies {
+		out[i] = maskQueueID(r)
+	}
+	return out
+}
+
+// ownLints are the step's lints that no exchange of it reported: the
+// notes about applying the data-stage modifications.
+func ownLints(st *simulator.StepResult) []wire.Lint {
+	var fromExchanges []wire.Lint
+	for _, ex := range st.Exchanges {
+		if ex != nil {
+			fromExchanges = append(fromExchanges, ex.Lints...)
+		}
+	}
+	return subtractLints(st.Lints, fromExchanges)
+}

@@ -1,0 +1,117 @@
+package compare
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hooksim/hooksim/simulator"
+)
+
+// messageContext is the number of unchanged lines shown around a change
+// of the final message.
+const messageContext = 3
+
+// compareTransactions pairs transactions by number (the MAIL FROM that
+// opened them) and compares each pair.
+func compareTransactions(b, a []*simulator.TransactionResult) []TransactionDiff {
+	byNum := func(list []*simulator.TransactionResult) map[int]*simulator.TransactionResult {
+		m := make(map[int]*simulator.TransactionResult, len(list))
+		for _, t := range list {
+			if t != nil {
+				m[t.Number] = t
+			}
+		}
+		return m
+	}
+	bm, am := byNum(b), byNum(a)
+	var nums []int
+	for n := range bm {
+		nums = append(nums, n)
+	}
+	for n := range am {
+		if bm[n] == nil {
+			nums = append(nums, n)
+		}
+	}
+	slices.Sort(nums)
+	out := make([]TransactionDiff, 0, len(nums))
+	for _, n := range nums {
+		out = append(out, compareTransaction(n, bm[n], am[n]))
+	}
+	return out
+}
+
+func compareTransaction(n int, b, a *simulator.TransactionResult) TransactionDiff {
+	d := TransactionDiff{Number: n}
+	if b != nil {
+		d.Delivered.Before, d.Reply.Before = yesNo(b.Delivered), maskQueueID(b.Reply)
+		d.From.Before, d.To.Before = sender(b.EnvelopeOut.From), recipients(b.EnvelopeOut.To)
+		d.Final.Before = describeMessage(b.Final)
+	}
+	if a != nil {
+		d.Delivered.After, d.Reply.After = yesNo(a.Delivered), maskQueueID(a.Reply)
+		d.From.After, d.To.After = sender(a.EnvelopeOut.From), recipients(a.EnvelopeOut.To)
+		d.Final.After = describeMessage(a.Final)
+	}
+	switch {
+	case a == nil:
+		d.Status = StatusMissing
+		return d
+	case b == nil:
+		d.Status = StatusNew
+		return d
+	}
+	if b.Final != nil && a.Final != nil && !bytes.Equal(b.Final, a.Final) {
+		d.Message = hunks(diffLines(splitLines(b.Final), splitLines(a.Final)), messageContext)
+	}
+	if !d.To.Changed() && !slices.Equal(b.EnvelopeOut.To, a.EnvelopeOut.To) {
+		d.Notes = append(d.Notes, fmt.Sprintf("recipient order %s%s%s (not a difference)",
+			strings.Join(b.EnvelopeOut.To, ", "), arrow, strings.Join(a.EnvelopeOut.To, ", ")))
+	}
+	d.Status = StatusSame
+	finalChanged := !bytes.Equal(b.Final, a.Final) || (b.Final == nil) != (a.Final == nil)
+	if d.Delivered.Changed() || d.Reply.Changed() || d.From.Changed() || d.To.Changed() || finalChanged {
+		d.Status = StatusChanged
+	}
+	return d
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func sender(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return strconv.Quote(*s)
+}
+
+// recipients renders the envelope recipients as a sorted set.
+func recipients(to []string) string {
+	s := slices.Clone(to)
+	slices.Sort(s)
+	q := make([]string, len(s))
+	for i, r := range s {
+		q[i] = strconv.Quote(r)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// describeMessage identifies a final message by size and hash, so that
+// any byte difference shows.
+func describeMessage(b []byte) string {
+	if b == nil {
+		return "(none)"
+	}
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes, sha256 %s", len(b), hex.EncodeToString(sum[:8]))
+}
