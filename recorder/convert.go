@@ -1,0 +1,88 @@
+package recorder
+
+import (
+	"encoding/json"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
+	"github.com/hooksim/hooksim/store"
+)
+
+// lintsJSON encodes lints as a JSON array ("[]" when none).
+func lintsJSON(l []wire.Lint) []byte {
+	if len(l) == 0 {
+		return []byte("[]")
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return []byte("[]")
+	}
+	return b
+}
+
+func stepRow(st *simulator.StepResult) store.Step {
+	return store.Step{
+		Index: st.Index, Kind: st.Kind, Line: st.Line, Implied: st.Implied, Command: st.Command,
+		Message: st.Message, Replies: st.Replies, Action: st.Action, Transaction: st.Transaction,
+		Closed: st.Closed, Failures: st.Failures, Lints: lintsJSON(st.Lints),
+	}
+}
+
+// exchangeRow is ex as stored. Authorization is redacted again here, the
+// hook's secret hidden wherever it shows in a header, credential-like
+// headers (X-Api-Key, Cookie, ...) masked, and a password in the URL hidden.
+func (s *session) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange {
+	secret := s.secrets[ex.HookID]
+	row := store.Exchange{
+		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
+		HookID: ex.HookID, URL: redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
+		RequestHeaders: headers(maskCredentials(hookclient.RedactHeaders(ex.RequestHdrs, secret))), RequestBody: ex.Request,
+		Status: ex.Call.Status, ResponseHeaders: headers(ex.Call.ResponseHeaders), ResponseBody: ex.Call.Body,
+		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
+	}
+	if ex.Err != nil {
+		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
+	}
+	return row
+}
+
+func headers(h []hookconf.HeaderField) []store.Header {
+	out := make([]store.Header, len(h))
+	for i, f := range h {
+		out[i] = store.Header{Name: f.Name, Value: f.Value}
+	}
+	return out
+}
+
+func messageRow(tx *simulator.TransactionResult) store.Message {
+	return store.Message{
+		Number: tx.Number, QueueID: tx.QueueID, Delivered: tx.Delivered, Reply: tx.Reply,
+		Original: tx.Original, Final: tx.Final,
+		EnvelopeBefore: envelopeJSON(tx.EnvelopeIn), EnvelopeAfter: envelopeJSON(tx.EnvelopeOut),
+	}
+}
+
+func envelopeJSON(e simulator.EnvelopeView) []byte {
+	if e.To == nil {
+		e.To = []string{}
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return []byte("null")
+	}
+	return b
+}
+
+// outcome is the run's outcome for a finished session.
+func outcome(res *simulator.SessionResult) (string, string) {
+	switch {
+	case res.Err != nil:
+		return store.OutcomeError, res.Err.Error()
+	case res.Failures > 0:
+		return store.OutcomeFailed, ""
+	default:
+		return store.OutcomePassed, ""
+	}
+}

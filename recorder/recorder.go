@@ -1,0 +1,164 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/store"
+)
+
+// Defaults of Options.
+const (
+	DefaultQueueSize = 4096
+	DefaultMaxBatch  = 512
+	// finishedKept is how many finished sessions RunID remembers.
+	finishedKept = 10000
+)
+
+// ErrClosed is recorded when the simulator reports to a closed Recorder.
+var ErrClosed = errors.New("recorder: closed")
+
+// Options tune a Recorder. Zero values take the defaults.
+type Options struct {
+	// QueueSize is how many events may wait for the writer before an
+	// observer call blocks (back-pressure: nothing is ever dropped).
+	QueueSize int
+	// MaxBatch caps the events written in one transaction.
+	MaxBatch int
+	// OnError is called on the writer goroutine for every failed write;
+	// nil keeps only the first error, for Err and Close.
+	OnError func(error)
+}
+
+// Recorder writes what the simulator plays to a store. It implements
+// simulator.Observer; one Recorder serves any number of sessions played
+// one after another or at the same time. Its observer methods only queue
+// work for a background writer goroutine, which batches it into
+// transactions. Close (or Flush) before exit, also on SIGINT/SIGTERM, so
+// that everything already played is on disk.
+type Recorder struct {
+	st   *store.Store
+	opts Options
+	hub  *hub
+
+	mu     sync.RWMutex // held for reading while sending to queue
+	closed bool
+	queue  chan op
+	done   chan struct{} // closed when the writer goroutine ends
+
+	errMu sync.Mutex
+	err   error
+
+	sessMu   sync.Mutex
+	active   map[playKey][]*session
+	finished map[*simulator.SessionResult]*session
+	order    []*simulator.SessionResult // finished, oldest first
+
+	w *writer
+}
+
+var _ simulator.Observer = (*Recorder)(nil)
+
+// New starts a Recorder writing to st. The store must stay open until
+// Close returns.
+func New(st *store.Store, opts Options) *Recorder {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = DefaultQueueSize
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	r := &Recorder{
+		st: st, opts: opts, hub: newHub(),
+		queue:    make(chan op, opts.QueueSize),
+		done:     make(chan struct{}),
+		active:   map[playKey][]*session{},
+		finished: map[*simulator.SessionResult]*session{},
+	}
+	r.w = newWriter(r)
+	go r.w.run()
+	return r
+}
+
+// Subscribe returns a subscription with room for buffer events. A
+// subscriber that falls behind loses events (counted by Dropped); it never
+// slows the simulator.
+func (r *Recorder) Subscribe(buffer int) *Subscription { return r.hub.subscribe(buffer) }
+
+// Flush waits until everything reported before the call is committed, or
+// ctx ends. After Close it returns at once.
+func (r *Recorder) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	if !r.enqueue(op{kind: opFlush, flushed: done}) {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("recorder: flush: %w", ctx.Err())
+	}
+}
+
+// Close writes everything queued, stops the writer and closes every
+// subscription. It returns the first write error, if any. The store is
+// left open. Calling it again returns the same error.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.queue)
+	}
+	r.mu.Unlock()
+	<-r.done
+	r.hub.close()
+	return r.Err()
+}
+
+// Err is the first write error, or nil.
+func (r *Recorder) Err() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.err
+}
+
+func (r *Recorder) fail(err error) {
+	r.errMu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.errMu.Unlock()
+	if r.opts.OnError != nil {
+		r.opts.OnError(err)
+	}
+}
+
+// enqueue hands o to the writer, blocking while the queue is full. It
+// reports false when the recorder is closed.
+func (r *Recorder) enqueue(o op) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return false
+	}
+	r.queue <- o
+	return true
+}
+
+// RunID returns the run a finished session was recorded as. It waits
+// until the run's row is committed; ok is false for a session this
+// recorder did not see finish (or forgot: it keeps the last 10,000), and
+// for a run that could not be stored.
+func (r *Recorder) RunID(res *simulator.SessionResult) (int64, bool) {
+	r.sessMu.Lock()
+	s := r.finished[res]
+	r.sessMu.Unlock()
+	if s == nil {
+		return 0, false
+	}
+	<-s.ready
+	return s.runID, s.runID != 0
+}

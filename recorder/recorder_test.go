@@ -1,0 +1,332 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
+	"github.com/hooksim/hooksim/store"
+)
+
+// payload is a deterministic body with every byte value in it.
+func payload(g, seq, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(g*7919 + seq*104729 + 1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x >> 24)
+	}
+	return b
+}
+
+// synthetic reports one session of n exchanges straight to obs, as the
+// simulator would, and returns its result.
+func synthetic(ctx context.Context, obs simulator.Observer, name string, g, n int) *simulator.SessionResult {
+	started := time.Now()
+	obs.SessionStarted(ctx, &simulator.SessionInfo{Name: name, File: name + ".yaml", Hash: "h", Started: started})
+	res := &simulator.SessionResult{Name: name, File: name + ".yaml", Started: started}
+	for seq := 1; seq <= n; seq++ {
+		ex := &simulator.Exchange{
+			Session: name, Seq: seq, StepIndex: seq - 1, Stage: wire.StageRcpt, HookID: "h", URL: "http://127.0.0.1:1/",
+			Started: started, Request: payload(g, seq, 200+seq%64),
+			RequestHdrs: []hookconf.HeaderField{{Name: "content-type", Value: "application/json"}},
+			Call: hookclient.CallResult{Status: 200, Body: payload(g+100, seq, 20+seq%16), Duration: time.Duration(seq),
+				ResponseHeaders: []hookconf.HeaderField{{Name: "Content-Type", Value: "application/json"}}},
+			Outcome: "accept",
+		}
+		obs.Exchange(ctx, ex)
+		st := &simulator.StepResult{Session: name, Index: seq - 1, Kind: "rcpt", Command: "RCPT TO:<a@b>",
+			Replies: []string{"250 2.1.5 OK"}, Exchanges: []*simulator.Exchange{ex}, Action: "accept"}
+		res.Steps = append(res.Steps, st)
+		obs.Step(ctx, st)
+	}
+	res.Exchanges = n
+	res.Duration = time.Since(started)
+	obs.SessionFinished(ctx, res)
+	return res
+}
+
+// TestConcurrentRecording: 8 goroutines each record 1,000 exchanges under
+// the same session name through one recorder (told apart by WithMeta);
+// all 8,000 must be stored byte for byte, each in its own run.
+func TestConcurrentRecording(t *testing.T) {
+	t.Parallel()
+	const goroutines, each = 8, 1000
+	ctx := context.Background()
+	st, _ := openStore(t)
+	rec := New(st, Options{QueueSize: 64}) // a small queue, so back-pressure happens
+	sub := rec.Subscribe(1 << 16)
+	results := make([]*simulator.SessionResult, goroutines)
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[g] = synthetic(WithMeta(ctx, Meta{}), rec, "same", g, each)
+		}()
+	}
+	wg.Wait()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for range sub.C {
+		events++
+	}
+	if want := goroutines * (2 + 2*each); events != want || sub.Dropped() != 0 {
+		t.Errorf("subscriber got %d events (%d dropped), want %d", events, sub.Dropped(), want)
+	}
+	ids := map[int64]bool{}
+	for g, res := range results {
+		id, ok := rec.RunID(res)
+		if !ok || ids[id] {
+			t.Fatalf("goroutine %d: run %d (ok %v, duplicate %v)", g, id, ok, ids[id])
+		}
+		ids[id] = true
+		exs, err := st.Exchanges(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(exs) != each {
+			t.Fatalf("goroutine %d: %d exchanges stored, want %d", g, len(exs), each)
+		}
+		for i, e := range exs {
+			seq := i + 1
+			if e.Seq != seq || !bytes.Equal(e.RequestBody, payload(g, seq, 200+seq%64)) ||
+				!bytes.Equal(e.ResponseBody, payload(g+100, seq, 20+seq%16)) || e.Reply != "250 2.1.5 OK" {
+				t.Fatalf("goroutine %d: exchange %d differs", g, seq)
+			}
+		}
+		run, err := st.GetRun(ctx, id)
+		if err != nil || run.Outcome != store.OutcomePassed || run.Exchanges != each {
+			t.Errorf("goroutine %d: run %+v, %v", g, run, err)
+		}
+	}
+}
+
+// TestConcurrentPlays plays the bundled hello session from 8 goroutines
+// at once and checks every run holds exactly its own five exchanges.
+func TestConcurrentPlays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := openStore(t)
+	srv := hookServer(t)
+	rec := New(st, Options{})
+	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
+	sess := hello(t)
+	var mu sync.Mutex
+	var results []*simulator.SessionResult
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 3; i++ {
+				res := sim.Play(WithMeta(ctx, Meta{}), sess)
+				mu.Lock()
+				results = append(results, res)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.CountRuns(ctx, store.RunFilter{Session: "hello"})
+	if err != nil || n != 24 {
+		t.Fatalf("%d runs stored (%v), want 24", n, err)
+	}
+	for _, res := range results {
+		id, ok := rec.RunID(res)
+		if !ok {
+			t.Fatal("no run for a result")
+		}
+		exs, err := st.Exchanges(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps, err := st.Steps(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(exs) != 5 || len(steps) != len(res.Steps) {
+			t.Fatalf("run %d: %d exchanges, %d steps; want 5, %d", id, len(exs), len(steps), len(res.Steps))
+		}
+		for i, e := range exs {
+			if e.Seq != i+1 || !bytes.Equal(e.RequestBody, res.Steps[e.StepIndex].Exchanges[0].Request) {
+				t.Errorf("run %d: exchange %d is not this play's", id, e.Seq)
+			}
+		}
+	}
+}
+
+func TestSubscribers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := openStore(t)
+	srv := hookServer(t)
+	rec := New(st, Options{})
+	fast := rec.Subscribe(10000)
+	slow := rec.Subscribe(1) // never read: must not block anything
+	dead := rec.Subscribe(0)
+	dead.Close()
+	dead.Close()
+	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
+	var res []*simulator.SessionResult
+	for i := 0; i < 2; i++ {
+		res = append(res, sim.Play(ctx, hello(t)))
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var events []Event
+	for ev := range fast.C {
+		events = append(events, ev)
+	}
+	if fast.Dropped() != 0 {
+		t.Errorf("fast subscriber dropped %d", fast.Dropped())
+	}
+	if slow.Dropped() == 0 {
+		t.Error("slow subscriber dropped nothing")
+	}
+	if _, open := <-dead.C; open {
+		t.Error("closed subscription still open")
+	}
+	for i, ev := range events {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("event %d has Seq %d", i, ev.Seq)
+		}
+	}
+	for _, r := range res {
+		id, _ := rec.RunID(r)
+		var kinds []EventKind
+		counts := map[EventKind]int{}
+		for _, ev := range events {
+			if ev.RunID == id {
+				kinds = append(kinds, ev.Kind)
+				counts[ev.Kind]++
+			}
+		}
+		if len(kinds) == 0 || kinds[0] != EventRunStarted || kinds[len(kinds)-1] != EventRunFinished {
+			t.Errorf("run %d: events %v", id, kinds)
+			continue
+		}
+		if counts[EventExchange] != r.Exchanges || counts[EventStep] != len(r.Steps) ||
+			counts[EventTransaction] != len(r.Transactions) || counts[EventRunStarted] != 1 || counts[EventRunFinished] != 1 {
+			t.Errorf("run %d: event counts %v", id, counts)
+		}
+	}
+	late := rec.Subscribe(4)
+	if _, open := <-late.C; open {
+		t.Error("a subscription after Close is open")
+	}
+}
+
+func TestFlushMetaAndClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := openStore(t)
+	srv := hookServer(t)
+	rec := New(st, Options{})
+	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
+	first := sim.Play(ctx, hello(t))
+	firstID, ok := rec.RunID(first)
+	if !ok {
+		t.Fatal("no run")
+	}
+	var onRun int64
+	res := sim.Play(WithMeta(ctx, Meta{Source: store.SourceReplay, ReplayOf: firstID, ReplayMode: "exact",
+		OnRun: func(id int64) { onRun = id }}), hello(t))
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id, ok := rec.RunID(res)
+	if !ok || id != onRun || id == firstID {
+		t.Fatalf("RunID %d (%v), OnRun %d, first %d", id, ok, onRun, firstID)
+	}
+	// After Flush, before Close, everything is in the store.
+	run, err := st.GetRun(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Outcome != store.OutcomePassed || run.Source != store.SourceReplay || run.ReplayOf != firstID ||
+		run.ReplayMode != "exact" || run.Exchanges != 5 || len(run.Script) == 0 {
+		t.Errorf("run after Flush = %+v", run)
+	}
+	exs, err := st.Exchanges(ctx, id)
+	if err != nil || len(exs) != 5 {
+		t.Errorf("%d exchanges after Flush (%v)", len(exs), err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := rec.Flush(ctx); err != nil {
+		t.Errorf("Flush after Close: %v", err)
+	}
+	// Reports after Close are refused without a panic.
+	sim.Play(ctx, hello(t))
+	if err := rec.Err(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Err after a play on a closed recorder = %v, want ErrClosed", err)
+	}
+}
+
+func TestWriteErrorsAreReported(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := openStore(t)
+	srv := hookServer(t)
+	var mu sync.Mutex
+	var errs []error
+	rec := New(st, Options{OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
+	bad := sim.Play(WithMeta(ctx, Meta{Source: "bogus"}), hello(t)) // refused by the schema
+	good := sim.Play(ctx, hello(t))
+	err := rec.Close()
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("recorder: session hello")) {
+		t.Errorf("Close = %v, want the failed run's error", err)
+	}
+	mu.Lock()
+	if len(errs) != 1 {
+		t.Errorf("OnError called %d times, want once: %v", len(errs), errs)
+	}
+	mu.Unlock()
+	if id, ok := rec.RunID(bad); ok {
+		t.Errorf("RunID of the refused run = %d", id)
+	}
+	id, ok := rec.RunID(good)
+	if !ok {
+		t.Fatal("the good run was lost")
+	}
+	if exs, err := st.Exchanges(ctx, id); err != nil || len(exs) != 5 {
+		t.Errorf("good run: %d exchanges (%v)", len(exs), err)
+	}
+	if n, _ := st.CountRuns(ctx, store.RunFilter{}); n != 1 {
+		t.Errorf("%d runs stored, want 1", n)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"http://127.0.0.1:8080/hook", "http://127.0.0.1:8080/hook"},
+		{"http://u:pw@127.0.0.1/hook", "http://u:xxxxx@127.0.0.1/hook"},
+		{"http://u@127.0.0.1/hook", "http://u@127.0.0.1/hook"},
+		{"http://u:p w%zz@127.0.0.1/", "http://xxxxx@127.0.0.1/"},
+	}
+	for _, tc := range tests {
+		if got := redactURL(tc.in); got != tc.want {
+			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

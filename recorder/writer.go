@@ -1,0 +1,247 @@
+package recorder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/store"
+)
+
+type opKind int
+
+const (
+	opStart  opKind = iota // create the run
+	opRows                 // write steps, exchanges, messages
+	opFinish               // write leftover rows and finish the run
+	opFlush                // signal once everything before is committed
+)
+
+// op is one unit of work for the writer.
+type op struct {
+	kind    opKind
+	sess    *session
+	batch   store.Batch
+	result  *simulator.SessionResult
+	flushed chan struct{}
+	run     *store.Run // opStart, opFinish: the row, for events
+}
+
+// cacheLimit bounds the writer's cache of scripts.
+const cacheLimit = 256
+
+// writer is the background goroutine's state; only it touches the caches.
+type writer struct {
+	r       *Recorder
+	scripts map[*sessions.Session]scriptEntry
+	// lastHooks and lastHooksJSON cache the most recent hook list (they
+	// hold its pointers, so the addresses cannot be reused meanwhile).
+	lastHooks     []*hookconf.Hook
+	lastHooksJSON []byte
+}
+
+type scriptEntry struct {
+	hash   string
+	script []byte
+}
+
+func newWriter(r *Recorder) *writer {
+	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}}
+}
+
+// run takes whatever is queued, up to MaxBatch ops, and commits it in one
+// transaction, until the queue is closed and drained.
+func (w *writer) run() {
+	defer close(w.r.done)
+	for {
+		o, ok := <-w.r.queue
+		if !ok {
+			return
+		}
+		batch := []op{o}
+		open := true
+	drain:
+		for len(batch) < w.r.opts.MaxBatch {
+			select {
+			case o, ok := <-w.r.queue:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+// commit writes batch in one transaction. When that fails, each op is
+// tried on its own, so one bad op does not lose the others.
+func (w *writer) commit(batch []op) {
+	// Writing must finish even when the simulator's context was cancelled.
+	ctx := context.Background()
+	err := w.r.st.Update(ctx, func(tx *store.Tx) error {
+		for i := range batch {
+			if err := w.apply(ctx, tx, &batch[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for i := range batch {
+			w.after(&batch[i], true)
+		}
+		return
+	}
+	for i := range batch {
+		if batch[i].kind == opStart {
+			batch[i].sess.runID = 0 // rolled back
+		}
+	}
+	for i := range batch {
+		o := &batch[i]
+		err := w.r.st.Update(ctx, func(tx *store.Tx) error { return w.apply(ctx, tx, o) })
+		if err != nil {
+			if o.kind == opStart {
+				o.sess.runID = 0
+			}
+			w.r.fail(fmt.Errorf("recorder: session %s: %w", o.sessName(), err))
+		}
+		w.after(o, err == nil)
+	}
+}
+
+func (o *op) sessName() string {
+	if o.sess == nil || o.sess.info == nil {
+		return "?"
+	}
+	return o.sess.info.Name
+}
+
+// apply writes o in tx. Rows of a run that could not be created are
+// skipped: that failure was already reported.
+func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
+	switch o.kind {
+	case opStart:
+		o.run = w.runRow(o.sess)
+		id, err := tx.CreateRun(ctx, o.run)
+		if err != nil {
+			return err
+		}
+		o.run.ID = id
+		o.sess.runID = id
+	case opRows, opFinish:
+		id := o.sess.runID
+		if id == 0 {
+			return nil
+		}
+		for i := range o.batch.Steps {
+			o.batch.Steps[i].RunID = id
+		}
+		for i := range o.batch.Exchanges {
+			o.batch.Exchanges[i].RunID = id
+		}
+		for i := range o.batch.Messages {
+			o.batch.Messages[i].RunID = id
+		}
+		if err := tx.Write(ctx, o.batch); err != nil {
+			return err
+		}
+		if o.kind == opFinish {
+			res := o.result
+			oc, errText := outcome(res)
+			ended := res.Started.Add(res.Duration).UTC()
+			if err := tx.FinishRun(ctx, id, ended, oc, res.Failures, res.Exchanges, errText); err != nil {
+				return err
+			}
+			o.run = &store.Run{ID: id, SessionName: res.Name, SessionFile: res.File, Started: res.Started.UTC(),
+				Ended: ended, Outcome: oc, Failures: res.Failures, Exchanges: res.Exchanges, Error: errText}
+		}
+	}
+	return nil
+}
+
+// after runs once o is committed (ok) or given up.
+func (w *writer) after(o *op, ok bool) {
+	switch o.kind {
+	case opStart:
+		if ok && o.sess.runID != 0 {
+			run := *o.run
+			run.Script = nil
+			w.r.hub.publish(Event{Kind: EventRunStarted, RunID: run.ID, Session: run.SessionName, Run: &run})
+			if o.sess.meta.OnRun != nil {
+				o.sess.meta.OnRun(run.ID)
+			}
+		}
+		close(o.sess.ready)
+	case opFinish:
+		if ok && o.sess.runID != 0 && o.run != nil {
+			w.r.hub.publish(Event{Kind: EventRunFinished, RunID: o.run.ID, Session: o.run.SessionName, Run: o.run, Result: o.result})
+		}
+	case opFlush:
+		close(o.flushed)
+	}
+}
+
+// runRow is the run row of a session just started.
+func (w *writer) runRow(s *session) *store.Run {
+	info := s.info
+	src := s.meta.Source
+	if src == "" {
+		src = store.SourceScript
+	}
+	return &store.Run{
+		SessionName: info.Name, SessionFile: info.File, SessionHash: info.Hash, Script: w.script(info.Session),
+		Source: src, ReplayOf: s.meta.ReplayOf, ReplayMode: s.meta.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
+		Started: info.Started.UTC(), Outcome: store.OutcomeRunning,
+	}
+}
+
+// script is sess as a YAML script, nil when it cannot be written (the run
+// is still recorded, only not exportable as a script).
+func (w *writer) script(sess *sessions.Session) []byte {
+	if sess == nil {
+		return nil
+	}
+	if e, ok := w.scripts[sess]; ok && e.hash == sess.Hash {
+		return e.script
+	}
+	b, err := sessions.Marshal(sess)
+	if err != nil {
+		b = nil
+	}
+	if len(w.scripts) >= cacheLimit {
+		clear(w.scripts)
+	}
+	w.scripts[sess] = scriptEntry{hash: sess.Hash, script: b}
+	return b
+}
+
+// hooksJSON is the hook configuration, secrets redacted, as a JSON array.
+func (w *writer) hooksJSON(hooks []*hookconf.Hook) []byte {
+	if w.lastHooksJSON != nil && slices.Equal(hooks, w.lastHooks) {
+		return w.lastHooksJSON
+	}
+	list := make([]map[string]any, 0, len(hooks))
+	for _, h := range hooks {
+		if h != nil {
+			list = append(list, h.Redacted())
+		}
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		b = []byte("[]")
+	}
+	w.lastHooks, w.lastHooksJSON = slices.Clone(hooks), b
+	return b
+}

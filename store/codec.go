@@ -1,0 +1,110 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// timeValue is t as stored: Unix nanoseconds, NULL for the zero time.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// timeFrom reads a stored time back in UTC.
+func timeFrom(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, v.Int64).UTC()
+}
+
+// headersJSON encodes headers as [[name, value], ...], order and
+// duplicates kept.
+func headersJSON(h []Header) (string, error) {
+	pairs := make([][2]string, len(h))
+	for i, f := range h {
+		pairs[i] = [2]string{f.Name, f.Value}
+	}
+	b, err := json.Marshal(pairs)
+	if err != nil {
+		return "", fmt.Errorf("encode headers: %w", err)
+	}
+	return string(b), nil
+}
+
+func headersFrom(s string) ([]Header, error) {
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, fmt.Errorf("decode headers: %w", err)
+	}
+	out := make([]Header, len(pairs))
+	for i, p := range pairs {
+		out[i] = Header{Name: p[0], Value: p[1]}
+	}
+	return out, nil
+}
+
+func stringsJSON(s []string) (string, error) {
+	if s == nil {
+		s = []string{}
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
+
+func stringsFrom(s string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("decode list: %w", err)
+	}
+	return out, nil
+}
+
+// rawJSON is b as a JSON column, def when empty. It is not validated here:
+// the callers produce it with encoding/json.
+func rawJSON(b []byte, def string) string {
+	if len(b) == 0 {
+		return def
+	}
+	return string(b)
+}
+
+// blob keeps an empty body distinct from NULL: bodies are NOT NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// nullBlob stores nil as NULL (a message with no final form).
+func nullBlob(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func durationFrom(ns int64) time.Duration { return time.Duration(ns) }

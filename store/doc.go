@@ -1,0 +1,11 @@
+// Package store keeps the history of every hook exchange in a SQLite
+// database: runs (one played session each), their steps, the exchanges
+// with request and response bodies byte for byte, and the messages of
+// their transactions.
+//
+// A Store has one writer connection (so writes never wait on each other
+// inside the process) and a pool of read-only connections; the database
+// is in WAL mode, so readers never block the writer. The schema is created
+// and upgraded by numbered migrations embedded in the binary. The store
+// speaks in its own row types and knows nothing of the simulator.
+package store

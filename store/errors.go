@@ -1,0 +1,6 @@
+package store
+
+import "errors"
+
+// ErrNotFound is returned (wrapped) when a run or an exchange does not exist.
+var ErrNotFound = errors.New("store: not found")

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// openTemp opens a fresh database in t.TempDir().
+func openTemp(t testing.TB) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "hooksim.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// body is a deterministic body with every byte value in it.
+func body(run, seq, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(run*7919 + seq*104729 + 1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x >> 24)
+	}
+	return b
+}
+
+var t0 = time.Date(2026, 3, 5, 9, 5, 31, 123456789, time.UTC)
+
+// testExchange is a fully populated exchange.
+func testExchange(runID int64, run, seq int) Exchange {
+	return Exchange{
+		RunID: runID, Seq: seq, StepIndex: seq / 2, Transaction: seq % 3, Stage: "data", HookID: "hook-1",
+		URL: "http://127.0.0.1:8080/hook", Started: t0.Add(time.Duration(seq) * time.Millisecond), Duration: 1234567 * time.Nanosecond,
+		RequestHeaders:  []Header{{"content-type", "application/json"}, {"authorization", "Basic ****"}, {"X-Dup", "1"}, {"X-Dup", "2"}},
+		RequestBody:     body(run, seq, 300+seq%50),
+		Status:          200,
+		ResponseHeaders: []Header{{"Content-Type", "application/json"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}},
+		ResponseBody:    body(run+1000, seq, 40+seq%7),
+		ErrorClass:      "", ErrorText: "", Effect: "", Outcome: "accept", Reply: fmt.Sprintf("250 2.1.5 OK %d", seq),
+		Lints: []byte(`[{"code":"unknown-key","message":"x"}]`),
+	}
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Steps returns the steps of run runID in order.
+func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT idx, kind, line, implied, command, message, replies, action, txn,
+		closed, failures, lints FROM steps WHERE run_id = ? ORDER BY idx`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Step
+	for rows.Next() {
+		st := Step{RunID: runID}
+		var replies, failures, lints string
+		if err := rows.Scan(&st.Index, &st.Kind, &st.Line, &st.Implied, &st.Command, &st.Message, &replies,
+			&st.Action, &st.Transaction, &st.Closed, &failures, &lints); err != nil {
+			return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+		}
+		if st.Replies, err = stringsFrom(replies); err != nil {
+			return nil, fmt.Errorf("store: step %d of run %d: replies: %w", st.Index, runID, err)
+		}
+		if st.Failures, err = stringsFrom(failures); err != nil {
+			return nil, fmt.Errorf("store: step %d of run %d: failures: %w", st.Index, runID, err)
+		}
+		st.Lints = []byte(lints)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
+	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints`
+
+func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, error) {
+	e := Exchange{RunID: runID}
+	var (
+		started, dur int64
+		reqH, respH  string
+		lints        string
+	)
+	if err := row.Scan(&e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL, &started, &dur, &reqH,
+		&e.RequestBody, &e.Status, &respH, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
+		&e.Reply, &lints); err != nil {
+		return Exchange{}, err
+	}
+	e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
+	e.Duration = durationFrom(dur)
+	var err error
+	if e.RequestHeaders, err = headersFrom(reqH); err != nil {
+		return Exchange{}, fmt.Errorf("request headers: %w", err)
+	}
+	if e.ResponseHeaders, err = headersFrom(respH); err != nil {
+		return Exchange{}, fmt.Errorf("response headers: %w", err)
+	}
+	e.RequestBody, e.ResponseBody = blob(e.RequestBody), blob(e.ResponseBody)
+	e.Lints = []byte(lints)
+	return e, nil
+}
+
+// Exchanges returns the exchanges of run runID in sequence.
+func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Exchange
+	for rows.Next() {
+		e, err := scanExchange(rows, runID)
+		if err != nil {
+			return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// Exchange returns exchange seq of run runID, or an error wrapping
+// ErrNotFound.
+func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? AND seq = ?`, runID, seq)
+	e, err := scanExchange(row, runID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, err)
+	}
+	return &e, nil
+}
+
+// Messages returns the transactions of run runID in order.
+func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
+		envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m := Message{RunID: runID}
+		var before, after string
+		if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final, &before, &after); err != nil {
+			return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+		}
+		m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CreateRun inserts r as a new run and returns its ID. An empty Source is
+// SourceScript, an empty Outcome OutcomeRunning, a zero Started now.
+func (s *Store) CreateRun(ctx context.Context, r *Run) (int64, error) {
+	return createRun(ctx, s.w, r)
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+const insertRun = `INSERT INTO runs (session_name, session_file, session_hash, script, source,
+	replay_of, replay_mode, hooks, started, ended, outcome, failures, exchanges, error)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func createRun(ctx context.Context, db execer, r *Run) (int64, error) {
+	source, outcome, started := r.Source, r.Outcome, r.Started
+	if source == "" {
+		source = SourceScript
+	}
+	if outcome == "" {
+		outcome = OutcomeRunning
+	}
+	if started.IsZero() {
+		started = time.Now()
+	}
+	res, err := db.ExecContext(ctx, insertRun, r.SessionName, r.SessionFile, r.SessionHash, nullBlob(r.Script), source,
+		nullID(r.ReplayOf), r.ReplayMode, rawJSON(r.Hooks, "[]"), timeValue(started), timeValue(r.Ended), outcome,
+		r.Failures, r.Exchanges, r.Error)
+	if err != nil {
+		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of run id. It returns ErrNotFound for an
+// unknown run.
+func (s *Store) FinishRun(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
+	return finishRun(ctx, s.w, id, ended, outcome, failures, exchanges, errText)
+}
+
+func finishRun(ctx context.Context, db execer, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
+	res, err := db.ExecContext(ctx, `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ? WHERE id = ?`,
+		timeValue(ended), outcome, failures, exchanges, errText, id)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: finish run %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+const runColumns = `id, session_name, session_file, session_hash, source, replay_of, replay_mode,
+	hooks, started, ended, outcome, failures, exchanges, error`
+
+// scanRun reads runColumns (plus script when withScript).
+func scanRun(row interface{ Scan(...any) error }, withScript bool) (Run, error) {
+	var (
+		r              Run
+		replayOf       sql.NullInt64
+		started, ended sql.NullInt64
+		hooks          string
+	)
+	dest := []any{&r.ID, &r.SessionName, &r.SessionFile, &r.SessionHash, &r.Source, &replayOf, &r.ReplayMode,
+		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error}
+	if withScript {
+		dest = append(dest, &r.Script)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return Run{}, err
+	}
+	r.ReplayOf = replayOf.Int64
+	r.Hooks = []byte(hooks)
+	r.Started, r.Ended = timeFrom(started), timeFrom(ended)
+	return r, nil
+}
+
+// GetRun returns run id with its script, or an error wrapping ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+runColumns+`, script FROM runs WHERE id = ?`, id)
+	r, err := scanRun(row, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: run %d: %w", id, err)
+	}
+	return &r, nil
+}
+
+// where builds the WHERE clause of f; paging adds BeforeID.
+func (f RunFilter) where(paging bool) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(c string, a ...any) {
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	if f.Session != "" {
+		add("session_name = ?", f.Session)
+	}
+	if f.Source != "" {
+		add("source = ?", f.Source)
+	}
+	if !f.Since.IsZero() {
+		add("started >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("started < ?", f.Until.UnixNano())
+	}
+	if f.Stage != "" {
+		add("id IN (SELECT run_id FROM exchanges WHERE stage = ?)", f.Stage)
+	}
+	if f.Action != "" {
+		add("id IN (SELECT run_id FROM exchanges WHERE outcome = ?)", f.Action)
+	}
+	if f.Errors {
+		add("id IN (SELECT run_id FROM exchanges WHERE error_class <> '')")
+	}
+	if paging && f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ListRuns returns the runs f selects, newest (highest ID) first, without
+// their scripts.
+func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	where, args := f.where(true)
+	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	return out, nil
+}
+
+// CountRuns counts the runs f selects, ignoring Limit and BeforeID.
+func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int, error) {
+	where, args := f.where(false)
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM runs`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count runs: %w", err)
+	}
+	return n, nil
+}
+
+// Prune deletes the runs started before olderThan with their steps,
+// exchanges and messages, and returns how many runs it deleted. Replays
+// of a deleted run keep their rows; their ReplayOf becomes 0.
+func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE started < ?`, olderThan.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune runs before %s: %w", olderThan.UTC().Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: prune runs: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// BusyTimeout is how long a connection waits for another process's lock
+// before it gives up, in milliseconds.
+const BusyTimeout = 10000
+
+// maxReaders bounds the read-only connection pool.
+const maxReaders = 4
+
+// Store is an open history database. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read-only connections
+	cp   *checkpointer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the database at path, creating it and its parent directory
+// (mode 0700) when missing, and brings its schema up to date. A file that
+// is not a SQLite database, or whose schema is newer than this binary
+// knows, is refused with an error naming the path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty database path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+		}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("store: open %s: is a directory", path)
+	}
+	// The writer never checkpoints: a checkpoint waits for fsync, which
+	// can take long on some disks; the checkpointer does it beside it.
+	w := sql.OpenDB(connector{dsn: dsn(path, false), init: "PRAGMA wal_autocheckpoint = 0"})
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{path: path, w: w}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, openError(path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, openError(path, err)
+	}
+	r := sql.OpenDB(connector{dsn: dsn(path, true)})
+	r.SetMaxOpenConns(maxReaders)
+	r.SetMaxIdleConns(maxReaders)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, openError(path, err)
+	}
+	s.r = r
+	cp, err := startCheckpointer(ctx, path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, openError(path, err)
+	}
+	s.cp = cp
+	return s, nil
+}
+
+// openError wraps err with the path, explaining the common cases.
+func openError(path string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt) {
+		return fmt.Errorf("store: open %s: not a hooksim database (the file is not SQLite or is corrupt): %w", path, err)
+	}
+	return fmt.Errorf("store: open %s: %w", path, err)
+}
+
+// dsn is the go-sqlite3 data source name for path with the settings every
+// connection gets. Readers are query-only; the writer takes the write lock
+// when its transaction begins, so it never has to upgrade a read lock.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout))
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	if readOnly {
+		q.Set("_query_only", "true")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + escapePath(path) + "?" + q.Encode()
+}
+
+// escapePath makes path safe inside a SQLite URI filename.
+func escapePath(p string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return r.Replace(filepath.ToSlash(p))
+}
+
+// Close closes every connection; calling it again does nothing. Reads and
+// writes fail afterwards.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	var errs []error
+	if s.cp != nil {
+		errs = append(errs, s.cp.stop())
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the database file's path as given to Open.
+func (s *Store) Path() string { return s.path }

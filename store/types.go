@@ -1,0 +1,120 @@
+package store
+
+import "time"
+
+// Sources of a run: what was played.
+const (
+	SourceScript = "script" // a session script
+	SourceSMTP   = "smtp"   // a live SMTP client
+	SourceReplay = "replay" // a replay of a recorded run
+)
+
+// Outcomes of a run.
+const (
+	OutcomeRunning = "running" // not finished (or the process died)
+	OutcomePassed  = "passed"
+	OutcomeFailed  = "failed" // an expectation failed
+	OutcomeError   = "error"  // the simulator itself failed
+)
+
+// Run is one played session. Times are UTC.
+type Run struct {
+	ID          int64
+	SessionName string
+	SessionFile string
+	SessionHash string
+	// Script is the session as YAML, for export and re-simulation; nil
+	// when unknown. ListRuns leaves it nil.
+	Script     []byte
+	Source     string // SourceScript (the default), SourceSMTP or SourceReplay
+	ReplayOf   int64  // the run replayed; 0 when none
+	ReplayMode string // "exact" or "resimulate" for replays
+	// Hooks is the hook configuration as a JSON array, secrets redacted.
+	Hooks     []byte
+	Started   time.Time
+	Ended     time.Time // zero while running
+	Outcome   string
+	Failures  int
+	Exchanges int
+	Error     string
+}
+
+// Step is one client step of a run and what the server answered.
+type Step struct {
+	RunID       int64
+	Index       int
+	Kind        string
+	Line        int
+	Implied     bool
+	Command     string
+	Message     string
+	Replies     []string
+	Action      string
+	Transaction int
+	Closed      bool
+	Failures    []string
+	Lints       []byte // JSON array
+}
+
+// Header is one HTTP header line, in order and case as sent or received.
+type Header struct{ Name, Value string }
+
+// Exchange is one request/response pair with a hook, bodies byte for byte.
+type Exchange struct {
+	RunID           int64
+	Seq             int
+	StepIndex       int
+	Transaction     int
+	Stage           string
+	HookID          string
+	URL             string
+	Started         time.Time
+	Duration        time.Duration
+	RequestHeaders  []Header // Authorization redacted
+	RequestBody     []byte
+	Status          int // 0 when no response arrived
+	ResponseHeaders []Header
+	ResponseBody    []byte
+	ErrorClass      string // "" when the call succeeded
+	ErrorText       string
+	Effect          string // "tempfail", "skipped" or ""
+	Outcome         string // accept, reject, discard, quarantine or error
+	Reply           string // the SMTP reply of the exchange's step
+	Lints           []byte // JSON array
+}
+
+// Message is one finished transaction of a run.
+type Message struct {
+	RunID          int64
+	Number         int
+	QueueID        string
+	Delivered      bool
+	Reply          string
+	Original       []byte
+	Final          []byte
+	EnvelopeBefore []byte // JSON
+	EnvelopeAfter  []byte // JSON
+}
+
+// Batch is what Write stores in one transaction.
+type Batch struct {
+	Steps     []Step
+	Exchanges []Exchange
+	Messages  []Message
+}
+
+// RunFilter selects runs. Zero fields select everything.
+type RunFilter struct {
+	Session string // session name, exactly
+	Stage   string // runs with an exchange at this stage
+	Action  string // runs with an exchange whose outcome is this action (or "error")
+	Source  string
+	Errors  bool      // only runs with an exchange error
+	Since   time.Time // started at or after
+	Until   time.Time // started before
+	// Limit caps the number of runs listed; 0 lists all. CountRuns
+	// ignores it.
+	Limit int
+	// BeforeID pages through runs: only IDs below it. CountRuns ignores it.
+	BeforeID int64
+}

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Tx is a write transaction of Update: several runs created, rows
+// written and runs finished, committed together.
+type Tx struct {
+	tx              *sql.Tx
+	step, exch, msg *sql.Stmt
+}
+
+const (
+	insertStep = `INSERT INTO steps (run_id, idx, kind, line, implied, command, message, replies, action,
+	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
+	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
+	outcome, reply, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original, final,
+	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// Update runs fn in one write transaction: everything fn wrote is
+// committed when it returns nil, nothing when it returns an error.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx}
+	defer func() {
+		for _, st := range []*sql.Stmt{tx.step, tx.exch, tx.msg} {
+			if st != nil {
+				st.Close()
+			}
+		}
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Write stores b in one transaction: all of it or nothing.
+func (s *Store) Write(ctx context.Context, b Batch) error {
+	return s.Update(ctx, func(tx *Tx) error { return tx.Write(ctx, b) })
+}
+
+// CreateRun is Store.CreateRun inside the transaction. The ID is only
+// valid once the transaction commits.
+func (t *Tx) CreateRun(ctx context.Context, r *Run) (int64, error) {
+	return createRun(ctx, t.tx, r)
+}
+
+// FinishRun is Store.FinishRun inside the transaction.
+func (t *Tx) FinishRun(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
+	return finishRun(ctx, t.tx, id, ended, outcome, failures, exchanges, errText)
+}
+
+func (t *Tx) prepare(ctx context.Context, st **sql.Stmt, q string) (*sql.Stmt, error) {
+	if *st != nil {
+		return *st, nil
+	}
+	p, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	*st = p
+	return p, nil
+}
+
+// Write inserts b's rows. Their runs must exist.
+func (t *Tx) Write(ctx context.Context, b Batch) error {
+	for i := range b.Steps {
+		if err := t.writeStep(ctx, &b.Steps[i]); err != nil {
+			return err
+		}
+	}
+	for i := range b.Exchanges {
+		if err := t.writeExchange(ctx, &b.Exchanges[i]); err != nil {
+			return err
+		}
+	}
+	for i := range b.Messages {
+		if err := t.writeMessage(ctx, &b.Messages[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tx) writeStep(ctx context.Context, s *Step) error {
+	st, err := t.prepare(ctx, &t.step, insertStep)
+	if err != nil {
+		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
+	}
+	replies, err := stringsJSON(s.Replies)
+	if err != nil {
+		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
+	}
+	failures, err := stringsJSON(s.Failures)
+	if err != nil {
+		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
+	}
+	if _, err := st.ExecContext(ctx, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
+		replies, s.Action, s.Transaction, boolInt(s.Closed), failures, rawJSON(s.Lints, "[]")); err != nil {
+		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
+	}
+	return nil
+}
+
+func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
+	st, err := t.prepare(ctx, &t.exch, insertExchange)
+	if err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
+	}
+	reqH, err := headersJSON(e.RequestHeaders)
+	if err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
+	}
+	respH, err := headersJSON(e.ResponseHeaders)
+	if err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
+	}
+	if _, err := st.ExecContext(ctx, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
+		e.Started.UnixNano(), int64(e.Duration), reqH, blob(e.RequestBody), e.Status, respH, blob(e.ResponseBody),
+		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]")); err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
+	}
+	return nil
+}
+
+func (t *Tx) writeMessage(ctx context.Context, m *Message) error {
+	st, err := t.prepare(ctx, &t.msg, insertMessage)
+	if err != nil {
+		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
+	}
+	if _, err := st.ExecContext(ctx, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
+		nullBlob(m.Original), nullBlob(m.Final), rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
+		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
+	}
+	return nil
+}
