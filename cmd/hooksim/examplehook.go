@@ -46,6 +46,7 @@ const demoExamples = `  hooksim demo
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
 	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and plays every bundled session against it (all stages).", demoExamples, env.stderr)
+	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")

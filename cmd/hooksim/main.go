@@ -52,6 +52,12 @@ func commands() []command {
 	return []command{
 		{"demo", "start the example hook and play the bundled sessions against it", runDemo},
 		{"run", "play session scripts against a hook and check their expectations", runRun},
+		{"test", "run session scripts as tests: one line each, failures, summary, JUnit", runTest},
+		{"runs", "list recorded runs, newest first", runRuns},
+		{"show", "print a recorded run again, or the exact bytes of one exchange", runShow},
+		{"export", "write a recorded run as a session script with expectations, curl commands or JSON", runExport},
+		{"replay", "re-send recorded runs to a hook and report what changed", runReplay},
+		{"prune", "delete recorded runs older than an age", runPrune},
 		{"check", "parse and lint a hook response body as Stalwart would", runCheck},
 		{"example-hook", "serve the example hook on a loopback address", runExampleHook},
 		{"sessions", "list the bundled sessions, or print one as a template", runSessions},

@@ -14,11 +14,23 @@ import (
 )
 
 // runCLI runs hooksim in-process and returns its exit code and output.
+// The default history database lives in a fresh temporary folder.
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runCLIData(t, t.TempDir(), stdin, args...)
+}
+
+// runCLIData is runCLI with $XDG_DATA_HOME set to dataHome.
+func runCLIData(t *testing.T, dataHome, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := &cliEnv{stdout: &out, stderr: &errOut, stdin: strings.NewReader(stdin),
-		getenv: func(string) (string, bool) { return "", false }}
+		getenv: func(k string) (string, bool) {
+			if k == "XDG_DATA_HOME" {
+				return dataHome, true
+			}
+			return "", false
+		}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code = runMain(ctx, env, args)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -26,6 +27,7 @@ const runExamples = `  # play the bundled sessions against a hook at every stage
 // runOptions are run's own flags.
 type runOptions struct {
 	hooks  hookFlags
+	db     dbFlags
 	json   string
 	out    string
 	quiet  bool
@@ -37,6 +39,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
 	fs := newFlagSet("run", "[flags] [SESSION...]\n\nSESSION is a script file (.yaml) or bundled:NAME; none plays every bundled session.", runExamples, env.stderr)
 	o.hooks.register(fs)
+	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report (docs/report.md) to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message, as modified by the hooks, to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
@@ -98,7 +101,18 @@ func play(ctx context.Context, env *cliEnv, hooks []*hookconf.Hook, list []*sess
 	for _, l := range simulator.ConfigLints(hooks) {
 		fmt.Fprintf(tw.w, "warning: %s\n", l)
 	}
-	sim := simulator.New(hooks, tw)
+	var obs simulator.Observers = simulator.Observers{tw}
+	var rec *recorder.Recorder
+	if !o.db.noRecord {
+		st, err := o.db.open(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		rec = recorder.New(st, recorder.Options{})
+		obs = append(obs, rec)
+	}
+	sim := simulator.New(hooks, obs)
 	defer sim.Client.Close()
 	var results []*simulator.SessionResult
 	for _, s := range list {
@@ -108,7 +122,16 @@ func play(ctx context.Context, env *cliEnv, hooks []*hookconf.Hook, list []*sess
 			break
 		}
 	}
+	if rec != nil {
+		// Everything already played goes to disk, also after Ctrl-C.
+		if err := rec.Close(); err != nil {
+			return fmt.Errorf("recording: %w", err)
+		}
+	}
 	sum := tw.summary(results)
+	if rec != nil {
+		tw.recorded(rec, results, o.db.path)
+	}
 	if o.json != "" {
 		if err := writeReport(env, o.json, hooks, results); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/simulator"
 )
 
@@ -169,4 +170,24 @@ func (t *transcript) summary(results []*simulator.SessionResult) runSummary {
 	defer t.mu.Unlock()
 	fmt.Fprintf(t.w, "%d sessions: %d passed, %d failed; %d hook calls\n", len(results), s.passed, s.failed, s.exchanges)
 	return s
+}
+
+// recorded says which runs the sessions were recorded as.
+func (t *transcript) recorded(rec *recorder.Recorder, results []*simulator.SessionResult, dbPath string) {
+	var ids []string
+	for _, r := range results {
+		if id, ok := rec.RunID(r); ok {
+			ids = append(ids, fmt.Sprintf("#%d", id))
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	where := ""
+	if dbPath != "" {
+		where = " --db " + dbPath
+	}
+	fmt.Fprintf(t.w, "recorded as run %s (hooksim show%s %s)\n", strings.Join(ids, ", "), where, strings.TrimPrefix(ids[len(ids)-1], "#"))
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hooksim/hooksim/store"
+)
+
+// dbFlags choose the history database.
+type dbFlags struct {
+	path     string
+	noRecord bool
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet, recordFlag bool) {
+	fs.StringVar(&f.path, "db", "", "history database (default $XDG_DATA_HOME/hooksim/hooksim.db)")
+	if recordFlag {
+		fs.BoolVar(&f.noRecord, "no-record", false, "do not record this run in the history database")
+	}
+}
+
+func (f *dbFlags) resolve(env *cliEnv) (string, error) {
+	if f.path != "" {
+		return f.path, nil
+	}
+	p, err := store.DefaultPath(func(k string) string { v, _ := env.getenv(k); return v })
+	if err != nil {
+		return "", fmt.Errorf("history database: %w (give --db PATH)", err)
+	}
+	return p, nil
+}
+
+func (f *dbFlags) open(ctx context.Context, env *cliEnv) (*store.Store, error) {
+	p, err := f.resolve(env)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, p)
+}
+
+// parseRunID reads a run id argument ("42" or "#42").
+func parseRunID(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("%q is not a run id (see hooksim runs)", s)
+	}
+	return id, nil
+}
+
+// parseAge reads "7d", "36h", "90m" as a duration.
+func parseAge(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, usagef("%q is not an age (want e.g. 7d, 36h, 90m)", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, usagef("%q is not an age (want e.g. 7d, 36h, 90m)", s)
+	}
+	return d, nil
+}
+
+// parseSince reads an age ("2h": since two hours ago) or a date/time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := parseAge(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usagef("%q is neither an age (2h, 7d) nor a date (2026-11-25, 2026-11-25T14:00)", s)
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/store"
+)
+
+const runsExamples = `  hooksim runs
+  hooksim runs --session spam-tagged --errors --since 2h
+  hooksim runs --limit 20 --before 120 --json
+`
+
+func runRuns(ctx context.Context, env *cliEnv, args []string) error {
+	var db dbFlags
+	var f store.RunFilter
+	var since, until string
+	fs := newFlagSet("runs", "[flags]\n\nLists recorded runs, newest first.", runsExamples, env.stderr)
+	db.register(fs, false)
+	fs.StringVar(&f.Session, "session", "", "only runs of this session name")
+	fs.StringVar(&f.Stage, "stage", "", "only runs with an exchange at this stage")
+	fs.StringVar(&f.Action, "action", "", "only runs with an exchange with this outcome (accept, reject, discard, quarantine, error)")
+	fs.BoolVar(&f.Errors, "errors", false, "only runs where a hook call failed")
+	fs.StringVar(&f.Source, "source", "", "only runs of this kind: script, smtp or replay")
+	fs.StringVar(&since, "since", "", "only runs started since this age (2h, 7d) or date (2026-11-25)")
+	fs.StringVar(&until, "until", "", "only runs started before this age or date")
+	fs.IntVar(&f.Limit, "limit", 20, "how many runs per page")
+	fs.Int64Var(&f.BeforeID, "before", 0, "page: runs with an id below this one (the next page starts below the last id shown)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("runs takes no arguments (filters are flags), got %q", rest)
+	}
+	now := time.Now()
+	if f.Since, err = parseSince(since, now); err != nil {
+		return err
+	}
+	if f.Until, err = parseSince(until, now); err != nil {
+		return err
+	}
+	if f.Limit <= 0 {
+		return usagef("--limit must be positive")
+	}
+	st, err := db.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]runJSON, 0, len(runs))
+		for _, r := range runs {
+			out = append(out, newRunJSON(r))
+		}
+		return writeJSON(env.stdout, out)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(env.stdout, "no runs recorded (yet) that match")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tSESSION\tSOURCE\tOUTCOME\tCALLS\tFAILURES\tDURATION")
+	for _, r := range runs {
+		source := r.Source
+		if r.ReplayOf != 0 {
+			source = fmt.Sprintf("%s of #%d (%s)", r.Source, r.ReplayOf, r.ReplayMode)
+		}
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"), r.SessionName,
+			source, r.Outcome, r.Exchanges, r.Failures, runDuration(r))
+	}
+	tw.Flush()
+	if len(runs) == f.Limit {
+		fmt.Fprintf(env.stdout, "more: hooksim runs --before %d\n", runs[len(runs)-1].ID)
+	}
+	return nil
+}
+
+func runDuration(r store.Run) string {
+	if r.Ended.IsZero() {
+		return "-"
+	}
+	return r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+}
+
+// runJSON is a run as `runs --json` prints it.
+type runJSON struct {
+	ID         int64           `json:"id"`
+	Session    string          `json:"session"`
+	File       string          `json:"file"`
+	Hash       string          `json:"hash"`
+	Source     string          `json:"source"`
+	ReplayOf   int64           `json:"replay_of,omitempty"`
+	ReplayMode string          `json:"replay_mode,omitempty"`
+	Started    time.Time       `json:"started"`
+	Ended      *time.Time      `json:"ended"`
+	Outcome    string          `json:"outcome"`
+	Failures   int             `json:"failures"`
+	Exchanges  int             `json:"exchanges"`
+	Error      string          `json:"error,omitempty"`
+	Hooks      json.RawMessage `json:"hooks"`
+}
+
+func newRunJSON(r store.Run) runJSON {
+	j := runJSON{ID: r.ID, Session: r.SessionName, File: r.SessionFile, Hash: r.SessionHash, Source: r.Source,
+		ReplayOf: r.ReplayOf, ReplayMode: r.ReplayMode, Started: r.Started, Outcome: r.Outcome,
+		Failures: r.Failures, Exchanges: r.Exchanges, Error: r.Error, Hooks: json.RawMessage("null")}
+	if !r.Ended.IsZero() {
+		e := r.Ended
+		j.Ended = &e
+	}
+	if json.Valid(r.Hooks) {
+		j.Hooks = r.Hooks
+	}
+	return j
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+const showExamples = `  hooksim show 42
+  hooksim show 42 --raw 3                 # the exact bytes of exchange 3
+  hooksim show 42 --raw 3 --body response > answer.json
+`
+
+func runShow(ctx context.Context, env *cliEnv, args []string) error {
+	var db dbFlags
+	fs := newFlagSet("show", "[flags] RUN\n\nPrints a recorded run's transcript again, from the history database.", showExamples, env.stderr)
+	db.register(fs, false)
+	raw := fs.Int("raw", 0, "print the exact bytes of exchange SEQ (request, then response)")
+	body := fs.String("body", "", `with --raw: print only the "request" or "response" body, byte for byte`)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("show takes one RUN id")
+	}
+	id, err := parseRunID(rest[0])
+	if err != nil {
+		return err
+	}
+	st, err := db.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *raw > 0 {
+		ex, err := st.Exchange(ctx, id, *raw)
+		if errors.Is(err, store.ErrNotFound) {
+			return usagef("run #%d has no exchange %d", id, *raw)
+		} else if err != nil {
+			return err
+		}
+		return writeRawExchange(env.stdout, ex, *body)
+	}
+	if *body != "" {
+		return usagef("--body goes with --raw SEQ")
+	}
+	loaded, err := recorder.Load(ctx, st, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return usagef("no run #%d in %s", id, st.Path())
+	} else if err != nil {
+		return err
+	}
+	r := loaded.Run
+	fmt.Fprintf(env.stdout, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
+	if r.ReplayOf != 0 {
+		fmt.Fprintf(env.stdout, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
+	}
+	fmt.Fprintln(env.stdout)
+	replayTranscript(env.stdout, loaded)
+	return nil
+}
+
+// replayTranscript prints a loaded run with the same transcript as run.
+func replayTranscript(w io.Writer, l *recorder.Loaded) {
+	tw := &transcript{w: w}
+	res := l.Result
+	tw.SessionStarted(context.Background(), sessionInfoOf(l))
+	for _, st := range res.Steps {
+		tw.Step(context.Background(), st)
+	}
+	tw.SessionFinished(context.Background(), res)
+}
+
+func writeRawExchange(w io.Writer, ex *store.Exchange, body string) error {
+	switch body {
+	case "request":
+		_, err := w.Write(ex.RequestBody)
+		return err
+	case "response":
+		_, err := w.Write(ex.ResponseBody)
+		return err
+	case "":
+	default:
+		return usagef(`--body wants "request" or "response", got %q`, body)
+	}
+	fmt.Fprintf(w, "POST %s\r\n", ex.URL)
+	for _, h := range ex.RequestHeaders {
+		fmt.Fprintf(w, "%s: %s\r\n", h.Name, h.Value)
+	}
+	fmt.Fprint(w, "\r\n")
+	w.Write(ex.RequestBody)
+	fmt.Fprint(w, "\r\n\r\n")
+	if ex.Status == 0 {
+		fmt.Fprintf(w, "(no response: %s: %s)\r\n", ex.ErrorClass, ex.ErrorText)
+		return nil
+	}
+	fmt.Fprintf(w, "HTTP/1.1 %d\r\n", ex.Status)
+	for _, h := range ex.ResponseHeaders {
+		fmt.Fprintf(w, "%s: %s\r\n", h.Name, h.Value)
+	}
+	fmt.Fprint(w, "\r\n")
+	_, err := w.Write(ex.ResponseBody)
+	return err
+}
+
+func runPrune(ctx context.Context, env *cliEnv, args []string) error {
+	var db dbFlags
+	fs := newFlagSet("prune", "--older-than AGE\n\nDeletes recorded runs started more than AGE ago.", "  hooksim prune --older-than 7d\n", env.stderr)
+	db.register(fs, false)
+	older := fs.String("older-than", "", "age: 7d, 36h, 90m")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 || *older == "" {
+		return usagef("prune needs --older-than AGE and no arguments")
+	}
+	age, err := parseAge(*older)
+	if err != nil {
+		return err
+	}
+	st, err := db.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Prune(ctx, time.Now().Add(-age))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "deleted %d runs older than %s from %s\n", n, strings.TrimSpace(*older), st.Path())
+	return nil
+}
+
+func sessionInfoOf(l *recorder.Loaded) *simulator.SessionInfo {
+	return &simulator.SessionInfo{Name: l.Run.SessionName, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: l.Run.Started, Session: l.Session}
+}
