@@ -37,8 +37,8 @@ func (s *session) exchangeRow(ex *simulator.Exchange, reply string) store.Exchan
 	secret := s.secrets[ex.HookID]
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
-		HookID: ex.HookID, URL: redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
-		RequestHeaders: headers(maskCredentials(hookclient.RedactHeaders(ex.RequestHdrs, secret))), RequestBody: ex.Request,
+		HookID: ex.HookID, URL: hookconf.RedactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
+		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret)), RequestBody: ex.Request,
 		Status: ex.Call.Status, ResponseHeaders: headers(ex.Call.ResponseHeaders), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
@@ -13,7 +14,8 @@ import (
 // Defaults of Options.
 const (
 	DefaultQueueSize = 4096
-	DefaultMaxBatch  = 512
+	DefaultMaxBatch  = 1024
+	DefaultLinger    = 10 * time.Millisecond
 	// finishedKept is how many finished sessions RunID remembers.
 	finishedKept = 10000
 )
@@ -28,6 +30,10 @@ type Options struct {
 	QueueSize int
 	// MaxBatch caps the events written in one transaction.
 	MaxBatch int
+	// Linger is how long the writer waits for more events before it
+	// commits a batch: longer means fewer, larger transactions. Flush
+	// never waits for it. Negative: commit whatever is queued at once.
+	Linger time.Duration
 	// OnError is called on the writer goroutine for every failed write;
 	// nil keeps only the first error, for Err and Close.
 	OnError func(error)
@@ -70,6 +76,9 @@ func New(st *store.Store, opts Options) *Recorder {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
 	}
 	r := &Recorder{
 		st: st, opts: opts, hub: newHub(),

@@ -325,8 +325,8 @@ func TestRedactURL(t *testing.T) {
 		{"http://u:p w%zz@127.0.0.1/", "http://xxxxx@127.0.0.1/"},
 	}
 	for _, tc := range tests {
-		if got := redactURL(tc.in); got != tc.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := hookconf.RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package recorder
 
 import (
-	"net/url"
-	"strings"
 
 	"github.com/hooksim/hooksim/simulator"
 )
@@ -89,23 +87,4 @@ func (r *Recorder) finish(key playKey, res *simulator.SessionResult) *session {
 		}
 	}
 	return s
-}
-
-// redactURL hides a password in a hook URL, as url.URL.Redacted does.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Unparsable: hide whatever could be credentials.
-		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
-			return raw[:i+3] + "xxxxx" + raw[j:]
-		}
-		return raw
-	}
-	if u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); !has {
-		return raw
-	}
-	return u.Redacted()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
@@ -53,8 +54,10 @@ func newWriter(r *Recorder) *writer {
 	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}}
 }
 
-// run takes whatever is queued, up to MaxBatch ops, and commits it in one
-// transaction, until the queue is closed and drained.
+// run gathers queued ops into batches and commits each in one
+// transaction, until the queue is closed and drained. A batch is
+// committed when it is full, when Linger has passed since its first op,
+// or at once for a Flush and for a new run that subscribers wait for.
 func (w *writer) run() {
 	defer close(w.r.done)
 	for {
@@ -62,26 +65,56 @@ func (w *writer) run() {
 		if !ok {
 			return
 		}
-		batch := []op{o}
-		open := true
-	drain:
-		for len(batch) < w.r.opts.MaxBatch {
-			select {
-			case o, ok := <-w.r.queue:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, o)
-			default:
-				break drain
-			}
-		}
+		batch, open := w.gather(o)
 		w.commit(batch)
 		if !open {
 			return
 		}
 	}
+}
+
+// gather collects a batch that starts with first; open is false once the
+// queue is closed.
+func (w *writer) gather(first op) (batch []op, open bool) {
+	batch = append(make([]op, 0, 64), first)
+	if w.urgent(&first) || w.r.opts.Linger <= 0 {
+		// Still take what is already queued, without waiting.
+		for len(batch) < w.r.opts.MaxBatch {
+			select {
+			case o, ok := <-w.r.queue:
+				if !ok {
+					return batch, false
+				}
+				batch = append(batch, o)
+			default:
+				return batch, true
+			}
+		}
+		return batch, true
+	}
+	timer := time.NewTimer(w.r.opts.Linger)
+	defer timer.Stop()
+	for len(batch) < w.r.opts.MaxBatch {
+		select {
+		case o, ok := <-w.r.queue:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, o)
+			if w.urgent(&o) {
+				return batch, true
+			}
+		case <-timer.C:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// urgent reports an op somebody waits for: a Flush, or a run start while
+// subscribers wait for the run's ID.
+func (w *writer) urgent(o *op) bool {
+	return o.kind == opFlush || (o.kind == opStart && w.r.hub.active())
 }
 
 // commit writes batch in one transaction. When that fails, each op is

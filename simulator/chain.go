@@ -97,7 +97,7 @@ func nonAcceptReply(r *wire.Response) string {
 // call sends one request to one hook and classifies the answer.
 func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *hookconf.Hook, body []byte) *Exchange {
 	p.seq++
-	ex := CallHook(ctx, p.sim.Client, h, stage, body, p.sim.Now)
+	ex := CallHook(ctx, p.client, h, stage, body, p.now)
 	ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = p.sess.Name, p.seq, st.Index, p.tx
 	return ex
 }
@@ -106,7 +106,7 @@ func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *
 // Stalwart does and lints it. The exchange's Effect is left for the
 // caller, who knows the chain.
 func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, stage wire.Stage, body []byte, now func() time.Time) *Exchange {
-	ex := &Exchange{Stage: stage, HookID: h.ID, URL: h.URL, Started: now(), Request: body}
+	ex := &Exchange{Stage: stage, HookID: h.ID, URL: hookconf.RedactURL(h.URL), Started: now(), Request: body}
 	ex.Call = client.Call(ctx, h, body)
 	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
 	ex.Call.RequestHeaders = ex.RequestHdrs

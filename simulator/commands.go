@@ -263,7 +263,7 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 	if !msg.Parsable() {
 		return finish(ReplyParseFailed)
 	}
-	tx.QueueID = Hex(p.sim.QueueIDs.Next())
+	tx.QueueID = Hex(p.queueIDs.Next())
 	out := p.runHooks(ctx, st, wire.StageData, msg, tx.QueueID)
 	if out.stopped {
 		return finish(out.reply)

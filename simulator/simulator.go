@@ -26,27 +26,30 @@ type Simulator struct {
 
 // New returns a simulator for hooks with a fresh HTTP client.
 func New(hooks []*hookconf.Hook, obs Observer) *Simulator {
-	return &Simulator{Hooks: hooks, Client: hookclient.New(), Observer: obs, QueueIDs: NewQueueIDs(nil, 1)}
+	return &Simulator{Hooks: hooks, Client: hookclient.New(), Observer: obs, QueueIDs: NewQueueIDs(nil, 1), Now: time.Now}
 }
 
 // Play runs every step of sess and returns what happened. Expectation
 // failures are counted in the result; only a cancelled context ends a
 // session early (SessionResult.Err).
 func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionResult {
-	p := &player{sim: s, sess: sess, obs: s.Observer}
+	// Defaults go into the player, never into s: one Simulator may play
+	// several sessions at once.
+	p := &player{sim: s, sess: sess, obs: s.Observer, now: s.Now, client: s.Client, queueIDs: s.QueueIDs}
 	if p.obs == nil {
 		p.obs = Observers(nil)
 	}
-	if s.Now == nil {
-		s.Now = time.Now
+	if p.now == nil {
+		p.now = time.Now
 	}
-	if s.QueueIDs == nil {
-		s.QueueIDs = NewQueueIDs(s.Now, 1)
+	if p.queueIDs == nil {
+		p.queueIDs = NewQueueIDs(p.now, 1)
 	}
-	if s.Client == nil {
-		s.Client = hookclient.New()
+	if p.client == nil {
+		p.client = hookclient.New()
+		defer p.client.Close()
 	}
-	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: s.Now()}
+	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: p.now()}
 	p.obs.SessionStarted(ctx, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started, Hooks: s.Hooks, Session: sess})
 	for i := range sess.Steps {
 		if err := ctx.Err(); err != nil {
@@ -58,17 +61,20 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 		p.res.Failures += len(st.Failures)
 		p.obs.Step(ctx, st)
 	}
-	p.res.Duration = s.Now().Sub(p.res.Started)
+	p.res.Duration = p.now().Sub(p.res.Started)
 	p.obs.SessionFinished(ctx, p.res)
 	return p.res
 }
 
 // player is the state of one SMTP connection being played.
 type player struct {
-	sim  *Simulator
-	sess *sessions.Session
-	obs  Observer
-	res  *SessionResult
+	sim      *Simulator
+	sess     *sessions.Session
+	obs      Observer
+	res      *SessionResult
+	now      func() time.Time
+	client   *hookclient.Client
+	queueIDs *QueueIDs
 
 	connected bool
 	closed    bool

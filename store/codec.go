@@ -26,6 +26,9 @@ func timeFrom(v sql.NullInt64) time.Time {
 // headersJSON encodes headers as [[name, value], ...], order and
 // duplicates kept.
 func headersJSON(h []Header) (string, error) {
+	if len(h) == 0 {
+		return "[]", nil
+	}
 	pairs := make([][2]string, len(h))
 	for i, f := range h {
 		pairs[i] = [2]string{f.Name, f.Value}
@@ -50,8 +53,8 @@ func headersFrom(s string) ([]Header, error) {
 }
 
 func stringsJSON(s []string) (string, error) {
-	if s == nil {
-		s = []string{}
+	if len(s) == 0 {
+		return "[]", nil
 	}
 	b, err := json.Marshal(s)
 	if err != nil {

@@ -12,19 +12,24 @@ import (
 // CreateRun inserts r as a new run and returns its ID. An empty Source is
 // SourceScript, an empty Outcome OutcomeRunning, a zero Started now.
 func (s *Store) CreateRun(ctx context.Context, r *Run) (int64, error) {
-	return createRun(ctx, s.w, r)
+	var id int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		id, err = tx.CreateRun(ctx, r)
+		return err
+	})
+	return id, err
 }
 
-// execer is a *sql.DB or a *sql.Tx.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+// execer is a prepared statement, or a *sql.DB or *sql.Tx with the query
+// bound.
+type execer func(ctx context.Context, args ...any) (sql.Result, error)
 
 const insertRun = `INSERT INTO runs (session_name, session_file, session_hash, script, source,
 	replay_of, replay_mode, hooks, started, ended, outcome, failures, exchanges, error)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func createRun(ctx context.Context, db execer, r *Run) (int64, error) {
+func createRun(ctx context.Context, exec execer, r *Run) (int64, error) {
 	source, outcome, started := r.Source, r.Outcome, r.Started
 	if source == "" {
 		source = SourceScript
@@ -35,7 +40,7 @@ func createRun(ctx context.Context, db execer, r *Run) (int64, error) {
 	if started.IsZero() {
 		started = time.Now()
 	}
-	res, err := db.ExecContext(ctx, insertRun, r.SessionName, r.SessionFile, r.SessionHash, nullBlob(r.Script), source,
+	res, err := exec(ctx, r.SessionName, r.SessionFile, r.SessionHash, nullBlob(r.Script), source,
 		nullID(r.ReplayOf), r.ReplayMode, rawJSON(r.Hooks, "[]"), timeValue(started), timeValue(r.Ended), outcome,
 		r.Failures, r.Exchanges, r.Error)
 	if err != nil {
@@ -51,12 +56,13 @@ func createRun(ctx context.Context, db execer, r *Run) (int64, error) {
 // FinishRun records the end of run id. It returns ErrNotFound for an
 // unknown run.
 func (s *Store) FinishRun(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
-	return finishRun(ctx, s.w, id, ended, outcome, failures, exchanges, errText)
+	return s.Update(ctx, func(tx *Tx) error { return tx.FinishRun(ctx, id, ended, outcome, failures, exchanges, errText) })
 }
 
-func finishRun(ctx context.Context, db execer, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
-	res, err := db.ExecContext(ctx, `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ? WHERE id = ?`,
-		timeValue(ended), outcome, failures, exchanges, errText, id)
+const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ? WHERE id = ?`
+
+func finishRun(ctx context.Context, exec execer, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
+	res, err := exec(ctx, timeValue(ended), outcome, failures, exchanges, errText, id)
 	if err != nil {
 		return fmt.Errorf("store: finish run %d: %w", id, err)
 	}

@@ -27,6 +27,8 @@ type Store struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
 	cp   *checkpointer
+	// stmts are prepared on the writer connection.
+	stmts [numStmts]*sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -61,6 +63,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, openError(path, err)
 	}
 	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, openError(path, err)
+	}
+	if err := s.prepare(ctx); err != nil {
 		w.Close()
 		return nil, openError(path, err)
 	}
@@ -129,6 +135,11 @@ func (s *Store) close() error {
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	for _, st := range s.stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())

@@ -10,8 +10,9 @@ import (
 // Tx is a write transaction of Update: several runs created, rows
 // written and runs finished, committed together.
 type Tx struct {
-	tx              *sql.Tx
-	step, exch, msg *sql.Stmt
+	tx    *sql.Tx
+	s     *Store
+	stmts [numStmts]*sql.Stmt // the store's statements bound to tx, made on first use
 }
 
 const (
@@ -24,6 +25,32 @@ const (
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// stmtKind names the writer's prepared statements.
+type stmtKind int
+
+const (
+	stmtRun stmtKind = iota
+	stmtFinish
+	stmtStep
+	stmtExchange
+	stmtMessage
+	numStmts
+)
+
+var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage}
+
+// prepare prepares the writer's statements once.
+func (s *Store) prepare(ctx context.Context) error {
+	for k, q := range stmtSQL {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.stmts[k] = st
+	}
+	return nil
+}
+
 // Update runs fn in one write transaction: everything fn wrote is
 // committed when it returns nil, nothing when it returns an error.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
@@ -31,9 +58,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx}
+	tx := &Tx{tx: sqlTx, s: s}
 	defer func() {
-		for _, st := range []*sql.Stmt{tx.step, tx.exch, tx.msg} {
+		for _, st := range tx.stmts {
 			if st != nil {
 				st.Close()
 			}
@@ -59,24 +86,29 @@ func (s *Store) Write(ctx context.Context, b Batch) error {
 // CreateRun is Store.CreateRun inside the transaction. The ID is only
 // valid once the transaction commits.
 func (t *Tx) CreateRun(ctx context.Context, r *Run) (int64, error) {
-	return createRun(ctx, t.tx, r)
+	st, err := t.stmt(ctx, stmtRun)
+	if err != nil {
+		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
+	}
+	return createRun(ctx, st.ExecContext, r)
 }
 
 // FinishRun is Store.FinishRun inside the transaction.
 func (t *Tx) FinishRun(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
-	return finishRun(ctx, t.tx, id, ended, outcome, failures, exchanges, errText)
+	st, err := t.stmt(ctx, stmtFinish)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	return finishRun(ctx, st.ExecContext, id, ended, outcome, failures, exchanges, errText)
 }
 
-func (t *Tx) prepare(ctx context.Context, st **sql.Stmt, q string) (*sql.Stmt, error) {
-	if *st != nil {
-		return *st, nil
+// stmt is the store's prepared statement k bound to the transaction
+// (prepared once per connection, not per transaction).
+func (t *Tx) stmt(ctx context.Context, k stmtKind) (*sql.Stmt, error) {
+	if t.stmts[k] == nil {
+		t.stmts[k] = t.tx.StmtContext(ctx, t.s.stmts[k])
 	}
-	p, err := t.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	*st = p
-	return p, nil
+	return t.stmts[k], nil
 }
 
 // Write inserts b's rows. Their runs must exist.
@@ -100,7 +132,7 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 }
 
 func (t *Tx) writeStep(ctx context.Context, s *Step) error {
-	st, err := t.prepare(ctx, &t.step, insertStep)
+	st, err := t.stmt(ctx, stmtStep)
 	if err != nil {
 		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
 	}
@@ -120,7 +152,7 @@ func (t *Tx) writeStep(ctx context.Context, s *Step) error {
 }
 
 func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
-	st, err := t.prepare(ctx, &t.exch, insertExchange)
+	st, err := t.stmt(ctx, stmtExchange)
 	if err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
@@ -141,7 +173,7 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 }
 
 func (t *Tx) writeMessage(ctx context.Context, m *Message) error {
-	st, err := t.prepare(ctx, &t.msg, insertMessage)
+	st, err := t.stmt(ctx, stmtMessage)
 	if err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}

@@ -160,7 +160,10 @@ func TestRedactHeaders(t *testing.T) {
 		{hf("authorization", "s3cret rest"), "****"},
 		{hf("proxy-authorization", "Basic abc"), "Basic ****"},
 		{hf("x-api-key", "s3cret"), "****"},
-		{hf("x-api-key", "key=s3cret;"), "key=****;"},
+		{hf("x-api-key", "key=s3cret;"), "****"}, // credential headers are hidden whole
+		{hf("Cookie", "session=abc"), "****"},    // even without the hook's secret
+		{hf("X-Auth-Token", "other"), "****"},
+		{hf("x-custom", "key=s3cret;"), "key=****;"}, // the secret inside any other value
 		{hf("accept", "*/*"), "*/*"},
 	}
 	in := make([]hookconf.HeaderField, len(tests))

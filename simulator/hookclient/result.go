@@ -75,8 +75,9 @@ type Redirect struct {
 
 // RedactHeaders returns a copy of h with credentials hidden: the
 // Authorization and Proxy-Authorization values keep only their scheme
-// ("Basic ****"). Any occurrence of the hook's secret in another value is
-// replaced by "****".
+// ("Basic ****"); other credential headers (hookconf.SensitiveHeader:
+// Cookie, X-Api-Key, ...) are hidden whole; any occurrence of the hook's
+// secret in another value is replaced by "****".
 func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderField {
 	out := make([]hookconf.HeaderField, len(h))
 	for i, f := range h {
@@ -87,6 +88,8 @@ func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderFie
 			if j := strings.IndexByte(f.Value, ' '); j > 0 && !(secret != "" && strings.Contains(f.Value[:j], secret)) {
 				out[i].Value = f.Value[:j] + " ****"
 			}
+		case hookconf.SensitiveHeader(f.Name):
+			out[i].Value = "****"
 		case secret != "" && strings.Contains(f.Value, secret):
 			out[i].Value = strings.ReplaceAll(f.Value, secret, "****")
 		}

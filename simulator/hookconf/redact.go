@@ -23,7 +23,7 @@ func (h *Hook) Redacted() map[string]any {
 	headers := map[string]any{}
 	for _, hf := range h.HTTPHeaders {
 		v := hf.Value
-		if sensitiveHeader(hf.Name) || (h.Auth.Secret != "" && strings.Contains(v, h.Auth.Secret)) {
+		if SensitiveHeader(hf.Name) || (h.Auth.Secret != "" && strings.Contains(v, h.Auth.Secret)) {
 			v = mask
 		}
 		headers[hf.Name] = v
@@ -44,7 +44,7 @@ func (h *Hook) Redacted() map[string]any {
 	}
 	return map[string]any{
 		"id":                h.ID,
-		"url":               redactURL(h.URL),
+		"url":               RedactURL(h.URL),
 		"enable":            enable,
 		"stages":            stages,
 		"allowInvalidCerts": h.AllowInvalidCerts,
@@ -57,8 +57,10 @@ func (h *Hook) Redacted() map[string]any {
 	}
 }
 
-// sensitiveHeader reports header names whose values are credentials.
-func sensitiveHeader(name string) bool {
+// SensitiveHeader reports header names whose values are credentials
+// (Authorization, Cookie, X-Api-Key, anything naming a secret, token or
+// password): their values are never shown or stored.
+func SensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
 	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
@@ -67,10 +69,21 @@ func sensitiveHeader(name string) bool {
 	return strings.Contains(n, "secret") || strings.Contains(n, "token") || strings.Contains(n, "password")
 }
 
-func redactURL(raw string) string {
+// RedactURL hides a password in a hook URL ("xxxxx"), as url.URL.Redacted
+// does; an unparsable URL loses everything between "://" and the last "@".
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
+			return raw[:i+3] + "xxxxx" + raw[j:]
+		}
 		return raw
 	}
-	return u.Redacted() // the password becomes "xxxxx"
+	if u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	return u.Redacted()
 }
