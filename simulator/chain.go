@@ -112,15 +112,13 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	ex.Call.RequestHeaders = ex.RequestHdrs
 	ex.Err = ex.Call.Err
 	if ex.Err == nil {
-		resp, err := wire.ParseResponse(ex.Call.Body)
+		resp, lints, err := wire.Inspect(ex.Call.Body, stage)
+		ex.Lints = lints
 		if err != nil {
 			ex.Err = &hookclient.HookError{Class: hookclient.ErrParse, Message: "Failed to parse Hook response: " + err.Error()}
 		} else {
 			ex.Response = resp
 		}
-	}
-	if ex.Call.Status >= 200 && ex.Call.Status < 300 {
-		ex.Lints = wire.LintResponse(ex.Call.Body, stage)
 	}
 	if ex.Err != nil {
 		ex.Outcome = "error"

@@ -59,7 +59,13 @@ func (s *Store) FinishRun(ctx context.Context, id int64, ended time.Time, outcom
 	return s.Update(ctx, func(tx *Tx) error { return tx.FinishRun(ctx, id, ended, outcome, failures, exchanges, errText) })
 }
 
-const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ? WHERE id = ?`
+// updateRunEnd also writes the summary the filters read: the distinct
+// stages and outcomes of the run's exchanges, and whether one failed.
+const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ?,
+	stages = coalesce((SELECT ',' || group_concat(DISTINCT stage) || ',' FROM exchanges WHERE run_id = runs.id), ''),
+	outcomes = coalesce((SELECT ',' || group_concat(DISTINCT outcome) || ',' FROM exchanges WHERE run_id = runs.id), ''),
+	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> '')
+	WHERE id = ?`
 
 func finishRun(ctx context.Context, exec execer, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
 	res, err := exec(ctx, timeValue(ended), outcome, failures, exchanges, errText, id)
@@ -131,13 +137,13 @@ func (f RunFilter) where(paging bool) (string, []any) {
 		add("started < ?", f.Until.UnixNano())
 	}
 	if f.Stage != "" {
-		add("id IN (SELECT run_id FROM exchanges WHERE stage = ?)", f.Stage)
+		add("instr(stages, ',' || ? || ',') > 0", f.Stage)
 	}
 	if f.Action != "" {
-		add("id IN (SELECT run_id FROM exchanges WHERE outcome = ?)", f.Action)
+		add("instr(outcomes, ',' || ? || ',') > 0", f.Action)
 	}
 	if f.Errors {
-		add("id IN (SELECT run_id FROM exchanges WHERE error_class <> '')")
+		add("errored = 1")
 	}
 	if paging && f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)

@@ -42,6 +42,9 @@ func fillRuns(t *testing.T, s *Store) []int64 {
 			Messages: []Message{{RunID: id, Number: 1, Original: []byte("m")}}}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.FinishRun(ctx, id, sp.started.Add(time.Second), OutcomePassed, 0, 1, ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return ids
 }
@@ -76,6 +79,7 @@ func TestListAndCountRuns(t *testing.T) {
 		{"until", RunFilter{Until: t0.Add(time.Hour)}, pick(0), 1},
 		{"combined", RunFilter{Session: "spam", Errors: true, Since: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour)}, pick(2), 1},
 		{"none", RunFilter{Session: "nope"}, nil, 0},
+		{"stage is not a substring match", RunFilter{Stage: "dat"}, nil, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,5 +169,34 @@ func TestUpdateRollsBack(t *testing.T) {
 	}
 	if n, err := s.CountRuns(ctx, RunFilter{}); err != nil || n != 0 {
 		t.Errorf("%d runs after a rolled back Update (%v)", n, err)
+	}
+}
+
+// TestFiltersNeedAFinishedRun: the stage/action/error summary is written
+// by FinishRun, so a run cut short lists but matches no such filter.
+func TestFiltersNeedAFinishedRun(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	id, err := s.CreateRun(ctx, &Run{SessionName: "cut", Source: SourceScript, Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testExchange(id, 0, 1)
+	e.Stage, e.Outcome = "data", "accept"
+	if err := s.Write(ctx, Batch{Exchanges: []Exchange{e}, Steps: []Step{{RunID: id, Kind: "data"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountRuns(ctx, RunFilter{Stage: "data"}); n != 0 {
+		t.Errorf("an unfinished run matched the stage filter")
+	}
+	if n, _ := s.CountRuns(ctx, RunFilter{}); n != 1 {
+		t.Errorf("the unfinished run is not listed")
+	}
+	if err := s.FinishRun(ctx, id, time.Now(), OutcomeError, 0, 1, "killed"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountRuns(ctx, RunFilter{Stage: "data", Action: "accept"}); n != 1 {
+		t.Errorf("the finished run does not match its stage and action")
 	}
 }

@@ -106,12 +106,14 @@ type Batch struct {
 // RunFilter selects runs. Zero fields select everything.
 type RunFilter struct {
 	Session string // session name, exactly
-	Stage   string // runs with an exchange at this stage
-	Action  string // runs with an exchange whose outcome is this action (or "error")
-	Source  string
-	Errors  bool      // only runs with an exchange error
-	Since   time.Time // started at or after
-	Until   time.Time // started before
+	// Stage, Action and Errors match finished runs (their summary is
+	// written by FinishRun): a run cut short by a crash never matches.
+	Stage  string // runs with an exchange at this stage
+	Action string // runs with an exchange whose outcome is this action (or "error")
+	Source string
+	Errors bool      // only runs with an exchange error
+	Since  time.Time // started at or after
+	Until  time.Time // started before
 	// Limit caps the number of runs listed; 0 lists all. CountRuns
 	// ignores it.
 	Limit int

@@ -58,7 +58,28 @@ var modKeys = map[ModType][]string{
 // spellings) and returns nil for bodies that are not JSON at all.
 func LintResponse(body []byte, stage Stage) []Lint {
 	root, err := parseTree(body)
-	if err != nil || root.Kind != kindObject {
+	if err != nil {
+		return nil
+	}
+	return lintTree(root, stage)
+}
+
+// Inspect parses body once for both ParseResponse and LintResponse.
+func Inspect(body []byte, stage Stage) (*Response, []Lint, error) {
+	root, err := parseTree(body)
+	if err != nil {
+		return nil, nil, &ParseError{Msg: err.Error()}
+	}
+	lints := lintTree(root, stage)
+	resp, err := decodeResponse(root)
+	if err != nil {
+		return nil, lints, err
+	}
+	return resp, lints, nil
+}
+
+func lintTree(root *node, stage Stage) []Lint {
+	if root.Kind != kindObject {
 		return nil
 	}
 	var lints []Lint

@@ -164,3 +164,24 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestInspectAgrees: Inspect gives what ParseResponse and LintResponse give.
+func TestInspectAgrees(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		`{"action":"accept"}`,
+		`{"action":"reject","response":{"status":550,"enhancedStatus":"5.7.1","message":"no"}}`,
+		`{"action":"accept","modifications":[{"type":"addRcpt","value":"a@b"}]}`,
+		`not json`, ``,
+	}
+	for _, b := range bodies {
+		resp, lints, err := Inspect([]byte(b), StageMail)
+		wantResp, wantErr := ParseResponse([]byte(b))
+		if !reflect.DeepEqual(resp, wantResp) || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+			t.Errorf("Inspect(%q) = %v, %v; ParseResponse = %v, %v", b, resp, err, wantResp, wantErr)
+		}
+		if want := LintResponse([]byte(b), StageMail); !reflect.DeepEqual(lints, want) {
+			t.Errorf("Inspect(%q) lints %v, LintResponse %v", b, lints, want)
+		}
+	}
+}

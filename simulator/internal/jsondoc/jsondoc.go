@@ -233,16 +233,22 @@ func (p *parser) array(depth int) (*Node, error) {
 func (p *parser) str() (string, error) {
 	start := p.pos
 	i := p.pos + 1
+	escaped := false
 	for i < len(p.data) {
 		switch c := p.data[i]; {
 		case c == '"':
 			raw := p.data[start : i+1]
+			if !utf8.Valid(raw) {
+				return "", &SyntaxError{Off: start, Msg: "invalid UTF-8 in string"}
+			}
+			if !escaped {
+				// Most strings have no escape: no decoding needed.
+				p.pos = i + 1
+				return string(raw[1 : len(raw)-1]), nil
+			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return "", &SyntaxError{Off: start, Msg: "invalid string: " + err.Error()}
-			}
-			if !utf8.Valid(raw) {
-				return "", &SyntaxError{Off: start, Msg: "invalid UTF-8 in string"}
 			}
 			if off, v, bad := loneSurrogate(raw); bad {
 				return "", &SyntaxError{Off: start + off, Msg: fmt.Sprintf("lone surrogate \\u%04X in a string", v)}
@@ -250,6 +256,7 @@ func (p *parser) str() (string, error) {
 			p.pos = i + 1
 			return s, nil
 		case c == '\\':
+			escaped = true
 			i += 2
 		case c < 0x20:
 			p.pos = i
