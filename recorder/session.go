@@ -1,7 +1,6 @@
 package recorder
 
 import (
-
 	"github.com/hooksim/hooksim/simulator"
 )
 
