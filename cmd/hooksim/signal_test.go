@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hooksim/hooksim/store"
+)
+
+// TestMain lets a test run the real hooksim main in a child process.
+func TestMain(m *testing.M) {
+	if os.Getenv("HOOKSIM_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestInterruptKeepsWhatWasPlayed: SIGINT in the middle of a run stops it,
+// and every exchange the transcript showed is in the database, with the
+// interrupted run finished as an error.
+func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
+	t.Parallel()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	defer slow.Close()
+	db := filepath.Join(t.TempDir(), "h.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", slow.URL, "--stages", "all")
+	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	shown, sessionsDone := 0, 0
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(line), "hook ") {
+			shown++
+		}
+		if strings.HasPrefix(line, "== ") && strings.Contains(line, "steps,") {
+			sessionsDone++
+		}
+		if sessionsDone == 2 && shown >= 12 {
+			break // in the middle of the third session
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "hook ") {
+			shown++
+		}
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("interrupted run exited with %v, want a failure code", err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) < 3 || len(runs) >= 12 {
+		t.Fatalf("%d runs recorded, want the 2 finished ones and the interrupted one", len(runs))
+	}
+	stored := 0
+	for _, r := range runs {
+		exs, err := st.Exchanges(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(exs) != r.Exchanges {
+			t.Errorf("run #%d counts %d exchanges but has %d rows", r.ID, r.Exchanges, len(exs))
+		}
+		stored += len(exs)
+		if r.Outcome == "running" {
+			t.Errorf("run #%d was left running", r.ID)
+		}
+	}
+	if runs[0].Outcome != "error" {
+		t.Errorf("the interrupted run's outcome is %q, want error", runs[0].Outcome)
+	}
+	if stored != shown {
+		t.Errorf("%d exchanges recorded, %d shown in the transcript", stored, shown)
+	}
+	t.Logf("%d runs, %d exchanges recorded after SIGINT", len(runs), stored)
+}
