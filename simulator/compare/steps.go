@@ -11,16 +11,7 @@ import (
 // compareSteps compares the steps of two plays by index.
 func compareSteps(b, a *simulator.SessionResult, o Options) []StepDiff {
 	bs, as := stepsByIndex(b), stepsByIndex(a)
-	var idx []int
-	for i := range bs {
-		idx = append(idx, i)
-	}
-	for i := range as {
-		if bs[i] == nil {
-			idx = append(idx, i)
-		}
-	}
-	slices.Sort(idx)
+	idx := unionKeys(bs, as)
 	out := make([]StepDiff, 0, len(idx))
 	for _, i := range idx {
 		out = append(out, compareStep(bs[i], as[i], o))
@@ -80,4 +71,19 @@ func ownLints(st *simulator.StepResult) []wire.Lint {
 		}
 	}
 	return subtractLints(st.Lints, fromExchanges)
+}
+
+// unionKeys returns the keys of either map, sorted.
+func unionKeys[V any](b, a map[int]V) []int {
+	keys := make([]int, 0, len(b)+len(a))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

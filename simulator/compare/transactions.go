@@ -29,16 +29,7 @@ func compareTransactions(b, a []*simulator.TransactionResult) []TransactionDiff 
 		return m
 	}
 	bm, am := byNum(b), byNum(a)
-	var nums []int
-	for n := range bm {
-		nums = append(nums, n)
-	}
-	for n := range am {
-		if bm[n] == nil {
-			nums = append(nums, n)
-		}
-	}
-	slices.Sort(nums)
+	nums := unionKeys(bm, am)
 	out := make([]TransactionDiff, 0, len(nums))
 	for _, n := range nums {
 		out = append(out, compareTransaction(n, bm[n], am[n]))
