@@ -168,7 +168,7 @@ func (p *player) request(stage wire.Stage, msg *modify.Message, queueID string) 
 	// Stalwart looks the PTR up with the iprev check at MAIL FROM: it is
 	// null before that.
 	if c.PTR != "" && stage != wire.StageConnect && stage != wire.StageEhlo {
-		ptr := strings.ToLower(c.PTR)
+		ptr := wirePTR(c.PTR)
 		r.Context.Client.PTR = &ptr
 	}
 	if p.helo != "" {
@@ -251,4 +251,15 @@ func StageReply(stage wire.Stage, r *wire.Response) string {
 		return "250 2.0.0 Message queued with id <hex>. (modifications applied)"
 	}
 	return "the normal reply"
+}
+
+// wirePTR is a PTR name as Stalwart sends it: mail-auth lower-cases the
+// DNS name and formats it with hickory's Display, which ends a fully
+// qualified name with a dot ("mail.example.net.").
+func wirePTR(name string) string {
+	name = strings.ToLower(name)
+	if !strings.HasSuffix(name, ".") {
+		name += "."
+	}
+	return name
 }
