@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hooksim/hooksim/cmd/hooksim/internal/examplehook"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/web"
 )
 
 const exampleHookExamples = `  hooksim example-hook --listen 127.0.0.1:8025
@@ -37,22 +39,30 @@ func runExampleHook(ctx context.Context, env *cliEnv, args []string) error {
 	return <-done
 }
 
-const demoExamples = `  hooksim demo
-  hooksim demo --json report.json
+const demoExamples = `  hooksim demo                 # then open the printed URL; Ctrl-C to stop
+  hooksim demo --once -q       # play and exit, without the web view
+  hooksim demo --once --json report.json
 `
 
-// runDemo starts the example hook on a free loopback port and plays every
-// bundled session against it, with the hook configured for all stages.
+// runDemo starts the example hook on a free loopback port and the web
+// view, plays every bundled session against the hook (all stages),
+// recorded in the history database, and serves the web view until
+// Ctrl-C. With --once it plays and exits.
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
-	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and plays every bundled session against it (all stages).", demoExamples, env.stderr)
+	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and the web view, plays every bundled session\nagainst the hook (all stages) and serves the web view until Ctrl-C.", demoExamples, env.stderr)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
+	once := fs.Bool("once", false, "play the sessions and exit, without the web view")
+	listen := fs.String("listen", "127.0.0.1:0", "address of the web view (a free loopback port by default)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if !*once && o.db.noRecord {
+		return usagef("the web view shows recorded runs: --no-record needs --once")
 	}
 	list, err := loadSessions(ctx, rest)
 	if err != nil {
@@ -70,8 +80,43 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	hook.ID = "example-hook"
-	fmt.Fprintf(env.stdout, "example hook on %s, playing %d bundled sessions (%s)\n\n", hook.URL, len(list), sessionNames(list))
-	return play(ctx, env, []*hookconf.Hook{hook}, list, o)
+	if *once {
+		fmt.Fprintf(env.stdout, "example hook on %s, playing %d bundled sessions (%s)\n\n", hook.URL, len(list), sessionNames(list))
+		return play(ctx, env, []*hookconf.Hook{hook}, list, o)
+	}
+	return demoServe(ctx, env, hook, list, o, *listen)
+}
+
+// demoServe starts the web view on the history database, plays the
+// sessions (recorded through their own store handle, as a terminal's
+// hooksim run would be, so the page shows them arrive live), and serves
+// until ctx ends.
+func demoServe(ctx context.Context, env *cliEnv, hook *hookconf.Hook, list []*sessions.Session, o runOptions, listen string) error {
+	st, err := o.db.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := web.New(web.Config{Store: st, Listen: listen, Log: env.stderr})
+	if err != nil {
+		return usageError{err}
+	}
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serveCtx) }()
+	fmt.Fprintf(env.stdout, "web view on %s\nexample hook on %s, playing %d bundled sessions (%s)\n\n", srv.URL(), hook.URL, len(list), sessionNames(list))
+	err = play(ctx, env, []*hookconf.Hook{hook}, list, o)
+	var fe failedError
+	if err != nil && !errors.As(err, &fe) && ctx.Err() == nil {
+		stopServe()
+		<-served
+		return err
+	}
+	if ctx.Err() == nil {
+		fmt.Fprintf(env.stdout, "\nweb view on %s (Ctrl-C to stop)\n", srv.URL())
+	}
+	return <-served
 }
 
 func sessionNames(list []*sessions.Session) string {

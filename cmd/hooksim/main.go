@@ -50,7 +50,7 @@ type cliEnv struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "start the example hook and play the bundled sessions against it", runDemo},
+		{"demo", "start the example hook and the web view, and play the bundled sessions", runDemo},
 		{"run", "play session scripts against a hook and check their expectations", runRun},
 		{"test", "run session scripts as tests: one line each, failures, summary, JUnit", runTest},
 		{"runs", "list recorded runs, newest first", runRuns},
@@ -59,6 +59,7 @@ func commands() []command {
 		{"replay", "re-send recorded runs to a hook and report what changed", runReplay},
 		{"prune", "delete recorded runs older than an age", runPrune},
 		{"check", "parse and lint a hook response body as Stalwart would", runCheck},
+		{"serve", "serve the web view of recorded runs (live, replay, messages)", runServe},
 		{"example-hook", "serve the example hook on a loopback address", runExampleHook},
 		{"sessions", "list the bundled sessions, or print one as a template", runSessions},
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,7 +130,7 @@ func TestCLIExitCodes(t *testing.T) {
 // must all pass, as the README promises.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runCLI(t, "", "demo", "-q")
+	code, out, errOut := runCLI(t, "", "demo", "--once", "-q")
 	if code != exitOK {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -195,5 +198,130 @@ func TestRunJSONReportAndOut(t *testing.T) {
 	// out in reverse order.
 	if !bytes.HasPrefix(eml, []byte("X-Spam-Flag: YES\r\nX-Spam-Score: 6.0\r\n")) || !bytes.Contains(eml, []byte("\r\nSubject: [SPAM] You are a WINNER\r\n")) {
 		t.Errorf("final .eml:\n%s", eml)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemoServes runs demo with its web view: the printed URL answers,
+// lists every bundled session's run, and Ctrl-C (ctx) stops it cleanly.
+func TestDemoServes(t *testing.T) {
+	t.Parallel()
+	var out, errOut syncBuffer
+	dataHome := t.TempDir()
+	env := &cliEnv{stdout: &out, stderr: &errOut, stdin: strings.NewReader(""),
+		getenv: func(k string) (string, bool) {
+			if k == "XDG_DATA_HOME" {
+				return dataHome, true
+			}
+			return "", false
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	codec := make(chan int, 1)
+	go func() { codec <- runMain(ctx, env, []string{"demo", "-q"}) }()
+	urlRE := regexp.MustCompile(`web view on (http://127\.0\.0\.1:\d+/)`)
+	deadline := time.Now().Add(30 * time.Second)
+	var base string
+	for base == "" {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no URL printed:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for !strings.Contains(out.String(), "Ctrl-C to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not finish playing:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "12 sessions: 12 passed, 0 failed") {
+		t.Errorf("demo summary:\n%s", out.String())
+	}
+	resp, err := http.Get(base + "api/v1/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Runs []struct {
+			Session string `json:"session"`
+			Outcome string `json:"outcome"`
+		} `json:"runs"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET runs: %d %v", resp.StatusCode, err)
+	}
+	if len(page.Runs) != 12 {
+		t.Errorf("the web view lists %d runs, want 12", len(page.Runs))
+	}
+	for _, r := range page.Runs {
+		if r.Outcome != "passed" {
+			t.Errorf("run of %s: %s", r.Session, r.Outcome)
+		}
+	}
+	cancel()
+	select {
+	case code := <-codec:
+		if code != exitOK {
+			t.Errorf("demo exit %d after Ctrl-C\n%s", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("demo did not stop after Ctrl-C")
+	}
+	if _, err := http.Get(base + "api/v1/runs"); err == nil {
+		t.Error("the web view still answers after the demo stopped")
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "h.db")
+	code, _, errOut := runCLI(t, "", "serve", "--listen", "0.0.0.0:0", "--db", db)
+	if code != exitUsage || !strings.Contains(errOut, "--public") {
+		t.Errorf("serve on 0.0.0.0 without --public: exit %d, %s", code, errOut)
+	}
+	var out, errBuf syncBuffer
+	env := &cliEnv{stdout: &out, stderr: &errBuf, stdin: strings.NewReader(""), getenv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	codec := make(chan int, 1)
+	go func() { codec <- runMain(ctx, env, []string{"serve", "--listen", "127.0.0.1:0", "--db", db}) }()
+	urlRE := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/) `)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no URL printed: %s %s", out.String(), errBuf.String())
+		}
+	}
+	resp, err := http.Get(base + "api/v1/runs")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET runs: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-codec; code != exitOK {
+		t.Errorf("serve exit %d after Ctrl-C: %s", code, errBuf.String())
 	}
 }

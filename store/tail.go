@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// TailExchange is an exchange found by ExchangesAfter, with its row ID
+// (the cursor for the next call). Bodies are left out except the
+// response's, which a summary needs for its modifications.
+type TailExchange struct {
+	RowID int64
+	Exchange
+}
+
+// ExchangesAfter returns at most limit exchanges whose row ID is above
+// afterRow, oldest first, without their request bodies. Rows are numbered
+// in the order they were committed, by this process or another, so a
+// caller that tails the database keeps the last RowID as its cursor.
+func (s *Store) ExchangesAfter(ctx context.Context, afterRow int64, limit int) ([]TailExchange, error) {
+	return exchangesAfter(ctx, s.r, afterRow, limit)
+}
+
+// tailQueryer is a *sql.DB or a *sql.Conn.
+type tailQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit int) ([]TailExchange, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
+		status, response_body, error_class, error_text, effect, outcome, reply, lints
+		FROM exchanges WHERE id > ? ORDER BY id LIMIT ?`, afterRow, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+	}
+	defer rows.Close()
+	var out []TailExchange
+	for rows.Next() {
+		var (
+			e            TailExchange
+			started, dur int64
+			lints        string
+		)
+		if err := rows.Scan(&e.RowID, &e.RunID, &e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL,
+			&started, &dur, &e.Status, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
+			&e.Reply, &lints); err != nil {
+			return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+		}
+		e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
+		e.Duration = durationFrom(dur)
+		e.ResponseBody = blob(e.ResponseBody)
+		e.Lints = []byte(lints)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+	}
+	return out, nil
+}
+
+// RunsAfter returns the runs whose ID is above afterID, oldest first, at
+// most limit of them, plus those of the runs listed in open (runs a
+// caller saw running and watches for their end), without their scripts.
+func (s *Store) RunsAfter(ctx context.Context, afterID int64, open []int64, limit int) ([]Run, error) {
+	return runsAfter(ctx, s.r, afterID, open, limit)
+}
+
+func runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	q := `SELECT ` + runColumns + ` FROM runs WHERE id > ?`
+	args := []any{afterID}
+	if len(open) > 0 {
+		q += ` OR id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(open)), ",") + `)`
+		for _, id := range open {
+			args = append(args, id)
+		}
+	}
+	q += ` ORDER BY id LIMIT ?`
+	args = append(args, limit+len(open))
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+	}
+	return out, nil
+}
+
+// Cursors returns the highest run ID and exchange row ID in the
+// database (0 when empty): where a tail that only wants what comes next
+// starts.
+func (s *Store) Cursors(ctx context.Context) (lastRun, lastExchangeRow int64, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM runs), 0),
+		coalesce((SELECT max(id) FROM exchanges), 0)`).Scan(&lastRun, &lastExchangeRow)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: cursors: %w", err)
+	}
+	return lastRun, lastExchangeRow, nil
+}
+
+// Tail reads, in one consistent snapshot, what RunsAfter(afterRun, open,
+// limit) and ExchangesAfter(afterRow, limit) would: a run's last
+// exchanges and its end, committed together, are either both seen or
+// both not.
+func (s *Store) Tail(ctx context.Context, afterRun int64, open []int64, afterRow int64, limit int) ([]Run, []TailExchange, error) {
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: tail: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, nil, fmt.Errorf("store: tail: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "COMMIT")
+	runs, err := runsAfter(ctx, conn, afterRun, open, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	exs, err := exchangesAfter(ctx, conn, afterRow, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return runs, exs, nil
+}
+
+// SearchRuns is ListRuns with one more condition: the session name
+// contains q, ignoring ASCII case. An empty q is ListRuns.
+func (s *Store) SearchRuns(ctx context.Context, f RunFilter, q string) ([]Run, error) {
+	if q == "" {
+		return s.ListRuns(ctx, f)
+	}
+	where, args := f.where(true)
+	cond := `instr(lower(session_name), lower(?)) > 0`
+	if where == "" {
+		where = " WHERE " + cond
+	} else {
+		where += " AND " + cond
+	}
+	args = append(args, q)
+	query := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+	}
+	return out, nil
+}

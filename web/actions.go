@@ -1,0 +1,326 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/recorder/replay"
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/compare"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
+	"github.com/hooksim/hooksim/store"
+)
+
+// hookSpec is how a request names the hook to call: a URL and the flags
+// of hooksim run. Credentials given here reach the hook only: the store
+// and every answer see them redacted.
+type hookSpec struct {
+	URL       string   `json:"url"`
+	Stages    []string `json:"stages"`
+	TimeoutMS int      `json:"timeout_ms"`
+	Bearer    string   `json:"bearer"`
+	Basic     string   `json:"basic"`
+}
+
+func (h hookSpec) hook() (*hookconf.Hook, error) {
+	spec := hookconf.FlagSpec{URL: h.URL, Stages: h.Stages, Bearer: h.Bearer, Basic: h.Basic}
+	if h.TimeoutMS > 0 {
+		spec.Timeout = strconv.Itoa(h.TimeoutMS)
+	}
+	return hookconf.FromFlags(spec)
+}
+
+// replayRequest is the body of POST /api/v1/runs/{id}/replay.
+type replayRequest struct {
+	Mode string `json:"mode"`
+	hookSpec
+}
+
+func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var req replayRequest
+	if !readJSON(w, r, maxJSONBody, &req) {
+		return
+	}
+	mode := compare.Mode(orDefault(req.Mode, string(compare.ModeResimulate)))
+	if mode != compare.ModeResimulate && mode != compare.ModeExact {
+		writeError(w, http.StatusBadRequest, "mode wants resimulate or exact")
+		return
+	}
+	var explicit []*hookconf.Hook
+	if req.URL != "" {
+		h, err := req.hook()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		explicit = []*hookconf.Hook{h}
+	}
+	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, explicit)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	ans := diffAnswerOf(diff)
+	ans.ReplayRun = replayID
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// sendRequest is the body of POST /api/v1/send.
+type sendRequest struct {
+	URL        string      `json:"url"`
+	Stage      string      `json:"stage"`
+	Body       *string     `json:"body"`
+	BodyBase64 *string     `json:"body_base64"`
+	Headers    [][2]string `json:"headers"`
+	TimeoutMS  int         `json:"timeout_ms"`
+}
+
+// sendAnswer is the answer of POST /api/v1/send.
+type sendAnswer struct {
+	Status  int         `json:"status"`
+	Headers [][2]string `json:"headers"`
+	textOrBase64
+	DurationMS float64     `json:"duration_ms"`
+	Error      *errorView  `json:"error"`
+	Outcome    string      `json:"outcome"`
+	Lints      []lintView  `json:"lints"`
+	Reply      string      `json:"reply"`
+	Parsed     *parsedView `json:"parsed"`
+}
+
+func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
+	var req sendRequest
+	if !readJSON(w, r, maxScriptBody, &req) {
+		return
+	}
+	stage := wire.Stage(strings.ToLower(req.Stage))
+	if !validStage(stage) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("stage %q is not one of connect, ehlo, mail, rcpt, data", req.Stage))
+		return
+	}
+	var body []byte
+	switch {
+	case req.Body != nil:
+		body = []byte(*req.Body)
+	case req.BodyBase64 != nil:
+		b, err := base64.StdEncoding.DecodeString(*req.BodyBase64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "body_base64 is not base64: "+err.Error())
+			return
+		}
+		body = b
+	default:
+		writeError(w, http.StatusBadRequest, "send wants a body (or body_base64)")
+		return
+	}
+	spec := hookconf.FlagSpec{URL: req.URL, Stages: []string{string(stage)}}
+	if req.TimeoutMS > 0 {
+		spec.Timeout = strconv.Itoa(req.TimeoutMS)
+	}
+	for _, h := range req.Headers {
+		spec.Headers = append(spec.Headers, h[0]+": "+h[1])
+	}
+	hook, err := hookconf.FromFlags(spec)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ex := simulator.CallHook(r.Context(), s.client, hook, stage, body, s.cfg.Now)
+	ans := sendAnswer{
+		Status: ex.Call.Status, Headers: fieldPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body),
+		DurationMS: durationMS(ex.Call.Duration), Outcome: ex.Outcome, Lints: lintsOf(ex.Lints), Parsed: parsedOf(ex.Response),
+	}
+	if ex.Err != nil {
+		ans.Error = &errorView{Class: string(ex.Err.Class), Message: ex.Err.Message}
+		ans.Reply = simulator.ReplyHookTempFail + " (with tempFailOnError; without it the hook is skipped)"
+	} else {
+		ans.Reply = simulator.StageReply(stage, ex.Response)
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func validStage(st wire.Stage) bool {
+	switch st {
+	case wire.StageConnect, wire.StageEhlo, wire.StageMail, wire.StageRcpt, wire.StageData:
+		return true
+	}
+	return false
+}
+
+// sessionInfo is one bundled session in the list.
+type sessionInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
+	all, err := sessions.Bundled()
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("web: bundled sessions: %w", err))
+		return
+	}
+	out := make([]sessionInfo, len(all))
+	for i, ss := range all {
+		out[i] = sessionInfo{Name: ss.Name, Description: ss.Description}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
+	src, err := sessions.BundledSource(r.PathValue("name"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(src)
+}
+
+// playRequest is the body of POST /api/v1/play.
+type playRequest struct {
+	Session string `json:"session"`
+	Script  string `json:"script"`
+	hookSpec
+}
+
+// playAnswer is the answer of POST /api/v1/play.
+type playAnswer struct {
+	Runs []int64 `json:"runs"`
+}
+
+// playWait bounds how long POST /api/v1/play waits for its run's row.
+const playWait = 10 * time.Second
+
+func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
+	var req playRequest
+	if !readJSON(w, r, maxScriptBody, &req) {
+		return
+	}
+	var sess *sessions.Session
+	var err error
+	switch {
+	case req.Session != "" && req.Script != "":
+		writeError(w, http.StatusBadRequest, "play wants a bundled session or a script, not both")
+		return
+	case req.Session != "":
+		sess, err = sessions.BundledByName(strings.TrimPrefix(req.Session, "bundled:"))
+	case req.Script != "":
+		sess, err = sessions.Parse("pasted.yaml", []byte(req.Script), nil)
+	default:
+		writeError(w, http.StatusBadRequest, "play wants a session name or a script")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	hook, err := req.hook()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ids, err := s.Play(r.Context(), []*hookconf.Hook{hook}, []*sessions.Session{sess})
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, playAnswer{Runs: ids})
+}
+
+// Play plays list one after another against hooks in the background,
+// recorded in the server's store, and returns the run IDs once they are
+// created; playing goes on, and stops when Serve's context ends. It waits
+// for Serve to start. ctx bounds only the wait for the IDs.
+func (s *Server) Play(ctx context.Context, hooks []*hookconf.Hook, list []*sessions.Session) ([]int64, error) {
+	select {
+	case <-s.started:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("web: play: %w", ctx.Err())
+	}
+	s.mu.Lock()
+	baseCtx := s.runCtx
+	if baseCtx == nil || baseCtx.Err() != nil {
+		s.mu.Unlock()
+		return nil, errors.New("web: play: the server is not serving")
+	}
+	s.bg.Add(1)
+	s.mu.Unlock()
+	ids := make(chan int64, len(list))
+	sim := &simulator.Simulator{Hooks: hooks, Client: s.client, Observer: s.rec}
+	go func() {
+		defer s.bg.Done()
+		for _, sess := range list {
+			pctx := recorder.WithMeta(baseCtx, recorder.Meta{Source: store.SourceScript, OnRun: func(id int64) { ids <- id }})
+			if res := sim.Play(pctx, sess); res.Err != nil && baseCtx.Err() != nil {
+				return
+			}
+		}
+	}()
+	var out []int64
+	timer := time.NewTimer(playWait)
+	defer timer.Stop()
+	for len(out) < len(list) {
+		select {
+		case id := <-ids:
+			out = append(out, id)
+		case <-ctx.Done():
+			return out, fmt.Errorf("web: play: %w", ctx.Err())
+		case <-timer.C:
+			return out, errors.New("web: play: the runs were not recorded in time")
+		}
+	}
+	return out, nil
+}
+
+// pruneRequest is the body of POST /api/v1/prune.
+type pruneRequest struct {
+	OlderThan string `json:"older_than"`
+}
+
+func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
+	var req pruneRequest
+	if !readJSON(w, r, maxJSONBody, &req) {
+		return
+	}
+	age, err := parseAge(req.OlderThan)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	n, err := s.cfg.Store.Prune(r.Context(), s.cfg.Now().Add(-age))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"deleted": n})
+}
+
+// parseAge reads "7d", "36h", "90m" as a duration.
+func parseAge(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err == nil && days >= 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("older_than %q is not an age (want e.g. 7d, 36h, 90m)", v)
+}
