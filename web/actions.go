@@ -82,6 +82,45 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
+// exchangeReplayAnswer is the answer of POST /api/v1/runs/{id}/exchanges/{seq}/replay:
+// the comparison, and the new answer as /api/v1/send shows one.
+type exchangeReplayAnswer struct {
+	diffAnswer
+	Exchange sendAnswer `json:"exchange"`
+}
+
+// handleExchangeReplay re-sends one recorded request, byte for byte, to the
+// recorded hook (or the URL given) and compares the answer with the
+// recorded one. It is not recorded as a run.
+func (s *Server) handleExchangeReplay(w http.ResponseWriter, r *http.Request) {
+	var spec hookSpec
+	if !readJSON(w, r, maxJSONBody, &spec) {
+		return
+	}
+	l, orig, ok := s.findExchange(w, r)
+	if !ok {
+		return
+	}
+	var explicit []*hookconf.Hook
+	if spec.URL != "" {
+		if len(spec.Stages) == 0 {
+			spec.Stages = []string{string(orig.Stage)}
+		}
+		h, err := spec.hook()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		explicit = []*hookconf.Hook{h}
+	}
+	ex, d, err := replay.Exchange(r.Context(), s.client, l.Run, orig, explicit)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, exchangeReplayAnswer{diffAnswer: diffAnswerOf(d), Exchange: sendAnswerOf(ex)})
+}
+
 // sendRequest is the body of POST /api/v1/send.
 type sendRequest struct {
 	URL        string      `json:"url"`
@@ -143,6 +182,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex := simulator.CallHook(r.Context(), s.client, hook, stage, body, s.cfg.Now)
+	writeJSON(w, http.StatusOK, sendAnswerOf(ex))
+}
+
+// sendAnswerOf shows one hook call and what the SMTP client would hear.
+func sendAnswerOf(ex *simulator.Exchange) sendAnswer {
 	ans := sendAnswer{
 		Status: ex.Call.Status, Headers: fieldPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body),
 		DurationMS: durationMS(ex.Call.Duration), Outcome: ex.Outcome, Lints: lintsOf(ex.Lints), Parsed: parsedOf(ex.Response),
@@ -151,9 +195,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		ans.Error = &errorView{Class: string(ex.Err.Class), Message: ex.Err.Message}
 		ans.Reply = simulator.ReplyHookTempFail + " (with tempFailOnError; without it the hook is skipped)"
 	} else {
-		ans.Reply = simulator.StageReply(stage, ex.Response)
+		ans.Reply = simulator.StageReply(ex.Stage, ex.Response)
 	}
-	writeJSON(w, http.StatusOK, ans)
+	return ans
 }
 
 func validStage(st wire.Stage) bool {

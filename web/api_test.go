@@ -196,6 +196,36 @@ func TestActions(t *testing.T) {
 		}
 	})
 
+	t.Run("replay one exchange", func(t *testing.T) {
+		path := fmt.Sprintf("/api/v1/runs/%d/exchanges/5/replay", id)
+		tests := []struct {
+			name, body, outcome string
+			equal               bool
+		}{
+			{"recorded hook", `{}`, "accept", true},
+			{"a hook that now rejects", `{"url":"` + rejecter.URL + `"}`, "reject", false},
+		}
+		for _, tt := range tests {
+			code, b := ts.call(t, http.MethodPost, path, tt.body)
+			if code != 200 {
+				t.Fatalf("%s: %d %s", tt.name, code, b)
+			}
+			var ans exchangeReplayAnswer
+			if err := json.Unmarshal(b, &ans); err != nil {
+				t.Fatal(err)
+			}
+			if ans.Equal != tt.equal || ans.Exchange.Outcome != tt.outcome || ans.Exchange.Status != 200 {
+				t.Errorf("%s: equal %v, outcome %q, status %d; text %q", tt.name, ans.Equal, ans.Exchange.Outcome, ans.Exchange.Status, ans.Text)
+			}
+			if !tt.equal && (!strings.Contains(ans.Text, "accept → reject") || !strings.Contains(ans.Exchange.Reply, "503 5.5.3 Message rejected.")) {
+				t.Errorf("%s: diff text %q, reply %q", tt.name, ans.Text, ans.Exchange.Reply)
+			}
+		}
+		if code, _ := ts.call(t, http.MethodPost, fmt.Sprintf("/api/v1/runs/%d/exchanges/99/replay", id), `{}`); code != 404 {
+			t.Errorf("replay of a missing exchange = %d, want 404", code)
+		}
+	})
+
 	t.Run("send", func(t *testing.T) {
 		var req struct {
 			Request struct {

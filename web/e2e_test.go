@@ -139,12 +139,27 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#replay-go")),
 			chromedp.Click(chromedp.CSS("#replay-go")))
 		text := b.wait("diff", `(() => { const d = document.querySelector('#replay-out .diff-result.differs'); return d && d.textContent })()`, 15*time.Second)
-		if !strings.Contains(text, "changed") {
+		if !strings.Contains(text, `+ addHeader X-Hooksim-Test: "changed"`) {
 			t.Errorf("replay diff does not mention the new value:\n%s", text)
 		}
 		link := b.eval(`(document.querySelector('#replay-out a[href^="#/runs/"]') || {}).textContent || ''`).(string)
 		if _, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(link), "replay run #")); err != nil {
 			t.Errorf("no link to the replay run: %q", link)
+		}
+	})
+	t.Run("replaying one exchange shows what changed", func(t *testing.T) {
+		b.t = t
+		b.open(fmt.Sprintf("#/runs/%d", helloRun))
+		b.wait("timeline", `document.querySelector('#timeline .step-data .exchange')`, 10*time.Second)
+		b.do("open the data exchange and replay it", 10*time.Second,
+			chromedp.Click(chromedp.CSS(`#timeline .step-data .exchange .ex-head`)),
+			chromedp.WaitVisible(chromedp.CSS(`.exchange.open .ex-actions button`)),
+			chromedp.Click(chromedp.CSS(`.exchange.open .ex-actions button`)),
+			chromedp.WaitVisible(chromedp.CSS(`.exchange.open .ex-replay button[type="submit"]`)),
+			chromedp.Click(chromedp.CSS(`.exchange.open .ex-replay button[type="submit"]`)))
+		text := b.wait("exchange diff", `(() => { const d = document.querySelector('.exchange.open .ex-replay pre.diff'); return d && d.textContent })()`, 15*time.Second)
+		if !strings.Contains(text, `+ addHeader X-Hooksim-Test: "changed"`) {
+			t.Errorf("the exchange replay diff does not mention the new value:\n%s", text)
 		}
 	})
 	t.Run("play a bundled session from the page and compare runs", func(t *testing.T) {

@@ -53,7 +53,7 @@ func TestCrossOriginRefused(t *testing.T) {
 		{"same-origin fetch", []string{"Origin", "", "Sec-Fetch-Site", "same-origin"}, http.StatusOK},
 	}
 	for _, tt := range postTests {
-		for _, path := range []string{"/api/v1/prune", "/api/v1/play", "/api/v1/send", "/api/v1/runs/1/replay"} {
+		for _, path := range []string{"/api/v1/prune", "/api/v1/play", "/api/v1/send", "/api/v1/runs/1/replay", "/api/v1/runs/1/exchanges/1/replay"} {
 			body := `{"older_than":"3650d"}`
 			code, b := ts.call(t, http.MethodPost, path, body, tt.hdr...)
 			if tt.want == http.StatusForbidden && code != tt.want {

@@ -217,6 +217,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/runs/{id}/messages/{n}/eml", s.handleMessageEML)
 	mux.HandleFunc("GET /api/v1/runs/{id}/export", s.handleExport)
 	mux.HandleFunc("POST /api/v1/runs/{id}/replay", s.handleReplay)
+	mux.HandleFunc("POST /api/v1/runs/{id}/exchanges/{seq}/replay", s.handleExchangeReplay)
 	mux.HandleFunc("POST /api/v1/send", s.handleSend)
 	mux.HandleFunc("GET /api/v1/sessions", s.handleSessions)
 	mux.HandleFunc("GET /api/v1/sessions/{name}", s.handleSession)

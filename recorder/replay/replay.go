@@ -185,3 +185,38 @@ func recordedHooks(r store.Run) ([]*hookconf.Hook, error) {
 	}
 	return cfg.Hooks, nil
 }
+
+// Exchange re-sends one recorded exchange's request bytes to its hook
+// (the recorded one, or the only hook of explicit) and compares the
+// answer with the recorded one. The new exchange is not recorded.
+func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig *simulator.Exchange, explicit []*hookconf.Hook) (*simulator.Exchange, *compare.Diff, error) {
+	hooks := explicit
+	if hooks == nil {
+		var err error
+		if hooks, err = recordedHooks(r); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		hooks = sameIDs(hooks, r)
+	}
+	var h *hookconf.Hook
+	for _, c := range hooks {
+		if c.ID == orig.HookID {
+			h = c
+		}
+	}
+	if h == nil && len(hooks) == 1 {
+		h = hooks[0]
+	}
+	if h == nil {
+		return nil, nil, fmt.Errorf("run #%d: no hook with id %s to send exchange %d to", r.ID, orig.HookID, orig.Seq)
+	}
+	ex := simulator.CallHook(ctx, client, h, orig.Stage, orig.Request, time.Now)
+	ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = orig.Session, orig.Seq, orig.StepIndex, orig.Transaction
+	simulator.ChainReply([]*simulator.Exchange{ex}, func(string) bool { return h.TempFailOnError })
+	d := compare.Exchanges([]*simulator.Exchange{orig}, []*simulator.Exchange{ex}, compare.Options{})
+	if d.Session == "" {
+		d.Session = r.SessionName
+	}
+	return ex, d, nil
+}

@@ -249,11 +249,40 @@ export function exchangeDetail(d, runID) {
     ], 'ex-tabs'),
     h('div', { class: 'ex-actions' },
       h('a', { class: 'btn', href: `#/send?run=${runID}&seq=${d.seq}`, text: 'Edit & send…' }),
-      h('button', { class: 'btn', type: 'button', text: `Replay the ${d.stage} stage…`, onclick: (e) => {
-        const panel = document.getElementById('action-panel');
-        if (panel) { replayPanel(panel, runID, d.stage); panel.scrollIntoView({ behavior: 'smooth', block: 'nearest' }); }
+      h('button', { class: 'btn', type: 'button', text: 'Replay this exchange…', onclick: (e) => {
         e.stopPropagation();
-      } })));
+        const box = e.target.closest('.ex-detail').querySelector('.ex-replay');
+        if (box && !box.firstChild) exchangeReplayForm(box, runID, d.seq);
+      } })),
+    h('div', { class: 'ex-replay' }));
+}
+
+/** exchangeReplayForm re-sends one recorded request (to the recorded hook,
+ * or another URL) and shows what changed in the answer. */
+function exchangeReplayForm(box, runID, seq) {
+  const url = h('input', { type: 'url', class: 'ex-replay-url', placeholder: 'the recorded hook URL', 'aria-label': 'hook URL' });
+  const out = h('div', { class: 'replay-out' });
+  const go = h('button', { class: 'btn btn-primary', type: 'submit', text: 'Re-send' });
+  const form = h('form', { class: 'card form', onsubmit: async (e) => {
+    e.preventDefault();
+    go.disabled = true;
+    clear(out).appendChild(h('p', { class: 'muted', text: 'Re-sending the recorded request…' }));
+    try {
+      const r = await post(`/api/v1/runs/${runID}/exchanges/${seq}/replay`, { url: url.value.trim() });
+      const ex = r.exchange || {};
+      clear(out).appendChild(h('div', {},
+        h('p', {}, badge(r.equal ? 'same answer' : `${r.differences} differences`, r.equal ? 'ok' : 'warn'), ' ',
+          h('span', { class: 'muted', text: `HTTP ${ex.status || 'no answer'}, ${ex.outcome || ''}, ${fmtMs(ex.duration_ms)}` })),
+        ex.reply ? h('div', { class: 'told' }, h('span', { class: 'muted', text: 'The client would be told ' }), h('code', { class: replyClass(ex.reply), text: ex.reply })) : null,
+        r.equal ? null : diffText(r.text)));
+    } catch (err) {
+      clear(out).appendChild(h('div', { class: 'error-box', text: String(err.message || err) }));
+    } finally {
+      go.disabled = false;
+    }
+  } },
+  h('div', { class: 'form-row' }, h('label', { text: 'Hook URL ' }), url, go));
+  append(box, [form, out]);
 }
 
 /** replayPanel opens the replay form in panel; stage limits it to one stage. */
