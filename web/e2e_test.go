@@ -73,6 +73,24 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a run started from the CLI shows up live", func(t *testing.T) {
+		b.t = t
+		bin := buildHooksim(t)
+		b.open("#/")
+		b.wait("websocket live", `document.getElementById('live').classList.contains('live-live')`, 10*time.Second)
+		b.eval(`window.__noReload = 1`)
+		const countBounce = `[...document.querySelectorAll('#runs-table tr.run-row .session-name')].filter(a => a.textContent === 'bounce').length`
+		before := b.eval(countBounce).(float64)
+		out, err := exec.Command(bin, "run", "--db", e.dbPath, "--no-expect", "--url", e.hook.URL, "--stages", "all", "bundled:bounce").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hooksim run: %v\n%s", err, out)
+		}
+		b.wait("the CLI's run in the list", fmt.Sprintf("%s > %v", countBounce, before), 5*time.Second)
+		if v := b.eval(`window.__noReload === 1`); v != true {
+			t.Errorf("the page reloaded to show the run")
+		}
+	})
+
 	t.Run("an exchange opens with its JSON", func(t *testing.T) {
 		b.t = t
 		b.open(fmt.Sprintf("#/runs/%d", helloRun))
@@ -278,4 +296,19 @@ func exampleHook(t *testing.T) string {
 		t.Fatalf("example hook said %q", line)
 	}
 	return strings.Fields(line[i:])[0]
+}
+
+// buildHooksim builds the hooksim command into a temporary folder, with
+// -race when this test binary has it (so the cached packages are reused).
+func buildHooksim(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hooksim")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, "../cmd/hooksim")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build hooksim: %v\n%s", err, out)
+	}
+	return bin
 }
