@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/compare"
 	"net/http"
 	"strings"
 
@@ -223,10 +224,10 @@ func headerDiff(a, b [][2]string) []headerChange {
 		kb[i] = key(h)
 	}
 	out := []headerChange{}
-	edits := diffLines(ka, kb)
+	edits := indexed(compare.DiffLines(ka, kb))
 	for i := 0; i < len(edits); {
 		e := edits[i]
-		if e.op == ' ' {
+		if e.op == compare.OpSame {
 			out = append(out, headerChange{Op: "same", Name: a[e.a][0], Before: a[e.a][1], After: b[e.b][1]})
 			i++
 			continue
@@ -234,8 +235,8 @@ func headerDiff(a, b [][2]string) []headerChange {
 		// A run of removals and additions: pair them by name.
 		j := i
 		var removed, added []int
-		for ; j < len(edits) && edits[j].op != ' '; j++ {
-			if edits[j].op == '-' {
+		for ; j < len(edits) && edits[j].op != compare.OpSame; j++ {
+			if edits[j].op == compare.OpRemoved {
 				removed = append(removed, edits[j].a)
 			} else {
 				added = append(added, edits[j].b)
@@ -281,14 +282,32 @@ func bodyDiff(a, b []byte) []bodyLine {
 		lb = lb[:n-1]
 	}
 	out := []bodyLine{}
-	for _, e := range diffLines(la, lb) {
-		switch e.op {
-		case ' ':
-			out = append(out, bodyLine{Op: " ", Text: la[e.a]})
-		case '-':
-			out = append(out, bodyLine{Op: "-", Text: la[e.a]})
+	for _, l := range compare.DiffLines(la, lb) {
+		out = append(out, bodyLine{Op: string(rune(l.Op)), Text: l.Text})
+	}
+	return out
+}
+
+// indexedEdit is one line of an edit script with its indexes into the two
+// sides (a for same and removed lines, b for same and added ones).
+type indexedEdit struct {
+	op   compare.LineOp
+	a, b int
+}
+
+// indexed numbers an edit script's lines on both sides.
+func indexed(ls []compare.Line) []indexedEdit {
+	out := make([]indexedEdit, len(ls))
+	i, j := 0, 0
+	for k, l := range ls {
+		out[k] = indexedEdit{op: l.Op, a: i, b: j}
+		switch l.Op {
+		case compare.OpSame:
+			i, j = i+1, j+1
+		case compare.OpRemoved:
+			i++
 		default:
-			out = append(out, bodyLine{Op: "+", Text: lb[e.b]})
+			j++
 		}
 	}
 	return out

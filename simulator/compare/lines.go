@@ -53,9 +53,10 @@ func linesChanged(ls []Line) bool {
 // middle is shown as removed then added, which is still a correct diff.
 const maxEditDistance = 1000
 
-// diffLines returns an edit script turning a into b, shortest when it
-// needs at most maxEditDistance insertions and deletions.
-func diffLines(a, b []string) []Line {
+// DiffLines returns an edit script turning a into b, shortest when it
+// needs at most maxEditDistance insertions and deletions (beyond that the
+// differing middle is all removed, then all added: still correct).
+func DiffLines(a, b []string) []Line {
 	pre := 0
 	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
 		pre++

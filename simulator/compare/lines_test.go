@@ -52,7 +52,7 @@ func TestDiffLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a, b := strings.Fields(tc.a), strings.Fields(tc.b)
-			ls := diffLines(a, b)
+			ls := DiffLines(a, b)
 			ga, gb := sides(ls)
 			if !slices.Equal(ga, a) || !slices.Equal(gb, b) {
 				t.Fatalf("script %v does not rebuild %v and %v", ls, a, b)
@@ -75,7 +75,7 @@ func TestDiffLinesLarge(t *testing.T) {
 	}
 	a = append(a, "same")
 	b = append(b, "same")
-	ls := diffLines(a, b)
+	ls := DiffLines(a, b)
 	ga, gb := sides(ls)
 	if !slices.Equal(ga, a) || !slices.Equal(gb, b) || ls[len(ls)-1] != (Line{OpSame, "same"}) {
 		t.Fatal("large diff does not rebuild its inputs")
@@ -92,7 +92,7 @@ func TestHunks(t *testing.T) {
 	b[1] = "two"                 // near the top
 	b[5] = "six"                 // 3 unchanged lines later: same hunk
 	b = slices.Delete(b, 15, 16) // far below: its own hunk
-	hs := hunks(diffLines(a, b), 3)
+	hs := hunks(DiffLines(a, b), 3)
 	var got []string
 	for _, h := range hs {
 		got = append(got, fmt.Sprintf("-%d,%d +%d,%d", h.A, h.ALen, h.B, h.BLen))
@@ -102,11 +102,11 @@ func TestHunks(t *testing.T) {
 		t.Errorf("hunks %v, want %v", got, want)
 	}
 	// Only an insertion into an empty text.
-	hs = hunks(diffLines(nil, []string{"x"}), 3)
+	hs = hunks(DiffLines(nil, []string{"x"}), 3)
 	if len(hs) != 1 || hs[0].A != 0 || hs[0].ALen != 0 || hs[0].B != 1 || hs[0].BLen != 1 {
 		t.Errorf("insertion hunk %+v", hs)
 	}
-	if hunks(diffLines(a, a), 3) != nil {
+	if hunks(DiffLines(a, a), 3) != nil {
 		t.Error("hunks of equal texts")
 	}
 }
@@ -148,7 +148,7 @@ func FuzzDiffLines(f *testing.F) {
 	f.Add([]byte("\xff\x00\n"), []byte("\n\n\n"))
 	f.Fuzz(func(t *testing.T, x, y []byte) {
 		a, b := splitLines(x), splitLines(y)
-		ls := diffLines(a, b)
+		ls := DiffLines(a, b)
 		ga, gb := sides(ls)
 		if !slices.Equal(ga, a) || !slices.Equal(gb, b) {
 			t.Fatalf("script does not rebuild its inputs")

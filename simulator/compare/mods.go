@@ -150,7 +150,7 @@ func diffMods(before, after []wire.Modification) (lines []Line, reordered bool) 
 	if len(a) == 0 && len(b) == 0 {
 		return nil, false
 	}
-	lines = diffLines(a, b)
+	lines = DiffLines(a, b)
 	if linesChanged(lines) {
 		sa, sb := slices.Clone(a), slices.Clone(b)
 		slices.Sort(sa)

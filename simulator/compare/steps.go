@@ -34,7 +34,7 @@ func compareStep(b, a *simulator.StepResult, o Options) StepDiff {
 		aReplies = maskAll(a.Replies)
 		d.Closed.After = strconv.FormatBool(a.Closed)
 	}
-	d.Replies = diffLines(bReplies, aReplies)
+	d.Replies = DiffLines(bReplies, aReplies)
 	switch {
 	case a == nil:
 		d.Status = StatusMissing

@@ -58,7 +58,7 @@ func compareTransaction(n int, b, a *simulator.TransactionResult) TransactionDif
 		return d
 	}
 	if b.Final != nil && a.Final != nil && !bytes.Equal(b.Final, a.Final) {
-		d.Message = hunks(diffLines(splitLines(b.Final), splitLines(a.Final)), messageContext)
+		d.Message = hunks(DiffLines(splitLines(b.Final), splitLines(a.Final)), messageContext)
 	}
 	if !d.To.Changed() && !slices.Equal(b.EnvelopeOut.To, a.EnvelopeOut.To) {
 		d.Notes = append(d.Notes, fmt.Sprintf("recipient order %s%s%s (not a difference)",
