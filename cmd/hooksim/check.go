@@ -63,11 +63,11 @@ type checkResult struct {
 }
 
 func checkBody(body []byte, stage wire.Stage) checkResult {
-	res := checkResult{Modifications: []string{}, Lints: wire.LintResponse(body, stage)}
+	r, lints, err := wire.Inspect(body, stage)
+	res := checkResult{Modifications: []string{}, Lints: lints}
 	if res.Lints == nil {
 		res.Lints = []wire.Lint{}
 	}
-	r, err := wire.ParseResponse(body)
 	if err != nil {
 		res.Error = err.Error()
 		res.Reply = simulator.ReplyHookTempFail + " (tempFailOnError true, the default)"
