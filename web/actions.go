@@ -68,12 +68,11 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		}
 		explicit = []*hookconf.Hook{h}
 	}
-	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
+	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, explicit)
+	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
 		return
-	}
-	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, explicit)
-	if err != nil {
+	} else if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}

@@ -21,13 +21,13 @@ import (
 	"github.com/hooksim/hooksim/store"
 )
 
-// Run replays one recorded run and returns the comparison and the run id the
+// Run replays one recorded run (an unknown id is store.ErrNotFound) and returns the comparison and the run id the
 // replay was recorded as (0 when not recorded).
 func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *hookclient.Client,
 	id int64, mode compare.Mode, explicit []*hookconf.Hook) (*compare.Diff, int64, error) {
 	loaded, err := recorder.Load(ctx, st, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, fmt.Errorf("no run #%d in %s", id, st.Path())
+		return nil, 0, fmt.Errorf("no run #%d in %s: %w", id, st.Path(), store.ErrNotFound)
 	} else if err != nil {
 		return nil, 0, err
 	}

@@ -19,14 +19,7 @@ CREATE TABLE runs (
                          CHECK (outcome IN ('running', 'passed', 'failed', 'error')),
     failures     INTEGER NOT NULL DEFAULT 0,
     exchanges    INTEGER NOT NULL DEFAULT 0,
-    error        TEXT    NOT NULL DEFAULT '',
-    -- A summary of the run's exchanges, written when the run finishes, so
-    -- that the stage/action/error filters need no index on exchanges
-    -- (an index there costs every recorded exchange two more inserts):
-    -- ",connect,data," and ",accept,reject," with leading and trailing commas.
-    stages       TEXT    NOT NULL DEFAULT '',
-    outcomes     TEXT    NOT NULL DEFAULT '',
-    errored      INTEGER NOT NULL DEFAULT 0
+    error        TEXT    NOT NULL DEFAULT ''
 );
 
 CREATE INDEX runs_session ON runs (session_name, id);
@@ -77,6 +70,9 @@ CREATE TABLE exchanges (
     UNIQUE (run_id, seq)
 );
 
+CREATE INDEX exchanges_stage ON exchanges (stage, run_id);
+CREATE INDEX exchanges_outcome ON exchanges (outcome, run_id);
+CREATE INDEX exchanges_errors ON exchanges (run_id) WHERE error_class <> '';
 
 CREATE TABLE messages (
     id              INTEGER PRIMARY KEY,

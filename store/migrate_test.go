@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// TestMigrateFromVersion1 opens a database written by a build that knew
+// only migration 0001: Open upgrades it, and the run summary of 0002 is
+// backfilled for finished runs, so the filters find them.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	ms, err := migrations()
+	if err != nil || len(ms) < 2 {
+		t.Fatalf("migrations: %v (%d)", err, len(ms))
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		ms[0].sql,
+		"PRAGMA user_version = 1",
+		"INSERT INTO runs (id, session_name, started, ended, outcome) VALUES (1, 'old', 1, 2, 'passed'), (2, 'cut', 3, NULL, 'running')",
+		`INSERT INTO exchanges (run_id, seq, step_idx, stage, outcome, error_class, started, request_body, response_body) VALUES
+			(1, 1, 0, 'mail', 'accept', '', 1, x'', x''), (1, 2, 1, 'rcpt', 'reject', '', 1, x'', x''),
+			(1, 3, 2, 'data', 'error', 'timeout', 1, x'', x''), (2, 1, 0, 'mail', 'accept', '', 3, x'', x'')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("building the version 1 database: %v\n%s", err, q)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a version 1 database: %v", err)
+	}
+	defer s.Close()
+	tests := []struct {
+		f    RunFilter
+		want int
+	}{
+		{RunFilter{}, 2},
+		{RunFilter{Stage: "rcpt"}, 1},
+		{RunFilter{Action: "reject"}, 1},
+		{RunFilter{Errors: true}, 1},
+		{RunFilter{Stage: "mail"}, 1}, // the unfinished run is not summarised
+	}
+	for _, tc := range tests {
+		if n, err := s.CountRuns(ctx, tc.f); err != nil || n != tc.want {
+			t.Errorf("CountRuns(%+v) = %d, %v; want %d", tc.f, n, err, tc.want)
+		}
+	}
+	var version int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {
+		t.Errorf("user_version %d, %v; want %d", version, err, SchemaVersion())
+	}
+}
