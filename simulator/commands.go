@@ -108,8 +108,7 @@ func (p *player) startTLS(st *StepResult) {
 func (p *player) auth(st *StepResult, step *sessions.Step) {
 	for _, h := range p.sim.Hooks {
 		if h.Stages[wire.StageAuth] {
-			st.Lints = append(st.Lints, wire.Lint{Code: LintAuthStage,
-				Message: "hook " + h.ID + " is configured for the auth stage, but Stalwart never calls a hook at auth"})
+			st.Lints = append(st.Lints, authStageLint(h))
 		}
 	}
 	switch {

@@ -287,13 +287,18 @@ func ConfigLints(hooks []*hookconf.Hook) []wire.Lint {
 				only = false
 			}
 		}
-		msg := fmt.Sprintf("hook %s is configured for the auth stage, but Stalwart never calls a hook at auth", h.ID)
+		l := authStageLint(h)
 		if only {
-			msg += ": this hook is never called at all"
+			l.Message += ": this hook is never called at all"
 		}
-		out = append(out, wire.Lint{Code: LintAuthStage, Message: msg})
+		out = append(out, l)
 	}
 	return out
+}
+
+// authStageLint says that Stalwart never calls a hook at the auth stage.
+func authStageLint(h *hookconf.Hook) wire.Lint {
+	return wire.Lint{Code: LintAuthStage, Message: "hook " + h.ID + " is configured for the auth stage, but Stalwart never calls a hook at auth"}
 }
 
 // Lint codes the simulator adds to those of the wire package.
