@@ -196,33 +196,108 @@ func (d *decoder) envelope(n *yaml.Node, field string) (*ExpectEnvelope, *Error)
 	return env, nil
 }
 
-// headers decodes a mapping of header name to value (null: absent),
-// keeping the document order.
+// headers decodes a mapping of header name to what is expected of it
+// (see ExpectHeader), keeping the document order: a value (one
+// occurrence), a list (every occurrence in order), null (absent), or a
+// mapping {count, matches}.
 func (d *decoder) headers(n *yaml.Node, field string) ([]ExpectHeader, *Error) {
-	pairs, err := d.mapping(n, field, "a mapping of header name to value (null: absent)", nil)
+	pairs, err := d.mapping(n, field, "a mapping of header name to a value, a list of values, null (absent) or {count, matches}", nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ExpectHeader, 0, len(pairs))
+	seen := map[string]string{}
 	for _, p := range pairs {
 		f := child(field, p.key)
 		if !validHeaderName(p.key) {
 			return nil, d.errAt(p.keyN, f, "%q is not a header name", p.key)
 		}
-		h := ExpectHeader{Name: p.key}
-		rv, err := d.resolve(p.value)
+		if prev, ok := seen[strings.ToLower(p.key)]; ok {
+			return nil, d.errAt(p.keyN, f, "header names compare case-insensitively: %q is already given as %q (give a list for several occurrences)", p.key, prev)
+		}
+		seen[strings.ToLower(p.key)] = p.key
+		h, err := d.header(p.key, p.value, f)
 		if err != nil {
 			return nil, err
 		}
-		if isNull(rv) {
-			h.Absent = true
-		} else if h.Value, err = d.scalar(rv, f); err != nil {
-			return nil, err
-		}
-		h.Value = strings.TrimSpace(h.Value)
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// headerFormKeys are the keys of the mapping form of a header expectation.
+var headerFormKeys = []string{"count", "matches"}
+
+// maxHeaderCount bounds an expected header count.
+const maxHeaderCount = 100000
+
+// header decodes what is expected of one header name.
+func (d *decoder) header(name string, n *yaml.Node, f string) (ExpectHeader, *Error) {
+	h := ExpectHeader{Name: name, Line: n.Line}
+	rv, err := d.resolve(n)
+	if err != nil {
+		return h, err
+	}
+	switch {
+	case isNull(rv):
+		h.Absent = true
+	case rv.Kind == yaml.SequenceNode:
+		vals, err := d.stringList(rv, f)
+		if err != nil {
+			return h, err
+		}
+		if len(vals) == 0 {
+			h.Absent = true
+			break
+		}
+		for i := range vals {
+			vals[i] = strings.TrimSpace(vals[i])
+		}
+		h.Values = vals
+	case rv.Kind == yaml.MappingNode:
+		pairs, err := d.mapping(rv, f, "a mapping (count, matches)", headerFormKeys)
+		if err != nil {
+			return h, err
+		}
+		if len(pairs) == 0 {
+			return h, d.errAt(rv, f, "give count, matches or both (or null for an absent header)")
+		}
+		for _, p := range pairs {
+			pf := child(f, p.key)
+			switch p.key {
+			case "count":
+				v, err := d.integer(p.value, pf, 0, maxHeaderCount)
+				if err != nil {
+					return h, err
+				}
+				c := int(v)
+				h.Count = &c
+			case "matches":
+				v, err := d.scalar(p.value, pf)
+				if err != nil {
+					return h, err
+				}
+				re, rerr := regexp.Compile(v)
+				if rerr != nil {
+					return h, d.errAt(p.value, pf, "bad regular expression: %v", rerr)
+				}
+				h.Matches = re
+			}
+		}
+		if h.Count != nil && *h.Count == 0 {
+			if h.Matches != nil {
+				return h, d.errAt(rv, f, "count 0 means absent: there is nothing for matches to check")
+			}
+			h.Count, h.Absent = nil, true
+		}
+	default:
+		v, err := d.scalar(rv, f)
+		if err != nil {
+			return h, err
+		}
+		h.Values = []string{strings.TrimSpace(v)}
+	}
+	return h, nil
 }
 
 // validHeaderName accepts printable ASCII without a colon or space.

@@ -58,10 +58,34 @@ type goldenExpect struct {
 	Modifications []ExpectModification `json:",omitempty"`
 	Envelope      *ExpectEnvelope      `json:",omitempty"`
 	Delivered     *bool                `json:",omitempty"`
-	Headers       []ExpectHeader       `json:",omitempty"`
+	Headers       []goldenHeader       `json:",omitempty"`
 	BodyContains  []string             `json:",omitempty"`
 	Lints         []string             `json:",omitempty"`
 	Line          int
+}
+
+// goldenHeader is an ExpectHeader with its pattern as text.
+type goldenHeader struct {
+	Name    string
+	Values  []string `json:",omitempty"`
+	Absent  bool     `json:",omitempty"`
+	Count   *int     `json:",omitempty"`
+	Matches string   `json:",omitempty"`
+	Line    int      `json:"-"`
+}
+
+func goldenHeaders(hs []ExpectHeader) []goldenHeader {
+	if hs == nil {
+		return nil
+	}
+	out := make([]goldenHeader, len(hs))
+	for i, h := range hs {
+		out[i] = goldenHeader{Name: h.Name, Values: h.Values, Absent: h.Absent, Count: h.Count, Line: h.Line}
+		if h.Matches != nil {
+			out[i].Matches = h.Matches.String()
+		}
+	}
+	return out
 }
 
 // goldenView converts s for the golden files.
@@ -81,7 +105,7 @@ func goldenView(s *Session) goldenSession {
 		}
 		if e := st.Expect; e != nil {
 			ge := &goldenExpect{Action: e.Action, Reply: e.Reply, Code: e.Code, Modifications: e.Modifications,
-				Envelope: e.Envelope, Delivered: e.Delivered, Headers: e.Headers, BodyContains: e.BodyContains,
+				Envelope: e.Envelope, Delivered: e.Delivered, Headers: goldenHeaders(e.Headers), BodyContains: e.BodyContains,
 				Lints: e.Lints, Line: e.Line}
 			if e.ReplyMatch != nil {
 				ge.ReplyMatch = e.ReplyMatch.String()

@@ -126,10 +126,10 @@ func (m *marshaller) check() error {
 		if e := st.Expect; e != nil {
 			seen := map[string]bool{}
 			for _, h := range e.Headers {
-				if seen[h.Name] {
+				if seen[strings.ToLower(h.Name)] {
 					return fmt.Errorf("steps[%d].expect.headers: %q twice", i, h.Name)
 				}
-				seen[h.Name] = true
+				seen[strings.ToLower(h.Name)] = true
 			}
 		}
 	}
@@ -605,12 +605,9 @@ func expectNode(e *Expect) (*yaml.Node, error) {
 			if err := checkText("headers", h.Name); err != nil {
 				return nil, err
 			}
-			v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-			if !h.Absent {
-				if err := checkText("headers."+h.Name, h.Value); err != nil {
-					return nil, err
-				}
-				v = strNode(h.Value)
+			v, err := headerExpectNode(h)
+			if err != nil {
+				return nil, err
 			}
 			hn.Content = append(hn.Content, strNode(h.Name), v)
 		}
@@ -641,6 +638,39 @@ func expectNode(e *Expect) (*yaml.Node, error) {
 		n.Style = yaml.FlowStyle
 	}
 	return n, nil
+}
+
+// headerExpectNode writes what is expected of one header: null (absent),
+// the value (one occurrence), a list (every occurrence) or {count, matches}.
+func headerExpectNode(h ExpectHeader) (*yaml.Node, error) {
+	field := "headers." + h.Name
+	switch {
+	case h.Absent:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	case len(h.Values) == 1 && h.Count == nil && h.Matches == nil:
+		if err := checkText(field, h.Values[0]); err != nil {
+			return nil, err
+		}
+		return strNode(h.Values[0]), nil
+	case len(h.Values) > 1 && h.Count == nil && h.Matches == nil:
+		return strSeq(field, h.Values)
+	case len(h.Values) == 0 && (h.Count != nil || h.Matches != nil):
+		n := mapNode(yaml.FlowStyle)
+		if h.Count != nil {
+			n.Content = append(n.Content, strNode("count"), intNode(int64(*h.Count)))
+		}
+		if h.Matches != nil {
+			src := h.Matches.String()
+			if err := checkText(field+".matches", src); err != nil {
+				return nil, err
+			}
+			re := strNode(src)
+			re.Style = yaml.SingleQuotedStyle
+			n.Content = append(n.Content, strNode("matches"), re)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("%s: give either values, absence, or count/matches", field)
 }
 
 // maxFlowExpect is the longest text (keys and values) of an expect

@@ -32,6 +32,9 @@ func scriptView(s *Session) goldenSession {
 		}
 		if st.Expect != nil {
 			st.Expect.Line = 0
+			for j := range st.Expect.Headers {
+				st.Expect.Headers[j].Line = 0
+			}
 		}
 	}
 	return g
@@ -347,14 +350,14 @@ func TestMarshalSpecialStrings(t *testing.T) {
 				Reply:         v,
 				BodyContains:  []string{v, v + "\nsecond line", ""},
 				Modifications: []ExpectModification{{Type: "addHeader", Name: v, Value: v}, {Value: v + "\r\nInjected: yes"}},
-				Headers:       []ExpectHeader{{Name: "X-Test", Value: v}, {Name: "X-Empty"}, {Name: "X-Gone", Absent: true}},
+				Headers:       []ExpectHeader{{Name: "X-Test", Values: []string{v}}, {Name: "X-Empty", Values: []string{""}}, {Name: "X-Gone", Absent: true}},
 				Lints:         []string{"lint-" + v},
 			}
 			if hasControl(v) {
 				e.Reply, e.Lints = "", nil
 			}
 			if n := strings.TrimSpace(v); validHeaderName(n) {
-				e.Headers = append(e.Headers, ExpectHeader{Name: n, Value: "v"})
+				e.Headers = append(e.Headers, ExpectHeader{Name: n, Values: []string{"v"}})
 			}
 			s.Steps = append(s.Steps[:len(s.Steps)-1:len(s.Steps)-1], raw, auth, Step{Kind: StepNoop, Expect: e}, s.Steps[len(s.Steps)-1])
 			roundTrip(t, &s, MarshalOptions{Comment: v})
@@ -390,12 +393,12 @@ func TestMarshalExpectForms(t *testing.T) {
 		{"modification index max", &Expect{Modifications: []ExpectModification{{Type: "insertHeader", Index: idx(1<<32 - 1)}}}, "index: 4294967295"},
 		{"delivered false", &Expect{Delivered: &no, Action: "discard"}, "delivered: false"},
 		{"delivered true", &Expect{Delivered: &yes}, "delivered: true"},
-		{"absent header", &Expect{Headers: []ExpectHeader{{Name: "X-Spam-Flag", Absent: true}, {Name: "null", Value: "null"}}}, "X-Spam-Flag: null"},
+		{"absent header", &Expect{Headers: []ExpectHeader{{Name: "X-Spam-Flag", Absent: true}, {Name: "null", Values: []string{"null"}}}}, "X-Spam-Flag: null"},
 		{"one body string", &Expect{BodyContains: []string{"hello"}}, "body_contains: hello"},
 		{"regexp", &Expect{ReplyMatch: regexp.MustCompile(`^250 2\.0\.0 it's [0-9a-f]+\.$`)}, `reply_matches: '^250 2\.0\.0 it''s [0-9a-f]+\.$'`},
 		{"every key", &Expect{Action: "reject", Reply: "550 5.7.1 No", Code: 550, ReplyMatch: regexp.MustCompile("^550"),
 			Modifications: []ExpectModification{{Type: "changeFrom", Value: "<>"}}, Envelope: &ExpectEnvelope{To: []string{"a@b.example"}},
-			Delivered: &no, Headers: []ExpectHeader{{Name: "Subject", Value: "hi"}}, BodyContains: []string{"a", "b"}, Lints: []string{"l1"}},
+			Delivered: &no, Headers: []ExpectHeader{{Name: "Subject", Values: []string{"hi"}}}, BodyContains: []string{"a", "b"}, Lints: []string{"l1"}},
 			"      action: reject\n      reply: \"550 5.7.1 No\"\n      code: 550\n      reply_matches: '^550'\n      modifications:\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -473,7 +476,7 @@ func TestMarshalErrors(t *testing.T) {
 		{"unparsable message", func(s *Session) { s.Steps[dataAt].Message = &Message{Raw: []byte("\x00\x00: \r\n--\r\n")} }, "steps[4]"},
 		{"invalid UTF-8 description", func(s *Session) { s.Description = "caf\xe9" }, "description"},
 		{"invalid UTF-8 reply", func(s *Session) { s.Steps[0].Expect = &Expect{Reply: "250 \xff"} }, "reply"},
-		{"invalid UTF-8 header", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Value: "\xff"}}} }, "headers.X"},
+		{"invalid UTF-8 header", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Values: []string{"\xff"}}}} }, "headers.X"},
 		{"starttls without TLS", func(s *Session) {
 			s.Steps = append(s.Steps[:1:1], append([]Step{{Kind: StepStartTLS}}, s.Steps[1:]...)...)
 		}, "starttls"},
@@ -483,13 +486,13 @@ func TestMarshalErrors(t *testing.T) {
 			s.Client.TLS = &TLS{Version: DefaultTLSVersion, Cipher: "X"}
 		}, "implicit TLS"},
 		{"header twice", func(s *Session) {
-			s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Value: "1"}, {Name: "X", Absent: true}}}
+			s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Values: []string{"1"}}, {Name: "X", Absent: true}}}
 		}, "twice"},
 		{"raw with a line break", func(s *Session) { s.Steps[1] = Step{Kind: StepRaw, Arg: "VRFY a\r\nQUIT"} }, "would not read back"},
 		{"bad address", func(s *Session) { s.Steps[3].Arg = "bill@" }, "not an address"},
 		{"unknown kind", func(s *Session) { s.Steps[1].Kind = "vrfy" }, `unknown step kind "vrfy"`},
 		{"bad TLS version", func(s *Session) { s.Client.TLS = &TLS{Version: "SSLv3", Cipher: "X"} }, "TLS version"},
-		{"bad header name", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X Bad:", Value: "1"}}} }, "header name"},
+		{"bad header name", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X Bad:", Values: []string{"1"}}}} }, "header name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -118,8 +118,8 @@ type Expect struct {
 	Envelope *ExpectEnvelope
 	// Delivered: the message was queued (true) or dropped/refused (false).
 	Delivered *bool
-	// Headers of the final message: each must be present with the value
-	// (trimmed), or absent when Absent is set.
+	// Headers of the final message, by name: every occurrence, a count,
+	// a pattern, or absence (see ExpectHeader).
 	Headers []ExpectHeader
 	// BodyContains are substrings of the final message body.
 	BodyContains []string
@@ -145,9 +145,20 @@ type ExpectEnvelope struct {
 	To   []string
 }
 
-// ExpectHeader is one header of the final message.
+// ExpectHeader is what a step expects of one header name of the final
+// message (names compare case-insensitively; values are compared unfolded,
+// RFC 5322 §2.2.3, and trimmed). Exactly one of the forms is set:
+//
+//   - Absent: the header must not occur (`Name: null`, or `count: 0`);
+//   - Values: every occurrence, in order, so the count is len(Values)
+//     (`Name: value` is one occurrence, `Name: [a, b]` two);
+//   - Count and/or Matches: the number of occurrences, and a regular
+//     expression every occurrence must match (at least one must occur).
 type ExpectHeader struct {
-	Name   string
-	Value  string
-	Absent bool
+	Name    string
+	Values  []string
+	Absent  bool
+	Count   *int
+	Matches *regexp.Regexp
+	Line    int
 }

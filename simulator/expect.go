@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -190,25 +191,103 @@ func DescribeModification(m wire.Modification) string {
 func checkMessage(final []byte, e *sessions.Expect, fail func(string, ...any)) {
 	msg := modify.Split(final)
 	for _, h := range e.Headers {
-		var found *modify.RawHeader
-		for i := range msg.Headers {
-			if strings.EqualFold(string(msg.Headers[i].Name), h.Name) {
-				found = &msg.Headers[i]
-				break
-			}
-		}
-		switch {
-		case h.Absent && found != nil:
-			fail("header %s is present (%q), want it absent", h.Name, strings.TrimSpace(string(found.Value)))
-		case !h.Absent && found == nil:
-			fail("header %s is missing, want %q", h.Name, h.Value)
-		case !h.Absent && strings.TrimSpace(string(found.Value)) != strings.TrimSpace(h.Value):
-			fail("header %s is %q, want %q", h.Name, strings.TrimSpace(string(found.Value)), strings.TrimSpace(h.Value))
-		}
+		checkHeader(h, headerValues(msg, h.Name), fail)
 	}
 	for _, s := range e.BodyContains {
 		if !bytes.Contains(msg.Body, []byte(s)) {
 			fail("the final body does not contain %q", s)
 		}
 	}
+}
+
+// headerValues returns the value of every occurrence of name in msg
+// (case-insensitive), in order, unfolded and trimmed.
+func headerValues(msg *modify.Message, name string) []string {
+	var out []string
+	for _, h := range msg.Headers {
+		if strings.EqualFold(string(h.Name), name) {
+			out = append(out, HeaderText(h.Value))
+		}
+	}
+	return out
+}
+
+// HeaderText is a raw header value as expectations compare it: unfolded
+// (every line break followed by a space or tab removed, RFC 5322 §2.2.3)
+// and trimmed of surrounding white space.
+func HeaderText(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '\r' && i+2 < len(raw) && raw[i+1] == '\n' && (raw[i+2] == ' ' || raw[i+2] == '\t') {
+			i++
+			continue
+		}
+		if c == '\n' && i+1 < len(raw) && (raw[i+1] == ' ' || raw[i+1] == '\t') {
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// checkHeader compares the occurrences of one header with what is expected.
+func checkHeader(h sessions.ExpectHeader, got []string, fail func(string, ...any)) {
+	switch {
+	case h.Absent:
+		if len(got) > 0 {
+			fail("header %s is present (%s), want it absent", h.Name, quoteList(got))
+		}
+	case len(h.Values) == 1:
+		switch {
+		case len(got) == 0:
+			fail("header %s is missing, want %q", h.Name, h.Values[0])
+		case len(got) > 1:
+			fail("header %s occurs %d times (%s), want once: %q (list every occurrence to expect several)", h.Name, len(got), quoteList(got), h.Values[0])
+		case got[0] != h.Values[0]:
+			fail("header %s is %q, want %q", h.Name, got[0], h.Values[0])
+		}
+	case len(h.Values) > 1:
+		if slices.Equal(got, h.Values) {
+			return
+		}
+		diff := ""
+		for i := range max(len(got), len(h.Values)) {
+			if i >= len(got) || i >= len(h.Values) || got[i] != h.Values[i] {
+				diff = fmt.Sprintf("; occurrence %d differs", i+1)
+				if i < len(got) && i < len(h.Values) {
+					diff += fmt.Sprintf(": %q, want %q", got[i], h.Values[i])
+				}
+				break
+			}
+		}
+		fail("header %s occurs %d times (%s), want %d (%s)%s", h.Name, len(got), quoteList(got), len(h.Values), quoteList(h.Values), diff)
+	default:
+		if h.Count != nil && len(got) != *h.Count {
+			fail("header %s occurs %d times (%s), want %d", h.Name, len(got), quoteList(got), *h.Count)
+		}
+		if h.Matches != nil {
+			if len(got) == 0 && h.Count == nil {
+				fail("header %s is missing, want a value matching /%s/", h.Name, h.Matches)
+			}
+			for i, v := range got {
+				if !h.Matches.MatchString(v) {
+					fail("header %s occurrence %d is %q, which does not match /%s/", h.Name, i+1, v, h.Matches)
+				}
+			}
+		}
+	}
+}
+
+// quoteList renders values as "a", "b"; "none" when empty.
+func quoteList(vs []string) string {
+	if len(vs) == 0 {
+		return "none"
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
 }

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -94,28 +95,29 @@ func uniqueCodes(lints []wire.Lint) []string {
 	return out
 }
 
-// changedHeaders lists, by first occurrence, the headers whose first value
-// differs between the original and the final message, and those the hooks
-// removed entirely (as absent).
+// changedHeaders lists the headers whose occurrences (every value, in
+// order, compared as HeaderText) differ between the original and the final
+// message, in the final message's order, with every final occurrence; and
+// those the hooks removed entirely, as absent.
 func changedHeaders(original, final []byte) []sessions.ExpectHeader {
-	first := func(raw []byte) (map[string]string, []string) {
-		vals, order := map[string]string{}, []string{}
+	occurrences := func(raw []byte) (map[string][]string, []string) {
+		vals, order := map[string][]string{}, []string{}
 		for _, h := range modify.Split(raw).Headers {
 			k := strings.ToLower(string(h.Name))
 			if _, ok := vals[k]; !ok {
-				vals[k] = strings.TrimSpace(string(h.Value))
 				order = append(order, string(h.Name))
 			}
+			vals[k] = append(vals[k], HeaderText(h.Value))
 		}
 		return vals, order
 	}
-	before, beforeOrder := first(original)
-	after, afterOrder := first(final)
+	before, beforeOrder := occurrences(original)
+	after, afterOrder := occurrences(final)
 	var out []sessions.ExpectHeader
 	for _, name := range afterOrder {
 		k := strings.ToLower(name)
-		if v, ok := before[k]; !ok || v != after[k] {
-			out = append(out, sessions.ExpectHeader{Name: name, Value: after[k]})
+		if !slices.Equal(before[k], after[k]) {
+			out = append(out, sessions.ExpectHeader{Name: name, Values: after[k]})
 		}
 	}
 	for _, name := range beforeOrder {

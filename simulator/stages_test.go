@@ -333,7 +333,7 @@ func TestExpectationsRoundTrip(t *testing.T) {
 	if data.ReplyMatch == nil || *data.Delivered != true || len(data.Modifications) != 4 {
 		t.Fatalf("data expectations %+v", data)
 	}
-	wantHeaders := []sessions.ExpectHeader{{Name: "X-Score", Value: "1"}, {Name: "Subject", Value: "[tag] Saying Hello"}, {Name: "Message-ID", Absent: true}}
+	wantHeaders := []sessions.ExpectHeader{{Name: "X-Score", Values: []string{"1"}}, {Name: "Subject", Values: []string{"[tag] Saying Hello"}}, {Name: "Message-ID", Absent: true}}
 	if !reflect.DeepEqual(data.Headers, wantHeaders) {
 		t.Errorf("headers %+v, want %+v", data.Headers, wantHeaders)
 	}
