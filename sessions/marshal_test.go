@@ -476,7 +476,9 @@ func TestMarshalErrors(t *testing.T) {
 		{"unparsable message", func(s *Session) { s.Steps[dataAt].Message = &Message{Raw: []byte("\x00\x00: \r\n--\r\n")} }, "steps[4]"},
 		{"invalid UTF-8 description", func(s *Session) { s.Description = "caf\xe9" }, "description"},
 		{"invalid UTF-8 reply", func(s *Session) { s.Steps[0].Expect = &Expect{Reply: "250 \xff"} }, "reply"},
-		{"invalid UTF-8 header", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Values: []string{"\xff"}}}} }, "headers.X"},
+		{"invalid UTF-8 header", func(s *Session) {
+			s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X", Values: []string{"\xff"}}}}
+		}, "headers.X"},
 		{"starttls without TLS", func(s *Session) {
 			s.Steps = append(s.Steps[:1:1], append([]Step{{Kind: StepStartTLS}}, s.Steps[1:]...)...)
 		}, "starttls"},
@@ -492,7 +494,9 @@ func TestMarshalErrors(t *testing.T) {
 		{"bad address", func(s *Session) { s.Steps[3].Arg = "bill@" }, "not an address"},
 		{"unknown kind", func(s *Session) { s.Steps[1].Kind = "vrfy" }, `unknown step kind "vrfy"`},
 		{"bad TLS version", func(s *Session) { s.Client.TLS = &TLS{Version: "SSLv3", Cipher: "X"} }, "TLS version"},
-		{"bad header name", func(s *Session) { s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X Bad:", Values: []string{"1"}}}} }, "header name"},
+		{"bad header name", func(s *Session) {
+			s.Steps[0].Expect = &Expect{Headers: []ExpectHeader{{Name: "X Bad:", Values: []string{"1"}}}}
+		}, "header name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -105,12 +105,12 @@ func TestHeaderExpectationForms(t *testing.T) {
 func TestHeaderText(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{
-		" Saying Hello\r\n":           "Saying Hello",
-		" one\r\n two\r\n":            "one two",
+		" Saying Hello\r\n":            "Saying Hello",
+		" one\r\n two\r\n":             "one two",
 		" one\r\n\ttwo\r\n  three\r\n": "one\ttwo  three",
-		" a\n b\n":                    "a b",
-		"no-space\r\n":                "no-space",
-		" \r\n":                       "",
+		" a\n b\n":                     "a b",
+		"no-space\r\n":                 "no-space",
+		" \r\n":                        "",
 	} {
 		if got := HeaderText([]byte(raw)); got != want {
 			t.Errorf("HeaderText(%q) = %q, want %q", raw, got, want)
