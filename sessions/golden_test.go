@@ -27,6 +27,7 @@ type goldenSession struct {
 	Hash        string
 	Client      Client
 	Server      Server
+	Hooks       []Hook `json:",omitempty"`
 	Steps       []goldenStep
 }
 
@@ -90,7 +91,7 @@ func goldenHeaders(hs []ExpectHeader) []goldenHeader {
 
 // goldenView converts s for the golden files.
 func goldenView(s *Session) goldenSession {
-	g := goldenSession{Name: s.Name, Description: s.Description, File: filepath.ToSlash(s.File), Hash: s.Hash, Client: s.Client, Server: s.Server}
+	g := goldenSession{Name: s.Name, Description: s.Description, File: filepath.ToSlash(s.File), Hash: s.Hash, Client: s.Client, Server: s.Server, Hooks: s.Hooks}
 	for _, st := range s.Steps {
 		gs := goldenStep{Kind: st.Kind, Arg: st.Arg, Params: st.Params, Login: st.Login, Password: st.Password,
 			AuthFail: st.AuthFail, Line: st.Line, Implied: st.Implied}

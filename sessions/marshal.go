@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -217,7 +218,15 @@ func (m *marshaller) root() (*yaml.Node, error) {
 		}
 		steps.Content = append(steps.Content, n)
 	}
-	root.Content = append(root.Content, strNode("client"), client, strNode("server"), server, strNode("steps"), steps)
+	root.Content = append(root.Content, strNode("client"), client, strNode("server"), server)
+	if len(s.Hooks) > 0 {
+		hooks, err := hooksNode(s.Hooks)
+		if err != nil {
+			return nil, err
+		}
+		root.Content = append(root.Content, strNode("hooks"), hooks)
+	}
+	root.Content = append(root.Content, strNode("steps"), steps)
 	return root, nil
 }
 
@@ -324,6 +333,61 @@ func (m *marshaller) step(i int, st Step) (*yaml.Node, error) {
 		n.HeadComment = commentText("message: " + st.Message.Source)
 	}
 	return n, nil
+}
+
+// hooksNode writes the hook settings, each key in Stalwart's MtaHook
+// name, leaving out what is not set.
+func hooksNode(hooks []Hook) (*yaml.Node, error) {
+	list := seqNode(0)
+	for i, h := range hooks {
+		field := fmt.Sprintf("hooks[%d]", i)
+		n := mapNode(0)
+		add := func(k string, v *yaml.Node) { n.Content = append(n.Content, strNode(k), v) }
+		for _, f := range []struct{ k, v string }{{"id", h.ID}, {"url", h.URL}, {"enable", h.Enable}} {
+			if f.v == "" {
+				continue
+			}
+			if err := checkText(field+"."+f.k, f.v); err != nil {
+				return nil, err
+			}
+			add(f.k, strNode(f.v))
+		}
+		if h.Stages != nil {
+			st, err := strSeq(field+".stages", h.Stages)
+			if err != nil {
+				return nil, err
+			}
+			add("stages", st)
+		}
+		if h.Timeout > 0 {
+			if h.Timeout%time.Millisecond == 0 {
+				add("timeout", intNode(h.Timeout.Milliseconds()))
+			} else {
+				add("timeout", strNode(h.Timeout.String()))
+			}
+		}
+		if h.TempFailOnError != nil {
+			add("tempFailOnError", boolNode(*h.TempFailOnError))
+		}
+		if h.MaxResponseSize > 0 {
+			add("maxResponseSize", intNode(h.MaxResponseSize))
+		}
+		if h.AllowInvalidCerts {
+			add("allowInvalidCerts", boolNode(true))
+		}
+		if len(h.HTTPHeaders) > 0 {
+			hs, err := strSeq(field+".httpHeaders", h.HTTPHeaders)
+			if err != nil {
+				return nil, err
+			}
+			add("httpHeaders", hs)
+		}
+		if h.HTTPAuth != "" {
+			add("httpAuth", strNode(h.HTTPAuth))
+		}
+		list.Content = append(list.Content, n)
+	}
+	return list, nil
 }
 
 // authNode writes `auth: login`, or the mapping when there is more to say.

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"slices"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +25,10 @@ const marshalGoldenDir = "../testdata/sessions/marshal"
 func scriptView(s *Session) goldenSession {
 	g := goldenView(s)
 	g.File, g.Hash = "", ""
+	g.Hooks = slices.Clone(g.Hooks)
+	for i := range g.Hooks {
+		g.Hooks[i].Line = 0
+	}
 	for i := range g.Steps {
 		st := &g.Steps[i]
 		st.Line, st.Implied = 0, false

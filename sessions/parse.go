@@ -40,7 +40,7 @@ const bundledPrefix = "bundled:"
 const extensionPrefix = "x-"
 
 // topKeys are the keys a script may have at its top level.
-var topKeys = []string{"name", "description", "client", "server", "steps", "data", "expect"}
+var topKeys = []string{"name", "description", "client", "server", "hooks", "steps", "data", "expect"}
 
 // Parse reads the session script data, named file (used in errors and
 // for the default name), validates it and fills in the defaults and the
@@ -120,6 +120,10 @@ func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Se
 			}
 		case "server":
 			if ss, err = d.server(p.value); err != nil {
+				return nil, err
+			}
+		case "hooks":
+			if s.Hooks, err = d.hooks(p.value); err != nil {
 				return nil, err
 			}
 		case "steps":

@@ -14,7 +14,10 @@ type Session struct {
 	File        string // path as given, or "bundled:NAME" for embedded ones
 	Client      Client
 	Server      Server
-	Steps       []Step
+	// Hooks are the settings of the hooks the script was recorded with
+	// (the optional top-level `hooks`); nil when the script names none.
+	Hooks []Hook
+	Steps []Step
 	// Hash is the hex SHA-256 of the script's bytes, for recording.
 	Hash string
 }

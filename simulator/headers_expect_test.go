@@ -33,7 +33,7 @@ func TestExpectationsKeepEveryOccurrence(t *testing.T) {
 	})
 	hooks := []*hookconf.Hook{hookAt("h", hook.srv.URL, wire.StageData)}
 	first := playWith(t, hooks, standard())
-	captured := Expectations(standard(), first)
+	captured := Expectations(standard(), first, ExpectOptions{})
 	got := captured.Steps[4].Expect.Headers
 	want := []sessions.ExpectHeader{{Name: "Delivered-To", Values: []string{"a@example.org", "b@example.org", "c@example.org"}}}
 	if !reflect.DeepEqual(got, want) {

@@ -264,6 +264,9 @@ func commandLine(step *sessions.Step) string {
 	}
 }
 
+// StepName names a step for a person: "step 5 (data, line 12)".
+func StepName(st *StepResult) string { return stepName(st) }
+
 func stepName(st *StepResult) string {
 	if st.Line > 0 {
 		return fmt.Sprintf("step %d (%s, line %d)", st.Index+1, st.Kind, st.Line)

@@ -328,7 +328,7 @@ func TestExpectationsRoundTrip(t *testing.T) {
 	})
 	hooks := []*hookconf.Hook{hookAt("h", hook.srv.URL, allStages...)}
 	first := playWith(t, hooks, standard())
-	captured := Expectations(standard(), first)
+	captured := Expectations(standard(), first, ExpectOptions{})
 	data := captured.Steps[4].Expect
 	if data.ReplyMatch == nil || *data.Delivered != true || len(data.Modifications) != 4 {
 		t.Fatalf("data expectations %+v", data)

@@ -225,7 +225,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	)
 	switch as := r.URL.Query().Get("as"); as {
 	case "session", "":
-		data, err = export.Session(l)
+		data, err = export.Session(l, export.SessionOptions{Lints: r.URL.Query().Get("lints") == "1"})
 		name, ct = fmt.Sprintf("run-%d.yaml", l.Run.ID), "text/yaml; charset=utf-8"
 		if err != nil {
 			writeError(w, http.StatusConflict, err.Error())

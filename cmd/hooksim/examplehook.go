@@ -55,6 +55,8 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
+	fs.BoolVar(&o.verbose, "v", false, "also print each request and response body")
+	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")
 	once := fs.Bool("once", false, "play the sessions and exit, without the web view")
 	listen := fs.String("listen", "127.0.0.1:0", "address of the web view (a free loopback port by default)")
 	rest, err := parseFlags(fs, args)
@@ -82,7 +84,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	hook.ID = "example-hook"
 	if *once {
 		fmt.Fprintf(env.stdout, "example hook on %s, playing %d bundled sessions (%s)\n\n", hook.URL, len(list), sessionNames(list))
-		return play(ctx, env, []*hookconf.Hook{hook}, list, o)
+		return play(ctx, env, jobsFor([]*hookconf.Hook{hook}, list), o)
 	}
 	return demoServe(ctx, env, hook, list, o, *listen)
 }
@@ -106,7 +108,7 @@ func demoServe(ctx context.Context, env *cliEnv, hook *hookconf.Hook, list []*se
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx) }()
 	fmt.Fprintf(env.stdout, "web view on %s\nexample hook on %s, playing %d bundled sessions (%s)\n\n", srv.URL(), hook.URL, len(list), sessionNames(list))
-	err = play(ctx, env, []*hookconf.Hook{hook}, list, o)
+	err = play(ctx, env, jobsFor([]*hookconf.Hook{hook}, list), o)
 	var fe failedError
 	if err != nil && !errors.As(err, &fe) && ctx.Err() == nil {
 		stopServe()

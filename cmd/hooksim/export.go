@@ -27,6 +27,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	db.register(fs, false)
 	as := fs.String("as", "session", "session, curl or json")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
+	expectLints := fs.Bool("expect-lints", false, "with --as session: also expect the lint codes reported then (off: fixing a lint must not fail a test)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	var out []byte
 	switch *as {
 	case "session":
-		out, err = export.Session(loaded)
+		out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints})
 	case "curl":
 		out = export.Curl(loaded)
 	case "json":

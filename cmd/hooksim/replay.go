@@ -10,7 +10,6 @@ import (
 	"github.com/hooksim/hooksim/cmd/hooksim/internal/junit"
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/replay"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/compare"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -188,25 +187,4 @@ func writeJUnitFile(path string, suites []junit.Suite) error {
 		return fmt.Errorf("junit: write %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// writeTestJUnit writes `hooksim test` results as one JUnit suite.
-func writeTestJUnit(path string, results []*simulator.SessionResult) error {
-	suite := junit.Suite{Name: "hooksim test", Timestamp: time.Now()}
-	for _, r := range results {
-		c := junit.Case{Name: r.Name, ClassName: "hooksim." + r.Name, Time: r.Duration}
-		var failures []string
-		for _, st := range r.Steps {
-			failures = append(failures, st.Failures...)
-		}
-		switch {
-		case r.Err != nil:
-			c.Error = &junit.Failure{Message: r.Err.Error(), Type: "error"}
-		case len(failures) > 0:
-			c.Failure = &junit.Failure{Message: fmt.Sprintf("%d expectations failed", len(failures)), Type: "expectation", Text: strings.Join(failures, "\n")}
-		}
-		suite.Cases = append(suite.Cases, c)
-		suite.Time += r.Duration
-	}
-	return writeJUnitFile(path, []junit.Suite{suite})
 }

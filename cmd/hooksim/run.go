@@ -7,48 +7,72 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
-const runExamples = `  # play the bundled sessions against a hook at every stage
+const runExamples = `  # probe a hook at every stage with the bundled sessions (their expectations are the example hook's: not checked)
   hooksim run --url http://127.0.0.1:8025/hook --stages all
+
+  # see every request and response body
+  hooksim run --url http://127.0.0.1:8025/hook --stages all -v bundled:hello
 
   # play one script, with a Stalwart MtaHook JSON copied from the server
   hooksim run --hooks mtahook.json spam.yaml
 
   # one bundled session, machine-readable report, final messages as .eml
-  hooksim run --url http://127.0.0.1:8025/hook bundled:spam --json report.json --out out/
+  hooksim run --url http://127.0.0.1:8025/hook bundled:spam-tagged --json report.json --out out/
 `
 
 // runOptions are run's own flags.
 type runOptions struct {
-	hooks  hookFlags
-	db     dbFlags
-	json   string
-	out    string
-	quiet  bool
-	noExp  bool
-	nocolr bool
+	hooks    hookFlags
+	db       dbFlags
+	json     string
+	out      string
+	quiet    bool
+	noExp    bool
+	expect   bool
+	verbose  bool
+	verbose2 bool
+}
+
+func (o *runOptions) verbosity() int {
+	switch {
+	case o.verbose2:
+		return 2
+	case o.verbose:
+		return 1
+	}
+	return 0
 }
 
 func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
-	fs := newFlagSet("run", "[flags] [SESSION...]\n\nSESSION is a script file (.yaml) or bundled:NAME; none plays every bundled session.", runExamples, env.stderr)
+	fs := newFlagSet("run", "[flags] [SESSION...]\n\nSESSION is a script file (.yaml) or bundled:NAME; none plays every bundled session, as probes.\nThe hook: --url or --hooks, else the hook settings a script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name.", runExamples, env.stderr)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report (docs/report.md) to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message, as modified by the hooks, to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
+	fs.BoolVar(&o.verbose, "v", false, "also print each request and response body (pretty JSON, long strings such as the message contents cut)")
+	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")
 	fs.BoolVar(&o.noExp, "no-expect", false, "ignore the scripts' expectations (just show what happens)")
+	fs.BoolVar(&o.expect, "expect", false, "check the bundled sessions' expectations too (they are written for the example hook)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	hooks, err := o.hooks.load(ctx, warnTo(env))
+	if o.noExp && o.expect {
+		return usagef("--expect and --no-expect contradict each other")
+	}
+	notes := newNoteSet()
+	plan, err := newHookPlan(ctx, env, &o.hooks, notes)
 	if err != nil {
 		return err
 	}
@@ -56,7 +80,67 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return play(ctx, env, hooks, list, o)
+	if err := plan.needsFlags(list); err != nil {
+		return err
+	}
+	if !o.expect && !o.noExp && dropBundledExpectations(list) {
+		notes.add("the bundled sessions' expectations are written for hooksim's example hook, so they are not checked against yours (--expect checks them)", "bundled")
+	}
+	jobs := make([]job, 0, len(list))
+	for _, s := range list {
+		hooks, err := plan.forSession(s)
+		if err != nil {
+			notes.flush(func(m string) { fmt.Fprintln(env.stderr, "hooksim:", m) })
+			return err
+		}
+		jobs = append(jobs, job{session: s, hooks: hooks})
+	}
+	notes.flush(func(m string) { fmt.Fprintln(env.stderr, "hooksim:", m) })
+	return play(ctx, env, jobs, o)
+}
+
+// job is one session and the hooks to play it against.
+type job struct {
+	session *sessions.Session
+	hooks   []*hookconf.Hook
+}
+
+// jobsFor plays every session against the same hooks.
+func jobsFor(hooks []*hookconf.Hook, list []*sessions.Session) []job {
+	jobs := make([]job, len(list))
+	for i, s := range list {
+		jobs[i] = job{session: s, hooks: hooks}
+	}
+	return jobs
+}
+
+// dropBundledExpectations removes the expectations of the bundled
+// sessions in list and reports whether there were any.
+func dropBundledExpectations(list []*sessions.Session) bool {
+	dropped := false
+	for _, s := range list {
+		if !strings.HasPrefix(s.File, "bundled:") {
+			continue
+		}
+		for i := range s.Steps {
+			if s.Steps[i].Expect != nil {
+				s.Steps[i].Expect, dropped = nil, true
+			}
+		}
+	}
+	return dropped
+}
+
+// hasExpectations reports whether any step of any session expects something.
+func hasExpectations(jobs []job) bool {
+	for _, j := range jobs {
+		for _, st := range j.session.Steps {
+			if st.Expect != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loadSessions reads the named scripts, or every bundled one.
@@ -70,13 +154,7 @@ func loadSessions(ctx context.Context, names []string) ([]*sessions.Session, err
 	}
 	var out []*sessions.Session
 	for _, n := range names {
-		var s *sessions.Session
-		var err error
-		if name, ok := strings.CutPrefix(n, "bundled:"); ok {
-			s, err = sessions.BundledByName(name)
-		} else {
-			s, err = sessions.ParseFile(ctx, n)
-		}
+		s, err := loadSession(ctx, n)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -85,20 +163,39 @@ func loadSessions(ctx context.Context, names []string) ([]*sessions.Session, err
 	return out, nil
 }
 
+// loadSession reads one script file or bundled:NAME.
+func loadSession(ctx context.Context, n string) (*sessions.Session, error) {
+	if name, ok := strings.CutPrefix(n, "bundled:"); ok {
+		return sessions.BundledByName(name)
+	}
+	return sessions.ParseFile(ctx, n)
+}
+
+// newSimulator returns a simulator for hooks sharing client and queue
+// ids with the other sessions of a command.
+func newSimulator(hooks []*hookconf.Hook, client *hookclient.Client, obs simulator.Observer, ids *simulator.QueueIDs) *simulator.Simulator {
+	return &simulator.Simulator{Hooks: hooks, Client: client, Observer: obs, QueueIDs: ids, Now: time.Now}
+}
+
 // play runs every session, prints the transcript and writes the outputs.
-func play(ctx context.Context, env *cliEnv, hooks []*hookconf.Hook, list []*sessions.Session, o runOptions) error {
+func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	if o.noExp {
-		for _, s := range list {
-			for i := range s.Steps {
-				s.Steps[i].Expect = nil
+		for _, j := range jobs {
+			for i := range j.session.Steps {
+				j.session.Steps[i].Expect = nil
 			}
 		}
 	}
-	tw := &transcript{w: env.stdout, quiet: o.quiet}
+	checked := hasExpectations(jobs)
+	tw := &transcript{w: env.stdout, quiet: o.quiet, verbose: o.verbosity()}
 	if o.json == "-" {
 		tw.w = env.stderr
 	}
-	for _, l := range simulator.ConfigLints(hooks) {
+	sets := make([][]*hookconf.Hook, len(jobs))
+	for i, j := range jobs {
+		sets[i] = j.hooks
+	}
+	for _, l := range configLints(sets) {
 		fmt.Fprintf(tw.w, "warning: %s\n", l)
 	}
 	var obs simulator.Observers = simulator.Observers{tw}
@@ -112,11 +209,12 @@ func play(ctx context.Context, env *cliEnv, hooks []*hookconf.Hook, list []*sess
 		rec = recorder.New(st, recorder.Options{})
 		obs = append(obs, rec)
 	}
-	sim := simulator.New(hooks, obs)
-	defer sim.Client.Close()
+	client := hookclient.New()
+	defer client.Close()
+	ids := simulator.NewQueueIDs(nil, 1)
 	var results []*simulator.SessionResult
-	for _, s := range list {
-		res := sim.Play(ctx, s)
+	for _, j := range jobs {
+		res := newSimulator(j.hooks, client, obs, ids).Play(ctx, j.session)
 		results = append(results, res)
 		if res.Err != nil {
 			break
@@ -128,12 +226,12 @@ func play(ctx context.Context, env *cliEnv, hooks []*hookconf.Hook, list []*sess
 			return fmt.Errorf("recording: %w", err)
 		}
 	}
-	sum := tw.summary(results)
+	sum := tw.summary(results, checked)
 	if rec != nil {
 		tw.recorded(rec, results, o.db.path)
 	}
 	if o.json != "" {
-		if err := writeReport(env, o.json, hooks, results); err != nil {
+		if err := writeReport(env, o.json, distinctHooks(sets), results); err != nil {
 			return err
 		}
 	}

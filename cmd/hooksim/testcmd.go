@@ -10,24 +10,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hooksim/hooksim/cmd/hooksim/internal/junit"
 	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
-const testExamples = `  hooksim test --url http://127.0.0.1:8025/ --stages all tests/
-  hooksim test --hooks mtahook.json --junit report.xml tests/spam.yaml tests/bounce.yaml
+const testExamples = `  # scripts written by hooksim export carry the hook's settings: no flags needed
+  hooksim test tests/
+
+  # another address for the same hook, JUnit for CI
+  hooksim test --url http://127.0.0.1:8025/ --junit report.xml tests/
+  hooksim test --hooks mtahook.json tests/spam.yaml bundled:hello
 `
 
+// testCase is one script to run: its session, or why it cannot run.
+type testCase struct {
+	path    string
+	session *sessions.Session
+	hooks   []*hookconf.Hook
+	err     error // the script does not parse, or its hook cannot be built
+}
+
 // runTest plays session scripts like a test runner: one line per session,
-// the failures with what differed, a summary line, optional JUnit XML.
+// the failures with what differed and what a failing hook said, a summary
+// line, optional JUnit XML. A script that cannot run (it does not parse,
+// or its hook cannot be built) is an errored case: the others still run,
+// the JUnit file is still written, and the exit code is then 2.
 func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	var hf hookFlags
 	var db dbFlags
-	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME.\nRecords the runs only when --db is given.", testExamples, env.stderr)
+	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME.\nThe hook: --url or --hooks, else the hook settings each script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name. Records the runs only when --db is given.", testExamples, env.stderr)
 	hf.register(flags)
 	db.register(flags, false)
 	junitPath := flags.String("junit", "", "write a JUnit XML report to this file")
-	verbose := flags.Bool("v", false, "print each session's transcript too")
+	verbose := flags.Bool("v", false, "print each session's transcript too, with the request and response bodies (long strings cut)")
+	verbose2 := flags.Bool("vv", false, "like -v, with the bodies whole")
 	rest, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -35,7 +55,8 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	if len(rest) == 0 {
 		return usagef("test needs at least one PATH (a script, a folder or bundled:NAME)")
 	}
-	hooks, err := hf.load(ctx, warnTo(env))
+	notes := newNoteSet()
+	plan, err := newHookPlan(ctx, env, &hf, notes)
 	if err != nil {
 		return err
 	}
@@ -43,13 +64,30 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := loadSessions(ctx, paths)
-	if err != nil {
+	cases := make([]testCase, 0, len(paths))
+	var loaded []*sessions.Session
+	for _, p := range paths {
+		c := testCase{path: p}
+		c.session, c.err = loadSession(ctx, p)
+		loaded = append(loaded, c.session)
+		cases = append(cases, c)
+	}
+	if err := plan.needsFlags(loaded); err != nil {
 		return err
 	}
+	for i := range cases {
+		if c := &cases[i]; c.err == nil {
+			c.hooks, c.err = plan.forSession(c.session)
+		}
+	}
+	notes.flush(func(m string) { fmt.Fprintln(env.stderr, "hooksim:", m) })
 	var obs simulator.Observers
-	if *verbose {
-		obs = append(obs, &transcript{w: env.stdout})
+	if *verbose || *verbose2 {
+		v := 1
+		if *verbose2 {
+			v = 2
+		}
+		obs = append(obs, &transcript{w: env.stdout, verbose: v})
 	}
 	var rec *recorder.Recorder
 	if db.path != "" {
@@ -61,33 +99,45 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		rec = recorder.New(st, recorder.Options{})
 		obs = append(obs, rec)
 	}
-	sim := simulator.New(hooks, obs)
-	defer sim.Client.Close()
-	var results []*simulator.SessionResult
+	client := hookclient.New()
+	defer client.Close()
+	ids := simulator.NewQueueIDs(nil, 1)
 	width := 0
-	for _, s := range list {
-		width = max(width, len(s.Name))
+	for _, c := range cases {
+		width = max(width, len(c.name()))
 	}
-	passed, failed := 0, 0
-	for _, s := range list {
-		res := sim.Play(ctx, s)
-		results = append(results, res)
-		verdict := "ok  "
+	suite := junit.Suite{Name: "hooksim test", Timestamp: time.Now()}
+	passed, failed, errored := 0, 0, 0
+	var runErr error
+	for _, c := range cases {
+		if c.err != nil {
+			errored++
+			fmt.Fprintf(env.stdout, "ERROR %-*s  %s\n      %v\n", width, c.name(), c.path, c.err)
+			suite.Cases = append(suite.Cases, junit.Case{Name: c.name(), ClassName: "hooksim." + c.name(),
+				Error: &junit.Failure{Message: "the script cannot run", Type: "error", Text: c.err.Error()}})
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		res := newSimulator(c.hooks, client, obs, ids).Play(ctx, c.session)
+		verdict := "ok   "
 		if res.Passed() {
 			passed++
 		} else {
-			verdict = "FAIL"
+			verdict = "FAIL "
 			failed++
 		}
-		fmt.Fprintf(env.stdout, "%s  %-*s  %s  (%d steps, %d hook calls, %s)\n", verdict, width, s.Name, s.File,
+		fmt.Fprintf(env.stdout, "%s %-*s  %s  (%d steps, %d hook calls, %s)\n", verdict, width, c.session.Name, c.session.File,
 			len(res.Steps), res.Exchanges, res.Duration.Round(time.Millisecond))
-		for _, st := range res.Steps {
-			for _, f := range st.Failures {
-				fmt.Fprintf(env.stdout, "      %s\n", f)
-			}
+		lines := failureLines(res)
+		for _, l := range lines {
+			fmt.Fprintf(env.stdout, "      %s\n", l)
 		}
+		suite.Cases = append(suite.Cases, testJUnitCase(res, lines))
+		suite.Time += res.Duration
 		if res.Err != nil {
-			fmt.Fprintf(env.stdout, "      %v\n", res.Err)
+			runErr = res.Err
 			break
 		}
 	}
@@ -96,16 +146,73 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("recording: %w", err)
 		}
 	}
-	fmt.Fprintf(env.stdout, "%d passed, %d failed\n", passed, failed)
+	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if errored > 0 {
+		summary += fmt.Sprintf(", %d errored", errored)
+	}
+	fmt.Fprintln(env.stdout, summary)
 	if *junitPath != "" {
-		if err := writeTestJUnit(*junitPath, results); err != nil {
+		if err := writeJUnitFile(*junitPath, []junit.Suite{suite}); err != nil {
 			return err
 		}
 	}
-	if failed > 0 {
+	switch {
+	case runErr != nil:
+		return runErr
+	case errored > 0:
+		return usagef("%d of %d scripts could not run (see ERROR above)", errored, len(cases))
+	case failed > 0:
 		return failedError{}
 	}
 	return nil
+}
+
+// name is the case's name: the session's, else the file name.
+func (c testCase) name() string {
+	if c.session != nil {
+		return c.session.Name
+	}
+	base := filepath.Base(c.path)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// failureLines are what a failed session shows: each step's failed
+// expectations, and what every failing hook call answered (status, the
+// first lines of its body, the cause), under the step it belongs to.
+func failureLines(r *simulator.SessionResult) []string {
+	if r.Passed() {
+		return nil
+	}
+	var out []string
+	for _, st := range r.Steps {
+		out = append(out, st.Failures...)
+		for _, ex := range st.Exchanges {
+			for i, l := range hookErrorLines(ex) {
+				if i == 0 {
+					out = append(out, simulator.StepName(st)+": "+l)
+				} else {
+					out = append(out, "  "+l)
+				}
+			}
+		}
+	}
+	if r.Err != nil {
+		out = append(out, r.Err.Error())
+	}
+	return out
+}
+
+// testJUnitCase is one session as a JUnit case; the failure text is the
+// same lines the terminal shows.
+func testJUnitCase(r *simulator.SessionResult, lines []string) junit.Case {
+	c := junit.Case{Name: r.Name, ClassName: "hooksim." + r.Name, Time: r.Duration}
+	switch {
+	case r.Err != nil:
+		c.Error = &junit.Failure{Message: r.Err.Error(), Type: "error", Text: strings.Join(lines, "\n")}
+	case r.Failures > 0:
+		c.Failure = &junit.Failure{Message: fmt.Sprintf("%d expectations failed", r.Failures), Type: "expectation", Text: strings.Join(lines, "\n")}
+	}
+	return c
 }
 
 // expandTestPaths turns folders into the scripts below them, sorted.
