@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"slices"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
