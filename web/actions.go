@@ -31,12 +31,17 @@ type hookSpec struct {
 	Basic     string   `json:"basic"`
 }
 
-func (h hookSpec) hook() (*hookconf.Hook, error) {
+// flagSpec is the form's settings; empty fields keep the recorded ones.
+func (h hookSpec) flagSpec() hookconf.FlagSpec {
 	spec := hookconf.FlagSpec{URL: h.URL, Stages: h.Stages, Bearer: h.Bearer, Basic: h.Basic}
 	if h.TimeoutMS > 0 {
 		spec.Timeout = strconv.Itoa(h.TimeoutMS)
 	}
-	return hookconf.FromFlags(spec)
+	return spec
+}
+
+func (h hookSpec) hook() (*hookconf.Hook, error) {
+	return hookconf.FromFlags(h.flagSpec())
 }
 
 // replayRequest is the body of POST /api/v1/runs/{id}/replay.
@@ -59,16 +64,14 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "mode wants resimulate or exact")
 		return
 	}
-	var explicit []*hookconf.Hook
 	if req.URL != "" {
-		h, err := req.hook()
-		if err != nil {
+		if _, err := req.hook(); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		explicit = []*hookconf.Hook{h}
 	}
-	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, explicit)
+	hooks := replay.Hooks{Spec: req.flagSpec()}
+	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, hooks)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
 		return
@@ -100,19 +103,14 @@ func (s *Server) handleExchangeReplay(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var explicit []*hookconf.Hook
 	if spec.URL != "" {
-		if len(spec.Stages) == 0 {
-			spec.Stages = []string{string(orig.Stage)}
-		}
-		h, err := spec.hook()
-		if err != nil {
+		if _, err := spec.hook(); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		explicit = []*hookconf.Hook{h}
 	}
-	ex, d, err := replay.Exchange(r.Context(), s.client, l.Run, orig, explicit)
+	hooks := replay.Hooks{Spec: spec.flagSpec()}
+	ex, d, err := replay.Exchange(r.Context(), s.client, l.Run, orig, hooks)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return

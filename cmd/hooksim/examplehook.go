@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/hooksim/hooksim/cmd/hooksim/internal/examplehook"
@@ -129,14 +132,24 @@ func sessionNames(list []*sessions.Session) string {
 	return strings.Join(names, ", ")
 }
 
+const sessionsExamples = `  hooksim sessions
+  hooksim sessions spam-tagged > my-spam.yaml       # the message inline: runs from anywhere
+  hooksim sessions two-transactions --dir tests/    # the script and its .eml files side by side
+`
+
 func runSessions(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("sessions", "[NAME]\n\nLists the bundled sessions; with NAME prints that script, to copy as a template.", "  hooksim sessions\n  hooksim sessions spam > my-spam.yaml\n", env.stderr)
+	fs := newFlagSet("sessions", "[NAME] [--dir DIR]\n\nLists the bundled sessions; with NAME prints that script as a template that runs as written\n(its messages inline), or with --dir writes it and its .eml files into DIR.", sessionsExamples, env.stderr)
+	dir := fs.String("dir", "", "write NAME.yaml and the messages it names into this folder (created if needed) instead of printing")
+	force := fs.Bool("force", false, "with --dir: overwrite files that exist")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	switch len(rest) {
 	case 0:
+		if *dir != "" {
+			return usagef("--dir goes with a session NAME")
+		}
 		all, err := sessions.Bundled()
 		if err != nil {
 			return err
@@ -146,12 +159,52 @@ func runSessions(_ context.Context, env *cliEnv, args []string) error {
 		}
 		return nil
 	case 1:
-		src, err := sessions.BundledSource(strings.TrimPrefix(rest[0], "bundled:"))
-		if err != nil {
-			return usageError{err}
+		name := strings.TrimPrefix(rest[0], "bundled:")
+		if *dir == "" {
+			src, err := sessions.BundledInline(name)
+			if err != nil {
+				return usageError{err}
+			}
+			_, err = env.stdout.Write(src)
+			return err
 		}
-		_, err = env.stdout.Write(src)
-		return err
+		return writeTemplate(env, name, *dir, *force)
 	}
 	return usagef("sessions takes at most one NAME")
+}
+
+// writeTemplate writes a bundled session and its messages into dir,
+// refusing to overwrite a file unless force.
+func writeTemplate(env *cliEnv, name, dir string, force bool) error {
+	script, files, err := sessions.BundledFiles(name)
+	if err != nil {
+		return usageError{err}
+	}
+	all := map[string][]byte{name + ".yaml": script}
+	for n, b := range files {
+		all[n] = b
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if !force {
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				return usagef("%s exists (--force overwrites it)", filepath.Join(dir, n))
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("sessions: %v", err)
+	}
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, all[n], 0o644); err != nil {
+			return fmt.Errorf("sessions: %w", err)
+		}
+		fmt.Fprintf(env.stdout, "wrote %s\n", p)
+	}
+	return nil
 }

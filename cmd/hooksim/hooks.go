@@ -191,7 +191,7 @@ func (n *noteSet) add(msg, file string) {
 	if _, ok := n.files[msg]; !ok {
 		n.order = append(n.order, msg)
 	}
-	if len(n.files[msg]) == 0 || n.files[msg][len(n.files[msg])-1] != file {
+	if file != "" && (len(n.files[msg]) == 0 || n.files[msg][len(n.files[msg])-1] != file) {
 		n.files[msg] = append(n.files[msg], file)
 	}
 }
@@ -214,7 +214,10 @@ func (n *noteSet) flush(w func(string)) {
 		if n.warn[msg] {
 			kind = "warning"
 		}
-		w(fmt.Sprintf("%s: %s (%s)", kind, msg, where))
+		if where != "" {
+			msg += " (" + where + ")"
+		}
+		w(kind + ": " + msg)
 	}
 	n.order, n.files, n.warn = nil, map[string][]string{}, map[string]bool{}
 }

@@ -103,7 +103,7 @@ func TestCLIExitCodes(t *testing.T) {
 			[]string{"the client hears: 550 no", "enhanced-status-camel"}, nil},
 		{"check bad stage", `{}`, []string{"check", "--stage", "helo", "-"}, exitUsage, nil, []string{`--stage "helo"`}},
 		{"sessions list", "", []string{"sessions"}, exitOK, []string{"minimal", "spam-tagged", "two-transactions"}, nil},
-		{"sessions show", "", []string{"sessions", "minimal"}, exitOK, []string{"data: minimal.eml"}, nil},
+		{"sessions show", "", []string{"sessions", "minimal"}, exitOK, []string{"data: # minimal.eml, inline", "  inline: |"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,16 +12,18 @@ import (
 	"github.com/hooksim/hooksim/recorder/replay"
 	"github.com/hooksim/hooksim/simulator/compare"
 	"github.com/hooksim/hooksim/simulator/hookclient"
-	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
 
 const replayExamples = `  # did my new hook change anything? (re-plays each session, later stages see the new answers)
   hooksim replay 41 42
-  hooksim replay --all --session spam-tagged --url http://127.0.0.1:9000/hook --stages all
+  hooksim replay --session spam-tagged --url http://127.0.0.1:9000/hook
 
   # re-send the recorded request bytes only, for CI
   hooksim replay --mode exact --since 1d --junit replay.xml
+
+  # a run recorded with credentials: give them again (hooksim never records them)
+  HOOKSIM_BEARER=s3cret hooksim replay 42
 `
 
 type replayOptions struct {
@@ -40,17 +42,17 @@ type replayOptions struct {
 // replays as runs linked to their originals, and exits 1 on a difference.
 func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	var o replayOptions
-	fs := newFlagSet("replay", "[flags] RUN... | --all [filters]\n\nWithout --url/--hooks the hooks recorded with each run are called again.", replayExamples, env.stderr)
+	fs := newFlagSet("replay", "[flags] RUN... | --all | filters\n\nCalls the hooks recorded with each run again: --url, --stages, --timeout, --bearer... replace the\nrecorded values they name and keep the others; --hooks FILE replaces the whole chain. Credentials are\nnever recorded: give --bearer/--basic or set HOOKSIM_BEARER / HOOKSIM_BASIC (user:password).\nFilters (--session, --stage, --action, --errors, --since) without RUN ids select runs like --all.", replayExamples, env.stderr)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.mode, "mode", "resimulate", "resimulate: play each session again (later stages see the new answers); exact: re-send the recorded request bytes")
 	fs.BoolVar(&o.all, "all", false, "replay every recorded run that matches the filters (replays of replays excluded)")
-	fs.StringVar(&o.filter.Session, "session", "", "with --all: only this session")
-	fs.StringVar(&o.filter.Stage, "stage", "", "with --all: only runs with an exchange at this stage")
-	fs.StringVar(&o.filter.Action, "action", "", "with --all: only runs with an exchange with this outcome")
-	fs.BoolVar(&o.filter.Errors, "errors", false, "with --all: only runs where a hook call failed")
-	fs.StringVar(&o.since, "since", "", "with --all: only runs started since this age (2h, 7d) or date")
-	fs.IntVar(&o.filter.Limit, "limit", 100, "with --all: at most this many runs, newest first")
+	fs.StringVar(&o.filter.Session, "session", "", "only runs of this session")
+	fs.StringVar(&o.filter.Stage, "stage", "", "only runs with an exchange at this stage")
+	fs.StringVar(&o.filter.Action, "action", "", "only runs with an exchange with this outcome")
+	fs.BoolVar(&o.filter.Errors, "errors", false, "only runs where a hook call failed")
+	fs.StringVar(&o.since, "since", "", "only runs started since this age (2h, 7d) or date")
+	fs.IntVar(&o.filter.Limit, "limit", 100, "at most this many runs, newest first")
 	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print unchanged runs' details too")
 	rest, err := parseFlags(fs, args)
@@ -61,12 +63,17 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if mode != compare.ModeResimulate && mode != compare.ModeExact {
 		return usagef("--mode wants resimulate or exact, got %q", o.mode)
 	}
-	if o.all == (len(rest) > 0) {
-		return usagef("replay takes RUN ids, or --all with filters (not both)")
+	filtered := o.filter.Session != "" || o.filter.Stage != "" || o.filter.Action != "" || o.filter.Errors || o.since != ""
+	switch {
+	case len(rest) > 0 && (o.all || filtered):
+		return usagef("replay takes RUN ids, or --all / filters to select runs (not both)")
+	case len(rest) == 0 && !o.all && !filtered:
+		return usagef("replay needs RUN ids, --all, or filters such as --since 1d (see hooksim runs)")
 	}
-	var explicit []*hookconf.Hook
-	if o.hooks.file != "" || o.hooks.spec.URL != "" {
-		if explicit, err = o.hooks.load(ctx, warnTo(env)); err != nil {
+	o.all = len(rest) == 0
+	hooks := replay.Hooks{Spec: o.hooks.flagSpec(), Env: cliHookEnv{env}}
+	if o.hooks.file != "" {
+		if hooks.Explicit, err = o.hooks.loadFlags(ctx, warnTo(env)); err != nil {
 			return err
 		}
 	}
@@ -94,7 +101,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		run := fmt.Sprintf("#%d", id)
 		started := time.Now()
-		diff, replayID, err := replay.Run(ctx, st, rec, client, id, mode, explicit)
+		diff, replayID, err := replay.Run(ctx, st, rec, client, id, mode, hooks)
 		if err != nil {
 			rows = append(rows, compare.ErrorRow(run, "", err))
 			suite.Cases = append(suite.Cases, junit.Case{Name: run, ClassName: "replay", Time: time.Since(started),
@@ -108,6 +115,11 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		rows = append(rows, row)
 		tc := junit.Case{Name: run + " " + diff.Session, ClassName: "replay." + diff.Session, Time: time.Since(started)}
+		if diff.Equal() && !o.verbose {
+			for _, n := range diff.Notes {
+				fmt.Fprintf(env.stdout, "run %s: note: %s\n", run, n)
+			}
+		}
 		if !diff.Equal() || o.verbose {
 			fmt.Fprintf(env.stdout, "== run %s (%s): %d differences\n", run, diff.Session, diff.Differences())
 			diff.WriteText(env.stdout)

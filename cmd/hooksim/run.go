@@ -84,7 +84,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if !o.expect && !o.noExp && dropBundledExpectations(list) {
-		notes.add("the bundled sessions' expectations are written for hooksim's example hook, so they are not checked against yours (--expect checks them)", "bundled")
+		notes.add("the bundled sessions' expectations are written for hooksim's example hook, so they are not checked against yours (--expect checks them)", "")
 	}
 	jobs := make([]job, 0, len(list))
 	for _, s := range list {

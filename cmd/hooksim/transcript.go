@@ -166,7 +166,7 @@ func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResu
 	}
 	verdict := "PASS"
 	if !r.Passed() {
-		verdict = fmt.Sprintf("FAIL (%d expectations)", r.Failures)
+		verdict = fmt.Sprintf("FAIL (%d failures)", r.Failures)
 	}
 	if r.Err != nil {
 		verdict = "ERROR: " + r.Err.Error()

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
@@ -21,23 +20,78 @@ import (
 	"github.com/hooksim/hooksim/store"
 )
 
-// Run replays one recorded run (an unknown id is store.ErrNotFound) and returns the comparison and the run id the
-// replay was recorded as (0 when not recorded).
+// Hooks chooses the hooks a replay calls.
+type Hooks struct {
+	// Explicit, when set, replaces the recorded chain (replay --hooks);
+	// the hooks take the recorded ids when there are as many.
+	Explicit []*hookconf.Hook
+	// Spec's set fields replace, in each recorded hook, the values they
+	// name (--url, --stages, --timeout, credentials...); the rest of the
+	// recorded settings, stages included, are kept. When the recording
+	// has a chain of several hooks, a Spec URL replaces the whole chain.
+	Spec hookconf.FlagSpec
+	// Env supplies what a recording never keeps: credentials
+	// (hookconf.EnvBearer, hookconf.EnvBasic). Nil: none.
+	Env hookconf.Env
+}
+
+// resolve returns the hooks to call for run r, and notes on what the
+// caller's settings replaced.
+func (h Hooks) resolve(r store.Run) ([]*hookconf.Hook, []string, error) {
+	if len(h.Explicit) > 0 {
+		return sameIDs(h.Explicit, r), nil, nil
+	}
+	recorded, err := recordedSettings(r)
+	if err != nil && h.Spec.URL == "" {
+		return nil, nil, err
+	}
+	if len(recorded) != 1 && h.Spec.URL != "" {
+		hook, ferr := hookconf.FromFlags(h.Spec)
+		if ferr != nil {
+			return nil, nil, ferr
+		}
+		var notes []string
+		if len(recorded) > 1 {
+			notes = append(notes, fmt.Sprintf("--url %s replaces the chain of %d recorded hooks", h.Spec.URL, len(recorded)))
+		}
+		return sameIDs([]*hookconf.Hook{hook}, r), notes, nil
+	}
+	env := h.Env
+	if env == nil {
+		env = hookconf.MapEnv{}
+	}
+	var hooks []*hookconf.Hook
+	var notes []string
+	for _, s := range recorded {
+		hook, overrides, warnings, err := hookconf.Rebuild(s, h.Spec, env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("run #%d: %w", r.ID, err)
+		}
+		for _, o := range overrides {
+			notes = append(notes, o.String())
+		}
+		notes = append(notes, warnings...)
+		hooks = append(hooks, hook)
+	}
+	return hooks, notes, nil
+}
+
+// Run replays one recorded run (an unknown id is store.ErrNotFound) and
+// returns the comparison and the run id the replay was recorded as (0
+// when not recorded). When the replay calls a hook at other stages than
+// the recording did, the exchanges at the stages only one of them called
+// are left out of the comparison, and a note in the Diff says so.
 func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *hookclient.Client,
-	id int64, mode compare.Mode, explicit []*hookconf.Hook) (*compare.Diff, int64, error) {
+	id int64, mode compare.Mode, h Hooks) (*compare.Diff, int64, error) {
 	loaded, err := recorder.Load(ctx, st, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, fmt.Errorf("no run #%d in %s: %w", id, st.Path(), store.ErrNotFound)
 	} else if err != nil {
 		return nil, 0, err
 	}
-	hooks := explicit
-	if hooks == nil {
-		if hooks, err = recordedHooks(loaded.Run); err != nil {
-			return nil, 0, err
-		}
-	} else {
-		hooks = sameIDs(hooks, loaded.Run)
+	hooks, notes, err := h.resolve(loaded.Run)
+	if err != nil {
+		return nil, 0, err
 	}
 	var obs simulator.Observer = simulator.Observers(nil)
 	if rec != nil {
@@ -64,8 +118,15 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	if mode == compare.ModeExact {
 		diff = compare.Exchanges(exchangesOf(loaded.Result), exchangesOf(after), compare.Options{})
 	} else {
-		diff = compare.Sessions(loaded.Result, after, compare.Options{})
+		before := loaded.Result
+		if recorded, err := recordedSettings(loaded.Run); err == nil {
+			var stageNotes []string
+			before, after, stageNotes = commonStages(before, after, recorded, hooks)
+			notes = append(notes, stageNotes...)
+		}
+		diff = compare.Sessions(before, after, compare.Options{})
 	}
+	diff.Notes = append(diff.Notes, notes...)
 	if diff.Session == "" {
 		diff.Session = loaded.Run.SessionName
 	}
@@ -170,34 +231,98 @@ func sameIDs(hooks []*hookconf.Hook, r store.Run) []*hookconf.Hook {
 	return out
 }
 
-// recordedHooks rebuilds the hooks a run was played against. Credentials
-// were never recorded, so a hook that used some cannot be rebuilt.
-func recordedHooks(r store.Run) ([]*hookconf.Hook, error) {
+// recordedSettings reads the hook settings a run was recorded with.
+func recordedSettings(r store.Run) ([]hookconf.Settings, error) {
 	if len(r.Hooks) == 0 || string(r.Hooks) == "null" {
 		return nil, fmt.Errorf("run #%d has no hook configuration recorded: give --url or --hooks", r.ID)
 	}
-	if strings.Contains(string(r.Hooks), `"****"`) {
-		return nil, fmt.Errorf("run #%d's hooks used credentials, which hooksim never records: give --hooks FILE, or --url with --bearer/--basic", r.ID)
-	}
-	cfg, err := hookconf.Parse(fmt.Sprintf("run-%d-hooks.json", r.ID), r.Hooks, hookconf.OSEnv{})
+	list, err := hookconf.ParseRecorded(r.Hooks)
 	if err != nil {
-		return nil, fmt.Errorf("run #%d: the recorded hook configuration: %w", r.ID, err)
+		return nil, fmt.Errorf("run #%d: %w", r.ID, err)
 	}
-	return cfg.Hooks, nil
+	if len(list) == 0 {
+		return nil, fmt.Errorf("run #%d has no hook configuration recorded: give --url or --hooks", r.ID)
+	}
+	return list, nil
+}
+
+// commonStages leaves out of both plays the exchanges of a hook at a
+// stage only one of them called it at (by hook id), so that a replay
+// configured for fewer or other stages is not reported as "not called"
+// everywhere; the notes name the stages left out.
+func commonStages(before, after *simulator.SessionResult, recorded []hookconf.Settings, replay []*hookconf.Hook) (*simulator.SessionResult, *simulator.SessionResult, []string) {
+	was := map[string]hookconf.StageSet{}
+	for _, s := range recorded {
+		was[s.ID] = s.Stages
+	}
+	now := map[string]hookconf.StageSet{}
+	for _, h := range replay {
+		now[h.ID] = h.Stages
+	}
+	var notes []string
+	for _, h := range replay {
+		old, ok := was[h.ID]
+		if !ok || hookconf.StageList(old) == hookconf.StageList(h.Stages) {
+			continue
+		}
+		onlyOld, onlyNew := hookconf.StageSet{}, hookconf.StageSet{}
+		for st := range old {
+			if !h.Stages[st] {
+				onlyOld[st] = true
+			}
+		}
+		for st := range h.Stages {
+			if !old[st] {
+				onlyNew[st] = true
+			}
+		}
+		note := fmt.Sprintf("the replay calls hook %s at %s, the recording called it at %s", h.ID, hookconf.StageList(h.Stages), hookconf.StageList(old))
+		if len(onlyOld) > 0 {
+			note += "; its exchanges at " + hookconf.StageList(onlyOld) + " are not compared"
+		}
+		if len(onlyNew) > 0 {
+			note += "; its new exchanges at " + hookconf.StageList(onlyNew) + " are not compared"
+		}
+		notes = append(notes, note)
+	}
+	if len(notes) == 0 {
+		return before, after, nil
+	}
+	// An exchange is kept when both configurations call its hook at its stage.
+	both := func(ex *simulator.Exchange) bool {
+		o, okOld := was[ex.HookID]
+		n, okNew := now[ex.HookID]
+		return !okOld || !okNew || (o[ex.Stage] && n[ex.Stage])
+	}
+	return filterExchanges(before, both), filterExchanges(after, both), notes
+}
+
+// filterExchanges is a copy of r whose steps keep only the exchanges keep accepts.
+func filterExchanges(r *simulator.SessionResult, keep func(*simulator.Exchange) bool) *simulator.SessionResult {
+	out := *r
+	out.Steps = make([]*simulator.StepResult, len(r.Steps))
+	out.Exchanges = 0
+	for i, st := range r.Steps {
+		c := *st
+		c.Exchanges = nil
+		for _, ex := range st.Exchanges {
+			if keep(ex) {
+				c.Exchanges = append(c.Exchanges, ex)
+			}
+		}
+		out.Exchanges += len(c.Exchanges)
+		out.Steps[i] = &c
+	}
+	return &out
 }
 
 // Exchange re-sends one recorded exchange's request bytes to its hook
 // (the recorded one, or the only hook of explicit) and compares the
 // answer with the recorded one. The new exchange is not recorded.
-func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig *simulator.Exchange, explicit []*hookconf.Hook) (*simulator.Exchange, *compare.Diff, error) {
-	hooks := explicit
-	if hooks == nil {
-		var err error
-		if hooks, err = recordedHooks(r); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		hooks = sameIDs(hooks, r)
+func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig *simulator.Exchange, hs Hooks) (*simulator.Exchange, *compare.Diff, error) {
+	hooks, _, err := hs.resolve(r)
+	if err != nil {
+		return nil, nil, err
 	}
 	var h *hookconf.Hook
 	for _, c := range hooks {

@@ -55,7 +55,10 @@ type Diff struct {
 	AfterExchanges  int    `json:"after_exchanges"`
 	// Err is the simulator's own failure (a cancelled context), "" when
 	// the play finished.
-	Err          Change            `json:"error"`
+	Err Change `json:"error"`
+	// Notes say how the two plays were made when that changes what can
+	// be compared (a replay calling the hook at other stages).
+	Notes        []string          `json:"notes,omitempty"`
 	Exchanges    []ExchangeDiff    `json:"exchanges"`
 	Steps        []StepDiff        `json:"steps,omitempty"`
 	Transactions []TransactionDiff `json:"transactions,omitempty"`

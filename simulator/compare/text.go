@@ -44,6 +44,9 @@ func (d *Diff) writeText(b *strings.Builder) {
 		n := d.Differences()
 		fmt.Fprintf(b, "session %s (%s): %d difference%s (%s)\n", name, d.Mode, n, plural(n), counts)
 	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(b, "note: %s\n", n)
+	}
 	if d.Err.Changed() {
 		fmt.Fprintf(b, "simulator error: %s\n", change(d.Err, "(none)"))
 	}
