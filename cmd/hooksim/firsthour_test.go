@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// userHook is a hook "written by the user": a real loopback HTTP server
+// whose answer per stage a test sets, and which keeps what it received.
+type userHook struct {
+	srv     *httptest.Server
+	answers sync.Map // stage -> hookAnswer; "*" for any stage
+	mu      sync.Mutex
+	auth    []string
+	stages  []string
+}
+
+type hookAnswer struct {
+	status int
+	body   string
+}
+
+func newUserHook(t *testing.T) *userHook {
+	t.Helper()
+	h := &userHook{}
+	h.set("*", 200, `{"action":"accept"}`)
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct {
+			Context struct {
+				Stage string `json:"stage"`
+			} `json:"context"`
+		}
+		_ = json.Unmarshal(body, &req)
+		h.mu.Lock()
+		h.auth = append(h.auth, r.Header.Get("Authorization"))
+		h.stages = append(h.stages, req.Context.Stage)
+		h.mu.Unlock()
+		a, ok := h.answers.Load(req.Context.Stage)
+		if !ok {
+			a, _ = h.answers.Load("*")
+		}
+		ans := a.(hookAnswer)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(ans.status)
+		_, _ = io.WriteString(w, ans.body)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *userHook) set(stage string, status int, body string) {
+	h.answers.Store(stage, hookAnswer{status, body})
+}
+
+func (h *userHook) url() string { return h.srv.URL + "/" }
+
+func (h *userHook) calls() (stages, auth []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.stages...), append([]string(nil), h.auth...)
+}
+
+// runCLIEnv is runCLIData with extra environment variables.
+func runCLIEnv(t *testing.T, dataHome string, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := &cliEnv{stdout: &out, stderr: &errOut, stdin: strings.NewReader(stdin),
+		getenv: func(k string) (string, bool) {
+			if k == "XDG_DATA_HOME" {
+				return dataHome, true
+			}
+			v, ok := vars[k]
+			return v, ok
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code = runMain(ctx, env, args)
+	return code, out.String(), errOut.String()
+}
+
+func wantContains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+}
+
+// TestFirstRunAcceptAll: an accept-all hook probed with the bundled
+// sessions at every stage passes (exit 0) and says in one line that the
+// example hook's expectations were not checked; --expect checks them.
+func TestFirstRunAcceptAll(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	code, out, errOut := runCLI(t, "", "run", "--url", h.url(), "--stages", "all")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+	wantContains(t, "stdout", out, "12 sessions played, no expectations checked", "hook calls (", " accept)")
+	notes := strings.Count(errOut, "example hook")
+	if notes != 1 {
+		t.Errorf("want one line about the example hook's expectations, got %d:\n%s", notes, errOut)
+	}
+	stages, _ := h.calls()
+	for _, st := range []string{"connect", "ehlo", "mail", "rcpt", "data"} {
+		if !strings.Contains(strings.Join(stages, " "), st) {
+			t.Errorf("the hook was never called at %s", st)
+		}
+	}
+	code, out, _ = runCLI(t, "", "run", "-q", "--expect", "--url", h.url(), "--stages", "all")
+	if code != exitFailed || !strings.Contains(out, "failed") {
+		t.Errorf("--expect against an accept-all hook: exit %d, want 1\n%s", code, out)
+	}
+}
+
+// TestTemplatesRun: a printed template runs where it is saved, and
+// --dir writes the script with its messages.
+func TestTemplatesRun(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	dir := t.TempDir()
+	code, script, errOut := runCLI(t, "", "sessions", "minimal")
+	if code != exitOK {
+		t.Fatalf("sessions minimal: exit %d: %s", code, errOut)
+	}
+	p := writeFile(t, dir, "my.yaml", script)
+	code, out, errOut := runCLI(t, "", "run", "--no-expect", "--url", h.url(), p)
+	if code != exitOK {
+		t.Fatalf("the template does not run as written: exit %d\n%s\n%s", code, out, errOut)
+	}
+	wantContains(t, "stdout", out, "Message queued with id")
+	// As written, its expectations (the example hook's) are checked and fail on an accept-all hook: it ran.
+	code, out, _ = runCLI(t, "", "run", "--url", h.url(), p)
+	if code != exitFailed || !strings.Contains(out, "archive@example.org") {
+		t.Errorf("the template's expectations: exit %d\n%s", code, out)
+	}
+	tdir := filepath.Join(dir, "tests")
+	code, out, errOut = runCLI(t, "", "sessions", "two-transactions", "--dir", tdir)
+	if code != exitOK {
+		t.Fatalf("sessions --dir: exit %d\n%s", code, errOut)
+	}
+	wantContains(t, "stdout", out, "two-transactions.yaml", "two-transactions-1.eml", "two-transactions-2.eml")
+	code, out, errOut = runCLI(t, "", "run", "--no-expect", "--url", h.url(), filepath.Join(tdir, "two-transactions.yaml"))
+	if code != exitOK {
+		t.Fatalf("the --dir copy does not run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "sessions", "two-transactions", "--dir", tdir)
+	if code != exitUsage || !strings.Contains(errOut, "--force") {
+		t.Errorf("overwriting without --force: exit %d: %s", code, errOut)
+	}
+}
+
+// TestFailingHookShown: a hook answering HTTP 500 with a JSON body shows
+// its status, body and cause in run's transcript, in test's failure lines
+// and in the JUnit failure text.
+func TestFailingHookShown(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	h.set("data", 500, "{\"error\":\"db down\"}\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\n")
+	code, out, _ := runCLI(t, "", "run", "--url", h.url(), "bundled:minimal")
+	if code != exitOK {
+		t.Errorf("run: exit %d (no expectation is checked on a probe)", code)
+	}
+	wantContains(t, "run transcript", out, "500 Internal Server Error", "error http-status: Hook request failed with code 500: Internal Server Error",
+		`body: {"error":"db down"}`, "line 5", "(2 more lines", "S: 451 4.3.5 Unable to accept message at this time.", "1 hook errors")
+	if strings.Contains(out, "line 6") {
+		t.Errorf("more than the first lines of the body shown:\n%s", out)
+	}
+	dir := t.TempDir()
+	script := writeFile(t, dir, "t.yaml", "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\nhi\\n\"}\nexpect: {action: accept}\n")
+	junitPath := filepath.Join(dir, "junit.xml")
+	code, out, errOut := runCLI(t, "", "test", "--url", h.url(), "--junit", junitPath, script)
+	if code != exitFailed {
+		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := []string{"action error, want accept", "answered HTTP 500 Internal Server Error: http-status", "(tempFailOnError: the client hears 451 4.3.5)", `body: {"error":"db down"}`}
+	wantContains(t, "test output", out, want...)
+	raw, _ := os.ReadFile(junitPath)
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Failure *struct {
+					Text string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(raw, &doc); err != nil || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 1 || doc.Suites[0].Cases[0].Failure == nil {
+		t.Fatalf("junit: %v\n%s", err, raw)
+	}
+	wantContains(t, "junit failure text", doc.Suites[0].Cases[0].Failure.Text, want...)
+}
+
+// TestVerbose: -v prints the request and response bodies as pretty JSON
+// with the message contents cut; -vv prints them whole.
+func TestVerbose(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	long := strings.Repeat("0123456789", 40)
+	dir := t.TempDir()
+	script := writeFile(t, dir, "long.yaml", "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\n"+long+"\\n\"}\n")
+	_, out, _ := runCLI(t, "", "run", "-v", "--url", h.url(), script)
+	wantContains(t, "-v", out, "request:", `"stage": "data"`, `"contents": "0123456789`, "more bytes; -vv shows all)", "response (HTTP 200):", `"action": "accept"`)
+	if strings.Contains(out, long) {
+		t.Errorf("-v shows the whole contents")
+	}
+	_, out, _ = runCLI(t, "", "run", "-vv", "--url", h.url(), script)
+	if !strings.Contains(out, `"contents": "`+long+`"`) {
+		t.Errorf("-vv does not show the whole contents:\n%s", out)
+	}
+}
+
+// TestTestFolderWithBrokenScript: a folder with one broken script runs the
+// others, reports the broken one as an error with file:line:field, writes
+// JUnit with an <error>, and exits 2 after everything ran.
+func TestTestFolderWithBrokenScript(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	dir := t.TempDir()
+	good := "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\nhi\\n\"}\nexpect: {action: accept}\n"
+	writeFile(t, dir, "a.yaml", good)
+	writeFile(t, dir, "b.yaml", "steps:\n  - connect\n  - rcpt: \"bill@\"\n")
+	writeFile(t, dir, "c.yaml", good)
+	junitPath := filepath.Join(t.TempDir(), "junit.xml")
+	code, out, errOut := runCLI(t, "", "test", "--url", h.url(), "--junit", junitPath, dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	wantContains(t, "stdout", out, "ok    a", "ERROR b", `b.yaml:3: steps[1].rcpt: "bill@" is not an address`, "ok    c", "2 passed, 0 failed, 1 errored")
+	raw, err := os.ReadFile(junitPath)
+	if err != nil {
+		t.Fatalf("no JUnit file: %v", err)
+	}
+	if n := bytes.Count(raw, []byte("<testcase")); n != 3 {
+		t.Errorf("%d test cases in JUnit, want 3:\n%s", n, raw)
+	}
+	if !bytes.Contains(raw, []byte(`<error message="the script cannot run"`)) || !bytes.Contains(raw, []byte("is not an address")) {
+		t.Errorf("JUnit lacks the error:\n%s", raw)
+	}
+	if stages, _ := h.calls(); len(stages) != 2 {
+		t.Errorf("hook called %d times, want 2 (the two good scripts)", len(stages))
+	}
+}
+
+// TestCaptureRoundTrip: run at every stage against a hook, export, test:
+// the exported script carries the hook's settings, so it passes with
+// --url alone (or nothing), with no lint expectations; fixing a lint keeps
+// it passing; --expect-lints keeps them.
+func TestCaptureRoundTrip(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	h.set("mail", 200, `{"action":"accept","response":{"status":250,"message":"fine"}}`)
+	data := t.TempDir()
+	dir := t.TempDir()
+	mustRun := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runCLIData(t, data, "", args...)
+		if code != exitOK {
+			t.Fatalf("hooksim %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out + errOut
+	}
+	mustRun("run", "--url", h.url(), "--stages", "all", "--timeout", "7s", "--header", "X-Tenant: acme", "bundled:hello")
+	script := filepath.Join(dir, "t.yaml")
+	mustRun("export", "1", "--as", "session", "-o", script)
+	src, _ := os.ReadFile(script)
+	wantContains(t, "exported script", string(src), "hooks:", "url: "+h.url(), "stages: [connect, ehlo, mail, rcpt, data]",
+		"timeout: 7000", "tempFailOnError: true", "maxResponseSize: 52428800", "httpHeaders: [X-Tenant]")
+	if strings.Contains(string(src), "acme") {
+		t.Errorf("a header value was exported:\n%s", src)
+	}
+	if strings.Contains(string(src), "lints:") {
+		t.Errorf("lints exported as expectations by default:\n%s", src)
+	}
+	out := mustRun("test", "--url", h.url(), "--header", "X-Tenant: acme", script)
+	wantContains(t, "test --url", out, "1 passed, 0 failed")
+	code, out, errOut := runCLIData(t, data, "", "test", script)
+	if code != exitOK {
+		t.Fatalf("test with no flags: exit %d\n%s\n%s", code, out, errOut)
+	}
+	wantContains(t, "test without flags", errOut, "warning: hook "+strings.TrimPrefix(strings.TrimSuffix(h.url(), "/"), "http://")+" sends the header X-Tenant, whose value is not recorded")
+	// Flags that replace a recorded value say so.
+	code, _, errOut = runCLIData(t, data, "", "test", "--stages", "data", script)
+	if code != exitFailed || !strings.Contains(errOut, "--stages data replaces the recorded stages connect, ehlo, mail, rcpt, data") {
+		t.Errorf("--stages override: exit %d\n%s", code, errOut)
+	}
+	// Fixing the lint (Stalwart ignores response with accept) keeps the test green.
+	h.set("mail", 200, `{"action":"accept"}`)
+	mustRun("test", script)
+	// --expect-lints keeps them; then the fixed hook fails.
+	lints := filepath.Join(dir, "lints.yaml")
+	mustRun("export", "1", "--as", "session", "--expect-lints", "-o", lints)
+	code, out, _ = runCLIData(t, data, "", "test", lints)
+	if code != exitFailed || !strings.Contains(out, "lint accept-response-ignored was not reported") {
+		t.Errorf("--expect-lints: exit %d\n%s", code, out)
+	}
+}
+
+// TestRepeatedHeadersRoundTrip: a hook adding Delivered-To three times is
+// exported with every occurrence; the test passes against it and fails,
+// naming the occurrence, when the hook changes the second one.
+func TestRepeatedHeadersRoundTrip(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	add := func(second string) string {
+		return `{"action":"accept","modifications":[` +
+			`{"type":"addHeader","name":"Delivered-To","value":"a@example.org"},` +
+			`{"type":"addHeader","name":"Delivered-To","value":"` + second + `"},` +
+			`{"type":"addHeader","name":"Delivered-To","value":"c@example.org"}]}`
+	}
+	h.set("data", 200, add("b@example.org"))
+	data := t.TempDir()
+	if code, out, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "bundled:minimal"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	script := filepath.Join(t.TempDir(), "t.yaml")
+	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", script); code != exitOK {
+		t.Fatalf("export: %s", errOut)
+	}
+	src, _ := os.ReadFile(script)
+	wantContains(t, "exported script", string(src), "Delivered-To: [a@example.org, b@example.org, c@example.org]")
+	if code, out, _ := runCLIData(t, data, "", "test", script); code != exitOK {
+		t.Fatalf("test against the same hook: exit %d\n%s", code, out)
+	}
+	h.set("data", 200, add("x@example.org"))
+	code, out, _ := runCLIData(t, data, "", "test", script)
+	if code != exitFailed {
+		t.Fatalf("test against the changed hook: exit %d\n%s", code, out)
+	}
+	wantContains(t, "test output", out, `header Delivered-To occurs 3 times ("a@example.org", "x@example.org", "c@example.org"), want 3 ("a@example.org", "b@example.org", "c@example.org"); occurrence 2 differs: "x@example.org", want "b@example.org"`)
+}
+
+// TestReplayCredentialsAndStages: a run recorded with a Bearer token is
+// replayed with the token given again (flag or environment), keeping the
+// recorded stages; without it the replay says what to give. A replay at
+// other stages says so instead of reporting "not called" differences.
+func TestReplayCredentialsAndStages(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	data := t.TempDir()
+	if code, out, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "--stages", "all", "--bearer", "s3cret", "bundled:hello"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := runCLIData(t, data, "", "replay", "1")
+	if code == exitOK || !strings.Contains(out+errOut, "give --bearer TOKEN or set HOOKSIM_BEARER") {
+		t.Errorf("replay without the token: exit %d\n%s\n%s", code, out, errOut)
+	}
+	before, _ := h.calls()
+	code, out, errOut = runCLIEnv(t, data, map[string]string{"HOOKSIM_BEARER": "s3cret"}, "", "replay", "1")
+	if code != exitOK {
+		t.Fatalf("replay with HOOKSIM_BEARER: exit %d\n%s\n%s", code, out, errOut)
+	}
+	stages, auth := h.calls()
+	replayed := stages[len(before):]
+	if len(replayed) != len(before) {
+		t.Errorf("the replay made %d calls (%v), the recording %d: recorded stages not kept", len(replayed), replayed, len(before))
+	}
+	if got := auth[len(auth)-1]; got != "Bearer s3cret" {
+		t.Errorf("replay sent Authorization %q", got)
+	}
+	other := newUserHook(t)
+	code, out, errOut = runCLIData(t, data, "", "replay", "--url", other.url(), "--bearer", "s3cret", "1")
+	if code != exitOK || strings.Contains(out, "not called") {
+		t.Fatalf("replay --url keeps the stages: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if s, _ := other.calls(); len(s) != len(before) {
+		t.Errorf("replay --url made %d calls, want %d", len(s), len(before))
+	}
+	code, out, errOut = runCLIData(t, data, "", "replay", "--url", other.url(), "--bearer", "s3cret", "--stages", "data", "1")
+	if code != exitOK {
+		t.Fatalf("replay at data only: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "not called") || !regexp.MustCompile(`the replay calls hook \S+ at data, the recording called it at connect, ehlo, mail, rcpt, data; its exchanges at connect, ehlo, mail, rcpt are not compared`).MatchString(out) {
+		t.Errorf("replay at data only:\n%s", out)
+	}
+}
