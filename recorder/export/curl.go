@@ -43,13 +43,16 @@ const inlineBodyLimit = 64 << 10
 // message when unset.
 //
 // Every recorded value stays on its line and means nothing to the shell:
-// comments carry hook ids, stages, outcomes and URLs through OneLine; URLs,
-// headers and bodies are single-quoted words; a body holding a NUL byte
-// (which no shell argument can carry), starting with "@" (which curl would
-// read as a file name) or over 64 KiB is piped from printf with octal
-// escapes into --data-binary @-. An exchange whose URL is not an absolute
-// http(s) URL, a header whose name is not an HTTP token and a header value
-// with a control character are left out, with a comment saying so.
+// comments carry hook ids, stages, outcomes and URLs through OneLine; URLs
+// and headers are single-quoted words; a body is one too when it is
+// printable UTF-8 (see inlineBody), else (a NUL byte, which no shell
+// argument can carry, a line break, invalid UTF-8, a leading "@", which
+// curl would read as a file name, or over 64 KiB) it is piped from printf
+// with octal escapes into --data-binary @-. An exchange whose URL is not
+// an absolute http(s) URL, a header whose name is not an HTTP token and a
+// header value with a control character are left out, with a comment
+// saying so. So every line of the script is a comment, "set -e", the start
+// of a curl or printf command, or an indented continuation.
 // A hook recorded with allowInvalidCerts gets --insecure; its timeout
 // becomes --max-time; redirects are followed (--location) only where the
 // hook redirected when recorded.
@@ -104,13 +107,13 @@ func writeCurl(b *bytes.Buffer, ex *simulator.Exchange, hook hookSettings) {
 	for _, h := range ex.RequestHdrs {
 		arg, note := headerArg(h)
 		if note != "" {
-			fmt.Fprintf(b, "# hooksim: header %s: %s\n", OneLine(h.Name), note)
+			fmt.Fprintf(b, "# hooksim: header %s: %s\n", headerName(h.Name), note)
 		}
 		if arg != "" {
 			args = append(args, arg)
 		}
 	}
-	piped := needsPipe(ex.Request)
+	piped := !inlineBody(ex.Request)
 	if piped {
 		fmt.Fprintf(b, "printf %s |\n  ", shellQuote(printfFormat(ex.Request)))
 	}
@@ -190,6 +193,15 @@ func headerArg(h hookconf.HeaderField) (arg, note string) {
 		return "-H " + shellQuote(h.Name+";"), note
 	}
 	return "-H " + shellQuote(h.Name+": "+h.Value), note
+}
+
+// headerName is a header name for a comment: as it is when it is a
+// token, else quoted.
+func headerName(s string) string {
+	if validToken(s) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // validToken reports an RFC 9110 token, what a header name must be.
