@@ -349,3 +349,81 @@ func TestExportCurlStopsOnHTTPError(t *testing.T) {
 	}
 	assertEmptyDir(t, dir)
 }
+
+// helpExamples returns the example command lines of `hooksim CMD --help`
+// that contain one of the markers, without their trailing comments.
+func helpExamples(t *testing.T, cmd string, markers ...string) []string {
+	t.Helper()
+	code, _, help := runCLI(t, "", cmd, "--help")
+	_, examples, ok := strings.Cut(help, "\nExamples:\n")
+	if code != exitOK || !ok {
+		t.Fatalf("%s --help: exit %d, no examples:\n%s", cmd, code, help)
+	}
+	var out []string
+	for _, line := range strings.Split(examples, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, "  #"); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, m := range markers {
+			if strings.Contains(line, m) {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestRawAndCurlExamplesRun runs the show examples and the curl and json
+// export examples of --help as written, with bash, against a history
+// where run 42 exists and its hook still listens.
+func TestRawAndCurlExamplesRun(t *testing.T) {
+	t.Parallel()
+	needShell(t)
+	data := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(data, "hooksim", "hooksim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 42; i++ {
+		if _, err := st.CreateRun(ctx, &store.Run{SessionName: "pad", Started: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	out := mustRun(t, data, "run", "--no-expect", "--url", exampleHook(t), "--stages", "all", "bundled:spam-tagged")
+	if !strings.Contains(out, "recorded as run #42") {
+		t.Fatalf("the run is not #42:\n%s", out)
+	}
+	bin := t.TempDir()
+	wrapper := "#!/bin/sh\nHOOKSIM_TEST_MAIN=1 exec " + shellQuoteTest(os.Args[0]) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "hooksim"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lines := append(helpExamples(t, "show", "hooksim show"), helpExamples(t, "export", "curl", "replay.sh", "--as json")...)
+	if len(lines) < 6 {
+		t.Fatalf("examples found: %q", lines)
+	}
+	work := t.TempDir()
+	for _, line := range lines {
+		cmd := exec.CommandContext(ctx, "bash", "-c", line)
+		cmd.Dir = work
+		cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "XDG_DATA_HOME=" + data}
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("example %q: %v\n%s", line, err, b)
+		}
+	}
+	answer, err := os.ReadFile(filepath.Join(work, "answer.json"))
+	if err != nil || !json.Valid(answer) {
+		t.Errorf("answer.json from the show example: %v %q", err, answer)
+	}
+}
+
+// shellQuoteTest quotes a path for sh.
+func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
