@@ -1,5 +1,6 @@
 // Package export turns a recorded run into something to keep or run
-// elsewhere: a session script with expectations, or curl commands.
+// elsewhere: a session script with expectations, or curl commands; and
+// shows a recorded exchange as it was on the wire (Raw).
 package export
 
 import (
