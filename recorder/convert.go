@@ -41,11 +41,26 @@ func (s *session) exchangeRow(ex *simulator.Exchange, reply string) store.Exchan
 		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret)), RequestBody: ex.Request,
 		Status: ex.Call.Status, ResponseHeaders: headers(ex.Call.ResponseHeaders), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
+		Wire: wireRow(&ex.Call, secret),
 	}
 	if ex.Err != nil {
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
 	}
 	return row
+}
+
+// wireRow is what the call looked like on the wire: the heads as sent
+// (credentials hidden again) and received, how much of the body was read,
+// and the redirects followed with passwords hidden in their URLs.
+func wireRow(c *hookclient.CallResult, secret string) *store.Wire {
+	w := &store.Wire{
+		RequestHead: hookclient.RedactHead(c.RequestHead, secret), ResponseHead: c.ResponseHead,
+		BodyRead: string(c.BodyRead),
+	}
+	for _, r := range c.Redirects {
+		w.Redirects = append(w.Redirects, store.Redirect{Status: r.Status, Method: r.Method, URL: hookconf.RedactURL(r.URL)})
+	}
+	return w
 }
 
 func headers(h []hookconf.HeaderField) []store.Header {

@@ -137,6 +137,16 @@ func exchangeFrom(session string, e *store.Exchange) (*simulator.Exchange, error
 		},
 		Outcome: e.Outcome, Effect: e.Effect, Lints: lints,
 	}
+	if w := e.Wire; w != nil {
+		ex.Call.RequestHead, ex.Call.ResponseHead = w.RequestHead, w.ResponseHead
+		ex.Call.BodyRead = hookclient.BodyRead(w.BodyRead)
+		for _, r := range w.Redirects {
+			ex.Call.Redirects = append(ex.Call.Redirects, hookclient.Redirect{Status: r.Status, Method: r.Method, URL: r.URL})
+		}
+		if n := len(w.Redirects); n > 0 {
+			ex.Call.URL = w.Redirects[n-1].URL
+		}
+	}
 	if e.ErrorClass != "" {
 		ex.Err = &hookclient.HookError{Class: hookclient.ErrorClass(e.ErrorClass), Message: e.ErrorText}
 		// Only transport and status failures are the call's own; a parse

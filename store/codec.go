@@ -111,3 +111,35 @@ func nullID(id int64) any {
 }
 
 func durationFrom(ns int64) time.Duration { return time.Duration(ns) }
+
+// nilIfEmpty reads an optional blob: nil when empty.
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// redirectsJSON encodes redirects as a JSON array ("[]" when none).
+func redirectsJSON(r []Redirect) (string, error) {
+	if len(r) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("encode redirects: %w", err)
+	}
+	return string(b), nil
+}
+
+// redirectsFrom decodes redirects; nil when none.
+func redirectsFrom(s string) ([]Redirect, error) {
+	var out []Redirect
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("decode redirects: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}

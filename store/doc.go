@@ -1,7 +1,8 @@
 // Package store keeps the history of every hook exchange in a SQLite
 // database: runs (one played session each), their steps, the exchanges
-// with request and response bodies byte for byte, and the messages of
-// their transactions.
+// with request and response bodies byte for byte (and, since schema
+// version 3, their HTTP heads as they were on the wire), and the messages
+// of their transactions.
 //
 // A Store has one writer connection (so writes never wait on each other
 // inside the process) and a pool of read-only connections; the database

@@ -39,19 +39,31 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 }
 
 const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
-	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints`
+	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints,
+	request_head IS NOT NULL, request_head, response_head, body_read, redirects`
 
 func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, error) {
 	e := Exchange{RunID: runID}
 	var (
-		started, dur int64
-		reqH, respH  string
-		lints        string
+		started, dur       int64
+		reqH, respH        string
+		lints              string
+		hasWire            bool
+		reqHead, respHead  []byte
+		bodyRead, redirect string
 	)
 	if err := row.Scan(&e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL, &started, &dur, &reqH,
 		&e.RequestBody, &e.Status, &respH, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-		&e.Reply, &lints); err != nil {
+		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect); err != nil {
 		return Exchange{}, err
+	}
+	if hasWire {
+		w := &Wire{RequestHead: nilIfEmpty(reqHead), ResponseHead: nilIfEmpty(respHead), BodyRead: bodyRead}
+		var err error
+		if w.Redirects, err = redirectsFrom(redirect); err != nil {
+			return Exchange{}, fmt.Errorf("redirects: %w", err)
+		}
+		e.Wire = w
 	}
 	e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
 	e.Duration = durationFrom(dur)

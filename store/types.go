@@ -81,6 +81,41 @@ type Exchange struct {
 	Outcome         string // accept, reject, discard, quarantine or error
 	Reply           string // the SMTP reply of the exchange's step
 	Lints           []byte // JSON array
+	// Wire is the exchange as it was on the wire beyond its bodies; nil
+	// for exchanges recorded before schema version 3.
+	Wire *Wire
+}
+
+// Wire is what the HTTP exchange looked like on the connection, kept so
+// that it can be shown as it was instead of rebuilt from the parsed
+// headers. It follows hookclient.CallResult.
+type Wire struct {
+	// RequestHead is the first request's head as written: request line
+	// and header lines up to and including the blank line, credentials
+	// hidden ("authorization: Basic ****"). nil when the request was never
+	// sent (the connection failed first).
+	RequestHead []byte
+	// ResponseHead is the final response's head as received, byte for
+	// byte, with any interim 1xx heads before it; when no valid response
+	// came (Status 0), the malformed head the hook sent, if any. nil when
+	// none arrived.
+	ResponseHead []byte
+	// BodyRead says how much of the response body was read: "complete",
+	// "not-read" (Content-Length over maxResponseSize), "cut" (stopped at
+	// maxResponseSize+1 bytes), "broken" (the read failed), or "" when no
+	// response arrived.
+	BodyRead string
+	// Redirects are the redirects followed before the final response, in
+	// order; their requests and responses are not kept. nil when none.
+	Redirects []Redirect
+}
+
+// Redirect is one redirect the hook answered with and the request that
+// followed it.
+type Redirect struct {
+	Status int    `json:"status"` // the 3xx received
+	Method string `json:"method"` // the method of the next request
+	URL    string `json:"url"`    // the next request's URL, password hidden
 }
 
 // Message is one finished transaction of a run.

@@ -20,7 +20,8 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	outcome, reply, lints, request_head, response_head, body_read, redirects)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original, final,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -164,9 +165,18 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 	if err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
+	var reqHead, respHead any // NULL: no wire record
+	bodyRead, redirects := "", "[]"
+	if w := e.Wire; w != nil {
+		reqHead, respHead, bodyRead = blob(w.RequestHead), blob(w.ResponseHead), w.BodyRead
+		if redirects, err = redirectsJSON(w.Redirects); err != nil {
+			return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
+		}
+	}
 	if _, err := st.ExecContext(ctx, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
 		e.Started.UnixNano(), int64(e.Duration), reqH, blob(e.RequestBody), e.Status, respH, blob(e.ResponseBody),
-		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]")); err != nil {
+		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
+		reqHead, respHead, bodyRead, redirects); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil

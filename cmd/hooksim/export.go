@@ -18,6 +18,7 @@ const exportExamples = `  # capture once, commit it, test it forever
   hooksim test --url http://127.0.0.1:8025/ --stages all tests/
 
   hooksim export 42 --as curl > replay.sh
+  HOOKSIM_BEARER=token sh replay.sh       # or HOOKSIM_BASIC=user:password; stops at the first HTTP error
   hooksim export 42 --as json > run-42.json
 `
 

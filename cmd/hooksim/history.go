@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
 )
@@ -137,15 +138,21 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 const showExamples = `  hooksim show 42
-  hooksim show 42 --raw 3                 # the exact bytes of exchange 3
+  hooksim show 42 --raw 3                 # exchange 3 as it was on the wire
   hooksim show 42 --raw 3 --body response > answer.json
 `
 
 func runShow(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
-	fs := newFlagSet("show", "[flags] RUN\n\nPrints a recorded run's transcript again, from the history database.", showExamples, env.stderr)
+	fs := newFlagSet("show", "[flags] RUN\n\nPrints a recorded run's transcript again, from the history database.\n\n"+
+		"--raw SEQ prints exchange SEQ as it was on the wire: the request head as hooksim wrote it and\n"+
+		"its body, a blank line, then the response head as the hook sent it (status line, header case,\n"+
+		"order, spacing and line endings kept) and its body. Lines starting with \"# hooksim: \" are\n"+
+		"hooksim's notes, never wire bytes: they say what is not as it was (credentials hidden, a chunked\n"+
+		"body shown de-chunked, redirect hops not kept, a body cut or not read, no answer, an exchange\n"+
+		"recorded before heads were kept).", showExamples, env.stderr)
 	db.register(fs, false)
-	raw := fs.Int("raw", 0, "print the exact bytes of exchange SEQ (request, then response)")
+	raw := fs.Int("raw", 0, "print exchange SEQ as it was on the wire: request head and body, then response head and body")
 	body := fs.String("body", "", `with --raw: print only the "request" or "response" body, byte for byte`)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -170,7 +177,7 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		return writeRawExchange(env.stdout, ex, *body)
+		return writeRawExchange(env.stdout, id, ex, *body)
 	}
 	if *body != "" {
 		return usagef("--body goes with --raw SEQ")
@@ -202,7 +209,9 @@ func replayTranscript(w io.Writer, l *recorder.Loaded) {
 	tw.SessionFinished(context.Background(), res)
 }
 
-func writeRawExchange(w io.Writer, ex *store.Exchange, body string) error {
+// writeRawExchange prints exchange ex of run runID as it was on the wire
+// (export.Raw), or with body set only that body, byte for byte.
+func writeRawExchange(w io.Writer, runID int64, ex *store.Exchange, body string) error {
 	switch body {
 	case "request":
 		_, err := w.Write(ex.RequestBody)
@@ -211,27 +220,10 @@ func writeRawExchange(w io.Writer, ex *store.Exchange, body string) error {
 		_, err := w.Write(ex.ResponseBody)
 		return err
 	case "":
+		return export.Raw(w, runID, ex)
 	default:
 		return usagef(`--body wants "request" or "response", got %q`, body)
 	}
-	fmt.Fprintf(w, "POST %s\r\n", ex.URL)
-	for _, h := range ex.RequestHeaders {
-		fmt.Fprintf(w, "%s: %s\r\n", h.Name, h.Value)
-	}
-	fmt.Fprint(w, "\r\n")
-	w.Write(ex.RequestBody)
-	fmt.Fprint(w, "\r\n\r\n")
-	if ex.Status == 0 {
-		fmt.Fprintf(w, "(no response: %s: %s)\r\n", ex.ErrorClass, ex.ErrorText)
-		return nil
-	}
-	fmt.Fprintf(w, "HTTP/1.1 %d\r\n", ex.Status)
-	for _, h := range ex.ResponseHeaders {
-		fmt.Fprintf(w, "%s: %s\r\n", h.Name, h.Value)
-	}
-	fmt.Fprint(w, "\r\n")
-	_, err := w.Write(ex.ResponseBody)
-	return err
 }
 
 func runPrune(ctx context.Context, env *cliEnv, args []string) error {

@@ -1,11 +1,10 @@
 // Package export turns a recorded run into something to keep or run
-// elsewhere: a session script with expectations, or curl commands.
+// elsewhere: a session script with expectations, or curl commands; and
+// shows a recorded exchange as it was on the wire (Raw).
 package export
 
 import (
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
@@ -57,48 +56,4 @@ func hasAuth(hooks []sessions.Hook) bool {
 		}
 	}
 	return false
-}
-
-// exportCurl writes one runnable curl command per exchange, sending the
-// recorded body byte for byte with the recorded headers. Credentials were
-// never recorded: they come from HOOKSIM_BASIC / HOOKSIM_BEARER.
-func Curl(l *recorder.Loaded) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/sh\n# Hook calls of run #%d (%s), exported by hooksim.\nset -e\n", l.Run.ID, l.Run.SessionName)
-	for _, st := range l.Result.Steps {
-		for _, ex := range st.Exchanges {
-			writeCurl(&b, ex)
-		}
-	}
-	return []byte(b.String())
-}
-
-func writeCurl(w io.Writer, ex *simulator.Exchange) {
-	answer := ex.Outcome
-	if ex.Call.Status != 0 {
-		answer = fmt.Sprintf("%d, %s", ex.Call.Status, ex.Outcome)
-	}
-	fmt.Fprintf(w, "\n# exchange %d: %s stage, hook %s (answered %s)\n", ex.Seq, ex.Stage, ex.HookID, answer)
-	fmt.Fprintf(w, "curl -sS -X POST %s \\\n  -H 'User-Agent:'", shellQuote(ex.URL))
-	for _, h := range ex.RequestHdrs {
-		switch strings.ToLower(h.Name) {
-		case "host", "content-length":
-			continue // curl sets them from the URL and the body
-		case "authorization":
-			scheme, _, _ := strings.Cut(h.Value, " ")
-			variable := "HOOKSIM_BEARER"
-			if strings.EqualFold(scheme, "basic") {
-				variable = "HOOKSIM_BASIC" // base64 of user:password
-			}
-			fmt.Fprintf(w, " \\\n  -H \"%s: %s ${%s:?set %s}\"", h.Name, scheme, variable, variable)
-			continue
-		}
-		fmt.Fprintf(w, " \\\n  -H %s", shellQuote(h.Name+": "+h.Value))
-	}
-	fmt.Fprintf(w, " \\\n  --data-binary %s\n", shellQuote(string(ex.Request)))
-}
-
-// shellQuote quotes s for a POSIX shell, byte for byte.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

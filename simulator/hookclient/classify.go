@@ -30,6 +30,10 @@ type call struct {
 	timeout time.Duration
 	limit   int64
 	insec   bool
+	// sent is the head of the last request written, received the heads
+	// read in answer to it (interim 1xx ones included); each request
+	// starts them again. sent aliases the request buffer.
+	sent, received []byte
 }
 
 // expired reports whether err comes from the hook's deadline or the

@@ -98,13 +98,20 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 			res.Redirects[len(res.Redirects)-1].RequestHeaders = sent
 		}
 		ex, herr := c.roundTrip(cl, cur, method, sent, reqBody)
+		if len(previous) == 0 && cl.sent != nil {
+			res.RequestHead = RedactHead(cl.sent, h.Auth.Secret)
+		}
 		if herr != nil {
+			if res.Status == 0 {
+				res.ResponseHead = cl.received // a malformed head, or nil
+			}
 			res.Err = herr
 			return res
 		}
 		res.URL = cur.u.String()
 		res.Status = ex.resp.StatusCode
 		res.ResponseHeaders = ex.headers
+		res.ResponseHead = cl.received
 
 		next, herr := followRedirect(ex.resp, cur, &method, &reqBody, base)
 		if herr == nil && next != nil {
@@ -211,6 +218,7 @@ func (c *Client) readFinal(cl *call, ex *exchange, res *CallResult) {
 		res.Err = &HookError{Class: ErrHTTPStatus, Message: fmt.Sprintf("Hook request failed with code %d: %s", resp.StatusCode, reasonPhrase(resp.StatusCode))}
 	}
 	if resp.ContentLength > cl.limit {
+		res.BodyRead = BodyNotRead
 		if ok2xx {
 			res.Err = &HookError{Class: ErrTooLarge, Message: fmt.Sprintf("Hook response too large: Content-Length %d exceeds maxResponseSize %d", resp.ContentLength, cl.limit)}
 		}
@@ -221,16 +229,19 @@ func (c *Client) readFinal(cl *call, ex *exchange, res *CallResult) {
 	res.Body = b
 	switch {
 	case err != nil:
+		res.BodyRead = BodyBroken
 		if ok2xx {
 			res.Err = cl.classify(err, phaseBody, nil)
 		}
 		c.release(ex, false)
 	case tooLarge:
+		res.BodyRead = BodyCut
 		if ok2xx {
 			res.Err = &HookError{Class: ErrTooLarge, Message: fmt.Sprintf("Hook response too large: more than maxResponseSize %d bytes", cl.limit)}
 		}
 		c.release(ex, false)
 	default:
+		res.BodyRead = BodyComplete
 		c.release(ex, true)
 	}
 }

@@ -64,6 +64,8 @@ func (c *Client) dial(cl *call, t *target) (*pconn, *HookError) {
 // one once, as hyper's pool does.
 func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookconf.HeaderField, body []byte) (*exchange, *HookError) {
 	wireReq := encodeRequest(method, t.requestURI, headers, body)
+	headLen := len(wireReq) - len(body)
+	cl.sent = nil
 	key := t.poolKey(cl.insec)
 	for attempt := 0; ; attempt++ {
 		var pc *pconn
@@ -85,7 +87,7 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 		}
 		conn := pc.conn
 		stop := context.AfterFunc(cl.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-		ex, herr, stale := c.sendOn(cl, t, pc, method, wireReq, reused)
+		ex, herr, stale := c.sendOn(cl, t, pc, method, wireReq, headLen, reused)
 		if herr == nil {
 			ex.stop = stop
 			return ex, nil
@@ -100,11 +102,15 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 }
 
 // sendOn writes the request on pc and reads the response head. stale
-// reports a reused connection that the hook had already closed.
-func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, wireReq []byte, reused bool) (*exchange, *HookError, bool) {
+// reports a reused connection that the hook had already closed. It keeps
+// the request head written (the first headLen bytes of wireReq) in
+// cl.sent and a copy of every response head read in cl.received.
+func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, wireReq []byte, headLen int, reused bool) (*exchange, *HookError, bool) {
+	cl.received = nil
 	if _, err := pc.conn.Write(wireReq); err != nil {
 		return nil, cl.classify(err, phaseWrite, t), reused && isStale(err) && !cl.expired(err)
 	}
+	cl.sent = wireReq[:headLen]
 	for {
 		if _, err := pc.br.Peek(1); err != nil {
 			return nil, cl.classify(err, phaseHead, t), reused && isStale(err) && !cl.expired(err)
@@ -113,6 +119,8 @@ func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, wireReq [
 		if err != nil {
 			return nil, cl.classify(err, phaseHead, t), false
 		}
+		// head points into the read buffer: copy it before it is consumed.
+		cl.received = append(cl.received, head...)
 		fields, err := parseHeadFields(head)
 		if err != nil {
 			return nil, cl.classify(err, phaseHead, t), false

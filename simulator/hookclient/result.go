@@ -57,11 +57,44 @@ type CallResult struct {
 	// ResponseHeaders are the response headers as received.
 	ResponseHeaders []hookconf.HeaderField
 	// Body is the response body as read; it stops at maxResponseSize+1
-	// bytes when the body is too large.
-	Body     []byte
-	Duration time.Duration
-	Err      *HookError // nil when a 2xx body was read in full
+	// bytes when the body is too large. A chunked body is de-chunked, as
+	// Stalwart reads it.
+	Body []byte
+	// BodyRead says how much of the final response's body was read; ""
+	// when no response arrived.
+	BodyRead BodyRead
+	// RequestHead is the first request's head as written to the
+	// connection: request line and header lines up to and including the
+	// blank line, bytes as sent, credentials already hidden (RedactHead).
+	// nil when the request was never written (dial, TLS or write failure).
+	// With redirects, the later requests' heads are not kept.
+	RequestHead []byte
+	// ResponseHead is the final response's head as received: status line
+	// and header lines up to and including the blank line, with any
+	// interim 1xx heads before it, byte for byte (case, order, spacing and
+	// line endings as the hook sent them). nil when no head arrived; when
+	// the first response's head was malformed (Status 0), those bytes.
+	ResponseHead []byte
+	Duration     time.Duration
+	Err          *HookError // nil when a 2xx body was read in full
 }
+
+// BodyRead says how much of a response body the client read.
+type BodyRead string
+
+// How a body was read.
+const (
+	BodyComplete BodyRead = "complete" // read to its end
+	// BodyNotRead: Content-Length was over maxResponseSize, so nothing was
+	// read (Stalwart refuses the answer unread).
+	BodyNotRead BodyRead = "not-read"
+	// BodyCut: more than maxResponseSize bytes came; reading stopped at
+	// maxResponseSize+1 bytes, as Stalwart's bytes_with_limit does.
+	BodyCut BodyRead = "cut"
+	// BodyBroken: reading failed (timeout, connection closed, bad chunk);
+	// Body holds what arrived before.
+	BodyBroken BodyRead = "broken"
+)
 
 // Redirect is one redirect the client followed, like reqwest's default
 // policy: the 3xx that caused it and the request sent next.

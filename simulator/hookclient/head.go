@@ -1,0 +1,54 @@
+package hookclient
+
+import (
+	"bytes"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
+)
+
+// RedactHead returns a copy of a request head (the request line and the
+// header lines up to the blank line, as encodeRequest writes them) with
+// credentials hidden by the rules of RedactHeaders, line by line: only the
+// value of a hidden header changes ("authorization: Basic ****"); names,
+// spacing, order and line endings stay as they were. The hook's secret is
+// also hidden wherever else it shows, the request line included. nil
+// stays nil; the result never shares memory with head.
+func RedactHead(head []byte, secret string) []byte {
+	if head == nil {
+		return nil
+	}
+	out := make([]byte, 0, len(head))
+	for i, rest := 0, head; len(rest) > 0; i++ {
+		line := rest
+		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+			line = rest[:j+1]
+		}
+		rest = rest[len(line):]
+		out = appendRedactedLine(out, line, secret, i == 0)
+	}
+	return out
+}
+
+// appendRedactedLine appends one head line to out, redacted.
+func appendRedactedLine(out, line []byte, secret string, requestLine bool) []byte {
+	content := bytes.TrimRight(line, "\r\n")
+	eol := line[len(content):]
+	name, value, isField := bytes.Cut(content, []byte(":"))
+	if requestLine || !isField {
+		if secret != "" {
+			content = bytes.ReplaceAll(content, []byte(secret), []byte("****"))
+		}
+		return append(append(out, content...), eol...)
+	}
+	v := bytes.TrimLeft(value, " \t")
+	lead := value[:len(value)-len(v)]
+	v = bytes.TrimRight(v, " \t")
+	trail := value[len(lead)+len(v):]
+	f := RedactHeaders([]hookconf.HeaderField{{Name: string(name), Value: string(v)}}, secret)[0]
+	if f.Value == string(v) {
+		return append(out, line...)
+	}
+	out = append(append(append(out, name...), ':'), lead...)
+	out = append(append(append(out, f.Value...), trail...), eol...)
+	return out
+}
