@@ -72,6 +72,8 @@ func TestBodyLintsOverLoopback(t *testing.T) {
 			wire.LintDiscardBeforeData, []string{"silently dropped from the envelope"}, ReplyHookDiscard, ReplyRcptFirst, ""},
 		{"discard at mail", "mail", `{"action":"discard"}`,
 			wire.LintDiscardBeforeData, []string{"as if the sender were accepted", ReplyMailFirst}, ReplyHookDiscard, ReplyMailFirst, ""},
+		{"discard at ehlo", "ehlo", `{"action":"discard"}`,
+			wire.LintDiscardBeforeData, []string{"the new HELO name is not taken"}, ReplyHookDiscard, ReplyEhloFirst, ""},
 		{"IETF draft body", "rcpt", `{"set":[{"path":"/action","value":"reject"},{"path":"/response","value":{"code":550,"enhancedCode":"5.1.1","message":"No such user"}}]}`,
 			wire.LintDraftBody, []string{"draft-degennaro-mta-hooks-01", `no "action"`}, ReplyHookTempFail, ReplyRcptFirst, ""},
 	}

@@ -294,7 +294,7 @@ func lintDiscardBeforeData(root *node, action Action, stage Stage, l *linter) {
 			"%s at connect: the client hears %q instead of the greeting, then the connection is closed", action, heard)
 	case StageEhlo:
 		l.add(LintDiscardBeforeData, "action", refuse,
-			"%s at ehlo: the client hears %q, but the new HELO name is not taken (the previous one is restored)", action, heard)
+			"%s at ehlo: the client hears %q, but the new HELO name is not taken (the previous one is restored) and a transaction in progress loses its sender", action, heard)
 	case StageMail:
 		l.add(LintDiscardBeforeData, "action", refuse,
 			"%s at mail: the client hears %q as if the sender were accepted, but it is dropped: the next RCPT gets \"503 5.5.1 MAIL is required first.\"", action, heard)
