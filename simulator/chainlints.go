@@ -87,7 +87,7 @@ func chainDropLint(stopper *Exchange, earlier []accepted) (wire.Lint, bool) {
 	var parts []string
 	for _, a := range earlier {
 		if a.mods > 0 {
-			parts = append(parts, fmt.Sprintf("%s with %d modification%s", a.hookID, a.mods, plural(a.mods)))
+			parts = append(parts, fmt.Sprintf("%s (%d modification%s)", a.hookID, a.mods, plural(a.mods)))
 		}
 	}
 	if len(parts) == 0 {
@@ -115,7 +115,7 @@ func chainDropLint(stopper *Exchange, earlier []accepted) (wire.Lint, bool) {
 	if action == wire.ActionReject {
 		l.Fix = fmt.Sprintf("if %s should only mark the message, let it accept with an addHeader; a refused message needs no changes", stopper.HookID)
 	} else {
-		l.Fix = fmt.Sprintf("to keep the message with %s's changes, let %s accept (with an addHeader to flag it) instead of %s", first, stopper.HookID, action)
+		l.Fix = fmt.Sprintf("to keep the message with %s's changes, let %s accept (with an addHeader to flag it) instead of answering %s", first, stopper.HookID, action)
 	}
 	return l, true
 }

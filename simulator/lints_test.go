@@ -200,13 +200,13 @@ func TestChainDropsModificationsOverLoopback(t *testing.T) {
 		keepsScore bool // the queued message carries hook-1's header
 	}{
 		{"reject", withHeader, 200, `{"action":"reject"}`, true, ReplyHookReject, true,
-			[]string{"hook-2 answered reject after hook-1 with 1 modification accepted", "not queued", "none of those modifications is applied"}, []string{"let it accept with an addHeader"}, false},
+			[]string{"hook-2 answered reject after hook-1 (1 modification) accepted", "not queued", "none of those modifications is applied"}, []string{"let it accept with an addHeader"}, false},
 		{"quarantine", withHeader, 200, `{"action":"quarantine"}`, true, ReplyHookDiscard, true,
 			[]string{"hook-2 answered quarantine"}, []string{"to keep the message with hook-1's changes, let hook-2 accept"}, false},
 		{"discard with a custom reply", withHeader, 200, `{"action":"discard","response":{"status":250,"message":"Thanks"}}`, true, "250 Thanks", true,
 			[]string{`the client hears "250 Thanks"`}, nil, false},
 		{"error with tempFailOnError", withHeader, 500, `{"action":"accept"}`, true, ReplyHookTempFail, true,
-			[]string{"hook-2 failed (tempFailOnError true) after hook-1 with 1 modification accepted"}, []string{"set tempFailOnError false on it"}, false},
+			[]string{"hook-2 failed (tempFailOnError true) after hook-1 (1 modification) accepted"}, []string{"set tempFailOnError false on it"}, false},
 		{"error without tempFailOnError keeps hook-1's header", withHeader, 500, `{"action":"accept"}`, false, "", false, nil, nil, true},
 		{"nothing to drop", `{"action":"accept"}`, 200, `{"action":"reject"}`, true, ReplyHookReject, false, nil, nil, false},
 	}
