@@ -25,6 +25,7 @@ type chainOutcome struct {
 func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage, msg *modify.Message, queueID string) chainOutcome {
 	var out chainOutcome
 	var req *wire.Request
+	var earlier []accepted // the accepting hooks so far, for chain lints
 	for _, h := range p.sim.Hooks {
 		if !h.Stages[stage] || !h.Enable.Enabled(p.exprVars()) {
 			continue
@@ -37,6 +38,7 @@ func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage,
 			if h.TempFailOnError {
 				ex.Effect = "tempfail"
 				p.publish(ctx, st, ex)
+				p.lintChainDrop(st, stage, ex, earlier)
 				out.stopped, out.reply = true, ReplyHookTempFail
 				return out
 			}
@@ -46,6 +48,9 @@ func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage,
 		}
 		p.publish(ctx, st, ex)
 		resp := ex.Response
+		if stage == wire.StageData {
+			st.Lints = append(st.Lints, cancelLints(msg, modify.Envelope{From: p.from, To: p.to}, h.ID, resp.Modifications)...)
+		}
 		// A hook that replaces the body drops the earlier hooks' replacements.
 		if hasReplace(resp.Modifications) && len(out.mods) > 0 {
 			kept, src := out.mods[:0:0], out.modSource[:0:0]
@@ -61,13 +66,28 @@ func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage,
 			out.modSource = append(out.modSource, fmt.Sprintf("%s modifications[%d]", h.ID, i))
 		}
 		if resp.Action == wire.ActionAccept {
+			earlier = append(earlier, accepted{hookID: h.ID, mods: len(resp.Modifications)})
 			continue
 		}
+		p.lintChainDrop(st, stage, ex, earlier)
 		out.stopped = true
 		out.reply = nonAcceptReply(resp)
 		return out
 	}
 	return out
+}
+
+// lintChainDrop adds the chain-drops-modifications lint to the step when
+// ex stopped the data-stage chain after hooks that accepted with
+// modifications. Before data, modifications are thrown away anyway (the
+// mods-before-data lint says so).
+func (p *player) lintChainDrop(st *StepResult, stage wire.Stage, ex *Exchange, earlier []accepted) {
+	if stage != wire.StageData {
+		return
+	}
+	if l, ok := chainDropLint(ex, earlier); ok {
+		st.Lints = append(st.Lints, l)
+	}
 }
 
 func hasReplace(mods []wire.Modification) bool {
@@ -111,6 +131,9 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
 	ex.Call.RequestHeaders = ex.RequestHdrs
 	ex.Err = ex.Call.Err
+	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
+		ex.Lints = []wire.Lint{StatusLint(ex.Call.Status, ex.Call.Body)}
+	}
 	if ex.Err == nil {
 		resp, lints, err := wire.Inspect(ex.Call.Body, stage)
 		ex.Lints = lints

@@ -275,6 +275,11 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 		}
 		tx.EnvelopeOut = envelopeView(res.Envelope)
 		for _, n := range res.Notes {
+			if n.Code == modify.NoteHeaderCRLF {
+				// The exchange's header-name-invalid and
+				// header-value-line-break lints already say it, with a fix.
+				continue
+			}
 			st.Lints = append(st.Lints, wire.Lint{Code: n.Code, Path: modPath(out.modSource, n.Mod), Message: n.Text})
 		}
 	}

@@ -1,11 +1,13 @@
 package simulator
 
+import "github.com/hooksim/hooksim/simulator/wire"
+
 // SMTP replies of Stalwart v0.16.18, without the CRLF (PROTOCOL.md §6).
 // Replies that name the host are built by the functions below.
 const (
 	ReplyHookTempFail    = "451 4.3.5 Unable to accept message at this time."
-	ReplyHookReject      = "503 5.5.3 Message rejected."
-	ReplyHookDiscard     = "250 2.0.0 Message queued for delivery."
+	ReplyHookReject      = wire.ReplyReject
+	ReplyHookDiscard     = wire.ReplyDiscard
 	ReplyMailOK          = "250 2.1.0 OK"
 	ReplyRcptOK          = "250 2.1.5 OK"
 	ReplyDataGo          = "354 Start mail input; end with <CRLF>.<CRLF>"

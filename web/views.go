@@ -46,12 +46,13 @@ type lintView struct {
 	Code    string `json:"code"`
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
 }
 
 func lintsOf(ls []wire.Lint) []lintView {
 	out := make([]lintView, len(ls))
 	for i, l := range ls {
-		out[i] = lintView{Code: l.Code, Path: l.Path, Message: l.Message}
+		out[i] = lintView{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix}
 	}
 	return out
 }

@@ -8,16 +8,32 @@ import (
 	"os"
 
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 const checkExamples = `  hooksim check response.json
   echo '{"action":"reject","response":{"status":550,"enhancedStatus":"5.7.1","message":"no"}}' | hooksim check --stage mail -
+  echo '{"action":"accept","modifications":[{"type":"addHeader","name":"Subject","value":"Grüße"}]}' | hooksim check -
+  echo '{"action":"reject","response":{"status":550,"message":"no"}}' | hooksim check --status 403 --stage rcpt -
 `
 
+const checkSynopsis = `[flags] FILE|-
+
+Parses a hook response body as Stalwart v0.16.18 would, says what the SMTP client would hear, and
+lists lints, each with why and the fix: the lints that need only the body (the docs' spellings,
+partial replies, discard before data, header names and values that break the header block, the
+IETF draft's shape).
+
+--status gives the HTTP status of the answer (default 200). Stalwart reads the body of a 2xx answer
+only: any other status is a hook error whatever the body, and check says what the client hears
+with tempFailOnError true (451 4.3.5) and false (the hook is skipped). A 204 has no body.
+Exit 0 when Stalwart accepts the answer, 1 when it would treat it as a hook error.`
+
 func runCheck(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("check", "[flags] FILE|-\n\nParses a hook response body as Stalwart v0.16.18 would, says what the SMTP client would hear, and lists lints.\nExit 0 when Stalwart accepts the body, 1 when it would treat it as a hook error.", checkExamples, env.stderr)
+	fs := newFlagSet("check", checkSynopsis, checkExamples, env.stderr)
 	stage := fs.String("stage", "data", "the stage the response answers (connect, ehlo, mail, rcpt, data)")
+	status := fs.Int("status", 200, "the HTTP status the hook answers with (200-599)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -30,6 +46,9 @@ func runCheck(_ context.Context, env *cliEnv, args []string) error {
 	if !st.Valid() {
 		return usagef("--stage %q: want connect, ehlo, mail, rcpt or data", *stage)
 	}
+	if *status < 200 || *status > 599 {
+		return usagef("--status %d: want an HTTP status from 200 to 599", *status)
+	}
 	var body []byte
 	if rest[0] == "-" {
 		body, err = io.ReadAll(env.stdin)
@@ -39,10 +58,14 @@ func runCheck(_ context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return usagef("check: %v", err)
 	}
-	res := checkBody(body, st)
+	res := checkAnswer(*status, body, st)
 	if *asJSON {
-		out, _ := json.MarshalIndent(res, "", "  ")
-		fmt.Fprintln(env.stdout, string(out))
+		enc := json.NewEncoder(env.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return fmt.Errorf("check: write JSON: %w", err)
+		}
 	} else {
 		printCheck(env, res)
 	}
@@ -52,14 +75,45 @@ func runCheck(_ context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
+// checkResult is what check prints, and its --json shape.
 type checkResult struct {
-	Valid         bool        `json:"valid"`
-	Error         string      `json:"error,omitempty"`
-	Action        string      `json:"action,omitempty"`
-	Modifications []string    `json:"modifications"`
-	Reply         string      `json:"reply"`
-	ReplyNoTemp   string      `json:"reply_without_tempfail,omitempty"`
+	HTTPStatus    int      `json:"http_status"`
+	Valid         bool     `json:"valid"`
+	Error         string   `json:"error,omitempty"`
+	Action        string   `json:"action,omitempty"`
+	Modifications []string `json:"modifications"`
+	Reply         string   `json:"reply"`
+	ReplyNoTemp   string   `json:"reply_without_tempfail,omitempty"`
+	// ReplyOnlyHook is the reply when the failing hook is skipped
+	// (tempFailOnError false) and it is the only hook: the stage's
+	// normal reply.
+	ReplyOnlyHook string      `json:"reply_without_tempfail_only_hook,omitempty"`
 	Lints         []wire.Lint `json:"lints"`
+}
+
+// checkAnswer judges a hook answer with the HTTP status and body as
+// Stalwart's send_mta_hook_request and run_mta_hooks would.
+func checkAnswer(status int, body []byte, stage wire.Stage) checkResult {
+	if status < 200 || status > 299 {
+		res := checkResult{HTTPStatus: status, Modifications: []string{},
+			Error: hookclient.StatusError(status).Message + " (a hook error whatever the body: Stalwart reads only 2xx answers)",
+			Lints: []wire.Lint{simulator.StatusLint(status, body)}}
+		hookError(&res, stage)
+		return res
+	}
+	if status == 204 {
+		body = nil // hyper reads no body for a 204
+	}
+	res := checkBody(body, stage)
+	res.HTTPStatus = status
+	return res
+}
+
+// hookError fills in what the client hears when the answer is a hook error.
+func hookError(res *checkResult, stage wire.Stage) {
+	res.Reply = simulator.ReplyHookTempFail + " (tempFailOnError true, the default)"
+	res.ReplyOnlyHook = simulator.NormalReply(stage)
+	res.ReplyNoTemp = "the hook is skipped and the next one runs; if it is the only hook, the client hears " + res.ReplyOnlyHook + " (tempFailOnError false)"
 }
 
 func checkBody(body []byte, stage wire.Stage) checkResult {
@@ -70,8 +124,7 @@ func checkBody(body []byte, stage wire.Stage) checkResult {
 	}
 	if err != nil {
 		res.Error = err.Error()
-		res.Reply = simulator.ReplyHookTempFail + " (tempFailOnError true, the default)"
-		res.ReplyNoTemp = "the hook is skipped and the next one runs (tempFailOnError false)"
+		hookError(&res, stage)
 		return res
 	}
 	res.Valid = true

@@ -215,7 +215,7 @@ func (c *Client) readFinal(cl *call, ex *exchange, res *CallResult) {
 	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if !ok2xx {
 		// Stalwart does not read the body; it is kept for the record.
-		res.Err = &HookError{Class: ErrHTTPStatus, Message: fmt.Sprintf("Hook request failed with code %d: %s", resp.StatusCode, reasonPhrase(resp.StatusCode))}
+		res.Err = StatusError(resp.StatusCode)
 	}
 	if resp.ContentLength > cl.limit {
 		res.BodyRead = BodyNotRead

@@ -1,5 +1,14 @@
 package hookclient
 
+import "fmt"
+
+// StatusError is the hook error for a final answer with the non-2xx HTTP
+// status code, worded as Stalwart's send_mta_hook_request words it
+// ("Hook request failed with code 503: Service Unavailable").
+func StatusError(code int) *HookError {
+	return &HookError{Class: ErrHTTPStatus, Message: fmt.Sprintf("Hook request failed with code %d: %s", code, reasonPhrase(code))}
+}
+
 // reasonPhrase returns the canonical reason Stalwart prints in "Hook
 // request failed with code N: <reason>". It is the table of the Rust http
 // crate's StatusCode::canonical_reason, which differs from Go's

@@ -12,15 +12,32 @@ import (
 type Lint struct {
 	Code    string `json:"code"`
 	Path    string `json:"path,omitempty"` // JSON path in the response, when there is one
-	Message string `json:"message"`
+	Message string `json:"message"`        // why: what Stalwart does instead, one line
+	Fix     string `json:"fix,omitempty"`  // what to send instead, one line; empty when there is nothing to change
 }
 
+// String renders the lint on one line: "[code] path: why. Fix: what to do."
+// (without the path, or the fix, when there is none).
 func (l Lint) String() string {
+	s := "[" + l.Code + "] "
 	if l.Path != "" {
-		return fmt.Sprintf("[%s] %s: %s", l.Code, l.Path, l.Message)
+		s += l.Path + ": "
 	}
-	return fmt.Sprintf("[%s] %s", l.Code, l.Message)
+	s += l.Message
+	if l.Fix != "" {
+		s = strings.TrimSuffix(s, ".") + ". Fix: " + l.Fix
+	}
+	return s
 }
+
+// The replies Stalwart sends for a hook's reject, and for its discard or
+// quarantine, when the hook set no complete custom reply
+// (FilterResponse::reject and FilterResponse::accept in
+// crates/smtp/src/inbound/mod.rs).
+const (
+	ReplyReject  = "503 5.5.3 Message rejected."
+	ReplyDiscard = "250 2.0.0 Message queued for delivery."
+)
 
 // The lint codes hooksim reports about response bodies.
 const (
@@ -35,6 +52,26 @@ const (
 	LintReplyStatus         = "reply-status-mismatch"
 	LintUnknownKey          = "unknown-key"
 	LintDocsParameters      = "docs-parameters"
+	// LintDiscardBeforeData: discard or quarantine before the data stage
+	// answers 2xx and silently drops the sender or recipient.
+	LintDiscardBeforeData = "discard-before-data"
+	// LintHeaderName: a header name that breaks the header block or can
+	// never match (empty, colon, white space, control or non-ASCII).
+	LintHeaderName = "header-name-invalid"
+	// LintHeaderLineBreak: a CR or LF in a header value that is not a
+	// fold (CRLF followed by a space or a tab, then text) or the final
+	// CRLF: it injects lines, ends the header block or leaves a bare CR/LF.
+	LintHeaderLineBreak = "header-value-line-break"
+	// LintHeaderLineLength: a header line longer than RFC 5322's 998 octets.
+	LintHeaderLineLength = "header-line-too-long"
+	// LintHeaderNonASCII: a header value with non-ASCII characters that
+	// are not RFC 2047 encoded-words.
+	LintHeaderNonASCII = "header-value-non-ascii"
+	// LintDraftBody: the body is shaped like the IETF MTA Hooks draft
+	// (set/add/delete operations on JSON Pointer paths), not like v1.
+	LintDraftBody = "ietf-draft-body"
+	// LintJSONPatchBody: the body is an RFC 6902 JSON Patch array.
+	LintJSONPatchBody = "json-patch-body"
 )
 
 var knownKeys = map[string][]string{
@@ -78,58 +115,71 @@ func Inspect(body []byte, stage Stage) (*Response, []Lint, error) {
 	return resp, lints, nil
 }
 
+// linter collects lints while a body is walked.
+type linter struct{ lints []Lint }
+
+// add appends a lint; fix may be empty.
+func (l *linter) add(code, path, fix, format string, args ...any) {
+	l.lints = append(l.lints, Lint{Code: code, Path: path, Message: fmt.Sprintf(format, args...), Fix: fix})
+}
+
 func lintTree(root *node, stage Stage) []Lint {
+	if root.Kind == kindArray {
+		return lintJSONPatch(root)
+	}
 	if root.Kind != kindObject {
 		return nil
 	}
-	var lints []Lint
-	add := func(code, path, format string, args ...any) {
-		lints = append(lints, Lint{Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
-	}
-	unknownKeys(root, "", knownKeys[""], add)
+	l := &linter{}
+	draft := lintDraft(root, l)
+	unknownKeys(root, "", knownKeys[""], draft, l)
 
 	action := ""
 	if a := root.Get("action"); a != nil && a.Kind == kindString {
 		action = a.Text
 	}
 	if action == string(ActionQuarantine) {
-		add(LintQuarantine, "action", "Stalwart treats quarantine exactly like discard: the message is dropped and its X-Quarantine header never reaches a stored message")
+		l.add(LintQuarantine, "action", "to keep the message and flag it, accept with an addHeader (X-Spam-Flag: YES, say) and file it with a Sieve rule",
+			"Stalwart treats quarantine exactly like discard: the message is dropped and its X-Quarantine header never reaches a stored message")
 	}
 
 	if resp := root.Get("response"); resp != nil && resp.Kind == kindObject {
-		unknownKeys(resp, "response", knownKeys["response"], add)
+		unknownKeys(resp, "response", knownKeys["response"], nil, l)
 		if resp.Get("enhancedStatus") != nil {
-			add(LintEnhancedStatusCamel, "response.enhancedStatus", "Stalwart ignores enhancedStatus; it reads enhanced_status")
+			l.add(LintEnhancedStatusCamel, "response.enhancedStatus", `rename the key to "enhanced_status"`, "Stalwart ignores enhancedStatus; it reads enhanced_status")
 		}
 		if d := resp.Get("disconnect"); d != nil && d.Kind == kindBool && d.Bool {
-			add(LintDisconnect, "response.disconnect", "Stalwart parses disconnect but never acts on it: the session stays open")
+			l.add(LintDisconnect, "response.disconnect", "", "Stalwart parses disconnect but never acts on it: the session stays open")
 		}
 		status, message := present(resp.Get("status")), present(resp.Get("message"))
 		switch {
 		case action == string(ActionAccept):
-			add(LintAcceptResponse, "response", "with accept Stalwart ignores the response object entirely: the client gets the normal reply")
+			l.add(LintAcceptResponse, "response", "for your own reply use reject (4xx or 5xx) or discard (2xx); with accept leave response out",
+				"with accept Stalwart ignores the response object entirely: the client gets the normal reply")
 		case status != message && action != "":
-			missing := "message"
-			if !status {
-				missing = "status"
-			}
-			add(LintPartialReply, "response", "a custom reply needs both status and message; without %s Stalwart sends its default reply", missing)
+			lintPartialReply(resp, Action(action), status, l)
 		}
 		if s := resp.Get("status"); status && s.Kind == kindNumber && action != string(ActionAccept) {
 			code := s.Text
 			if (action == string(ActionReject) && !strings.HasPrefix(code, "4") && !strings.HasPrefix(code, "5")) ||
 				((action == string(ActionDiscard) || action == string(ActionQuarantine)) && !strings.HasPrefix(code, "2")) {
-				add(LintReplyStatus, "response.status", "status %s is sent as given with %s: Stalwart does not check that it fits the action", code, action)
+				l.add(LintReplyStatus, "response.status", "reject with a 4xx (try again later) or a 5xx (refused); discard with a 2xx",
+					"status %s is sent as given with %s: Stalwart does not check that it fits the action", code, action)
 			}
 		}
+	}
+	if action == string(ActionDiscard) || action == string(ActionQuarantine) {
+		lintDiscardBeforeData(root, Action(action), stage, l)
 	}
 
 	mods := root.Get("modifications")
 	if mods == nil || mods.Kind != kindArray {
-		return lints
+		return l.lints
 	}
-	if len(mods.Items) > 0 && stage != StageData && stage != "" {
-		add(LintModsBeforeData, "modifications", "Stalwart applies modifications only at the data stage: the %d returned at %s are parsed, then thrown away", len(mods.Items), stage)
+	beforeData := stage != StageData && stage != ""
+	if len(mods.Items) > 0 && beforeData {
+		l.add(LintModsBeforeData, "modifications", "return modifications at the data stage (the hook's stages must include data)",
+			"Stalwart applies modifications only at the data stage: the %d returned at %s are parsed, then thrown away", len(mods.Items), stage)
 	}
 	for i, m := range mods.Items {
 		path := fmt.Sprintf("modifications[%d]", i)
@@ -143,19 +193,115 @@ func lintTree(root *node, stage Stage) []Lint {
 		mt := ModType(t.Text)
 		switch {
 		case t.Text == "addRcpt" || t.Text == "deleteRcpt":
-			add(LintDocsModType, path+".type", "%s", modTypeHint(t.Text)+"; the whole response fails to parse")
+			l.add(LintDocsModType, path+".type", "", "%s", modTypeHint(t.Text)+"; the whole response fails to parse")
 		case !mt.Valid():
 			if hint := modTypeHint(t.Text); hint != "" {
-				add(LintModType, path+".type", "%s; the whole response fails to parse", hint)
+				l.add(LintModType, path+".type", "", "%s; the whole response fails to parse", hint)
 			}
 		default:
-			unknownKeys(m, path, modKeys[mt], add)
+			unknownKeys(m, path, modKeys[mt], nil, l)
 			if p := m.Get("parameters"); p != nil && (p.Kind == kindNull || p.Kind == kindObject && hasNonString(p)) {
-				add(LintDocsParameters, path+".parameters", "parameters must be an object of string (or null) values, as in {\"SIZE\": \"54321\"}; the docs' example fails to parse")
+				l.add(LintDocsParameters, path+".parameters", `send {"SIZE": "54321"} (or leave parameters out)`,
+					"parameters must be an object of string (or null) values, as in {\"SIZE\": \"54321\"}; the docs' example fails to parse")
+			}
+			if !beforeData {
+				lintHeaderMod(m, mt, path, l)
 			}
 		}
 	}
-	return lints
+	return l.lints
+}
+
+// lintPartialReply says what the client hears when a non-accept action
+// has only one of status and message: Stalwart's default reply, since it
+// uses the custom one only when both are set (run_mta_hooks in
+// crates/smtp/src/inbound/hooks/message.rs).
+func lintPartialReply(resp *node, action Action, status bool, l *linter) {
+	missing := "message"
+	if !status {
+		missing = "status"
+	}
+	heard := ""
+	switch action {
+	case ActionReject:
+		heard = ReplyReject
+	case ActionDiscard, ActionQuarantine:
+		heard = ReplyDiscard
+	}
+	if heard == "" {
+		l.add(LintPartialReply, "response", "", "a custom reply needs both status and message; without %s Stalwart sends its default reply", missing)
+		return
+	}
+	instead := "your message is never sent"
+	if s := resp.Get("status"); status && s.Kind == kindNumber {
+		instead = fmt.Sprintf("the %s becomes %s", s.Text, heard[:9])
+		if strings.HasPrefix(s.Text, "4") && action == ActionReject {
+			instead = fmt.Sprintf("a %s meant as a soft reject becomes a permanent %s", s.Text, heard[:9])
+		}
+	}
+	l.add(LintPartialReply, "response", "send both: "+replyExample(resp, action),
+		"a custom reply needs both status and message; without %s Stalwart sends its default reply: the client hears %q, so %s", missing, heard, instead)
+}
+
+// replyExample is a complete "response" object built from what resp has,
+// with placeholders for what it lacks.
+func replyExample(resp *node, action Action) string {
+	status, enhanced, message := "550", `"5.7.1"`, `"Message refused"`
+	if action != ActionReject {
+		status, enhanced, message = "250", `"2.0.0"`, `"Message accepted"`
+	}
+	if s := resp.Get("status"); s != nil && s.Kind == kindNumber {
+		status = s.Text
+		switch s.Text[0] {
+		case '4':
+			enhanced, message = `"4.7.1"`, `"Try again later"`
+		case '5':
+			enhanced = `"5.7.1"`
+		}
+	}
+	if e := resp.Get("enhanced_status"); e != nil && e.Kind == kindString {
+		enhanced = quoteJSON(e.Text)
+	}
+	if m := resp.Get("message"); m != nil && m.Kind == kindString {
+		message = quoteJSON(m.Text)
+	}
+	return fmt.Sprintf(`"response": {"status": %s, "enhanced_status": %s, "message": %s}`, status, enhanced, message)
+}
+
+// lintDiscardBeforeData explains discard (and quarantine) before the data
+// stage: Stalwart answers the command with a 2xx (the default "250 2.0.0
+// Message queued for delivery.") and then throws away what the command
+// added, as the per-stage handling in crates/smtp/src/inbound/{spawn,
+// ehlo,mail,rcpt}.rs does for every non-accept answer.
+func lintDiscardBeforeData(root *node, action Action, stage Stage, l *linter) {
+	heard := ReplyDiscard
+	if resp := root.Get("response"); resp != nil && resp.Kind == kindObject {
+		s, m := resp.Get("status"), resp.Get("message")
+		if s != nil && s.Kind == kindNumber && m != nil && m.Kind == kindString {
+			heard = s.Text + " " + m.Text
+			if e := resp.Get("enhanced_status"); e != nil && e.Kind == kindString {
+				heard = s.Text + " " + e.Text + " " + m.Text
+			}
+		}
+	}
+	if !strings.HasPrefix(heard, "2") {
+		return // a refusal in effect; reply-status-mismatch says the rest
+	}
+	refuse := `to refuse so that the client knows, reject with a 5xx: {"action":"reject","response":{"status":550,"enhanced_status":"5.7.1","message":"..."}}`
+	switch stage {
+	case StageConnect:
+		l.add(LintDiscardBeforeData, "action", refuse,
+			"%s at connect: the client hears %q instead of the greeting, then the connection is closed", action, heard)
+	case StageEhlo:
+		l.add(LintDiscardBeforeData, "action", refuse,
+			"%s at ehlo: the client hears %q, but the new HELO name is not taken (the previous one is restored) and a transaction in progress loses its sender", action, heard)
+	case StageMail:
+		l.add(LintDiscardBeforeData, "action", refuse,
+			"%s at mail: the client hears %q as if the sender were accepted, but it is dropped: the next RCPT gets \"503 5.5.1 MAIL is required first.\"", action, heard)
+	case StageRcpt:
+		l.add(LintDiscardBeforeData, "action", `to refuse the recipient so that the sender knows, reject with a 5xx: {"action":"reject","response":{"status":550,"enhanced_status":"5.1.1","message":"..."}}`,
+			"%s at rcpt: the client hears %q as if the recipient were accepted, but it is silently dropped from the envelope", action, heard)
+	}
 }
 
 func present(n *node) bool { return n != nil && n.Kind != kindNull }
@@ -169,10 +315,12 @@ func hasNonString(n *node) bool {
 	return false
 }
 
-func unknownKeys(n *node, path string, known []string, add func(code, path, format string, args ...any)) {
+// unknownKeys lints the members of n that Stalwart ignores; keys in skip
+// are left to another lint.
+func unknownKeys(n *node, path string, known []string, skip map[string]bool, l *linter) {
 	var unknown []string
 	for _, m := range n.Members {
-		ok := false
+		ok := skip[m.Key]
 		for _, k := range known {
 			if m.Key == k {
 				ok = true
@@ -189,11 +337,12 @@ func unknownKeys(n *node, path string, known []string, add func(code, path, form
 		if path != "" {
 			p = path + "." + k
 		}
-		msg := "Stalwart ignores this key"
+		msg, fix := "Stalwart ignores this key", ""
 		if s := closest(k, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			fix = fmt.Sprintf("rename it to %q", s)
 		}
-		add(LintUnknownKey, p, "%s", msg)
+		l.add(LintUnknownKey, p, fix, "%s", msg)
 	}
 }
 

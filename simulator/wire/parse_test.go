@@ -138,6 +138,10 @@ func FuzzParseResponse(f *testing.F) {
 		`{"action":"quarantine","response":{"enhancedStatus":"1","disconnect":true}}`,
 		`{"action":"accept","x":"\ud83d\ude00\ud800"}`,
 		``, `[]`, `null`, `{"action":"accept"}}`,
+		`{"action":"accept","modifications":[{"type":"addHeader","name":"X A","value":"Gr\u00fc\r\nB: c\n\r \r\n"}]}`,
+		`{"action":"reject","response":{"status":451}}`,
+		`{"set":[{"path":"/action","value":"reject"},{"path":"/response/code","value":550}],"delete":[{"path":"/x"}]}`,
+		`[{"op":"add","path":"/a"}]`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -157,9 +161,11 @@ func FuzzParseResponse(f *testing.F) {
 				}
 			}
 		}
-		for _, l := range LintResponse(body, StageRcpt) {
-			if l.Code == "" || l.Message == "" {
-				t.Fatalf("empty lint %+v", l)
+		for _, stage := range []Stage{StageRcpt, StageData} {
+			for _, l := range LintResponse(body, stage) {
+				if l.Code == "" || l.Message == "" {
+					t.Fatalf("empty lint %+v", l)
+				}
 			}
 		}
 	})

@@ -184,7 +184,8 @@ export function lintBox(lints) {
     h('div', { class: 'lint-title', text: `⚠ ${lints.length === 1 ? 'Lint' : `${lints.length} lints`}: Stalwart would read this differently than you may expect` }),
     h('ul', {}, lints.map((l) => h('li', {},
       h('code', { text: l.code || 'lint' }), l.path ? h('span', { class: 'mono muted', text: ` ${l.path}` }) : null,
-      h('span', { text: ` ${l.message || ''}` })))));
+      h('span', { text: ` ${l.message || ''}` }),
+      l.fix ? h('span', { class: 'lint-fix', text: ` Fix: ${l.fix}` }) : null))));
 }
 
 /** tabs builds a tab strip; items are [label, () => Node]. */
