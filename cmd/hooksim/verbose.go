@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/simulator"
 )
 
@@ -32,9 +33,10 @@ func hookErrorLines(ex *simulator.Exchange) []string {
 		return nil
 	}
 	var out []string
-	head := fmt.Sprintf("hook %s at %s: %s: %s", ex.HookID, ex.Stage, ex.Err.Class, ex.Err.Message)
+	id := export.OneLine(ex.HookID)
+	head := fmt.Sprintf("hook %s at %s: %s: %s", id, ex.Stage, ex.Err.Class, ex.Err.Message)
 	if ex.Call.Status != 0 {
-		head = fmt.Sprintf("hook %s at %s answered HTTP %d %s: %s: %s", ex.HookID, ex.Stage, ex.Call.Status,
+		head = fmt.Sprintf("hook %s at %s answered HTTP %d %s: %s: %s", id, ex.Stage, ex.Call.Status,
 			http.StatusText(ex.Call.Status), ex.Err.Class, ex.Err.Message)
 	}
 	switch ex.Effect {
