@@ -169,9 +169,9 @@ func curlURL(raw string) (string, error) {
 func headerArg(h hookconf.HeaderField) (arg, note string) {
 	name := strings.ToLower(h.Name)
 	switch {
-	case !validToken(h.Name):
+	case !hookconf.ValidHeaderName(h.Name):
 		return "", "left out: the name is not an HTTP token"
-	case !validFieldValue(h.Value):
+	case !hookconf.ValidHeaderValue(h.Value):
 		return "", "left out: the value holds a line break or another control character"
 	case name == "host", name == "content-length":
 		return "", "" // curl sets them from the URL and the body
@@ -198,36 +198,8 @@ func headerArg(h hookconf.HeaderField) (arg, note string) {
 // headerName is a header name for a comment: as it is when it is a
 // token, else quoted.
 func headerName(s string) string {
-	if validToken(s) {
+	if hookconf.ValidHeaderName(s) {
 		return s
 	}
 	return strconv.Quote(s)
-}
-
-// validToken reports an RFC 9110 token, what a header name must be.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue: tab or bytes from 0x20 up but DEL, as the hook client
-// sends them.
-func validFieldValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -235,7 +235,7 @@ func parseHeadFields(head []byte) ([]hookconf.HeaderField, error) {
 			return nil, errors.New("obsolete line folding in a response header (Stalwart's HTTP client refuses it)")
 		}
 		name, value, ok := strings.Cut(line, ":")
-		if !ok || !validHeaderName(name) {
+		if !ok || !hookconf.ValidHeaderName(name) {
 			return nil, fmt.Errorf("malformed header line %q", truncate(line, 60))
 		}
 		out = append(out, hookconf.HeaderField{Name: name, Value: strings.Trim(value, " \t")})

@@ -112,10 +112,10 @@ func hookHeaders(h *hookconf.Hook) (*headerMap, error) {
 	for _, f := range h.HTTPHeaders {
 		name := strings.TrimSpace(f.Name)
 		value := strings.TrimSpace(f.Value)
-		if !validHeaderName(name) {
+		if !hookconf.ValidHeaderName(name) {
 			return nil, fmt.Errorf("invalid header name %q in httpHeaders: Stalwart would not load this hook", f.Name)
 		}
-		if !validHeaderValue(value) {
+		if !hookconf.ValidHeaderValue(value) {
 			return nil, fmt.Errorf("invalid value for header %q in httpHeaders: Stalwart would not load this hook", f.Name)
 		}
 		m.insert(strings.ToLower(name), value)
@@ -125,7 +125,7 @@ func hookHeaders(h *hookconf.Hook) (*headerMap, error) {
 		m.insert("authorization", basicAuth(h.Auth.Username, h.Auth.Secret))
 	case hookconf.AuthBearer:
 		v := "Bearer " + h.Auth.Secret
-		if !validHeaderValue(v) {
+		if !hookconf.ValidHeaderValue(v) {
 			// Stalwart unwraps this parse: it would panic while loading.
 			return nil, fmt.Errorf("the bearer token contains characters not allowed in an HTTP header: Stalwart cannot load this hook")
 		}
@@ -162,34 +162,4 @@ func derefOr(p *string, def string) string {
 
 func basicAuth(user, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
-}
-
-// validHeaderName reports whether s is an RFC 9110 token, the rule
-// http::HeaderName applies.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue applies http::HeaderValue::from_str: tab or any byte
-// from 0x20 up, except DEL.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -107,7 +109,7 @@ func FuzzParseHead(f *testing.F) {
 			return
 		}
 		for _, fl := range fields {
-			if !validHeaderName(fl.Name) {
+			if !hookconf.ValidHeaderName(fl.Name) {
 				t.Fatalf("invalid name %q", fl.Name)
 			}
 		}

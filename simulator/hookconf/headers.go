@@ -20,6 +20,24 @@ func checkHeaderName(name string) error {
 	return nil
 }
 
+// ValidHeaderName reports whether s is an RFC 9110 token, the rule the
+// http crate's HeaderName (and so Stalwart's HTTP client) applies.
+func ValidHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidHeaderValue applies the http crate's HeaderValue::from_str: tab or
+// any byte from 0x20 up, except DEL.
+func ValidHeaderValue(s string) bool { return checkHeaderValue(s) == nil }
+
 func isTokenChar(c byte) bool {
 	switch {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
