@@ -26,18 +26,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 // runCLIData is runCLI with $XDG_DATA_HOME set to dataHome.
 func runCLIData(t *testing.T, dataHome, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &cliEnv{stdout: &out, stderr: &errOut, stdin: strings.NewReader(stdin),
-		getenv: func(k string) (string, bool) {
-			if k == "XDG_DATA_HOME" {
-				return dataHome, true
-			}
-			return "", false
-		}}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code = runMain(ctx, env, args)
-	return code, out.String(), errOut.String()
+	return runCLIEnv(t, dataHome, nil, stdin, args...)
 }
 
 // exampleHook starts the example hook on a free loopback port.
