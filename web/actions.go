@@ -44,6 +44,28 @@ func (h hookSpec) hook() (*hookconf.Hook, error) {
 	return hookconf.FromFlags(h.flagSpec())
 }
 
+// hooksFor is the chain to play sess against: the hook settings the
+// script carries (its `hooks` key), with the form's fields replacing the
+// values they name, else the form's hook alone.
+func (h hookSpec) hooksFor(sess *sessions.Session) ([]*hookconf.Hook, error) {
+	if len(sess.Hooks) == 0 || (h.URL != "" && len(sess.Hooks) > 1) {
+		hook, err := h.hook()
+		if err != nil {
+			return nil, err
+		}
+		return []*hookconf.Hook{hook}, nil
+	}
+	out := make([]*hookconf.Hook, 0, len(sess.Hooks))
+	for _, sh := range sess.Hooks {
+		hook, _, _, err := hookconf.Rebuild(hookconf.SettingsOf(sh), h.flagSpec(), hookconf.MapEnv{})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hook)
+	}
+	return out, nil
+}
+
 // replayRequest is the body of POST /api/v1/runs/{id}/replay.
 type replayRequest struct {
 	Mode string `json:"mode"`
@@ -272,12 +294,12 @@ func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	hook, err := req.hook()
+	hooks, err := req.hooksFor(sess)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ids, err := s.Play(r.Context(), []*hookconf.Hook{hook}, []*sessions.Session{sess})
+	ids, err := s.Play(r.Context(), hooks, []*sessions.Session{sess})
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return

@@ -285,6 +285,19 @@ func TestActions(t *testing.T) {
 		if d := ts.waitFinished(t, ans.Runs[0]); d.Run.Session != "pasted" || d.Run.Exchanges != 1 {
 			t.Errorf("pasted run = %+v", d.Run)
 		}
+		// A script that carries its hook settings plays without a URL, at its stages.
+		withHooks := "name: carried\nhooks:\n  - url: " + hook.URL + "\n    stages: [mail, rcpt, data]\nsteps:\n  - data: {inline: \"To: bill@example.org\\nSubject: hi\\n\\nbody\\n\"}\n"
+		script, _ = json.Marshal(map[string]any{"script": withHooks})
+		code, b = ts.call(t, http.MethodPost, "/api/v1/play", string(script))
+		if code != 200 {
+			t.Fatalf("play a script with hooks = %d %s", code, b)
+		}
+		if err := json.Unmarshal(b, &ans); err != nil || len(ans.Runs) != 1 {
+			t.Fatalf("play a script with hooks = %s (%v)", b, err)
+		}
+		if d := ts.waitFinished(t, ans.Runs[0]); d.Run.Session != "carried" || d.Run.Exchanges != 3 {
+			t.Errorf("run of a script with hooks = %+v, want 3 exchanges (mail, rcpt, data)", d.Run)
+		}
 		for _, bad := range []string{`{}`, `{"session":"nope","url":"` + hook.URL + `"}`, `{"script":"steps: [","url":"` + hook.URL + `"}`, `{"session":"hello"}`} {
 			if code, b := ts.call(t, http.MethodPost, "/api/v1/play", bad); code != 400 {
 				t.Errorf("play %s = %d %s, want 400", bad, code, b)
