@@ -80,12 +80,20 @@ func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
 	if run.Outcome == store.OutcomeRunning {
 		res.Exchanges = len(l.Exchanges)
 	}
+	closed := false
 	for i := range steps {
 		sr, err := stepFrom(run.SessionName, &steps[i])
 		if err != nil {
 			return nil, fmt.Errorf("recorder: run %d: %w", runID, err)
 		}
 		sr.Exchanges = byStep[sr.Index]
+		// Not stored: a step after the connection closed, until the next
+		// connect, was not sent (it has no reply).
+		if sr.Kind == "connect" {
+			closed = false
+		}
+		sr.NotSent = closed && len(sr.Replies) == 0
+		closed = closed || sr.Closed
 		res.Steps = append(res.Steps, sr)
 	}
 	for i := range msgs {

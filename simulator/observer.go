@@ -70,6 +70,7 @@ type StepResult struct {
 	Action      string // last hook outcome at this step; "none" when no hook ran
 	Transaction int
 	Closed      bool // the server closed the connection after this step
+	NotSent     bool // the connection was closed: the client could not send this step
 	Failures    []string
 	Lints       []wire.Lint
 	Line        int // line in the script
@@ -111,6 +112,8 @@ type SessionResult struct {
 	Transactions []*TransactionResult
 	Exchanges    int
 	Failures     int // expectations that failed
+	// Expectations counts the steps that had an expectation to check.
+	Expectations int
 	Started      time.Time
 	Duration     time.Duration
 	Err          error // a failure of the simulator itself (cancelled context)

@@ -56,7 +56,16 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 			p.res.Err = fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err)
 			break
 		}
+		if sess.Steps[i].Expect != nil {
+			p.res.Expectations++
+		}
 		st := p.play(ctx, i, &sess.Steps[i])
+		if st.Closed && !st.NotSent {
+			p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
+			if strings.EqualFold(st.Command, "QUIT") {
+				p.closedBy = fmt.Sprintf("the client quit at %s", stepName(st))
+			}
+		}
 		p.res.Steps = append(p.res.Steps, st)
 		p.res.Failures += len(st.Failures)
 		p.obs.Step(ctx, st)
@@ -78,6 +87,11 @@ type player struct {
 
 	connected bool
 	closed    bool
+	// closedBy says where the server closed the connection ("step 1
+	// (connect) answered ..."), for the step that cannot be sent next;
+	// unsentReported is set once that step has said so.
+	closedBy       string
+	unsentReported bool
 	tls       *sessions.TLS // nil: plain TCP
 	helo      string
 	authAs    string
@@ -95,9 +109,28 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 	case step.Kind == sessions.StepConnect:
 		p.connect(ctx, st)
 	case p.closed || !p.connected:
-		st.Command = commandLine(step)
-		st.Failures = append(st.Failures, fmt.Sprintf("%s: the connection is closed, the step was not sent", stepName(st)))
-		st.Action = "none"
+		// Only the first step that cannot be sent says so, naming the
+		// step where the server closed the connection; the rest of the
+		// connection's steps are marked NotSent without a failure each.
+		st.Command, st.Action, st.NotSent = commandLine(step), "none", true
+		if !p.unsentReported {
+			p.unsentReported = true
+			n := 0
+			for _, later := range p.sess.Steps[i+1:] {
+				if later.Kind == sessions.StepConnect {
+					break
+				}
+				n++
+			}
+			msg := fmt.Sprintf("%s: not sent: the connection is closed", stepName(st))
+			if p.closedBy != "" {
+				msg += " (" + p.closedBy + ")"
+			}
+			if n > 0 {
+				msg += fmt.Sprintf("; nor the %d steps after it", n)
+			}
+			st.Failures = append(st.Failures, msg)
+		}
 		return st
 	default:
 		tx = p.command(ctx, st, step)

@@ -91,6 +91,17 @@ func runCLIEnv(t *testing.T, dataHome string, vars map[string]string, stdin stri
 	return code, out.String(), errOut.String()
 }
 
+// recordFailing runs a command that records a run against a failing
+// hook: exit 1 (a hook call failed) is what it should say.
+func recordFailing(t *testing.T, dataHome string, args ...string) string {
+	t.Helper()
+	code, out, errOut := runCLIData(t, dataHome, "", args...)
+	if code != exitOK && !(code == exitFailed && strings.Contains(errOut, "failed (see the error lines above)")) {
+		t.Fatalf("hooksim %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
 func wantContains(t *testing.T, what, text string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
@@ -120,6 +131,14 @@ func TestFirstRunAcceptAll(t *testing.T) {
 		if !strings.Contains(strings.Join(stages, " "), st) {
 			t.Errorf("the hook was never called at %s", st)
 		}
+	}
+	// A hook that is down is not a pass, expectations or not; -q still names the cause.
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL + "/"
+	down.Close()
+	code, out, errOut = runCLI(t, "", "run", "-q", "--url", downURL)
+	if code != exitFailed || !strings.Contains(errOut, "13 of 13 hook calls failed") || !strings.Contains(out, "refused: Hook request failed: connection refused") {
+		t.Errorf("a hook that is down: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, "", "run", "-q", "--expect", "--url", h.url(), "--stages", "all")
 	if code != exitFailed || !strings.Contains(out, "failed") {
@@ -171,19 +190,19 @@ func TestFailingHookShown(t *testing.T) {
 	t.Parallel()
 	h := newUserHook(t)
 	h.set("data", 500, "{\"error\":\"db down\"}\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\n")
-	code, out, _ := runCLI(t, "", "run", "--url", h.url(), "bundled:minimal")
-	if code != exitOK {
-		t.Errorf("run: exit %d (no expectation is checked on a probe)", code)
+	code, out, errOut := runCLI(t, "", "run", "--url", h.url(), "bundled:minimal")
+	if code != exitFailed || !strings.Contains(errOut, "1 of 1 hook call failed") {
+		t.Errorf("run: exit %d, want 1 for a failing hook even without expectations\n%s", code, errOut)
 	}
 	wantContains(t, "run transcript", out, "500 Internal Server Error", "error http-status: Hook request failed with code 500: Internal Server Error",
-		`body: {"error":"db down"}`, "line 5", "(2 more lines", "S: 451 4.3.5 Unable to accept message at this time.", "1 hook errors")
+		`body: {"error":"db down"}`, "line 5", "(2 more lines", "S: 451 4.3.5 Unable to accept message at this time.", "played, no expectations, 1 hook error")
 	if strings.Contains(out, "line 6") {
 		t.Errorf("more than the first lines of the body shown:\n%s", out)
 	}
 	dir := t.TempDir()
 	script := writeFile(t, dir, "t.yaml", "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\nhi\\n\"}\nexpect: {action: accept}\n")
 	junitPath := filepath.Join(dir, "junit.xml")
-	code, out, errOut := runCLI(t, "", "test", "--url", h.url(), "--junit", junitPath, script)
+	code, out, errOut = runCLI(t, "", "test", "--url", h.url(), "--junit", junitPath, script)
 	if code != exitFailed {
 		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -173,7 +173,7 @@ func TestShowRawVerbatim(t *testing.T) {
 			addr := hook.ln.Addr().String()
 			data := t.TempDir()
 			args := append([]string{"run", "--no-expect", "--url", hook.url(), "--stages", "connect", "--no-tempfail", "--bearer", "tok-RAW-1"}, tt.flags...)
-			mustRun(t, data, append(args, "bundled:hello")...)
+			recordFailing(t, data, append(args, "bundled:hello")...)
 			reqs := hook.requests()
 			if len(reqs) != len(tt.answers) {
 				t.Fatalf("the hook read %d requests, want %d", len(reqs), len(tt.answers))
@@ -225,7 +225,7 @@ func TestShowRawNothingSent(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	data := t.TempDir()
-	mustRun(t, data, "run", "--no-expect", "--no-tempfail", "--url", "http://"+addr+"/", "--stages", "connect", "bundled:hello")
+	recordFailing(t, data, "run", "--no-expect", "--no-tempfail", "--url", "http://"+addr+"/", "--stages", "connect", "bundled:hello")
 	got := mustRun(t, data, "show", "1", "--raw", "1")
 	want := fmt.Sprintf("# hooksim: run #1, exchange 1: connect stage, hook %s, POST http://%s/\n", addr, addr) +
 		fmt.Sprintf("# hooksim: the request was never sent: refused: Hook request failed: connection refused by %s (nothing listens there)\n", addr)

@@ -248,6 +248,11 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	if sum.failed > 0 {
 		return failedError{}
 	}
+	if !checked && sum.hookErrors > 0 {
+		// Nothing was expected, but a hook that fails is never what its
+		// author wants: say so and exit 1.
+		return failedError{fmt.Sprintf("hooksim: %d of %s failed (see the error lines above)", sum.hookErrors, plural(sum.exchanges, "hook call"))}
+	}
 	return nil
 }
 

@@ -47,6 +47,17 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		for _, f := range st.Failures {
 			fmt.Fprintf(t.w, "FAIL %s: %s\n", st.Session, f)
 		}
+		for _, ex := range st.Exchanges {
+			if lines := hookErrorLines(ex); len(lines) > 0 {
+				fmt.Fprintf(t.w, "ERROR %s: %s: %s\n", st.Session, simulator.StepName(st), strings.Join(lines, " | "))
+			}
+		}
+		return
+	}
+	if st.NotSent {
+		for _, f := range st.Failures {
+			fmt.Fprintf(t.w, "  FAIL %s\n", f)
+		}
 		return
 	}
 	if st.Command != "" {
@@ -166,13 +177,19 @@ func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResu
 		return
 	}
 	verdict := "PASS"
+	if r.Expectations == 0 {
+		verdict = "played, no expectations"
+	}
+	if errs := hookErrors(r); errs > 0 {
+		verdict += fmt.Sprintf(", %s", plural(errs, "hook error"))
+	}
 	if !r.Passed() {
-		verdict = fmt.Sprintf("FAIL (%d failures)", r.Failures)
+		verdict = fmt.Sprintf("FAIL (%s)", plural(r.Failures, "failure"))
 	}
 	if r.Err != nil {
 		verdict = "ERROR: " + r.Err.Error()
 	}
-	fmt.Fprintf(t.w, "== %s: %s, %d steps, %d hook calls, %s\n\n", r.Name, verdict, len(r.Steps), r.Exchanges, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), r.Duration.Round(time.Millisecond))
 }
 
 type runSummary struct{ passed, failed, exchanges, hookErrors int }
@@ -202,10 +219,10 @@ func (t *transcript) summary(results []*simulator.SessionResult, checked bool) r
 	defer t.mu.Unlock()
 	errs := ""
 	if s.hookErrors > 0 {
-		errs = fmt.Sprintf(", %d hook errors", s.hookErrors)
+		errs = ", " + plural(s.hookErrors, "hook error")
 	}
 	if checked {
-		fmt.Fprintf(t.w, "%d sessions: %d passed, %d failed; %d hook calls%s\n", len(results), s.passed, s.failed, s.exchanges, errs)
+		fmt.Fprintf(t.w, "%s: %d passed, %d failed; %s%s\n", plural(len(results), "session"), s.passed, s.failed, plural(s.exchanges, "hook call"), errs)
 		return s
 	}
 	var parts []string
@@ -218,11 +235,32 @@ func (t *transcript) summary(results []*simulator.SessionResult, checked bool) r
 	if len(parts) > 0 {
 		detail = " (" + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(t.w, "%d sessions played, no expectations checked; %d hook calls%s%s\n", len(results), s.exchanges, detail, errs)
+	fmt.Fprintf(t.w, "%s played, no expectations checked; %s%s\n", plural(len(results), "session"), plural(s.exchanges, "hook call"), detail)
 	if s.failed > 0 {
-		fmt.Fprintf(t.w, "%d sessions failed (see FAIL above)\n", s.failed)
+		fmt.Fprintf(t.w, "%s failed (see FAIL above)\n", plural(s.failed, "session"))
 	}
 	return s
+}
+
+// hookErrors counts the failed hook calls of r.
+func hookErrors(r *simulator.SessionResult) int {
+	n := 0
+	for _, st := range r.Steps {
+		for _, ex := range st.Exchanges {
+			if ex.Err != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // recorded says which runs the sessions were recorded as.
