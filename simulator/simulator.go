@@ -92,14 +92,14 @@ type player struct {
 	// unsentReported is set once that step has said so.
 	closedBy       string
 	unsentReported bool
-	tls       *sessions.TLS // nil: plain TCP
-	helo      string
-	authAs    string
-	from      *modify.Address
-	to        []modify.Address
-	tx        int // transaction number
-	delivered int // messages accepted in this connection
-	seq       int // exchanges so far
+	tls            *sessions.TLS // nil: plain TCP
+	helo           string
+	authAs         string
+	from           *modify.Address
+	to             []modify.Address
+	tx             int // transaction number
+	delivered      int // messages accepted in this connection
+	seq            int // exchanges so far
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {
