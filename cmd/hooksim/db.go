@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,17 @@ func (f *dbFlags) open(ctx context.Context, env *cliEnv) (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(ctx, p)
+}
+
+// openExisting is open for the commands that read a history: a --db that
+// names no file is a mistake (a typo), not a new empty history.
+func (f *dbFlags) openExisting(ctx context.Context, env *cliEnv) (*store.Store, error) {
+	if f.path != "" {
+		if _, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("--db %s: no such history database (hooksim run --db %s records one)", f.path, f.path)
+		}
+	}
+	return f.open(ctx, env)
 }
 
 // parseRunID reads a run id argument ("42" or "#42").

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
@@ -43,7 +44,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	if *as != "session" && *as != "curl" && *as != "json" {
 		return usagef("--as wants session, curl or json, got %q", *as)
 	}
-	st, err := db.open(ctx, env)
+	st, err := db.openExisting(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -70,8 +71,13 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		_, err = env.stdout.Write(out)
 		return err
 	}
+	if dir := filepath.Dir(*outPath); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usagef("export: %v", err)
+		}
+	}
 	if err := os.WriteFile(*outPath, out, 0o644); err != nil {
-		return fmt.Errorf("export: %w", err)
+		return usagef("export: %v", err)
 	}
 	fmt.Fprintf(env.stderr, "wrote %s\n", *outPath)
 	return nil

@@ -407,3 +407,60 @@ func TestReplayCredentialsAndStages(t *testing.T) {
 		t.Errorf("replay at data only:\n%s", out)
 	}
 }
+
+// TestShowRawNumbers: the transcript numbers every exchange, and show
+// --raw names the range when asked for one that does not exist.
+func TestShowRawNumbers(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	data := t.TempDir()
+	code, out, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "--stages", "all", "bundled:hello")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, errOut)
+	}
+	wantContains(t, "transcript", out, "     #1 hook ", " at connect:", "     #5 hook ", " at data:")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "1", "--raw", "9"}, "run #1 has exchanges 1 to 5 (hooksim show 1 numbers them), not 9"},
+		{[]string{"show", "1", "--raw", "0"}, "run #1 has exchanges 1 to 5"},
+		{[]string{"show", "7", "--raw", "1"}, "no run #7 in "},
+	} {
+		code, _, errOut := runCLIData(t, data, "", tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	// export -o into a folder that does not exist yet creates it.
+	script := filepath.Join(t.TempDir(), "new", "tests", "hello.yaml")
+	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", script); code != exitOK {
+		t.Fatalf("export into a new folder: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(script); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestFlagMistakes: common mistakes get a message that says what to do.
+func TestFlagMistakes(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	host := strings.TrimSuffix(strings.TrimPrefix(h.url(), "http://"), "/")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--url", host}, "has no scheme: write http://" + host},
+		{[]string{"run", "--url", h.url(), "--timeout", "5"}, "--timeout 5: give a unit, such as 5s or 5ms"},
+		{[]string{"runs", "--stage", "dta"}, `--stage "dta": want one of connect, ehlo, mail, rcpt, data`},
+		{[]string{"runs", "--action", "rejected"}, `--action "rejected": want one of accept, reject`},
+		{[]string{"runs", "--db", filepath.Join(t.TempDir(), "typo.db")}, "no such history database"},
+		{[]string{"replay", "--since", "1d", "--stage", "helo"}, `--stage "helo"`},
+	} {
+		code, _, errOut := runCLI(t, "", tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,7 +56,10 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	if f.Limit <= 0 {
 		return usagef("--limit must be positive")
 	}
-	st, err := db.open(ctx, env)
+	if err := checkRunFilter(f); err != nil {
+		return err
+	}
+	st, err := db.openExisting(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -86,7 +91,14 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	tw.Flush()
 	if len(runs) == f.Limit {
-		fmt.Fprintf(env.stdout, "more: hooksim runs --before %d\n", runs[len(runs)-1].ID)
+		more := []string{"hooksim", "runs"}
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name != "before" {
+				more = append(more, "--"+fl.Name+"="+shellWord(fl.Value.String()))
+			}
+		})
+		more = append(more, fmt.Sprintf("--before %d", runs[len(runs)-1].ID))
+		fmt.Fprintf(env.stdout, "more: %s\n", strings.Join(more, " "))
 	}
 	return nil
 }
@@ -165,15 +177,32 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := db.open(ctx, env)
+	st, err := db.openExisting(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if *raw > 0 {
+	rawSet := false
+	fs.Visit(func(f *flag.Flag) { rawSet = rawSet || f.Name == "raw" })
+	if rawSet {
+		run, err := st.GetRun(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return usagef("no run #%d in %s (see hooksim runs)", id, st.Path())
+		} else if err != nil {
+			return err
+		}
+		outOfRange := func() error {
+			if run.Exchanges == 0 {
+				return usagef("run #%d has no exchanges", id)
+			}
+			return usagef("run #%d has exchanges 1 to %d (hooksim show %d numbers them), not %d", id, run.Exchanges, id, *raw)
+		}
+		if *raw < 1 || (run.Exchanges > 0 && *raw > run.Exchanges) {
+			return outOfRange()
+		}
 		ex, err := st.Exchange(ctx, id, *raw)
 		if errors.Is(err, store.ErrNotFound) {
-			return usagef("run #%d has no exchange %d", id, *raw)
+			return outOfRange()
 		} else if err != nil {
 			return err
 		}
@@ -242,7 +271,7 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := db.open(ctx, env)
+	st, err := db.openExisting(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -257,4 +286,30 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 
 func sessionInfoOf(l *recorder.Loaded) *simulator.SessionInfo {
 	return &simulator.SessionInfo{Name: l.Run.SessionName, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: l.Run.Started, Session: l.Session}
+}
+
+// shellWord quotes s for a shell command line when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkRunFilter refuses a stage, outcome or source no run can have, so a
+// typo does not read as "no runs match".
+func checkRunFilter(f store.RunFilter) error {
+	pick := func(flag, v string, valid []string) error {
+		if v == "" || slices.Contains(valid, v) {
+			return nil
+		}
+		return usagef("--%s %q: want one of %s", flag, v, strings.Join(valid, ", "))
+	}
+	if err := pick("stage", f.Stage, []string{"connect", "ehlo", "mail", "rcpt", "data"}); err != nil {
+		return err
+	}
+	if err := pick("action", f.Action, []string{"accept", "reject", "discard", "quarantine", "error"}); err != nil {
+		return err
+	}
+	return pick("source", f.Source, []string{"script", "smtp", "replay"})
 }

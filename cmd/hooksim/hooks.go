@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -54,6 +55,14 @@ func (f *hookFlags) anySetting() bool {
 		s.AllowInvalidCerts || s.NoTempFail || s.MaxResponseSize != 0
 }
 
+// check refuses flag values that parse but are almost surely a mistake.
+func (f *hookFlags) check() error {
+	if t := strings.TrimSpace(f.spec.Timeout); t != "" && strings.Trim(t, "0123456789") == "" {
+		return usagef("--timeout %s: give a unit, such as %ss or %sms (Stalwart's JSON counts milliseconds; the flag takes a duration)", t, t, t)
+	}
+	return nil
+}
+
 // load resolves the hooks the flags alone configure: the --hooks file's
 // chain first, then the --url hook. Warnings go to warn.
 func (f *hookFlags) load(ctx context.Context, warn func(string)) ([]*hookconf.Hook, error) {
@@ -72,6 +81,9 @@ func (f *hookFlags) load(ctx context.Context, warn func(string)) ([]*hookconf.Ho
 
 // loadFlags is load that allows no hook at all.
 func (f *hookFlags) loadFlags(ctx context.Context, warn func(string)) ([]*hookconf.Hook, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	var hooks []*hookconf.Hook
 	if f.file != "" {
 		cfg, err := hookconf.Load(ctx, f.file, hookconf.OSEnv{})
@@ -153,6 +165,11 @@ func (p *hookPlan) forSession(s *sessions.Session) ([]*hookconf.Hook, error) {
 			h, overrides, warnings, err := hookconf.Rebuild(hookconf.SettingsOf(sh), spec, p.env)
 			if err != nil {
 				return nil, usagef("%s:%d: hooks: %v", file, sh.Line, err)
+			}
+			// An id that only named the recorded address follows --url, so
+			// that transcripts name the hook that is called.
+			if spec.URL != "" && sh.ID != "" && sh.ID == hostOf(sh.URL) {
+				h.ID = hostOf(spec.URL)
 			}
 			for _, o := range overrides {
 				p.notes.add(o.String(), file)
@@ -257,4 +274,13 @@ func configLints(sets [][]*hookconf.Hook) []string {
 
 func warnTo(env *cliEnv) func(string) {
 	return func(s string) { fmt.Fprintln(env.stderr, "hooksim: warning:", s) }
+}
+
+// hostOf is the host (and port) of a URL, "" when it does not parse.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

@@ -71,13 +71,19 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("replay needs RUN ids, --all, or filters such as --since 1d (see hooksim runs)")
 	}
 	o.all = len(rest) == 0
+	if err := checkRunFilter(o.filter); err != nil {
+		return err
+	}
+	if err := o.hooks.check(); err != nil {
+		return err
+	}
 	hooks := replay.Hooks{Spec: o.hooks.flagSpec(), Env: cliHookEnv{env}}
 	if o.hooks.file != "" {
 		if hooks.Explicit, err = o.hooks.loadFlags(ctx, warnTo(env)); err != nil {
 			return err
 		}
 	}
-	st, err := o.db.open(ctx, env)
+	st, err := o.db.openExisting(ctx, env)
 	if err != nil {
 		return err
 	}

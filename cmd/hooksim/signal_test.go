@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,6 +29,9 @@ func TestMain(m *testing.M) {
 // TestInterruptKeepsWhatWasPlayed: SIGINT in the middle of a run stops it,
 // and every exchange the transcript showed is in the database, with the
 // interrupted run finished as an error.
+// hookLine matches a transcript's line of one hook exchange.
+var hookLine = regexp.MustCompile(`^\s+#\d+ hook `)
+
 func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 	t.Parallel()
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +59,7 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "hook ") {
+		if hookLine.MatchString(line) {
 			shown++
 		}
 		if strings.HasPrefix(line, "== ") && strings.Contains(line, "steps,") {
@@ -69,7 +73,7 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for sc.Scan() {
-		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "hook ") {
+		if hookLine.MatchString(sc.Text()) {
 			shown++
 		}
 	}

@@ -114,7 +114,7 @@ func writeExchange(w io.Writer, ex *simulator.Exchange, verbose int) {
 	if ex.Call.Status != 0 {
 		status = fmt.Sprintf("%d %s", ex.Call.Status, http.StatusText(ex.Call.Status))
 	}
-	fmt.Fprintf(w, "     hook %s at %s: POST %s -> %s in %s: %s", export.OneLine(ex.HookID), ex.Stage, export.OneLine(ex.URL), status,
+	fmt.Fprintf(w, "     #%d hook %s at %s: POST %s -> %s in %s: %s", ex.Seq, export.OneLine(ex.HookID), ex.Stage, export.OneLine(ex.URL), status,
 		ex.Call.Duration.Round(10*time.Microsecond), ex.Outcome)
 	switch ex.Effect {
 	case "tempfail":

@@ -68,7 +68,7 @@ func TestFromFlagsErrors(t *testing.T) {
 		want string
 	}{
 		{FlagSpec{}, "--url: url is required (it is empty)"},
-		{FlagSpec{URL: "localhost:9000"}, `--url: the URL "localhost:9000" must start with http:// or https://`},
+		{FlagSpec{URL: "localhost:9000"}, `--url: the URL "localhost:9000" has no scheme: write http://localhost:9000 (or https://)`},
 		{FlagSpec{URL: "http://h/", Stages: []string{"dta"}}, `--stages: unknown stage "dta" (want connect, ehlo, auth, mail, rcpt, data, or all)`},
 		{FlagSpec{URL: "http://h/", Timeout: "0s"}, "--timeout: a duration must be greater than zero"},
 		{FlagSpec{URL: "http://h/", Bearer: "a", Basic: "u:p"}, "--bearer: use either --bearer or --basic, not both"},

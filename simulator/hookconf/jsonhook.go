@@ -197,6 +197,9 @@ func checkURL(raw string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("url is required (it is empty)")
 	}
+	if !strings.Contains(s, "://") {
+		return "", fmt.Errorf("the URL %q has no scheme: write http://%s (or https://)", s, s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "", fmt.Errorf("invalid URL %q: %v", s, err)
