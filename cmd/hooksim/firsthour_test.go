@@ -375,7 +375,7 @@ func TestReplayCredentialsAndStages(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut := runCLIData(t, data, "", "replay", "1")
-	if code == exitOK || !strings.Contains(out+errOut, "give --bearer TOKEN or set HOOKSIM_BEARER") {
+	if code != exitUsage || !strings.Contains(out+errOut, "give --bearer TOKEN or set HOOKSIM_BEARER") || strings.Contains(out, "run #1: run #1") {
 		t.Errorf("replay without the token: exit %d\n%s\n%s", code, out, errOut)
 	}
 	before, _ := h.calls()

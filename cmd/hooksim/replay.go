@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hooksim/hooksim/recorder/replay"
 	"github.com/hooksim/hooksim/simulator/compare"
 	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -99,6 +101,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	client := hookclient.New()
 	defer client.Close()
 	var rows []compare.SummaryRow
+	needCreds := 0
 	var suite junit.Suite
 	suite.Name, suite.Timestamp = "hooksim replay ("+string(mode)+")", time.Now()
 	for _, id := range ids {
@@ -108,6 +111,9 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		run := fmt.Sprintf("#%d", id)
 		started := time.Now()
 		diff, replayID, err := replay.Run(ctx, st, rec, client, id, mode, hooks)
+		if errors.Is(err, hookconf.ErrNoCredentials) {
+			needCreds++
+		}
 		if err != nil {
 			rows = append(rows, compare.ErrorRow(run, "", err))
 			suite.Cases = append(suite.Cases, junit.Case{Name: run, ClassName: "replay", Time: time.Since(started),
@@ -151,6 +157,9 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if needCreds > 0 {
+		return usagef("%d runs could not be replayed without their credentials (see above)", needCreds)
 	}
 	if !compare.Summarize(rows).OK() {
 		return failedError{}

@@ -65,7 +65,7 @@ func (h Hooks) resolve(r store.Run) ([]*hookconf.Hook, []string, error) {
 	for _, s := range recorded {
 		hook, overrides, warnings, err := hookconf.Rebuild(s, h.Spec, env)
 		if err != nil {
-			return nil, nil, fmt.Errorf("run #%d: %w", r.ID, err)
+			return nil, nil, err
 		}
 		for _, o := range overrides {
 			notes = append(notes, o.String())
@@ -127,6 +127,9 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 		diff = compare.Sessions(before, after, compare.Options{})
 	}
 	diff.Notes = append(diff.Notes, notes...)
+	if n := refused(after); n > 0 && n == after.Exchanges {
+		diff.Notes = append(diff.Notes, "every call was refused: is the hook running? (runs recorded by hooksim demo called an example hook that is gone; --url URL points the replay elsewhere)")
+	}
 	if diff.Session == "" {
 		diff.Session = loaded.Run.SessionName
 	}
@@ -344,4 +347,17 @@ func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig 
 		d.Session = r.SessionName
 	}
 	return ex, d, nil
+}
+
+// refused counts the exchanges of r whose connection was refused.
+func refused(r *simulator.SessionResult) int {
+	n := 0
+	for _, st := range r.Steps {
+		for _, ex := range st.Exchanges {
+			if ex.Err != nil && ex.Err.Class == hookclient.ErrRefused {
+				n++
+			}
+		}
+	}
+	return n
 }

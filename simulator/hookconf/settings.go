@@ -22,6 +22,10 @@ const (
 	EnvBasic  = "HOOKSIM_BASIC"
 )
 
+// ErrNoCredentials is wrapped by Rebuild's error when a recorded hook used
+// credentials and none were given.
+var ErrNoCredentials = errors.New("credentials needed")
+
 // Settings are a hook's configuration without its secrets, in Stalwart's
 // MtaHook terms: what a recorded run keeps and what an exported session
 // script carries, so that the same hook can be called again the same way.
@@ -174,13 +178,13 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		case AuthBearer:
 			v, ok := env.LookupEnv(EnvBearer)
 			if !ok || v == "" {
-				return nil, nil, nil, fmt.Errorf("%s used a Bearer token, which hooksim never records: give --bearer TOKEN or set %s", who, EnvBearer)
+				return nil, nil, nil, fmt.Errorf("%s used a Bearer token, which hooksim never records: give --bearer TOKEN or set %s (%w)", who, EnvBearer, ErrNoCredentials)
 			}
 			built.Bearer = v
 		case AuthBasic:
 			v, ok := env.LookupEnv(EnvBasic)
 			if !ok || v == "" {
-				return nil, nil, nil, fmt.Errorf("%s used Basic authentication (user %q), whose password hooksim never records: give --basic USER:PASSWORD or set %s=USER:PASSWORD", who, s.Username, EnvBasic)
+				return nil, nil, nil, fmt.Errorf("%s used Basic authentication (user %q), whose password hooksim never records: give --basic USER:PASSWORD or set %s=USER:PASSWORD (%w)", who, s.Username, EnvBasic, ErrNoCredentials)
 			}
 			built.Basic = v
 		}
