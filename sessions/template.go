@@ -25,7 +25,7 @@ func BundledInline(name string) ([]byte, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
-	fmt.Fprintf(&out, "# hooksim's bundled session %q, its messages inline. The expectations are\n# written for hooksim's example hook: change them to what your hook should do.\n", name)
+	out.WriteString(templateComment(name, "its messages inline"))
 	for _, line := range strings.SplitAfter(string(src), "\n") {
 		m := dataFileLine.FindStringSubmatch(strings.TrimRight(line, "\n"))
 		if m == nil {
@@ -100,8 +100,15 @@ func sameAsBundled(name string, script []byte) error {
 	return nil
 }
 
-// BundledFiles returns a bundled session's script as written and the
-// message files it names (file name to bytes), to save side by side.
+// templateComment heads a template: where it comes from, and that its
+// expectations are the example hook's.
+func templateComment(name, how string) string {
+	return fmt.Sprintf("# hooksim's bundled session %q, %s. The expectations are\n# written for hooksim's example hook: change them to what your hook should do.\n", name, how)
+}
+
+// BundledFiles returns a bundled session's script as written (headed by
+// a comment saying where it comes from) and the message files it names
+// (file name to bytes), to save side by side.
 func BundledFiles(name string) ([]byte, map[string][]byte, error) {
 	src, err := BundledSource(name)
 	if err != nil {
@@ -117,5 +124,5 @@ func BundledFiles(name string) ([]byte, map[string][]byte, error) {
 			files[m[2]] = b
 		}
 	}
-	return src, files, nil
+	return append([]byte(templateComment(name, "with its messages in the files beside it")), src...), files, nil
 }

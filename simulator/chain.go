@@ -271,7 +271,7 @@ func StageReply(stage wire.Stage, r *wire.Response) string {
 	case wire.StageRcpt:
 		return ReplyRcptOK
 	case wire.StageData:
-		return "250 2.0.0 Message queued with id <hex>. (modifications applied)"
+		return replyQueued("<queue-id>") + " (modifications applied)"
 	}
 	return "the normal reply"
 }

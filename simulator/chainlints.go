@@ -51,9 +51,9 @@ func StatusLint(status int, body []byte) wire.Lint {
 
 // NormalReply is what the client hears at stage when no hook stops the
 // chain (every hook accepted, or failed with tempFailOnError false), with
-// "<host>" and "<id>" for the parts that depend on the server and the
+// "<host>" and "<queue-id>" for the parts that depend on the server and the
 // message: the 220 greeting, the EHLO reply, 250 2.1.0 OK, 250 2.1.5 OK,
-// or 250 2.0.0 Message queued with id <id>.
+// or 250 2.0.0 Message queued with id <queue-id>.
 func NormalReply(stage wire.Stage) string {
 	switch stage {
 	case wire.StageConnect:
@@ -65,7 +65,7 @@ func NormalReply(stage wire.Stage) string {
 	case wire.StageRcpt:
 		return ReplyRcptOK
 	case wire.StageData:
-		return replyQueued("<id>")
+		return replyQueued("<queue-id>")
 	}
 	return "the normal reply"
 }

@@ -14,7 +14,7 @@ import (
 
 // checkExpect compares a played step with its script's expectations and
 // records every mismatch in st.Failures, phrased for a person.
-func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env EnvelopeView) {
+func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env EnvelopeView, noHook string) {
 	e := step.Expect
 	if e == nil {
 		return
@@ -28,7 +28,10 @@ func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env
 	}
 	reply := st.Reply()
 	if e.Action != "" && e.Action != st.Action {
-		fail("action %s, want %s", st.Action, e.Action)
+		if st.Action != "none" {
+			noHook = ""
+		}
+		fail("action %s, want %s%s", st.Action, e.Action, noHook)
 	}
 	if e.Reply != "" && e.Reply != reply {
 		fail("reply %q, want %q", reply, e.Reply)
@@ -254,13 +257,17 @@ func checkHeader(h sessions.ExpectHeader, got []string, fail func(string, ...any
 		}
 		diff := ""
 		for i := range max(len(got), len(h.Values)) {
-			if i >= len(got) || i >= len(h.Values) || got[i] != h.Values[i] {
-				diff = fmt.Sprintf("; occurrence %d differs", i+1)
-				if i < len(got) && i < len(h.Values) {
-					diff += fmt.Sprintf(": %q, want %q", got[i], h.Values[i])
-				}
-				break
+			switch {
+			case i >= len(h.Values):
+				diff = fmt.Sprintf("; occurrence %d (%q) is one too many", i+1, got[i])
+			case i >= len(got):
+				diff = fmt.Sprintf("; occurrence %d (%q) is missing", i+1, h.Values[i])
+			case got[i] != h.Values[i]:
+				diff = fmt.Sprintf("; occurrence %d differs: %q, want %q", i+1, got[i], h.Values[i])
+			default:
+				continue
 			}
+			break
 		}
 		fail("header %s occurs %d times (%s), want %d (%s)%s", h.Name, len(got), quoteList(got), len(h.Values), quoteList(h.Values), diff)
 	default:

@@ -76,7 +76,7 @@ func TestHeaderExpectationForms(t *testing.T) {
 			`header Delivered-To occurs 3 times ("a@example.org", "b@example.org", "c@example.org"), want once: "a@example.org"`},
 		{"every occurrence", sessions.ExpectHeader{Name: "Delivered-To", Values: []string{"a@example.org", "b@example.org", "c@example.org"}}, ""},
 		{"one occurrence too few", sessions.ExpectHeader{Name: "Delivered-To", Values: []string{"a@example.org", "b@example.org"}},
-			"want 2 (\"a@example.org\", \"b@example.org\"); occurrence 3 differs"},
+			"want 2 (\"a@example.org\", \"b@example.org\"); occurrence 3 (\"c@example.org\") is one too many"},
 		{"count", sessions.ExpectHeader{Name: "Delivered-To", Count: count(3)}, ""},
 		{"wrong count", sessions.ExpectHeader{Name: "Delivered-To", Count: count(2)}, "header Delivered-To occurs 3 times"},
 		{"pattern", sessions.ExpectHeader{Name: "Delivered-To", Matches: regexp.MustCompile(`^[abc]@example\.org$`)}, ""},
@@ -124,4 +124,24 @@ func failures(r *SessionResult) []string {
 		out = append(out, st.Failures...)
 	}
 	return out
+}
+
+// TestNoHookHint: an expected action at a stage no hook is configured for
+// says so, instead of a bare "action none".
+func TestNoHookHint(t *testing.T) {
+	t.Parallel()
+	hook := newFakeHook(t, accept)
+	s := standard()
+	s.Steps[2].Expect = &sessions.Expect{Action: "accept"}
+	s.Steps[4].Expect = &sessions.Expect{Action: "reject"}
+	msgs := failures(playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, wire.StageData)}, s))
+	if len(msgs) != 2 {
+		t.Fatalf("failures %q", msgs)
+	}
+	if !strings.HasSuffix(msgs[0], "action none, want accept (no hook is configured for the mail stage: --stages all, or stages in the script's hooks)") {
+		t.Errorf("mail: %q", msgs[0])
+	}
+	if !strings.HasSuffix(msgs[1], "action accept, want reject") {
+		t.Errorf("data (a hook is configured there): %q", msgs[1])
+	}
 }

@@ -319,7 +319,7 @@ func TestNormalReply(t *testing.T) {
 		{wire.StageEhlo, "250-<host> you had me at EHLO (then the capabilities)"},
 		{wire.StageMail, ReplyMailOK},
 		{wire.StageRcpt, ReplyRcptOK},
-		{wire.StageData, "250 2.0.0 Message queued with id <id>."},
+		{wire.StageData, "250 2.0.0 Message queued with id <queue-id>."},
 	}
 	for _, tc := range tests {
 		if got := NormalReply(tc.stage); got != tc.want {

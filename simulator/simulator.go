@@ -142,7 +142,7 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 		}
 	}
 	st.Transaction = p.tx
-	checkExpect(st, step, tx, p.envelopeView())
+	checkExpect(st, step, tx, p.envelopeView(), p.noHookHint(step))
 	return st
 }
 
@@ -295,6 +295,27 @@ func commandLine(step *sessions.Step) string {
 	default:
 		return strings.ToUpper(string(step.Kind))
 	}
+}
+
+// noHookHint explains an action "none" where the script expects a hook
+// to act: no hook is configured for the stage of step ("" otherwise).
+func (p *player) noHookHint(step *sessions.Step) string {
+	stage, ok := stepStage[step.Kind]
+	if !ok {
+		return ""
+	}
+	for _, h := range p.sim.Hooks {
+		if h.Stages[stage] {
+			return ""
+		}
+	}
+	return fmt.Sprintf(" (no hook is configured for the %s stage: --stages all, or stages in the script's hooks)", stage)
+}
+
+// stepStage is the hook stage a step kind reaches.
+var stepStage = map[sessions.StepKind]wire.Stage{
+	sessions.StepConnect: wire.StageConnect, sessions.StepHelo: wire.StageEhlo, sessions.StepEhlo: wire.StageEhlo,
+	sessions.StepMail: wire.StageMail, sessions.StepRcpt: wire.StageRcpt, sessions.StepData: wire.StageData,
 }
 
 // StepName names a step for a person: "step 5 (data, line 12)".

@@ -133,6 +133,10 @@ func checkBody(body []byte, stage wire.Stage) checkResult {
 		res.Modifications = append(res.Modifications, simulator.DescribeModification(m))
 	}
 	res.Reply = simulator.StageReply(stage, r)
+	if r.Action == wire.ActionAccept {
+		// The reply alone; what happens to the modifications is said apart.
+		res.Reply = simulator.NormalReply(stage)
+	}
 	return res
 }
 

@@ -41,13 +41,13 @@ func TestCheckStatus(t *testing.T) {
 		{"404 at mail", `not json`, []string{"--status", "404", "--stage", "mail"}, exitFailed, []string{
 			"the client hears 250 2.1.0 OK (tempFailOnError false)"}, nil},
 		{"302 at data", `{"action":"accept"}`, []string{"--status", "302"}, exitFailed, []string{
-			"code 302: Found", "the client hears 250 2.0.0 Message queued with id <id>. (tempFailOnError false)"}, nil},
+			"code 302: Found", "the client hears 250 2.0.0 Message queued with id <queue-id>. (tempFailOnError false)"}, nil},
 		{"the default 200", reject, []string{"--stage", "rcpt"}, exitOK, []string{
 			"valid: action reject, 0 modifications", "the client hears: 550 5.1.1 No such user"}, []string{"non-2xx-status", "otherwise:"}},
 		{"201 is read", `{"action":"accept"}`, []string{"--status", "201", "--stage", "mail"}, exitOK, []string{
 			"valid: action accept", "the client hears: 250 2.1.0 OK"}, nil},
 		{"a 204 has no body", `{"action":"accept"}`, []string{"--status", "204"}, exitFailed, []string{
-			"invalid: empty body", tempFail, "the client hears 250 2.0.0 Message queued with id <id>."}, nil},
+			"invalid: empty body", tempFail, "the client hears 250 2.0.0 Message queued with id <queue-id>."}, nil},
 		{"header lints need no message", `{"action":"accept","modifications":[{"type":"addHeader","name":"X-Spam","value":"yes\r\nBcc: victim@example.org"}]}`, nil, exitOK, []string{
 			"valid: action accept, 1 modifications",
 			`lint [header-value-line-break] modifications[0].value: a line break not followed by a space or a tab: Stalwart writes it as is, so "Bcc: victim@example.org" becomes a header line of its own (header injection). Fix: `}, nil},

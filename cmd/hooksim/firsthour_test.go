@@ -311,7 +311,7 @@ func TestCaptureRoundTrip(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("test with no flags: exit %d\n%s\n%s", code, out, errOut)
 	}
-	wantContains(t, "test without flags", errOut, "warning: hook "+strings.TrimPrefix(strings.TrimSuffix(h.url(), "/"), "http://")+" sends the header X-Tenant, whose value is not recorded")
+	wantContains(t, "test without flags", errOut, "warning: hook "+strings.TrimPrefix(strings.TrimSuffix(h.url(), "/"), "http://")+" sends the header X-Tenant, whose value is not in the script or recording")
 	// Flags that replace a recorded value say so.
 	code, _, errOut = runCLIData(t, data, "", "test", "--stages", "data", script)
 	if code != exitFailed || !strings.Contains(errOut, "--stages data replaces the recorded stages connect, ehlo, mail, rcpt, data") {

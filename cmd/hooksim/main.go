@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -74,6 +75,13 @@ func main() {
 }
 
 func runMain(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"}
+	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(env.stdout, "hooksim", version(), "(Stalwart v0.16.18 MTA Hooks)")
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
 		if len(args) == 0 {
@@ -125,7 +133,25 @@ Commands:
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run "hooksim COMMAND --help" for a command's flags and examples.
-Exit codes: 0 ok, 1 an expectation failed, 2 usage or input error.
+Run "hooksim COMMAND --help" (or "hooksim help COMMAND") for a command's flags and examples;
+"hooksim --version" prints the version.
+Exit codes: 0 ok, 1 an expectation failed (or a hook call failed, a replay differs), 2 usage or
+input error, 3 hooksim itself failed or was interrupted.
 `)
+}
+
+// version is the module version hooksim was built as ("(devel)" from a
+// checkout), with the VCS revision when the build recorded one.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
 }

@@ -42,9 +42,10 @@ type testCase struct {
 func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	var hf hookFlags
 	var db dbFlags
-	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME.\nThe hook: --url or --hooks, else the hook settings each script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name. Records the runs only when --db is given.", testExamples, env.stderr)
+	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME.\nThe hook: --url or --hooks, else the hook settings each script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name. Records the runs only with --db.", testExamples, env.stderr)
 	hf.register(flags)
 	db.register(flags, false)
+	flags.Lookup("db").Usage = "record the runs in this history database (without it, test records nothing)"
 	junitPath := flags.String("junit", "", "write a JUnit XML report to this file")
 	verbose := flags.Bool("v", false, "print each session's transcript too, with the request and response bodies (long strings cut)")
 	verbose2 := flags.Bool("vv", false, "like -v, with the bodies whole")
@@ -108,6 +109,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	suite := junit.Suite{Name: "hooksim test", Timestamp: time.Now()}
 	passed, failed, errored := 0, 0, 0
+	var results []*simulator.SessionResult
 	var runErr error
 	for _, c := range cases {
 		if c.err != nil {
@@ -135,6 +137,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(env.stdout, "      %s\n", l)
 		}
 		suite.Cases = append(suite.Cases, testJUnitCase(res, lines))
+		results = append(results, res)
 		suite.Time += res.Duration
 		if res.Err != nil {
 			runErr = res.Err
@@ -151,6 +154,9 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		summary += fmt.Sprintf(", %d errored", errored)
 	}
 	fmt.Fprintln(env.stdout, summary)
+	if rec != nil {
+		(&transcript{w: env.stdout}).recorded(rec, results, db.path)
+	}
 	if *junitPath != "" {
 		if err := writeJUnitFile(*junitPath, []junit.Suite{suite}); err != nil {
 			return err

@@ -221,7 +221,7 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		case f.Value != "":
 			built.Headers = append(built.Headers, f.Name+": "+f.Value)
 		default:
-			warnings = append(warnings, fmt.Sprintf("%s sends the header %s, whose value is not recorded: give --header '%s: VALUE' (it is left out)", who, f.Name, f.Name))
+			warnings = append(warnings, fmt.Sprintf("%s sends the header %s, whose value is not in the script or recording (scripts never keep header values, recordings no credential): give --header '%s: VALUE' (it is left out)", who, f.Name, f.Name))
 		}
 	}
 	built.Headers = append(built.Headers, extra...)
