@@ -14,7 +14,7 @@ import (
 // greeting, and a hook that does not accept replaces the greeting and
 // closes the connection.
 func (p *player) connect(ctx context.Context, st *StepResult) {
-	p.connected, p.closed, p.closedBy, p.unsentReported = true, false, "", false
+	p.connected, p.closed, p.closedBy = true, false, ""
 	p.helo, p.authAs, p.delivered = "", "", 0
 	p.resetTx()
 	p.tls = nil

@@ -43,6 +43,11 @@ func Expectations(s *sessions.Session, res *SessionResult, o ExpectOptions) *ses
 			continue
 		}
 		st := res.Steps[i]
+		if st.NotSent {
+			// The connection was closed before: nothing to expect of it.
+			out.Steps[i].Expect = nil
+			continue
+		}
 		e := &sessions.Expect{Action: st.Action}
 		reply := st.Reply()
 		if queuedReply.MatchString(reply) {

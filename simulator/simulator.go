@@ -87,19 +87,17 @@ type player struct {
 
 	connected bool
 	closed    bool
-	// closedBy says where the server closed the connection ("step 1
-	// (connect) answered ..."), for the step that cannot be sent next;
-	// unsentReported is set once that step has said so.
-	closedBy       string
-	unsentReported bool
-	tls            *sessions.TLS // nil: plain TCP
-	helo           string
-	authAs         string
-	from           *modify.Address
-	to             []modify.Address
-	tx             int // transaction number
-	delivered      int // messages accepted in this connection
-	seq            int // exchanges so far
+	// closedBy says where the connection was closed ("the server closed
+	// it after step 1 (connect) answered ..."), for the steps after it.
+	closedBy  string
+	tls       *sessions.TLS // nil: plain TCP
+	helo      string
+	authAs    string
+	from      *modify.Address
+	to        []modify.Address
+	tx        int // transaction number
+	delivered int // messages accepted in this connection
+	seq       int // exchanges so far
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {
@@ -109,25 +107,15 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 	case step.Kind == sessions.StepConnect:
 		p.connect(ctx, st)
 	case p.closed || !p.connected:
-		// Only the first step that cannot be sent says so, naming the
-		// step where the server closed the connection; the rest of the
-		// connection's steps are marked NotSent without a failure each.
+		// A client cannot send anything on a closed connection: the step
+		// is marked NotSent, which is no failure in itself (a hook that
+		// refuses at connect closes it on purpose); a step that expected
+		// something fails, saying where the connection was closed.
 		st.Command, st.Action, st.NotSent = commandLine(step), "none", true
-		if !p.unsentReported {
-			p.unsentReported = true
-			n := 0
-			for _, later := range p.sess.Steps[i+1:] {
-				if later.Kind == sessions.StepConnect {
-					break
-				}
-				n++
-			}
-			msg := fmt.Sprintf("%s: not sent: the connection is closed", stepName(st))
+		if step.Expect != nil {
+			msg := fmt.Sprintf("%s: not sent, so its expectations cannot hold: the connection is closed", stepName(st))
 			if p.closedBy != "" {
 				msg += " (" + p.closedBy + ")"
-			}
-			if n > 0 {
-				msg += fmt.Sprintf("; nor the %d steps after it", n)
 			}
 			st.Failures = append(st.Failures, msg)
 		}

@@ -464,3 +464,29 @@ func TestFlagMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedAtConnectRoundTrip: a hook that refuses at connect closes
+// the connection; the steps after it are not sent, which is no failure:
+// a script expecting the refusal passes, and so does its export.
+func TestRefusedAtConnectRoundTrip(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	h.set("connect", 200, `{"action":"reject","response":{"status":554,"message":"go away"}}`)
+	dir := t.TempDir()
+	script := writeFile(t, dir, "conn.yaml", "hooks:\n  - url: "+h.url()+"\n    stages: [connect]\nsteps:\n  - connect:\n    expect: {action: reject, reply: \"554 go away\"}\n  - ehlo: a.example\n  - quit\n")
+	if code, out, errOut := runCLI(t, "", "test", script); code != exitOK {
+		t.Fatalf("test: exit %d\n%s\n%s", code, out, errOut)
+	}
+	data := t.TempDir()
+	code, out, _ := runCLIData(t, data, "", "run", "--url", h.url(), "--stages", "connect", "bundled:hello")
+	if code != exitOK || !strings.Contains(out, "(the connection is closed: the steps after this are not sent)") {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	exported := filepath.Join(dir, "exported.yaml")
+	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", exported); code != exitOK {
+		t.Fatalf("export: %s", errOut)
+	}
+	if code, out, errOut := runCLIData(t, data, "", "test", exported); code != exitOK {
+		t.Fatalf("test of the export: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

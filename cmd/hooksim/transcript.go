@@ -23,6 +23,8 @@ type transcript struct {
 	// verbose 1 also prints every request and response body (long
 	// strings cut), 2 prints them whole.
 	verbose int
+	// unsent is set once the first step that could not be sent is shown.
+	unsent bool
 }
 
 var _ simulator.Observer = (*transcript)(nil)
@@ -55,11 +57,16 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		return
 	}
 	if st.NotSent {
+		if !t.unsent {
+			t.unsent = true
+			fmt.Fprintf(t.w, "     (the connection is closed: the steps after this are not sent)\n")
+		}
 		for _, f := range st.Failures {
 			fmt.Fprintf(t.w, "  FAIL %s\n", f)
 		}
 		return
 	}
+	t.unsent = false
 	if st.Command != "" {
 		fmt.Fprintf(t.w, "  C: %s\n", st.Command)
 	}
