@@ -157,7 +157,9 @@ func checkHookURL(raw string) string {
 	case u.Host == "":
 		return "the URL has no host"
 	case u.User != nil:
-		return "credentials do not belong in a script: remove them from the URL and give --basic USER:PASSWORD or set HOOKSIM_BASIC"
+		if _, hasPass := u.User.Password(); hasPass {
+			return "a password does not belong in a script: keep the user name only (http://user@host/) and give --basic USER:PASSWORD or set HOOKSIM_BASIC"
+		}
 	}
 	return ""
 }

@@ -490,3 +490,43 @@ func TestRefusedAtConnectRoundTrip(t *testing.T) {
 		t.Fatalf("test of the export: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestURLPassword: a hook URL with a password is recorded without it; a
+// replay or an exported script asks for it (HOOKSIM_BASIC) and sends the
+// real one, never the redaction mark.
+func TestURLPassword(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	withPass := strings.Replace(h.url(), "http://", "http://alice:S3cret@", 1)
+	data := t.TempDir()
+	if code, _, errOut := runCLIData(t, data, "", "run", "--url", withPass, "bundled:minimal"); code != exitOK {
+		t.Fatalf("run: %s", errOut)
+	}
+	want := "Basic YWxpY2U6UzNjcmV0" // alice:S3cret
+	if _, auth := h.calls(); len(auth) != 1 || auth[0] != want {
+		t.Fatalf("the run sent %q", auth)
+	}
+	code, out, errOut := runCLIData(t, data, "", "replay", "1")
+	if code != exitUsage || !strings.Contains(out+errOut, "had a password in its URL") {
+		t.Errorf("replay without the password: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLIEnv(t, data, map[string]string{"HOOKSIM_BASIC": "alice:S3cret"}, "", "replay", "1"); code != exitOK {
+		t.Fatalf("replay with HOOKSIM_BASIC: exit %d\n%s\n%s", code, out, errOut)
+	}
+	script := filepath.Join(t.TempDir(), "t.yaml")
+	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", script); code != exitOK {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	src, _ := os.ReadFile(script)
+	if strings.Contains(string(src), "S3cret") || strings.Contains(string(src), "xxxxx") || !strings.Contains(string(src), "url: http://alice@") {
+		t.Errorf("exported URL:\n%s", src)
+	}
+	if code, out, errOut := runCLIEnv(t, data, map[string]string{"HOOKSIM_BASIC": "alice:S3cret"}, "", "test", script); code != exitOK {
+		t.Fatalf("test of the export: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, a := range func() []string { _, a := h.calls(); return a }() {
+		if a != want {
+			t.Errorf("a call sent Authorization %q, want %q", a, want)
+		}
+	}
+}

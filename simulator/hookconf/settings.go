@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -30,8 +31,11 @@ var ErrNoCredentials = errors.New("credentials needed")
 // MtaHook terms: what a recorded run keeps and what an exported session
 // script carries, so that the same hook can be called again the same way.
 type Settings struct {
-	ID  string
-	URL string // without credentials
+	ID string
+	// URL is without its password: a URL that carried one keeps its user
+	// name ("http://alice@host/") and URLPassword is set.
+	URL         string
+	URLPassword bool
 	// Enable is the enable expression as Expression.String gives it (an
 	// expression, or the JSON of a match block); "" means always.
 	Enable            string
@@ -53,7 +57,8 @@ type Settings struct {
 // secret, the values of credential headers and of headers holding the
 // secret, a password in the URL.
 func (h *Hook) Settings() Settings {
-	s := Settings{ID: h.ID, URL: RedactURL(h.URL), Stages: maps.Clone(h.Stages), Timeout: h.Timeout,
+	u, hadPass := withoutPassword(h.URL)
+	s := Settings{ID: h.ID, URL: u, URLPassword: hadPass, Stages: maps.Clone(h.Stages), Timeout: h.Timeout,
 		TempFailOnError: h.TempFailOnError, MaxResponseSize: h.MaxResponseSize, AllowInvalidCerts: h.AllowInvalidCerts,
 		Auth: h.Auth.Kind, Username: h.Auth.Username}
 	if s.Auth == "" {
@@ -95,7 +100,8 @@ func ParseRecorded(data []byte) ([]Settings, error) {
 	}
 	out := make([]Settings, 0, len(list))
 	for _, r := range list {
-		s := Settings{ID: r.ID, URL: r.URL, Stages: StageSet{}, Timeout: time.Duration(r.Timeout) * time.Millisecond,
+		u, hadPass := withoutPassword(r.URL)
+		s := Settings{ID: r.ID, URL: u, URLPassword: hadPass, Stages: StageSet{}, Timeout: time.Duration(r.Timeout) * time.Millisecond,
 			TempFailOnError: r.TempFailOnError == nil || *r.TempFailOnError, MaxResponseSize: r.MaxResponseSize,
 			AllowInvalidCerts: r.AllowInvalidCerts, Auth: AuthKind(r.HTTPAuth.Type), Username: r.HTTPAuth.Username}
 		if r.Enable != "true" {
@@ -160,7 +166,7 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		NoTempFail: !s.TempFailOnError || spec.NoTempFail, Stages: spec.Stages, Timeout: spec.Timeout,
 		MaxResponseSize: spec.MaxResponseSize, Bearer: spec.Bearer, Basic: spec.Basic}
 	if spec.URL != "" {
-		note("--url", s.URL, spec.URL)
+		note("--url", RedactURL(s.URL), RedactURL(spec.URL))
 		built.URL = spec.URL
 	}
 	if built.URL == "" {
@@ -171,6 +177,24 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 	}
 	if spec.NoTempFail && s.TempFailOnError {
 		note("--no-tempfail", "tempFailOnError true", "(tempFailOnError false)")
+	}
+	// A password in the URL (Stalwart sends it as Basic credentials) is
+	// never recorded: it comes from --basic or the environment, as user:password.
+	if s.URLPassword && spec.URL == "" {
+		creds := spec.Basic
+		if creds == "" {
+			creds, _ = env.LookupEnv(EnvBasic)
+		}
+		user, pass, ok := strings.Cut(creds, ":")
+		if !ok || user == "" {
+			return nil, nil, nil, fmt.Errorf("%s had a password in its URL, which hooksim never records: give --basic USER:PASSWORD or set %s=USER:PASSWORD (%w)", who, EnvBasic, ErrNoCredentials)
+		}
+		u, err := url.Parse(built.URL)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %v", who, err)
+		}
+		u.User = url.UserPassword(user, pass)
+		built.URL, built.Basic, spec.Basic = u.String(), "", ""
 	}
 	// Credentials.
 	if spec.Bearer == "" && spec.Basic == "" {
@@ -311,4 +335,18 @@ func StageList(set StageSet) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// withoutPassword removes the password from a URL's user info, keeping the
+// user name, and says whether there was one (a redacted "xxxxx" included).
+func withoutPassword(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw, false
+	}
+	if _, has := u.User.Password(); !has {
+		return raw, false
+	}
+	u.User = url.User(u.User.Username())
+	return u.String(), true
 }

@@ -1,6 +1,8 @@
 package hookconf
 
 import (
+	"net/url"
+
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
@@ -9,7 +11,8 @@ import (
 // the custom headers by name only.
 func SessionHook(s Settings) sessions.Hook {
 	tf := s.TempFailOnError
-	h := sessions.Hook{ID: s.ID, URL: RedactURL(s.URL), Enable: s.Enable, Stages: []string{}, Timeout: s.Timeout,
+	u, _ := withoutPassword(s.URL)
+	h := sessions.Hook{ID: s.ID, URL: u, Enable: s.Enable, Stages: []string{}, Timeout: s.Timeout,
 		TempFailOnError: &tf, MaxResponseSize: s.MaxResponseSize, AllowInvalidCerts: s.AllowInvalidCerts}
 	for _, st := range wire.AllStages {
 		if s.Stages[st] {
@@ -28,7 +31,7 @@ func SessionHook(s Settings) sessions.Hook {
 // SettingsOf reads a session script's `hooks` entry; what the script
 // leaves out takes Stalwart's defaults (stages: data).
 func SettingsOf(h sessions.Hook) Settings {
-	s := Settings{ID: h.ID, URL: h.URL, Enable: h.Enable, Stages: StageSet{wire.StageData: true}, Timeout: h.Timeout,
+	s := Settings{ID: h.ID, URL: h.URL, URLPassword: hasUser(h.URL), Enable: h.Enable, Stages: StageSet{wire.StageData: true}, Timeout: h.Timeout,
 		TempFailOnError: h.TempFailOnError == nil || *h.TempFailOnError, MaxResponseSize: h.MaxResponseSize,
 		AllowInvalidCerts: h.AllowInvalidCerts, Auth: AuthKind(h.HTTPAuth)}
 	if h.Stages != nil {
@@ -50,4 +53,11 @@ func SettingsOf(h sessions.Hook) Settings {
 		s.Headers = append(s.Headers, HeaderField{Name: name})
 	}
 	return s
+}
+
+// hasUser reports a URL with a user name: in a script it means the
+// password comes from --basic or HOOKSIM_BASIC.
+func hasUser(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.User != nil && u.User.Username() != ""
 }
