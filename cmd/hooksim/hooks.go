@@ -156,7 +156,7 @@ func (p *hookPlan) forSession(s *sessions.Session) ([]*hookconf.Hook, error) {
 		}
 		return p.explicit, nil
 	case len(s.Hooks) > 1 && p.flags.spec.URL != "":
-		p.notes.add(fmt.Sprintf("--url %s replaces the chain of hooks the script names", p.flags.spec.URL), file)
+		p.notes.add(fmt.Sprintf("--url %s replaces the chain of hooks the script names", hookconf.RedactURL(p.flags.spec.URL)), file)
 		return p.explicit, nil
 	case len(s.Hooks) > 0:
 		spec := p.flags.flagSpec()

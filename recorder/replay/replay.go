@@ -52,7 +52,7 @@ func (h Hooks) resolve(r store.Run) ([]*hookconf.Hook, []string, error) {
 		}
 		var notes []string
 		if len(recorded) > 1 {
-			notes = append(notes, fmt.Sprintf("--url %s replaces the chain of %d recorded hooks", h.Spec.URL, len(recorded)))
+			notes = append(notes, fmt.Sprintf("--url %s replaces the chain of %d recorded hooks", hookconf.RedactURL(h.Spec.URL), len(recorded)))
 		}
 		return sameIDs([]*hookconf.Hook{hook}, r), notes, nil
 	}

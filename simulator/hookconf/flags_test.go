@@ -118,3 +118,16 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("bearer httpAuth = %v", got)
 	}
 }
+
+func TestSensitiveHeader(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"Authorization": true, "X-Api-Key": true, "X-Hook-Key": true, "Apikey": true, "X-Signature": true,
+		"X-Auth": true, "X-Access-Key": true, "X-Session-Id": true, "X-Credential": true, "Cookie": true,
+		"X-Tenant": false, "X-Request-Id": false, "Accept": false, "Content-Type": false,
+	} {
+		if got := SensitiveHeader(name); got != want {
+			t.Errorf("SensitiveHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -52,7 +52,8 @@ func checkHeaderValue(value string) error {
 	for i := 0; i < len(value); i++ {
 		c := value[i]
 		if (c < 0x20 && c != '\t') || c == 0x7f {
-			return fmt.Errorf("invalid header value %q: control character %q", value, rune(c))
+			// The value is not repeated: it may be a credential.
+			return fmt.Errorf("invalid header value: control character %q at byte %d", rune(c), i+1)
 		}
 	}
 	return nil

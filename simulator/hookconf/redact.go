@@ -58,15 +58,21 @@ func (h *Hook) Redacted() map[string]any {
 }
 
 // SensitiveHeader reports header names whose values are credentials
-// (Authorization, Cookie, X-Api-Key, anything naming a secret, token or
-// password): their values are never shown or stored.
+// (Authorization, Cookie, X-Api-Key, anything naming a secret, token,
+// password, key, auth, signature, credential or session): their values
+// are never shown or stored.
 func SensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
 	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
 		return true
 	}
-	return strings.Contains(n, "secret") || strings.Contains(n, "token") || strings.Contains(n, "password")
+	for _, part := range []string{"secret", "token", "password", "passwd", "key", "auth", "signature", "credential", "session", "cookie"} {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	return false
 }
 
 // RedactURL hides a password in a hook URL ("xxxxx"), as url.URL.Redacted
