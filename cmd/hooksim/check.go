@@ -141,7 +141,7 @@ func checkBody(body []byte, stage wire.Stage) checkResult {
 }
 
 func printCheck(env *cliEnv, res checkResult) {
-	w := env.stdout
+	w := termSafe{env.stdout}
 	if res.Valid {
 		fmt.Fprintf(w, "valid: action %s, %d modifications\n", res.Action, len(res.Modifications))
 		for _, m := range res.Modifications {

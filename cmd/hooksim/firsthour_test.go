@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // userHook is a hook "written by the user": a real loopback HTTP server
@@ -528,5 +529,32 @@ func TestURLPassword(t *testing.T) {
 		if a != want {
 			t.Errorf("a call sent Authorization %q, want %q", a, want)
 		}
+	}
+}
+
+// TestNoTerminalEscapes: what a hook sends (a reply with ESC, CR and BEL,
+// a header name with a C1 control, a body with invalid UTF-8) is shown
+// escaped by run, -v, test and check, never as raw control bytes.
+func TestNoTerminalEscapes(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	evil := `{"action":"reject","response":{"status":550,"message":"\u001b[2J\u001b]0;pwned\u0007 go\r\n250 OK fake \u009b1m \u202e"}}`
+	h.set("mail", 200, evil)
+	h.set("data", 200, "{\"action\":\"accept\",\"modifications\":[{\"type\":\"addHeader\",\"name\":\"X-\u009bA\",\"value\":\"\xff\"}]}")
+	raw := func(s string) bool { return strings.ContainsAny(s, "\x1b\x07\r\u009b\u202e") || !utf8.ValidString(s) }
+	_, out, _ := runCLI(t, "", "run", "-v", "--url", h.url(), "--stages", "all", "bundled:blocked-sender", "bundled:minimal")
+	if raw(out) {
+		t.Errorf("run -v printed raw control bytes:\n%q", out)
+	}
+	wantContains(t, "run -v", out, `S: "550 \x1b[2J\x1b]0;pwned\a go\r\n250 OK fake \u009b1m \u202e"`, "[reply-line-break] response.message")
+	dir := t.TempDir()
+	script := writeFile(t, dir, "t.yaml", "steps:\n  - mail: a@example.org\n    expect: {action: accept}\n")
+	_, out, _ = runCLI(t, "", "test", "-v", "--url", h.url(), "--stages", "mail", script)
+	if raw(out) {
+		t.Errorf("test printed raw control bytes:\n%q", out)
+	}
+	_, out, _ = runCLI(t, evil, "check", "--stage", "mail", "-")
+	if raw(out) || !strings.Contains(out, `\x1b[2J`) {
+		t.Errorf("check printed raw control bytes:\n%q", out)
 	}
 }

@@ -79,7 +79,7 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintln(env.stdout, "no runs recorded (yet) that match")
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termSafe{env.stdout}, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tSESSION\tSOURCE\tOUTCOME\tCALLS\tFAILURES\tDURATION")
 	for _, r := range runs {
 		source := r.Source
@@ -223,7 +223,7 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
 	}
 	fmt.Fprintln(env.stdout)
-	replayTranscript(env.stdout, loaded)
+	replayTranscript(termSafe{env.stdout}, loaded)
 	return nil
 }
 

@@ -118,7 +118,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 			rows = append(rows, compare.ErrorRow(run, "", err))
 			suite.Cases = append(suite.Cases, junit.Case{Name: run, ClassName: "replay", Time: time.Since(started),
 				Error: &junit.Failure{Message: err.Error(), Type: "error"}})
-			fmt.Fprintf(env.stdout, "run %s: %v\n", run, err)
+			fmt.Fprintf(termSafe{env.stdout}, "run %s: %v\n", run, err)
 			continue
 		}
 		row := diff.Row(run)
@@ -129,12 +129,12 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		tc := junit.Case{Name: run + " " + diff.Session, ClassName: "replay." + diff.Session, Time: time.Since(started)}
 		if diff.Equal() && !o.verbose {
 			for _, n := range diff.Notes {
-				fmt.Fprintf(env.stdout, "run %s: note: %s\n", run, n)
+				fmt.Fprintf(termSafe{env.stdout}, "run %s: note: %s\n", run, n)
 			}
 		}
 		if !diff.Equal() || o.verbose {
 			fmt.Fprintf(env.stdout, "== run %s (%s): %d differences\n", run, diff.Session, diff.Differences())
-			diff.WriteText(env.stdout)
+			diff.WriteText(termSafe{env.stdout})
 			fmt.Fprintln(env.stdout)
 		}
 		if !diff.Equal() {
@@ -149,7 +149,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("recording: %w", err)
 		}
 	}
-	compare.WriteSummary(env.stdout, rows)
+	compare.WriteSummary(termSafe{env.stdout}, rows)
 	if o.junit != "" {
 		if err := writeJUnitFile(o.junit, []junit.Suite{suite}); err != nil {
 			return err

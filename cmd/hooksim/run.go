@@ -187,9 +187,9 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 		}
 	}
 	checked := hasExpectations(jobs)
-	tw := &transcript{w: env.stdout, quiet: o.quiet, verbose: o.verbosity()}
+	tw := &transcript{w: termSafe{env.stdout}, quiet: o.quiet, verbose: o.verbosity()}
 	if o.json == "-" {
-		tw.w = env.stderr
+		tw.w = termSafe{env.stderr}
 	}
 	sets := make([][]*hookconf.Hook, len(jobs))
 	for i, j := range jobs {

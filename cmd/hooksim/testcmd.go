@@ -82,13 +82,14 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	notes.flush(func(m string) { fmt.Fprintln(env.stderr, "hooksim:", m) })
+	stdout := termSafe{env.stdout}
 	var obs simulator.Observers
 	if *verbose || *verbose2 {
 		v := 1
 		if *verbose2 {
 			v = 2
 		}
-		obs = append(obs, &transcript{w: env.stdout, verbose: v})
+		obs = append(obs, &transcript{w: stdout, verbose: v})
 	}
 	var rec *recorder.Recorder
 	if db.path != "" {
@@ -114,7 +115,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	for _, c := range cases {
 		if c.err != nil {
 			errored++
-			fmt.Fprintf(env.stdout, "ERROR %-*s  %s\n      %v\n", width, c.name(), c.path, c.err)
+			fmt.Fprintf(stdout, "ERROR %-*s  %s\n      %v\n", width, c.name(), c.path, c.err)
 			suite.Cases = append(suite.Cases, junit.Case{Name: c.name(), ClassName: "hooksim." + c.name(),
 				Error: &junit.Failure{Message: "the script cannot run", Type: "error", Text: c.err.Error()}})
 			continue
@@ -130,11 +131,11 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 			verdict = "FAIL "
 			failed++
 		}
-		fmt.Fprintf(env.stdout, "%s %-*s  %s  (%d steps, %d hook calls, %s)\n", verdict, width, c.session.Name, c.session.File,
+		fmt.Fprintf(stdout, "%s %-*s  %s  (%d steps, %d hook calls, %s)\n", verdict, width, c.session.Name, c.session.File,
 			len(res.Steps), res.Exchanges, res.Duration.Round(time.Millisecond))
 		lines := failureLines(res)
 		for _, l := range lines {
-			fmt.Fprintf(env.stdout, "      %s\n", l)
+			fmt.Fprintf(stdout, "      %s\n", l)
 		}
 		suite.Cases = append(suite.Cases, testJUnitCase(res, lines))
 		results = append(results, res)
@@ -153,9 +154,9 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	if errored > 0 {
 		summary += fmt.Sprintf(", %d errored", errored)
 	}
-	fmt.Fprintln(env.stdout, summary)
+	fmt.Fprintln(stdout, summary)
 	if rec != nil {
-		(&transcript{w: env.stdout}).recorded(rec, results, db.path)
+		(&transcript{w: stdout}).recorded(rec, results, db.path)
 	}
 	if *junitPath != "" {
 		if err := writeJUnitFile(*junitPath, []junit.Suite{suite}); err != nil {

@@ -71,7 +71,7 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		fmt.Fprintf(t.w, "  C: %s\n", st.Command)
 	}
 	if st.Kind == "data" && len(st.Replies) > 1 {
-		fmt.Fprintf(t.w, "  S: %s\n", st.Replies[0])
+		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(st.Replies[0]))
 		fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	}
 	for _, ex := range st.Exchanges {
@@ -85,7 +85,7 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		replies = replies[1:]
 	}
 	for _, r := range replies {
-		fmt.Fprintf(t.w, "  S: %s\n", r)
+		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(r))
 	}
 	if st.Closed {
 		fmt.Fprintf(t.w, "     (connection closed)\n")

@@ -50,6 +50,7 @@ const (
 	LintQuarantine          = "quarantine-is-discard"
 	LintPartialReply        = "partial-reply"
 	LintReplyStatus         = "reply-status-mismatch"
+	LintReplyLineBreak      = "reply-line-break"
 	LintUnknownKey          = "unknown-key"
 	LintDocsParameters      = "docs-parameters"
 	// LintDiscardBeforeData: discard or quarantine before the data stage
@@ -147,6 +148,10 @@ func lintTree(root *node, stage Stage) []Lint {
 		unknownKeys(resp, "response", knownKeys["response"], nil, l)
 		if resp.Get("enhancedStatus") != nil {
 			l.add(LintEnhancedStatusCamel, "response.enhancedStatus", `rename the key to "enhanced_status"`, "Stalwart ignores enhancedStatus; it reads enhanced_status")
+		}
+		if m := resp.Get("message"); m != nil && m.Kind == kindString && strings.ContainsAny(m.Text, "\r\n") && action != string(ActionAccept) {
+			l.add(LintReplyLineBreak, "response.message", "keep the message on one line; Stalwart has no multi-line custom replies",
+				"Stalwart writes the message into the reply line as it is: the client reads the text after the line break as another reply (or as garbage)")
 		}
 		if d := resp.Get("disconnect"); d != nil && d.Kind == kindBool && d.Bool {
 			l.add(LintDisconnect, "response.disconnect", "", "Stalwart parses disconnect but never acts on it: the session stays open")

@@ -18,6 +18,8 @@ func TestLintsWithFixes(t *testing.T) {
 		path     string
 		why, fix []string // substrings of Message and of Fix
 	}{
+		{"line break in a reply", `{"action":"reject","response":{"status":550,"message":"no\r\n250 OK"}}`, StageMail,
+			LintReplyLineBreak, "response.message", []string{"another reply"}, []string{"one line"}},
 		// Header names and values that break the header block.
 		{"CRLF injects a header", `{"action":"accept","modifications":[{"type":"addHeader","name":"X-Spam","value":"yes\r\nBcc: victim@example.org"}]}`, StageData,
 			LintHeaderLineBreak, "modifications[0].value", []string{`"Bcc: victim@example.org" becomes a header line of its own`}, []string{"fold it with a CRLF followed by a space"}},
