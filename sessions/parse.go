@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -61,7 +60,7 @@ func ParseFile(ctx context.Context, path string) (*Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxScriptBytes)
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("read script: %v", err)}
 	}
@@ -69,7 +68,7 @@ func ParseFile(ctx context.Context, path string) (*Session, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return os.ReadFile(p)
+		return readRegular(p, maxMessageBytes)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
@@ -49,14 +50,26 @@ func runCheck(_ context.Context, env *cliEnv, args []string) error {
 	if *status < 200 || *status > 599 {
 		return usagef("--status %d: want an HTTP status from 200 to 599", *status)
 	}
-	var body []byte
-	if rest[0] == "-" {
-		body, err = io.ReadAll(env.stdin)
-	} else {
-		body, err = os.ReadFile(rest[0])
+	var src io.Reader = env.stdin
+	if rest[0] != "-" {
+		// Stat before opening: opening a FIFO blocks until a writer comes.
+		if fi, err := os.Stat(rest[0]); err == nil && !fi.Mode().IsRegular() {
+			return usagef("check: %s is not a regular file", rest[0])
+		}
+		f, err := os.Open(rest[0])
+		if err != nil {
+			return usagef("check: %v", err)
+		}
+		defer f.Close()
+		src = f
 	}
+	// Stalwart reads at most maxResponseSize (50 MiB by default) of an answer.
+	body, err := io.ReadAll(io.LimitReader(src, hookconf.DefaultMaxResponseSize+1))
 	if err != nil {
 		return usagef("check: %v", err)
+	}
+	if len(body) > hookconf.DefaultMaxResponseSize {
+		return usagef("check: the body is over %d bytes, Stalwart's default maxResponseSize: it would be a hook error", hookconf.DefaultMaxResponseSize)
 	}
 	res := checkAnswer(*status, body, st)
 	if *asJSON {

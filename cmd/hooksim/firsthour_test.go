@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -556,5 +557,27 @@ func TestNoTerminalEscapes(t *testing.T) {
 	_, out, _ = runCLI(t, evil, "check", "--stage", "mail", "-")
 	if raw(out) || !strings.Contains(out, `\x1b[2J`) {
 		t.Errorf("check printed raw control bytes:\n%q", out)
+	}
+}
+
+// TestSpecialFiles: a FIFO among the scripts, or a device as a message,
+// is an error for that script, never a hang or an out-of-memory crash.
+func TestSpecialFiles(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yaml"), 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	writeFile(t, dir, "zero.yaml", "data: /dev/zero\n")
+	writeFile(t, dir, "ok.yaml", "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\nhi\\n\"}\n")
+	code, out, errOut := runCLI(t, "", "test", "--url", h.url(), dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	wantContains(t, "test output", out, "ERROR fifo", "is not a regular file", "ERROR zero", "read message /dev/zero: is not a regular file", "ok    ok", "1 passed, 0 failed, 2 errored")
+	code, _, errOut = runCLI(t, "", "check", "/dev/zero")
+	if code != exitUsage || !strings.Contains(errOut, "is not a regular file") {
+		t.Errorf("check /dev/zero: exit %d: %s", code, errOut)
 	}
 }

@@ -68,6 +68,9 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C stops hooksim cleanly (what was played is kept);
+	// a second one kills it, whatever it is waiting for.
+	context.AfterFunc(ctx, stop)
 	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.LookupEnv}
 	code := runMain(ctx, env, os.Args[1:])
 	stop()

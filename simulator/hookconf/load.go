@@ -40,6 +40,9 @@ func Load(ctx context.Context, path string, env Env) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hookconf: load %s: %w", path, err)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("hookconf: load %s: not a regular file", path)
+	}
 	if fi.Size() > maxConfigSize {
 		return nil, fmt.Errorf("hookconf: load %s: file is larger than %d bytes", path, maxConfigSize)
 	}
