@@ -8,8 +8,8 @@ import (
 	"os"
 
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
