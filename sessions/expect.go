@@ -300,6 +300,10 @@ func (d *decoder) header(name string, n *yaml.Node, f string) (ExpectHeader, *Er
 	return h, nil
 }
 
+// ValidHeaderName reports a header name a script can expect: printable
+// ASCII without a colon or space.
+func ValidHeaderName(s string) bool { return validHeaderName(s) }
+
 // validHeaderName accepts printable ASCII without a colon or space.
 func validHeaderName(s string) bool {
 	if s == "" {

@@ -235,7 +235,7 @@ func (d *decoder) hookTimeout(n *yaml.Node, f string) (time.Duration, *Error) {
 		return 0, err
 	}
 	if rv.Kind == yaml.ScalarNode && rv.ShortTag() == "!!int" {
-		ms, err := d.integer(rv, f, 1, 24*3600*1000)
+		ms, err := d.integer(rv, f, 1, 365*24*3600*1000)
 		if err != nil {
 			return 0, err
 		}

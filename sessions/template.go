@@ -103,7 +103,7 @@ func sameAsBundled(name string, script []byte) error {
 // templateComment heads a template: where it comes from, and that its
 // expectations are the example hook's.
 func templateComment(name, how string) string {
-	return fmt.Sprintf("# hooksim's bundled session %q, %s. The expectations are\n# written for hooksim's example hook: change them to what your hook should do.\n", name, how)
+	return fmt.Sprintf("# hooksim's bundled session %q, %s. The expectations are\n# written for hooksim's example hook called at every stage (hooksim run --url URL\n# --stages all FILE): change them to what your hook should do.\n", name, how)
 }
 
 // BundledFiles returns a bundled session's script as written (headed by

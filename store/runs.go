@@ -127,6 +127,9 @@ func (f RunFilter) where(paging bool) (string, []any) {
 	if f.Session != "" {
 		add("session_name = ?", f.Session)
 	}
+	if f.NotSource != "" {
+		add("source != ?", f.NotSource)
+	}
 	if f.Source != "" {
 		add("source = ?", f.Source)
 	}

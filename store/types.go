@@ -146,9 +146,11 @@ type RunFilter struct {
 	Stage  string // runs with an exchange at this stage
 	Action string // runs with an exchange whose outcome is this action (or "error")
 	Source string
-	Errors bool      // only runs with an exchange error
-	Since  time.Time // started at or after
-	Until  time.Time // started before
+	// NotSource leaves out the runs of this source (replay: the originals only).
+	NotSource string
+	Errors    bool      // only runs with an exchange error
+	Since     time.Time // started at or after
+	Until     time.Time // started before
 	// Limit caps the number of runs listed; 0 lists all. CountRuns
 	// ignores it.
 	Limit int

@@ -145,6 +145,9 @@ func runSessions(_ context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *force && *dir == "" {
+		return usagef("--force goes with --dir")
+	}
 	switch len(rest) {
 	case 0:
 		if *dir != "" {

@@ -44,6 +44,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	if *as != "session" && *as != "curl" && *as != "json" {
 		return usagef("--as wants session, curl or json, got %q", *as)
 	}
+	if *expectLints && *as != "session" {
+		return usagef("--expect-lints goes with --as session")
+	}
 	st, err := db.openExisting(ctx, env)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -579,5 +580,50 @@ func TestSpecialFiles(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "check", "/dev/zero")
 	if code != exitUsage || !strings.Contains(errOut, "is not a regular file") {
 		t.Errorf("check /dev/zero: exit %d: %s", code, errOut)
+	}
+}
+
+// TestReplayLimitCountsOriginals: replays pile up in the history; --limit
+// and the filters still select original runs.
+func TestReplayLimitCountsOriginals(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	data := t.TempDir()
+	for range 2 {
+		if code, _, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "bundled:minimal"); code != exitOK {
+			t.Fatal(errOut)
+		}
+	}
+	for range 3 {
+		if code, out, errOut := runCLIData(t, data, "", "replay", "--all"); code != exitOK {
+			t.Fatalf("replay --all: exit %d\n%s\n%s", code, out, errOut)
+		}
+	}
+	code, out, errOut := runCLIData(t, data, "", "replay", "--since", "1d", "--limit", "1")
+	if code != exitOK || !strings.Contains(out, "#2") || strings.Contains(out, "#1 ") {
+		t.Errorf("replay --limit 1 after 6 replays: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestOutKeepsEveryMessage: two scripts with the same name write two
+// .eml files with --out.
+func TestOutKeepsEveryMessage(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	dir := t.TempDir()
+	msg := "data: {inline: \"From: a@example.org\\nTo: b@example.org\\nSubject: %s\\n\\nhi\\n\"}\n"
+	for _, sub := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, sub), "t.yaml", fmt.Sprintf(msg, sub))
+	}
+	out := filepath.Join(dir, "out")
+	if code, _, errOut := runCLI(t, "", "run", "--url", h.url(), "--out", out, filepath.Join(dir, "a", "t.yaml"), filepath.Join(dir, "b", "t.yaml")); code != exitOK {
+		t.Fatal(errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.eml"))
+	if len(files) != 2 {
+		t.Fatalf("files %v, want 2", files)
 	}
 }

@@ -29,8 +29,8 @@ func (f *hookFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.stages, "stages", "", `stages to call the hook at, comma-separated, or "all" (default: the script's or recording's, else "data", as Stalwart)`)
 	fs.StringVar(&f.spec.Timeout, "timeout", "", `timeout for the whole exchange, e.g. "5s" or "1500ms" (default 30s)`)
 	fs.Var(&f.headers, "header", `an extra HTTP header "Name: value" (repeatable); also the value of a header a script names`)
-	fs.StringVar(&f.spec.Bearer, "bearer", "", "a Bearer token (or set HOOKSIM_BEARER)")
-	fs.StringVar(&f.spec.Basic, "basic", "", `Basic credentials "user:password" (or set HOOKSIM_BASIC)`)
+	fs.StringVar(&f.spec.Bearer, "bearer", "", "a Bearer token (a recorded or scripted hook that used one also takes it from HOOKSIM_BEARER)")
+	fs.StringVar(&f.spec.Basic, "basic", "", `Basic credentials "user:password" (a recorded or scripted hook that used them also takes them from HOOKSIM_BASIC)`)
 	fs.BoolVar(&f.spec.AllowInvalidCerts, "allow-invalid-certs", false, "accept any TLS certificate")
 	fs.BoolVar(&f.spec.NoTempFail, "no-tempfail", false, "tempFailOnError false (a failing hook is skipped instead of answering 451)")
 	fs.Int64Var(&f.spec.MaxResponseSize, "max-response-size", 0, "maxResponseSize in bytes (default 52428800)")
@@ -161,10 +161,10 @@ func (p *hookPlan) forSession(s *sessions.Session) ([]*hookconf.Hook, error) {
 	case len(s.Hooks) > 0:
 		spec := p.flags.flagSpec()
 		hooks := make([]*hookconf.Hook, 0, len(s.Hooks))
-		for _, sh := range s.Hooks {
+		for i, sh := range s.Hooks {
 			h, overrides, warnings, err := hookconf.Rebuild(hookconf.SettingsOf(sh), spec, p.env)
 			if err != nil {
-				return nil, usagef("%s:%d: hooks: %v", file, sh.Line, err)
+				return nil, usagef("%s:%d: hooks[%d]: %v", file, sh.Line, i, err)
 			}
 			// An id that only named the recorded address follows --url, so
 			// that transcripts name the hook that is called.

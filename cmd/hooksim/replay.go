@@ -101,7 +101,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	client := hookclient.New()
 	defer client.Close()
 	var rows []compare.SummaryRow
-	needCreds := 0
+	inputErrs := 0 // runs that do not exist, or need credentials not given
 	var suite junit.Suite
 	suite.Name, suite.Timestamp = "hooksim replay ("+string(mode)+")", time.Now()
 	for _, id := range ids {
@@ -111,8 +111,8 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		run := fmt.Sprintf("#%d", id)
 		started := time.Now()
 		diff, replayID, err := replay.Run(ctx, st, rec, client, id, mode, hooks)
-		if errors.Is(err, hookconf.ErrNoCredentials) {
-			needCreds++
+		if errors.Is(err, hookconf.ErrNoCredentials) || errors.Is(err, store.ErrNotFound) {
+			inputErrs++
 		}
 		if err != nil {
 			rows = append(rows, compare.ErrorRow(run, "", err))
@@ -158,8 +158,8 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if needCreds > 0 {
-		return usagef("%d runs could not be replayed without their credentials (see above)", needCreds)
+	if inputErrs > 0 {
+		return usagef("%d of %d runs could not be replayed (see above)", inputErrs, len(ids))
 	}
 	if !compare.Summarize(rows).OK() {
 		return failedError{}
@@ -184,6 +184,7 @@ func (o *replayOptions) runIDs(ctx context.Context, st *store.Store, args []stri
 		return nil, err
 	}
 	o.filter.Since = since
+	o.filter.NotSource = "replay" // replays of replays are not replayed; the limit counts originals
 	runs, err := st.ListRuns(ctx, o.filter)
 	if err != nil {
 		return nil, err

@@ -276,12 +276,20 @@ func writeMessages(dir string, results []*simulator.SessionResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("out: %w", err)
 	}
-	for _, r := range results {
+	used := map[string]bool{}
+	for i, r := range results {
+		base := safeName(r.Name)
+		// Two sessions of one name (two files called t.yaml) must not
+		// overwrite each other's messages: the second gets its position.
+		if used[base] {
+			base = fmt.Sprintf("%s.%d", base, i+1)
+		}
+		used[base] = true
 		for _, tx := range r.Transactions {
 			if !tx.Delivered {
 				continue
 			}
-			name := filepath.Join(dir, fmt.Sprintf("%s-%d.eml", safeName(r.Name), tx.Number))
+			name := filepath.Join(dir, fmt.Sprintf("%s-%d.eml", base, tx.Number))
 			data := tx.Final
 			if len(data) < 2 || string(data[len(data)-2:]) != "\r\n" {
 				data = append(append([]byte{}, data...), '\r', '\n')

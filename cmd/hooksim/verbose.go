@@ -176,6 +176,10 @@ func literalCut(lit string, limit int) int {
 		switch {
 		case lit[i] == '\\' && i+1 < len(lit) && lit[i+1] == 'u':
 			n = 6
+			// A surrogate pair (\ud83d\ude00) is one character: keep it whole.
+			if i+12 <= len(lit) && strings.EqualFold(lit[i+2:i+3], "d") && strings.ContainsAny(lit[i+3:i+4], "89abAB") && lit[i+6] == '\\' && lit[i+7] == 'u' {
+				n = 12
+			}
 		case lit[i] == '\\':
 			n = 2
 		default:

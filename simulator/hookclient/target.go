@@ -70,6 +70,7 @@ func targetFromURL(src *url.URL) (t *target, user, pass *string, err error) {
 	if u.Path == "" && u.RawPath == "" {
 		u.Path = "/"
 	}
+	u.RawQuery = queryEncode(u.RawQuery)
 	dialPort := port
 	if dialPort == "" {
 		dialPort = defPort
@@ -107,4 +108,29 @@ func (t *target) poolKey(insecure bool) string {
 		k += "#insecure"
 	}
 	return k
+}
+
+// queryEncode percent-encodes a query the way the url crate (WHATWG URL)
+// does for http(s): C0 controls, space, '"', '#', '<', '>', '\'' and bytes
+// from 0x7F up; "%" and everything else stay as written.
+func queryEncode(q string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c > 0x20 && c < 0x7f && c != '"' && c != '#' && c != '<' && c != '>' && c != '\'' {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(q)+8), q[:i]...)
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	if b == nil {
+		return q
+	}
+	return string(b)
 }

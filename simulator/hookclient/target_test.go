@@ -115,3 +115,25 @@ func FuzzParseHead(f *testing.F) {
 		}
 	})
 }
+
+// TestQueryEncode: a query is sent percent-encoded as reqwest (the url
+// crate) sends it: a space as %20, quotes and angle brackets encoded,
+// what was already encoded left alone.
+func TestQueryEncode(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"http://h/p?a=b c":       "/p?a=b%20c",
+		"http://h/p?a=%20&b=<x>": "/p?a=%20&b=%3Cx%3E",
+		"http://h/p?q=\"it's\"":  "/p?q=%22it%27s%22",
+		"http://h/p?k=v&l=w":     "/p?k=v&l=w",
+		"http://h/p?caf\u00e9=1": "/p?caf%C3%A9=1",
+	} {
+		tg, _, _, err := parseTarget(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if tg.requestURI != want {
+			t.Errorf("%s: request URI %q, want %q", raw, tg.requestURI, want)
+		}
+	}
+}

@@ -132,14 +132,20 @@ func ParseRecorded(data []byte) ([]Settings, error) {
 type Override struct {
 	HookID   string
 	Flag     string // "--url", "--stages", ...
+	Setting  string // the MtaHook setting: "url", "stages", "httpAuth", ...
 	Recorded string
-	Now      string
+	Now      string // the flag's value, "" for a switch
 }
 
 // String says what was replaced: `--stages data replaces the recorded
-// stages connect, ehlo, mail, rcpt, data`.
+// stages connect, ehlo, mail, rcpt, data`, `--no-tempfail replaces the
+// recorded tempFailOnError true`.
 func (o Override) String() string {
-	return fmt.Sprintf("%s %s replaces the recorded %s %s", o.Flag, o.Now, strings.TrimPrefix(o.Flag, "--"), o.Recorded)
+	flag := o.Flag
+	if o.Now != "" {
+		flag += " " + o.Now
+	}
+	return fmt.Sprintf("%s replaces the recorded %s %s", flag, o.Setting, o.Recorded)
 }
 
 // Rebuild makes a callable hook from recorded settings. The flags of spec
@@ -153,30 +159,30 @@ func (o Override) String() string {
 func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, error) {
 	var overrides []Override
 	var warnings []string
-	note := func(flag, recorded, now string) {
+	note := func(flag, setting, recorded, now string) {
 		if recorded != now {
-			overrides = append(overrides, Override{HookID: s.ID, Flag: flag, Recorded: recorded, Now: now})
+			overrides = append(overrides, Override{HookID: s.ID, Flag: flag, Setting: setting, Recorded: recorded, Now: now})
 		}
 	}
-	who := "the recorded hook"
-	if s.ID != "" {
-		who = "hook " + s.ID
+	who := "hook " + s.ID
+	if s.ID == "" {
+		who = "the hook at " + RedactURL(s.URL)
 	}
 	built := FlagSpec{URL: s.URL, AllowInvalidCerts: s.AllowInvalidCerts || spec.AllowInvalidCerts,
 		NoTempFail: !s.TempFailOnError || spec.NoTempFail, Stages: spec.Stages, Timeout: spec.Timeout,
 		MaxResponseSize: spec.MaxResponseSize, Bearer: spec.Bearer, Basic: spec.Basic}
 	if spec.URL != "" {
-		note("--url", RedactURL(s.URL), RedactURL(spec.URL))
+		note("--url", "url", RedactURL(s.URL), RedactURL(spec.URL))
 		built.URL = spec.URL
 	}
 	if built.URL == "" {
-		return nil, nil, nil, fmt.Errorf("%s has no URL recorded: give --url", who)
+		return nil, nil, nil, fmt.Errorf("%s has no url: give --url", who)
 	}
 	if spec.AllowInvalidCerts && !s.AllowInvalidCerts {
-		note("--allow-invalid-certs", "allowInvalidCerts false", "(allowInvalidCerts true)")
+		note("--allow-invalid-certs", "allowInvalidCerts", "false", "")
 	}
 	if spec.NoTempFail && s.TempFailOnError {
-		note("--no-tempfail", "tempFailOnError true", "(tempFailOnError false)")
+		note("--no-tempfail", "tempFailOnError", "true", "")
 	}
 	// A password in the URL (Stalwart sends it as Basic credentials) is
 	// never recorded: it comes from --basic or the environment, as user:password.
@@ -218,7 +224,7 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 			kind = AuthBasic
 		}
 		if kind != s.Auth {
-			note("--"+strings.ToLower(string(kind)), "httpAuth "+string(s.Auth), "(httpAuth "+string(kind)+")")
+			note("--"+strings.ToLower(string(kind)), "httpAuth", string(s.Auth), "")
 		}
 	}
 	// Headers: the recorded ones in order, values from the flags by name.
@@ -239,7 +245,7 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		case ok:
 			if f.Value != "" {
 				_, v, _ := strings.Cut(raw, ":")
-				note("--header", f.Name+": "+f.Value, strings.TrimSpace(f.Name)+": "+strings.TrimSpace(v))
+				note("--header", "header", f.Name+": "+f.Value, strings.TrimSpace(f.Name)+": "+strings.TrimSpace(v))
 			}
 			built.Headers = append(built.Headers, raw)
 		case f.Value != "":
@@ -259,21 +265,22 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 	h.Source = "recorded settings"
 	if len(spec.Stages) > 0 {
 		if len(s.Stages) > 0 {
-			note("--stages", StageList(s.Stages), StageList(h.Stages))
+			note("--stages", "stages", StageList(s.Stages), StageList(h.Stages))
 		}
-	} else if len(s.Stages) > 0 {
+	} else if s.Stages != nil {
+		// An empty set is kept: such a hook is never called, as in Stalwart.
 		h.Stages = maps.Clone(s.Stages)
 	}
 	if spec.Timeout != "" {
 		if s.Timeout > 0 {
-			note("--timeout", s.Timeout.String(), h.Timeout.String())
+			note("--timeout", "timeout", s.Timeout.String(), h.Timeout.String())
 		}
 	} else if s.Timeout > 0 {
 		h.Timeout = s.Timeout
 	}
 	if spec.MaxResponseSize > 0 {
 		if s.MaxResponseSize > 0 {
-			note("--max-response-size", strconv.FormatInt(s.MaxResponseSize, 10), strconv.FormatInt(h.MaxResponseSize, 10))
+			note("--max-response-size", "maxResponseSize", strconv.FormatInt(s.MaxResponseSize, 10), strconv.FormatInt(h.MaxResponseSize, 10))
 		}
 	} else if s.MaxResponseSize > 0 {
 		h.MaxResponseSize = s.MaxResponseSize

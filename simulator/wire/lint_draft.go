@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -86,6 +87,16 @@ func translateDraft(root *node) (v1 string, lost []string) {
 			lost = append(lost, "/response/"+key)
 			return
 		}
+		if k == "status" {
+			// v1 wants an integer: "550" or 550.0 would fail to parse.
+			n, err := strconv.ParseUint(strings.TrimSpace(v.Text), 10, 16)
+			if (v.Kind != kindNumber && v.Kind != kindString) || err != nil {
+				lost = append(lost, "/response/"+key)
+				return
+			}
+			reply = append(reply, `"status": `+strconv.FormatUint(n, 10))
+			return
+		}
 		reply = append(reply, quoteJSON(k)+": "+renderScalar(v))
 	}
 	var mods []string
@@ -113,6 +124,18 @@ func translateDraft(root *node) (v1 string, lost []string) {
 				lost = append(lost, k+" "+path)
 			}
 		}
+	}
+	switch action {
+	case "accept", "reject", "discard", "quarantine":
+	case "continue":
+		action = "accept"
+	default:
+		lost = append(lost, "action "+action)
+		action = "reject"
+	}
+	if action == "accept" && len(reply) > 0 {
+		lost = append(lost, "the response (Stalwart ignores it with accept)")
+		reply = nil
 	}
 	out := `{"action": ` + quoteJSON(action)
 	if len(reply) > 0 {

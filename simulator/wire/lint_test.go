@@ -195,3 +195,34 @@ func TestLintString(t *testing.T) {
 		}
 	}
 }
+
+// TestDraftFixParses: the v1 body the ietf-draft-body lint suggests is one
+// Stalwart parses, whatever the draft body said.
+func TestDraftFixParses(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"set":[{"path":"/action","value":"continue"},{"path":"/response","value":{"code":"550","message":"x"}}]}`,
+		`{"set":[{"path":"/action","value":"reject"},{"path":"/response/code","value":550.5}],"add":[{"path":"/message/headers","value":{"name":"X-A","value":"1"}}]}`,
+		`{"set":[{"path":"/action","value":"tempfail"},{"path":"/response","value":{"code":451,"enhancedCode":"4.7.1","message":"later"}}]}`,
+		`{"set":[{"path":"/action","value":"accept"},{"path":"/response","value":{"code":250,"message":"ok"}}]}`,
+	} {
+		var fix string
+		for _, l := range LintResponse([]byte(body), StageData) {
+			if l.Code == LintDraftBody {
+				fix = l.Fix
+			}
+		}
+		i := strings.Index(fix, "{")
+		if i < 0 {
+			t.Errorf("%s: no v1 body in the fix %q", body, fix)
+			continue
+		}
+		v1 := fix[i:]
+		if j := strings.LastIndex(v1, "}"); j >= 0 {
+			v1 = v1[:j+1]
+		}
+		if _, err := ParseResponse([]byte(v1)); err != nil {
+			t.Errorf("%s: the suggested %s does not parse: %v", body, v1, err)
+		}
+	}
+}
