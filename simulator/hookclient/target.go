@@ -111,7 +111,7 @@ func (t *target) poolKey(insecure bool) string {
 }
 
 // queryEncode percent-encodes a query the way the url crate (WHATWG URL)
-// does for http(s): C0 controls, space, '"', '#', '<', '>', '\'' and bytes
+// does for http(s): C0 controls, space, '"', '#', '<', '>', '\” and bytes
 // from 0x7F up; "%" and everything else stay as written.
 func queryEncode(q string) string {
 	const hex = "0123456789ABCDEF"
