@@ -63,7 +63,7 @@ func bodyExcerpt(body []byte) []string {
 	var out []string
 	for i, l := range lines {
 		if i == errorBodyLines {
-			out = append(out, fmt.Sprintf("      ... (%d more lines, %d bytes in all; hooksim show RUN --raw SEQ has it all)", len(lines)-i, len(body)))
+			out = append(out, fmt.Sprintf("      ... (%d more lines, %d bytes in all; -vv shows it all)", len(lines)-i, len(body)))
 			break
 		}
 		l = strings.TrimRight(l, "\r")
