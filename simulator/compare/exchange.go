@@ -97,6 +97,13 @@ func exchangeNotes(b, a *simulator.Exchange) []string {
 	if b.Err != nil && a.Err != nil && b.Err.Class == a.Err.Class && b.Err.Message != a.Err.Message {
 		notes = append(notes, fmt.Sprintf("error message %q%s%q", errText(b.Err), arrow, errText(a.Err)))
 	}
+	// A new or other kind of error: say what it was, not only its class.
+	if a.Err != nil && (b.Err == nil || b.Err.Class != a.Err.Class) {
+		notes = append(notes, "now: "+errText(a.Err))
+	}
+	if b.Err != nil && (a.Err == nil || b.Err.Class != a.Err.Class) {
+		notes = append(notes, "was: "+errText(b.Err))
+	}
 	if b.Response != nil && a.Response != nil && !reflect.DeepEqual(b.Response.Reply, a.Response.Reply) {
 		notes = append(notes, fmt.Sprintf("response object %s%s%s", describeSMTP(b.Response.Reply), arrow, describeSMTP(a.Response.Reply)))
 	}
