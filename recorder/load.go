@@ -65,6 +65,13 @@ func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
 	if !run.Ended.IsZero() {
 		res.Duration = run.Ended.Sub(run.Started)
 	}
+	if l.Session != nil {
+		for _, st := range l.Session.Steps {
+			if st.Expect != nil {
+				res.Expectations++
+			}
+		}
+	}
 	if run.Outcome == store.OutcomeError {
 		res.Err = errors.New(run.Error)
 	}

@@ -46,6 +46,10 @@ func StatusLint(status int, body []byte) wire.Lint {
 		}
 		fix = "send this same body with HTTP 200"
 	}
+	if status == 401 || status == 403 || status == 407 {
+		// Most often the hook wants credentials it was not given.
+		fix += "; if the hook wants credentials, configure them (httpAuth, or --bearer/--basic)"
+	}
 	return wire.Lint{Code: LintHTTPStatus, Message: msg, Fix: fix}
 }
 

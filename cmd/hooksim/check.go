@@ -32,7 +32,7 @@ with tempFailOnError true (451 4.3.5) and false (the hook is skipped). A 204 has
 Exit 0 when Stalwart accepts the answer, 1 when it would treat it as a hook error.`
 
 func runCheck(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("check", checkSynopsis, checkExamples, env.stderr)
+	fs := newFlagSet("check", checkSynopsis, checkExamples, env)
 	stage := fs.String("stage", "data", "the stage the response answers (connect, ehlo, mail, rcpt, data)")
 	status := fs.Int("status", 200, "the HTTP status the hook answers with (200-599)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -124,7 +124,7 @@ func checkAnswer(status int, body []byte, stage wire.Stage) checkResult {
 
 // hookError fills in what the client hears when the answer is a hook error.
 func hookError(res *checkResult, stage wire.Stage) {
-	res.Reply = simulator.ReplyHookTempFail + " (tempFailOnError true, the default)"
+	res.Reply = simulator.ReplyHookTempFail
 	res.ReplyOnlyHook = simulator.NormalReply(stage)
 	res.ReplyNoTemp = "the hook is skipped and the next one runs; if it is the only hook, the client hears " + res.ReplyOnlyHook + " (tempFailOnError false)"
 }
@@ -156,14 +156,18 @@ func checkBody(body []byte, stage wire.Stage) checkResult {
 func printCheck(env *cliEnv, res checkResult) {
 	w := termSafe{env.stdout}
 	if res.Valid {
-		fmt.Fprintf(w, "valid: action %s, %d modifications\n", res.Action, len(res.Modifications))
+		fmt.Fprintf(w, "valid: action %s, %s\n", res.Action, plural(len(res.Modifications), "modification"))
 		for _, m := range res.Modifications {
 			fmt.Fprintf(w, "  %s\n", m)
 		}
 	} else {
 		fmt.Fprintf(w, "invalid: %s\n", res.Error)
 	}
-	fmt.Fprintf(w, "the client hears: %s\n", res.Reply)
+	if res.Valid {
+		fmt.Fprintf(w, "the client hears: %s\n", res.Reply)
+	} else {
+		fmt.Fprintf(w, "the client hears: %s (tempFailOnError true, the default)\n", res.Reply)
+	}
 	if res.ReplyNoTemp != "" {
 		fmt.Fprintf(w, "otherwise: %s\n", res.ReplyNoTemp)
 	}

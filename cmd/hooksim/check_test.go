@@ -49,7 +49,7 @@ func TestCheckStatus(t *testing.T) {
 		{"a 204 has no body", `{"action":"accept"}`, []string{"--status", "204"}, exitFailed, []string{
 			"invalid: empty body", tempFail, "the client hears 250 2.0.0 Message queued with id <queue-id>."}, nil},
 		{"header lints need no message", `{"action":"accept","modifications":[{"type":"addHeader","name":"X-Spam","value":"yes\r\nBcc: victim@example.org"}]}`, nil, exitOK, []string{
-			"valid: action accept, 1 modifications",
+			"valid: action accept, 1 modification",
 			`lint [header-value-line-break] modifications[0].value: a line break not followed by a space or a tab: Stalwart writes it as is, so "Bcc: victim@example.org" becomes a header line of its own (header injection). Fix: `}, nil},
 		{"header name", `{"action":"accept","modifications":[{"type":"insertHeader","index":1,"name":"X-A:","value":"v"}]}`, nil, exitOK, []string{
 			`lint [header-name-invalid] modifications[0].name: header name "X-A:" has a colon`}, nil},
@@ -126,7 +126,7 @@ func TestCheckStatusJSON(t *testing.T) {
 // error, and each exits as its body deserves.
 func TestCheckHelpExamples(t *testing.T) {
 	t.Parallel()
-	_, _, help := runCLI(t, "", "check", "--help")
+	_, help, _ := runCLI(t, "", "check", "--help")
 	dir := t.TempDir()
 	file := writeFile(t, dir, "response.json", `{"action":"accept"}`)
 	_, examples, ok := strings.Cut(help, "\nExamples:\n")

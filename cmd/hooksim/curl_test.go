@@ -354,7 +354,7 @@ func TestExportCurlStopsOnHTTPError(t *testing.T) {
 // that contain one of the markers, without their trailing comments.
 func helpExampleLines(t *testing.T, cmd string, markers ...string) []string {
 	t.Helper()
-	code, _, help := runCLI(t, "", cmd, "--help")
+	code, help, _ := runCLI(t, "", cmd, "--help")
 	_, examples, ok := strings.Cut(help, "\nExamples:\n")
 	if code != exitOK || !ok {
 		t.Fatalf("%s --help: exit %d, no examples:\n%s", cmd, code, help)

@@ -20,7 +20,7 @@ const exampleHookExamples = `  hooksim example-hook --listen 127.0.0.1:8025
 `
 
 func runExampleHook(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("example-hook", "[flags]\n\nServes hooksim's example MTA Hook (spam score, subject tag, blocked sender, archive copy) until Ctrl-C.", exampleHookExamples, env.stderr)
+	fs := newFlagSet("example-hook", "[flags]\n\nServes hooksim's example MTA Hook (spam score, subject tag, blocked sender, archive copy) until Ctrl-C.", exampleHookExamples, env)
 	listen := fs.String("listen", "127.0.0.1:8025", "address to listen on (loopback unless you name another host)")
 	quiet := fs.Bool("q", false, "do not log each request")
 	rest, err := parseFlags(fs, args)
@@ -53,7 +53,7 @@ const demoExamples = `  hooksim demo                 # then open the printed URL
 // Ctrl-C. With --once it plays and exits.
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
-	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and the web view, plays every bundled session\nagainst the hook (all stages) and serves the web view until Ctrl-C.", demoExamples, env.stderr)
+	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and the web view, plays every bundled session\nagainst the hook (all stages) and serves the web view until Ctrl-C.", demoExamples, env)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report to this file, or "-" for stdout`)
 	fs.StringVar(&o.out, "out", "", "write each queued message to DIR/SESSION-N.eml")
@@ -138,7 +138,7 @@ const sessionsExamples = `  hooksim sessions
 `
 
 func runSessions(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("sessions", "[NAME] [--dir DIR]\n\nLists the bundled sessions; with NAME prints that script as a template that runs as written\n(its messages inline), or with --dir writes it and its .eml files into DIR.", sessionsExamples, env.stderr)
+	fs := newFlagSet("sessions", "[NAME] [--dir DIR]\n\nLists the bundled sessions; with NAME prints that script as a template that runs as written\n(its messages inline), or with --dir writes it and its .eml files into DIR.", sessionsExamples, env)
 	dir := fs.String("dir", "", "write NAME.yaml and the messages it names into this folder (created if needed) instead of printing")
 	force := fs.Bool("force", false, "with --dir: overwrite files that exist")
 	rest, err := parseFlags(fs, args)

@@ -28,7 +28,7 @@ func helpExamples(t *testing.T) []example {
 	t.Helper()
 	var out []example
 	for _, c := range commands() {
-		code, _, help := runCLI(t, "", c.name, "--help")
+		code, help, _ := runCLI(t, "", c.name, "--help")
 		if code != exitOK {
 			t.Fatalf("%s --help: exit %d", c.name, code)
 		}

@@ -25,7 +25,7 @@ const exportExamples = `  # capture once, commit it, test it forever
 
 func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
-	fs := newFlagSet("export", "[flags] RUN\n\nWrites a recorded run as a session script (with expectations taken from what was recorded), curl commands, or JSON.", exportExamples, env.stderr)
+	fs := newFlagSet("export", "[flags] RUN\n\nWrites a recorded run as a session script (with expectations taken from what was recorded), curl commands, or JSON.", exportExamples, env)
 	db.register(fs, false)
 	as := fs.String("as", "session", "session, curl or json")
 	outPath := fs.String("o", "", "write to this file instead of standard output")

@@ -492,6 +492,20 @@ func TestRefusedAtConnectRoundTrip(t *testing.T) {
 	if code, out, errOut := runCLIData(t, data, "", "test", exported); code != exitOK {
 		t.Fatalf("test of the export: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// The other way round: recorded while the hook accepted, tested once it
+	// refuses: one line says why the rest was not sent, the others are counted.
+	h.set("connect", 200, `{"action":"accept"}`)
+	if code, _, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "--stages", "all", "bundled:hello"); code != exitOK {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := runCLIData(t, data, "", "export", "2", "--as", "session", "-o", exported); code != exitOK {
+		t.Fatal(errOut)
+	}
+	h.set("connect", 200, `{"action":"reject","response":{"status":554,"message":"go away"}}`)
+	code, out, _ = runCLIData(t, data, "", "test", exported)
+	if code != exitFailed || strings.Count(out, "not sent, so its expectations cannot hold") != 1 || !strings.Contains(out, "(and 4 steps after it, not sent either)") {
+		t.Errorf("test against a hook that now refuses: exit %d\n%s", code, out)
+	}
 }
 
 // TestURLPassword: a hook URL with a password is recorded without it; a

@@ -27,7 +27,7 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
 	var f store.RunFilter
 	var since, until string
-	fs := newFlagSet("runs", "[flags]\n\nLists recorded runs, newest first.", runsExamples, env.stderr)
+	fs := newFlagSet("runs", "[flags]\n\nLists recorded runs, newest first.", runsExamples, env)
 	db.register(fs, false)
 	fs.StringVar(&f.Session, "session", "", "only runs of this session name")
 	fs.StringVar(&f.Stage, "stage", "", "only runs with an exchange at this stage")
@@ -162,7 +162,7 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 		"order, spacing and line endings kept) and its body. Lines starting with \"# hooksim: \" are\n"+
 		"hooksim's notes, never wire bytes: they say what is not as it was (credentials hidden, a chunked\n"+
 		"body shown de-chunked, redirect hops not kept, a body cut or not read, no answer, an exchange\n"+
-		"recorded before heads were kept).", showExamples, env.stderr)
+		"recorded before heads were kept).", showExamples, env)
 	db.register(fs, false)
 	raw := fs.Int("raw", 0, "print exchange SEQ as it was on the wire: request head and body, then response head and body")
 	body := fs.String("body", "", `with --raw: print only the "request" or "response" body, byte for byte`)
@@ -257,7 +257,7 @@ func writeRawExchange(w io.Writer, runID int64, ex *store.Exchange, body string)
 
 func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
-	fs := newFlagSet("prune", "--older-than AGE\n\nDeletes recorded runs started more than AGE ago.", "  hooksim prune --older-than 7d\n", env.stderr)
+	fs := newFlagSet("prune", "--older-than AGE\n\nDeletes recorded runs started more than AGE ago.", "  hooksim prune --older-than 7d\n", env)
 	db.register(fs, false)
 	older := fs.String("older-than", "", "age: 7d, 36h, 90m")
 	rest, err := parseFlags(fs, args)

@@ -69,7 +69,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"no arguments", "", nil, exitUsage, []string{"Usage: hooksim COMMAND"}, nil},
 		{"help", "", []string{"--help"}, exitOK, []string{"Commands:", "demo"}, nil},
 		{"unknown command", "", []string{"frobnicate"}, exitUsage, nil, []string{`unknown command "frobnicate"`}},
-		{"run help", "", []string{"run", "--help"}, exitOK, nil, []string{"Examples:", "--stages"}},
+		{"run help", "", []string{"run", "--help"}, exitOK, []string{"Examples:", "--stages"}, nil},
 		{"run without a hook", "", []string{"run"}, exitUsage, nil, []string{"no hook to call"}},
 		{"bad flag", "", []string{"run", "--nope"}, exitUsage, nil, []string{"flag provided but not defined: -nope"}},
 		{"bad session file", "", []string{"run", "--url", url, badSession}, exitUsage, nil, []string{"bad.yaml:3: steps[1].rcpt: "}},

@@ -44,7 +44,7 @@ type replayOptions struct {
 // replays as runs linked to their originals, and exits 1 on a difference.
 func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	var o replayOptions
-	fs := newFlagSet("replay", "[flags] RUN... | --all | filters\n\nCalls the hooks recorded with each run again: --url, --stages, --timeout, --bearer... replace the\nrecorded values they name and keep the others; --hooks FILE replaces the whole chain. Credentials are\nnever recorded: give --bearer/--basic or set HOOKSIM_BEARER / HOOKSIM_BASIC (user:password).\nFilters (--session, --stage, --action, --errors, --since) without RUN ids select runs like --all.", replayExamples, env.stderr)
+	fs := newFlagSet("replay", "[flags] RUN... | --all | filters\n\nCalls the hooks recorded with each run again: --url, --stages, --timeout, --bearer... replace the\nrecorded values they name and keep the others; --hooks FILE replaces the whole chain. Credentials are\nnever recorded: give --bearer/--basic or set HOOKSIM_BEARER / HOOKSIM_BASIC (user:password).\nFilters (--session, --stage, --action, --errors, --since) without RUN ids select runs like --all.", replayExamples, env)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.mode, "mode", "resimulate", "resimulate: play each session again (later stages see the new answers); exact: re-send the recorded request bytes")
@@ -133,14 +133,14 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}
 		if !diff.Equal() || o.verbose {
-			fmt.Fprintf(env.stdout, "== run %s (%s): %d differences\n", run, diff.Session, diff.Differences())
+			fmt.Fprintf(termSafe{env.stdout}, "== run %s (%s): %s\n", run, diff.Session, plural(diff.Differences(), "difference"))
 			diff.WriteText(termSafe{env.stdout})
 			fmt.Fprintln(env.stdout)
 		}
 		if !diff.Equal() {
 			var text strings.Builder
 			diff.WriteText(&text)
-			tc.Failure = &junit.Failure{Message: fmt.Sprintf("%d differences", diff.Differences()), Type: "regression", Text: text.String()}
+			tc.Failure = &junit.Failure{Message: plural(diff.Differences(), "difference"), Type: "regression", Text: text.String()}
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}

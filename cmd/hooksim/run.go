@@ -54,7 +54,7 @@ func (o *runOptions) verbosity() int {
 
 func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	var o runOptions
-	fs := newFlagSet("run", "[flags] [SESSION...]\n\nSESSION is a script file (.yaml) or bundled:NAME; none plays every bundled session, as probes.\nThe hook: --url or --hooks, else the hook settings a script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name.", runExamples, env.stderr)
+	fs := newFlagSet("run", "[flags] [SESSION...]\n\nSESSION is a script file (.yaml) or bundled:NAME; none plays every bundled session, as probes.\nThe hook: --url or --hooks, else the hook settings a script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name.", runExamples, env)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report (docs/report.md) to this file, or "-" for stdout`)

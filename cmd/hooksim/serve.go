@@ -14,7 +14,7 @@ const serveExamples = `  hooksim serve                                  # http:/
 
 // runServe serves the web view of the history database until Ctrl-C.
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlagSet("serve", "[flags]\n\nServes the web view (runs, exchanges, messages, replay) of the history database until Ctrl-C.\nRuns recorded by other hooksim processes appear live.", serveExamples, env.stderr)
+	fs := newFlagSet("serve", "[flags]\n\nServes the web view (runs, exchanges, messages, replay) of the history database until Ctrl-C.\nRuns recorded by other hooksim processes appear live.", serveExamples, env)
 	var db dbFlags
 	db.register(fs, false)
 	listen := fs.String("listen", web.DefaultListen, "address to listen on; a non-loopback one needs --public")

@@ -23,7 +23,7 @@ const testExamples = `  # scripts written by hooksim export carry the hook's set
 
   # another address for the same hook, JUnit for CI
   hooksim test --url http://127.0.0.1:8025/ --junit report.xml tests/
-  hooksim test --hooks mtahook.json tests/spam.yaml bundled:hello
+  hooksim test --hooks mtahook.json tests/spam.yaml tests/bounce.yaml
 `
 
 // testCase is one script to run: its session, or why it cannot run.
@@ -42,7 +42,7 @@ type testCase struct {
 func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	var hf hookFlags
 	var db dbFlags
-	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME.\nThe hook: --url or --hooks, else the hook settings each script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name. Records the runs only with --db.", testExamples, env.stderr)
+	flags := newFlagSet("test", "[flags] PATH...\n\nPATH is a session script, a folder (every .yaml/.yml below it) or bundled:NAME (its expectations,\nwritten for hooksim's example hook, are checked: test checks every expectation).\nThe hook: --url or --hooks, else the hook settings each script carries (hooksim export writes them);\nflags given with a script's settings replace the values they name. Records the runs only with --db.", testExamples, env)
 	hf.register(flags)
 	db.register(flags, false)
 	flags.Lookup("db").Usage = "record the runs in this history database (without it, test records nothing)"
@@ -131,8 +131,8 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 			verdict = "FAIL "
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s %-*s  %s  (%d steps, %d hook calls, %s)\n", verdict, width, c.session.Name, c.session.File,
-			len(res.Steps), res.Exchanges, res.Duration.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%s %-*s  %s  (%s, %s, %s)\n", verdict, width, c.session.Name, c.session.File,
+			plural(len(res.Steps), "step"), plural(res.Exchanges, "hook call"), shortDuration(res.Duration))
 		lines := failureLines(res)
 		for _, l := range lines {
 			fmt.Fprintf(stdout, "      %s\n", l)
@@ -191,7 +191,27 @@ func failureLines(r *simulator.SessionResult) []string {
 		return nil
 	}
 	var out []string
+	// Steps not sent on a closed connection: the first says why, the
+	// others are counted.
+	shown, more := false, 0
+	flush := func() {
+		if more > 0 {
+			out = append(out, fmt.Sprintf("  (and %s after it, not sent either)", plural(more, "step")))
+		}
+		shown, more = false, 0
+	}
 	for _, st := range r.Steps {
+		if st.NotSent {
+			if len(st.Failures) > 0 {
+				if shown {
+					more++
+					continue
+				}
+				shown = true
+			}
+		} else {
+			flush()
+		}
 		out = append(out, st.Failures...)
 		for _, ex := range st.Exchanges {
 			for i, l := range hookErrorLines(ex) {
@@ -203,6 +223,7 @@ func failureLines(r *simulator.SessionResult) []string {
 			}
 		}
 	}
+	flush()
 	if r.Err != nil {
 		out = append(out, r.Err.Error())
 	}

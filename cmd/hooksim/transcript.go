@@ -51,7 +51,7 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		}
 		for _, ex := range st.Exchanges {
 			if lines := hookErrorLines(ex); len(lines) > 0 {
-				fmt.Fprintf(t.w, "ERROR %s: %s: %s\n", st.Session, simulator.StepName(st), strings.Join(lines, " | "))
+				fmt.Fprintf(t.w, "hook error %s: %s: %s\n", st.Session, simulator.StepName(st), strings.Join(lines, " | "))
 			}
 		}
 		return
@@ -196,7 +196,7 @@ func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResu
 	if r.Err != nil {
 		verdict = "ERROR: " + r.Err.Error()
 	}
-	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), shortDuration(r.Duration))
 }
 
 type runSummary struct{ passed, failed, exchanges, hookErrors int }
@@ -288,4 +288,13 @@ func (t *transcript) recorded(rec *recorder.Recorder, results []*simulator.Sessi
 		where = " --db " + dbPath
 	}
 	fmt.Fprintf(t.w, "recorded as run %s (hooksim show%s %s)\n", strings.Join(ids, ", "), where, strings.TrimPrefix(ids[len(ids)-1], "#"))
+}
+
+// shortDuration rounds d for a person: milliseconds, or microseconds
+// below one (never "0s").
+func shortDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }

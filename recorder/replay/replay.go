@@ -85,7 +85,7 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	id int64, mode compare.Mode, h Hooks) (*compare.Diff, int64, error) {
 	loaded, err := recorder.Load(ctx, st, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, fmt.Errorf("no run #%d in %s: %w", id, st.Path(), store.ErrNotFound)
+		return nil, 0, fmt.Errorf("no run #%d in %s (see hooksim runs)%w", id, st.Path(), quiet{store.ErrNotFound})
 	} else if err != nil {
 		return nil, 0, err
 	}
@@ -118,13 +118,13 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	if mode == compare.ModeExact {
 		diff = compare.Exchanges(exchangesOf(loaded.Result), exchangesOf(after), compare.Options{})
 	} else {
-		before := loaded.Result
+		before, compared := loaded.Result, after
 		if recorded, err := recordedSettings(loaded.Run); err == nil {
 			var stageNotes []string
-			before, after, stageNotes = commonStages(before, after, recorded, hooks)
+			before, compared, stageNotes = commonStages(before, after, recorded, hooks)
 			notes = append(notes, stageNotes...)
 		}
-		diff = compare.Sessions(before, after, compare.Options{})
+		diff = compare.Sessions(before, compared, compare.Options{})
 	}
 	diff.Notes = append(diff.Notes, notes...)
 	if n := refused(after); n > 0 && n == after.Exchanges {
@@ -361,3 +361,10 @@ func refused(r *simulator.SessionResult) int {
 	}
 	return n
 }
+
+// quiet wraps an error so that errors.Is finds it while its text is left
+// out of the message.
+type quiet struct{ err error }
+
+func (q quiet) Error() string { return "" }
+func (q quiet) Unwrap() error { return q.err }

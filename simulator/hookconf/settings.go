@@ -207,16 +207,25 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		switch s.Auth {
 		case AuthBearer:
 			v, ok := env.LookupEnv(EnvBearer)
-			if !ok || v == "" {
+			switch {
+			case ok && v != "":
+				built.Bearer = v
+			case spec.URL != "":
+				// Another address: perhaps a hook without authentication.
+				warnings = append(warnings, fmt.Sprintf("%s used a Bearer token and none is given (--bearer, %s): %s is called without", who, EnvBearer, RedactURL(spec.URL)))
+			default:
 				return nil, nil, nil, fmt.Errorf("%s used a Bearer token, which hooksim never records: give --bearer TOKEN or set %s (%w)", who, EnvBearer, ErrNoCredentials)
 			}
-			built.Bearer = v
 		case AuthBasic:
 			v, ok := env.LookupEnv(EnvBasic)
-			if !ok || v == "" {
+			switch {
+			case ok && v != "":
+				built.Basic = v
+			case spec.URL != "":
+				warnings = append(warnings, fmt.Sprintf("%s used Basic authentication and none is given (--basic, %s): %s is called without", who, EnvBasic, RedactURL(spec.URL)))
+			default:
 				return nil, nil, nil, fmt.Errorf("%s used Basic authentication (user %q), whose password hooksim never records: give --basic USER:PASSWORD or set %s=USER:PASSWORD (%w)", who, s.Username, EnvBasic, ErrNoCredentials)
 			}
-			built.Basic = v
 		}
 	} else if s.Auth != "" && s.Auth != AuthNone {
 		kind := AuthBearer
