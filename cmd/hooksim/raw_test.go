@@ -1,102 +1,31 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"net"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hooksim/hooksim/store"
 )
 
-// wireRequest is one request as a wireHook read it off the connection.
-type wireRequest struct {
-	head string // request line and header lines, blank line included
-	body []byte
-}
-
-// wireHook is a loopback hook that writes raw bytes: answer(n) is written
-// in reply to request n (0-based), then the connection is closed ("" closes
-// it without a word).
-type wireHook struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	reqs []wireRequest
-}
+// wireHook is hooktest's raw loopback hook: answer(n) is written in reply
+// to request n (0-based), then the connection is closed ("" closes it
+// without a word).
+type wireHook struct{ *hooktest.Server }
 
 func newWireHook(t *testing.T, answer func(n int) string) *wireHook {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &wireHook{ln: ln}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				req, ok := readWireRequest(bufio.NewReader(c))
-				if !ok {
-					return
-				}
-				h.mu.Lock()
-				n := len(h.reqs)
-				h.reqs = append(h.reqs, req)
-				h.mu.Unlock()
-				_, _ = io.WriteString(c, answer(n))
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return h
+	return &wireHook{hooktest.New(t, hooktest.Answer(answer))}
 }
 
-func readWireRequest(br *bufio.Reader) (wireRequest, bool) {
-	var head strings.Builder
-	length := 0
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return wireRequest{}, false
-		}
-		head.WriteString(line)
-		if line == "\r\n" {
-			break
-		}
-		if name, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "content-length") {
-			length, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(br, body); err != nil {
-		return wireRequest{}, false
-	}
-	return wireRequest{head: head.String(), body: body}, true
-}
+func (h *wireHook) url() string { return h.URL("/") }
 
-func (h *wireHook) url() string { return "http://" + h.ln.Addr().String() + "/" }
-
-func (h *wireHook) requests() []wireRequest {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]wireRequest(nil), h.reqs...)
-}
+func (h *wireHook) requests() []hooktest.Request { return h.Requests() }
 
 const rawAccept = `{"action":"accept"}`
 
@@ -170,7 +99,7 @@ func TestShowRawVerbatim(t *testing.T) {
 				}
 				return ""
 			})
-			addr := hook.ln.Addr().String()
+			addr := hook.Addr()
 			data := t.TempDir()
 			args := append([]string{"run", "--no-expect", "--url", hook.url(), "--stages", "connect", "--no-tempfail", "--bearer", "tok-RAW-1"}, tt.flags...)
 			recordFailing(t, data, append(args, "bundled:hello")...)
@@ -178,11 +107,11 @@ func TestShowRawVerbatim(t *testing.T) {
 			if len(reqs) != len(tt.answers) {
 				t.Fatalf("the hook read %d requests, want %d", len(reqs), len(tt.answers))
 			}
-			sentHead := strings.Replace(reqs[0].head, "authorization: Bearer tok-RAW-1\r\n", "authorization: Bearer ****\r\n", 1)
-			if sentHead == reqs[0].head {
-				t.Fatalf("the hook got no bearer token:\n%s", reqs[0].head)
+			sentHead := strings.Replace(reqs[0].Head, "authorization: Bearer tok-RAW-1\r\n", "authorization: Bearer ****\r\n", 1)
+			if sentHead == reqs[0].Head {
+				t.Fatalf("the hook got no bearer token:\n%s", reqs[0].Head)
 			}
-			body := string(reqs[0].body)
+			body := string(reqs[0].Body)
 			want := fmt.Sprintf("# hooksim: run #1, exchange 1: connect stage, hook %s, POST %s\n", addr, hook.url()) +
 				"# hooksim: hidden: the value of authorization (credentials never reach the history database)\n" +
 				sentHead + body + fmt.Sprintf("\n# hooksim: no line break at the end of the request body (%d bytes)\n", len(body)) + "\n"

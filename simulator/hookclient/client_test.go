@@ -3,6 +3,7 @@ package hookclient
 import (
 	"context"
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"io"
 	"net"
 	"net/http"
@@ -200,7 +201,7 @@ func TestCallSizeLimit(t *testing.T) {
 // refused before any body byte arrives.
 func TestCallTooLargeByLengthDoesNotRead(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		_, _ = io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
 		_, _ = io.ReadAll(w) // hold the connection open until the client drops it
 		return false
@@ -266,7 +267,7 @@ func TestCallCloseDelimited(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				_, _ = io.WriteString(w, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"+strings.Repeat("b", tt.size))
 				return false
 			})
@@ -299,7 +300,7 @@ func TestCallMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				_, _ = io.WriteString(w, tt.response)
 				return false
 			})
@@ -313,7 +314,7 @@ func TestCallMalformed(t *testing.T) {
 
 func TestCallInterimResponse(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		_, _ = io.WriteString(w, "HTTP/1.1 100 Continue\r\n\r\n")
 		reply(w, "200 OK", acceptJSON, "X-Hook: yes")
 		return true

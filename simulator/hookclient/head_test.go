@@ -3,6 +3,7 @@ package hookclient
 import (
 	"context"
 	"encoding/base64"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"io"
 	"net"
 	"strings"
@@ -106,7 +107,7 @@ func TestCallKeepsHeads(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				_, _ = io.WriteString(w, tt.answer)
 				return false
 			})
@@ -128,9 +129,9 @@ func TestCallKeepsHeads(t *testing.T) {
 				t.Fatalf("%d requests", len(reqs))
 			}
 			cred := base64.StdEncoding.EncodeToString([]byte("u:pw-SECRET"))
-			want := strings.Replace(reqs[0].head, "Basic "+cred, "Basic ****", 1)
-			if want == reqs[0].head {
-				t.Fatalf("the hook got no Basic credentials:\n%s", reqs[0].head)
+			want := strings.Replace(reqs[0].Head, "Basic "+cred, "Basic ****", 1)
+			if want == reqs[0].Head {
+				t.Fatalf("the hook got no Basic credentials:\n%s", reqs[0].Head)
 			}
 			if string(res.RequestHead) != want {
 				t.Errorf("request head\n%q\nwant what the hook read, credentials hidden:\n%q", res.RequestHead, want)
@@ -157,11 +158,11 @@ func TestCallHeadsWithoutAnswer(t *testing.T) {
 		t.Errorf("refused: request head %q, response head %q, body read %q", res.RequestHead, res.ResponseHead, res.BodyRead)
 	}
 
-	srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool { return false })
+	srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool { return false })
 	res = c.Call(context.Background(), testHook(srv.url("/")), []byte(`{}`))
 	wantClass(t, res, ErrProtocol)
 	reqs := srv.requests()
-	if len(reqs) != 1 || string(res.RequestHead) != reqs[0].head || res.ResponseHead != nil || res.Status != 0 {
+	if len(reqs) != 1 || string(res.RequestHead) != reqs[0].Head || res.ResponseHead != nil || res.Status != 0 {
 		t.Errorf("closed without answer: request head %q (hook read %v), response head %q, status %d", res.RequestHead, reqs, res.ResponseHead, res.Status)
 	}
 }
@@ -170,7 +171,7 @@ func TestCallHeadsWithoutAnswer(t *testing.T) {
 // response's head are kept; the hops between are not.
 func TestCallHeadsAfterRedirect(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		if n == 0 {
 			_, _ = io.WriteString(w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")
 			return true
@@ -186,7 +187,7 @@ func TestCallHeadsAfterRedirect(t *testing.T) {
 	if len(reqs) != 2 || len(res.Redirects) != 1 {
 		t.Fatalf("%d requests, redirects %+v", len(reqs), res.Redirects)
 	}
-	if want := strings.Replace(reqs[0].head, "Bearer tok", "Bearer ****", 1); string(res.RequestHead) != want || !strings.HasPrefix(want, "POST /start ") {
+	if want := strings.Replace(reqs[0].Head, "Bearer tok", "Bearer ****", 1); string(res.RequestHead) != want || !strings.HasPrefix(want, "POST /start ") {
 		t.Errorf("request head %q, want the first request's %q", res.RequestHead, want)
 	}
 	if string(res.ResponseHead) != "HTTP/1.1 200 Fine\r\nContent-Length: 19\r\n\r\n" {

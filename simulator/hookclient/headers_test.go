@@ -2,6 +2,7 @@ package hookclient
 
 import (
 	"context"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"net"
 	"strings"
 	"testing"
@@ -52,11 +53,11 @@ func TestRequestOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				reply(w, "200 OK", acceptJSON)
 				return true
 			})
-			h := testHook("http://" + strings.ReplaceAll(tt.path, "{addr}", srv.ln.Addr().String()))
+			h := testHook("http://" + strings.ReplaceAll(tt.path, "{addr}", srv.Addr()))
 			if tt.edit != nil {
 				tt.edit(h)
 			}
@@ -72,16 +73,16 @@ func TestRequestOnTheWire(t *testing.T) {
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests", len(reqs))
 			}
-			if string(reqs[0].body) != string(body) {
-				t.Errorf("body %q", reqs[0].body)
+			if string(reqs[0].Body) != string(body) {
+				t.Errorf("body %q", reqs[0].Body)
 			}
-			golden(t, "request-"+tt.name+".golden", strings.ReplaceAll(reqs[0].head, srv.port(), "PORT"))
+			golden(t, "request-"+tt.name+".golden", strings.ReplaceAll(reqs[0].Head, srv.port(), "PORT"))
 			// RequestHeaders must be what was on the wire.
 			var b strings.Builder
 			for _, f := range res.RequestHeaders {
 				b.WriteString(f.Name + ": " + f.Value + "\r\n")
 			}
-			_, wire, _ := strings.Cut(reqs[0].head, "\r\n")
+			_, wire, _ := strings.Cut(reqs[0].Head, "\r\n")
 			if b.String()+"\r\n" != wire {
 				t.Errorf("RequestHeaders %q differ from the wire %q", b.String(), wire)
 			}

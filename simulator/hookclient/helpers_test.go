@@ -1,16 +1,14 @@
 package hookclient
 
 import (
-	"bufio"
 	"flag"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,105 +31,26 @@ func testHook(url string) *hookconf.Hook {
 	}
 }
 
-// rawRequest is one request as a raw TCP server read it.
-type rawRequest struct {
-	head string // request line and headers, CRLFs kept, blank line included
-	body []byte
-}
+// rawServer is hooktest's raw HTTP/1.1 loopback server, with the short
+// names these tests use.
+type rawServer struct{ *hooktest.Server }
 
-// rawServer is a loopback TCP server that reads HTTP/1.1 requests byte for
-// byte and answers with whatever its handler writes.
-type rawServer struct {
-	ln      net.Listener
-	accepts atomic.Int32
-	mu      sync.Mutex
-	reqs    []rawRequest
-	wg      sync.WaitGroup
-}
-
-// rawHandler answers request n (0-based, over the server's life) on w; it
-// returns false to close the connection afterwards.
-type rawHandler func(n int, req rawRequest, w net.Conn) bool
+// rawHandler answers request n on w; false closes the connection.
+type rawHandler = hooktest.Handler
 
 func newRawServer(t *testing.T, h rawHandler) *rawServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &rawServer{ln: ln}
-	var conns sync.Map
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.accepts.Add(1)
-			conns.Store(c, true)
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				s.serve(c, h)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		conns.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
-		s.wg.Wait()
-	})
-	return s
+	return &rawServer{hooktest.New(t, h)}
 }
 
-func (s *rawServer) serve(c net.Conn, h rawHandler) {
-	br := bufio.NewReader(c)
-	for {
-		var head strings.Builder
-		length := 0
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			head.WriteString(line)
-			if line == "\r\n" {
-				break
-			}
-			if name, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "content-length") {
-				length, _ = strconv.Atoi(strings.TrimSpace(v))
-			}
-		}
-		body := make([]byte, length)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return
-		}
-		req := rawRequest{head: head.String(), body: body}
-		s.mu.Lock()
-		n := len(s.reqs)
-		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
-		if !h(n, req, c) {
-			return
-		}
-	}
-}
-
-func (s *rawServer) url(path string) string { return "http://" + s.ln.Addr().String() + path }
+func (s *rawServer) url(path string) string { return s.URL(path) }
 
 func (s *rawServer) port() string {
-	_, p, _ := net.SplitHostPort(s.ln.Addr().String())
+	_, p, _ := net.SplitHostPort(s.Addr())
 	return p
 }
 
-func (s *rawServer) requests() []rawRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]rawRequest(nil), s.reqs...)
-}
+func (s *rawServer) requests() []hooktest.Request { return s.Requests() }
 
 // reply writes a complete response with a Content-Length body.
 func reply(w io.Writer, status string, body string, extra ...string) {

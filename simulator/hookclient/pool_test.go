@@ -2,6 +2,7 @@ package hookclient
 
 import (
 	"context"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"io"
 	"net"
 	"net/http"
@@ -20,23 +21,23 @@ func TestPool(t *testing.T) {
 		calls   int
 		accepts int32
 	}{
-		{"keep-alive reused", func(n int, req rawRequest, w net.Conn) bool {
+		{"keep-alive reused", func(n int, req hooktest.Request, w net.Conn) bool {
 			reply(w, "200 OK", acceptJSON)
 			return true
 		}, 0, 5, 1},
-		{"connection close honoured", func(n int, req rawRequest, w net.Conn) bool {
+		{"connection close honoured", func(n int, req hooktest.Request, w net.Conn) bool {
 			reply(w, "200 OK", acceptJSON, "Connection: close")
 			return true // the client must not reuse it anyway
 		}, 0, 3, 3},
-		{"closed while idle is retried", func(n int, req rawRequest, w net.Conn) bool {
+		{"closed while idle is retried", func(n int, req hooktest.Request, w net.Conn) bool {
 			reply(w, "200 OK", acceptJSON)
 			return false // close silently after each answer
 		}, 0, 3, 3},
-		{"too large not reused", func(n int, req rawRequest, w net.Conn) bool {
+		{"too large not reused", func(n int, req hooktest.Request, w net.Conn) bool {
 			reply(w, "200 OK", strings.Repeat("z", 50))
 			return true
 		}, 10, 3, 3},
-		{"http status reused after full read", func(n int, req rawRequest, w net.Conn) bool {
+		{"http status reused after full read", func(n int, req hooktest.Request, w net.Conn) bool {
 			reply(w, "500 Internal Server Error", "oops")
 			return true
 		}, 0, 3, 1},
@@ -60,7 +61,7 @@ func TestPool(t *testing.T) {
 					t.Errorf("call %d: %v, first call: %v", i, res.Err, firstErr)
 				}
 			}
-			if got := srv.accepts.Load(); got != tt.accepts {
+			if got := int32(srv.Accepts()); got != tt.accepts {
 				t.Errorf("%d connections, want %d", got, tt.accepts)
 			}
 			if got := len(srv.requests()); got != tt.calls {
@@ -72,7 +73,7 @@ func TestPool(t *testing.T) {
 
 func TestClientClose(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		reply(w, "200 OK", acceptJSON)
 		return true
 	})
@@ -85,7 +86,7 @@ func TestClientClose(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		wantClass(t, c.Call(context.Background(), h, []byte(`{}`)), "")
 	}
-	if got := srv.accepts.Load(); got != 3 {
+	if got := int32(srv.Accepts()); got != 3 {
 		t.Errorf("%d connections after Close, want one per call (3)", got)
 	}
 }

@@ -3,6 +3,7 @@ package hookclient
 import (
 	"context"
 	"fmt"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"net"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func TestRedirectMethods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				if n == 0 {
 					reply(w, fmt.Sprintf("%d %s", tt.status, reasonPhrase(tt.status)), "moved", "Location: /next?a=1")
 					return true
@@ -51,13 +52,13 @@ func TestRedirectMethods(t *testing.T) {
 				t.Fatalf("%d requests", len(reqs))
 			}
 			second := reqs[1]
-			if !strings.HasPrefix(second.head, tt.method+" /next?a=1 HTTP/1.1\r\n") {
-				t.Errorf("request line of %q", second.head)
+			if !strings.HasPrefix(second.Head, tt.method+" /next?a=1 HTTP/1.1\r\n") {
+				t.Errorf("request line of %q", second.Head)
 			}
-			if got := len(second.body) > 0; got != tt.body {
-				t.Errorf("body %q", second.body)
+			if got := len(second.Body) > 0; got != tt.body {
+				t.Errorf("body %q", second.Body)
 			}
-			golden(t, fmt.Sprintf("redirect-%d.golden", tt.status), strings.ReplaceAll(second.head, srv.port(), "PORT"))
+			golden(t, fmt.Sprintf("redirect-%d.golden", tt.status), strings.ReplaceAll(second.Head, srv.port(), "PORT"))
 			if len(res.Redirects) != 1 || res.Redirects[0].Method != tt.method || res.Redirects[0].Status != tt.status {
 				t.Errorf("redirects %+v", res.Redirects)
 			}
@@ -73,7 +74,7 @@ func TestRedirectMethods(t *testing.T) {
 // reqwest rebuilds every hop from the first request's headers.
 func TestRedirectCrossOrigin(t *testing.T) {
 	t.Parallel()
-	b := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	b := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		if n == 0 {
 			reply(w, "307 Temporary Redirect", "", "Location: /again")
 			return true
@@ -81,7 +82,7 @@ func TestRedirectCrossOrigin(t *testing.T) {
 		reply(w, "200 OK", acceptJSON)
 		return true
 	})
-	a := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+	a := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 		reply(w, "308 Permanent Redirect", "", "Location: "+b.url("/b"))
 		return true
 	})
@@ -96,11 +97,11 @@ func TestRedirectCrossOrigin(t *testing.T) {
 	norm := func(s string) string {
 		return strings.NewReplacer(a.port(), "PORTA", b.port(), "PORTB").Replace(s)
 	}
-	golden(t, "redirect-cross-origin.golden", norm(reqs[0].head)+norm(reqs[1].head))
-	if strings.Contains(reqs[0].head, "authorization:") {
+	golden(t, "redirect-cross-origin.golden", norm(reqs[0].Head)+norm(reqs[1].Head))
+	if strings.Contains(reqs[0].Head, "authorization:") {
 		t.Error("credentials sent across origins")
 	}
-	if !strings.Contains(reqs[1].head, "authorization: Bearer tok") {
+	if !strings.Contains(reqs[1].Head, "authorization: Bearer tok") {
 		t.Error("same-origin hop after a cross-origin one lost the credentials (reqwest keeps them)")
 	}
 	if len(res.Redirects) != 2 || res.URL != b.url("/again") {
@@ -122,7 +123,7 @@ func TestRedirectLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.redirects), func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				if n < tt.redirects {
 					reply(w, "302 Found", "", fmt.Sprintf("Location: /r%d", n+1))
 					return true
@@ -160,7 +161,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newRawServer(t, func(n int, req rawRequest, w net.Conn) bool {
+			srv := newRawServer(t, func(n int, req hooktest.Request, w net.Conn) bool {
 				reply(w, tt.status, "", tt.extra...)
 				return true
 			})
