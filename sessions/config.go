@@ -10,9 +10,10 @@ import (
 
 // clientSpec is the client section as written, with what was left out.
 type clientSpec struct {
-	client  Client
-	portSet bool
-	tls     tlsSpec
+	client    Client
+	portSet   bool
+	tls       tlsSpec
+	iprevNode *yaml.Node
 }
 
 // tlsSpec is the tls entry as written.
@@ -40,7 +41,7 @@ func (d *decoder) client(n *yaml.Node) (clientSpec, *Error) {
 	if isNull(n) {
 		return cs, nil
 	}
-	pairs, err := d.mapping(n, "client", "a mapping (ip, port, ptr, tls)", []string{"ip", "port", "ptr", "tls"})
+	pairs, err := d.mapping(n, "client", "a mapping (ip, port, ptr, iprev, tls)", []string{"ip", "port", "ptr", "iprev", "tls"})
 	if err != nil {
 		return cs, err
 	}
@@ -73,7 +74,19 @@ func (d *decoder) client(n *yaml.Node) (clientSpec, *Error) {
 			if cs.tls, err = d.tlsSpec(p.value, field); err != nil {
 				return cs, err
 			}
+		case "iprev":
+			v, err := d.scalar(p.value, field)
+			if err != nil {
+				return cs, err
+			}
+			if !slices.Contains(IprevResults, v) {
+				return cs, d.errAt(p.value, field, "%s", unknownKeyMsg("iprev result", v, IprevResults))
+			}
+			cs.client.IPRev, cs.iprevNode = v, p.value
 		}
+	}
+	if (cs.client.IPRev == "pass" || cs.client.IPRev == "fail") && cs.client.PTR == "" {
+		return cs, d.errAt(cs.iprevNode, "client.iprev", "iprev %s means the PTR lookup found a name: give client.ptr", cs.client.IPRev)
 	}
 	return cs, nil
 }
@@ -134,7 +147,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 	if isNull(n) {
 		return ss, nil
 	}
-	pairs, err := d.mapping(n, "server", "a mapping (hostname, ip, port, local_domains)", []string{"hostname", "ip", "port", "local_domains"})
+	pairs, err := d.mapping(n, "server", "a mapping (hostname, name, ip, port, local_domains, reverseIpVerify)", serverKeys)
 	if err != nil {
 		return ss, err
 	}
@@ -160,6 +173,26 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				return ss, err
 			}
 			ss.server.Port, ss.portSet, ss.portNode = uint16(v), true, p.value
+		case "name":
+			v, err := d.scalar(p.value, field)
+			if err != nil {
+				return ss, err
+			}
+			if strings.TrimSpace(v) == "" || hasControl(v) {
+				return ss, d.errAt(p.value, field, "%q is not a usable server name", v)
+			}
+			if v != DefaultServerName {
+				ss.server.Name = v
+			}
+		case "reverseIpVerify":
+			v, err := d.scalar(p.value, field)
+			if err != nil {
+				return ss, err
+			}
+			if !slices.Contains(IprevPolicies, v) {
+				return ss, d.errAt(p.value, field, "%s", unknownKeyMsg("policy", v, IprevPolicies))
+			}
+			ss.server.ReverseIPVerify = v
 		case "local_domains":
 			list, err := d.stringList(p.value, field)
 			if err != nil {
@@ -175,6 +208,16 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 	}
 	return ss, nil
 }
+
+// serverKeys are the keys of the server section.
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify"}
+
+// IprevPolicies are the values of Stalwart's reverseIpVerify setting.
+var IprevPolicies = []string{"relaxed", "strict", "disable"}
+
+// IprevResults are the outcomes of the reverse-IP check a script can give
+// (client.iprev), as mail-auth's IprevResult names them.
+var IprevResults = []string{"pass", "fail", "permerror", "temperror", "none"}
 
 // ip decodes an IP address, returned in canonical form.
 func (d *decoder) ip(n *yaml.Node, field string) (string, *Error) {

@@ -244,6 +244,9 @@ func clientNode(c Client) (*yaml.Node, error) {
 		}
 		n.Content = append(n.Content, strNode("ptr"), strNode(c.PTR))
 	}
+	if c.IPRev != "" {
+		n.Content = append(n.Content, strNode("iprev"), strNode(c.IPRev))
+	}
 	if t := c.TLS; t != nil {
 		if err := checkText("client.tls.version", t.Version); err != nil {
 			return nil, err
@@ -265,7 +268,17 @@ func serverNode(sv Server) (*yaml.Node, error) {
 			return nil, err
 		}
 	}
-	n := mapNode(0, strNode("hostname"), strNode(sv.Hostname), strNode("ip"), strNode(sv.IP), strNode("port"), intNode(int64(sv.Port)))
+	n := mapNode(0, strNode("hostname"), strNode(sv.Hostname))
+	if sv.Name != "" {
+		if err := checkText("server.name", sv.Name); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, strNode("name"), strNode(sv.Name))
+	}
+	n.Content = append(n.Content, strNode("ip"), strNode(sv.IP), strNode("port"), intNode(int64(sv.Port)))
+	if sv.ReverseIPVerify != "" {
+		n.Content = append(n.Content, strNode("reverseIpVerify"), strNode(sv.ReverseIPVerify))
+	}
 	if len(sv.LocalDomains) > 0 {
 		list, err := strSeq("server.local_domains", sv.LocalDomains)
 		if err != nil {

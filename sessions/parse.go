@@ -21,8 +21,11 @@ const (
 	DefaultServerHostname = "mx.example.org"
 	DefaultServerIP       = "192.0.2.10"
 	DefaultServerPort     = 25
-	DefaultTLSVersion     = "TLSv1.3"
-	DefaultTLSCipher      = "TLS13_AES_256_GCM_SHA384"
+	// DefaultServerName is context.server.name: Stalwart sends its daemon
+	// name and version, never the host name.
+	DefaultServerName = "Stalwart v0.16.18"
+	DefaultTLSVersion = "TLSv1.3"
+	DefaultTLSCipher  = "TLS13_AES_256_GCM_SHA384"
 	// DefaultEhlo is the EHLO name of an implied ehlo step when the
 	// client has no PTR name.
 	DefaultEhlo = "client.example.net"

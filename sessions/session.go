@@ -27,6 +27,11 @@ type Client struct {
 	IP   string // default "192.0.2.25"
 	Port uint16 // default 49152
 	PTR  string // first PTR name; empty means reverse DNS found nothing (null)
+	// IPRev is the outcome of Stalwart's reverse-IP check at the first
+	// MAIL FROM: pass, fail (a PTR name that does not confirm: the name is
+	// still sent), permerror, temperror or none (no name is sent). Empty:
+	// pass with a PTR, permerror without.
+	IPRev string
 	// TLS describes the TLS the client negotiates: with Implicit set the
 	// connection is TLS from connect on (port 465); otherwise TLS starts
 	// only at a starttls step.
@@ -43,8 +48,14 @@ type TLS struct {
 // Server is the simulated Stalwart listener.
 type Server struct {
 	Hostname string // in SMTP replies; default "mx.example.org"
-	IP       string // default "192.0.2.10"
-	Port     uint16 // default 25; 465 implies implicit TLS, 587 submission
+	// Name is what context.server.name says; empty means DefaultServerName.
+	Name string
+	// ReverseIPVerify is Stalwart's reverseIpVerify policy: relaxed,
+	// strict or disable; empty means its default, relaxed on port 25 and
+	// disable on every other port.
+	ReverseIPVerify string
+	IP              string // default "192.0.2.10"
+	Port            uint16 // default 25; 465 implies implicit TLS, 587 submission
 	// LocalDomains are the domains the server accepts mail for without
 	// authentication (others get 550 5.1.2 Relay not allowed). When a
 	// script names none, the domains of its rcpt steps are used, so a

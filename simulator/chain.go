@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"github.com/hooksim/hooksim/sessions"
 	"strings"
 	"time"
 
@@ -185,12 +186,16 @@ func (p *player) request(stage wire.Stage, msg *modify.Message, queueID string) 
 	r := &wire.Request{Context: wire.Context{
 		Stage:    stage,
 		Client:   wire.ClientInfo{IP: c.IP, Port: c.Port, ActiveConnections: 1},
-		Server:   wire.ServerInfo{Name: wire.ServerName, Port: p.sess.Server.Port, IP: p.sess.Server.IP},
+		Server:   wire.ServerInfo{Name: serverName(p.sess.Server), Port: p.sess.Server.Port, IP: p.sess.Server.IP},
 		Protocol: wire.Protocol{Version: 1},
 	}}
-	// Stalwart looks the PTR up with the iprev check at MAIL FROM: it is
-	// null before that.
-	if c.PTR != "" && stage != wire.StageConnect && stage != wire.StageEhlo {
+	// The PTR name comes from the reverse-IP check, which runs at the
+	// first MAIL FROM of the connection (when verification is on) and is
+	// kept for the rest of it, later EHLOs and transactions included
+	// (hooks/message.rs takes data.iprev's first name). A check that
+	// found no name (permerror, temperror, none) sends null; fail (a name
+	// that does not confirm) still sends the name.
+	if p.iprevDone && c.PTR != "" && (p.iprevResult == "pass" || p.iprevResult == "fail") {
 		ptr := wirePTR(c.PTR)
 		r.Context.Client.PTR = &ptr
 	}
@@ -285,4 +290,13 @@ func wirePTR(name string) string {
 		name += "."
 	}
 	return name
+}
+
+// serverName is context.server.name: the session's, else the version
+// hooksim reproduces.
+func serverName(sv sessions.Server) string {
+	if sv.Name != "" {
+		return sv.Name
+	}
+	return wire.ServerName
 }

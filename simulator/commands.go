@@ -15,6 +15,7 @@ import (
 // closes the connection.
 func (p *player) connect(ctx context.Context, st *StepResult) {
 	p.connected, p.closed, p.closedBy = true, false, ""
+	p.iprevDone, p.iprevResult = false, ""
 	p.helo, p.authAs, p.delivered = "", "", 0
 	p.resetTx()
 	p.tls = nil
@@ -134,6 +135,21 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 		return
 	case p.sess.Server.Port != 25 && p.authAs == "":
 		st.Replies = append(st.Replies, ReplyAuthFirst)
+		return
+	}
+	// The reverse-IP check runs once per connection, at the first MAIL
+	// FROM that gets this far, unless verification is off; strict
+	// verification refuses every MAIL of a connection that did not pass.
+	policy := iprevPolicy(p.sess.Server)
+	if !p.iprevDone && policy != "disable" {
+		p.iprevDone, p.iprevResult = true, iprevResult(p.sess.Client)
+	}
+	if policy == "strict" && p.iprevResult != "pass" {
+		if p.iprevResult == "temperror" {
+			st.Replies = append(st.Replies, ReplyIprevTempFail)
+		} else {
+			st.Replies = append(st.Replies, ReplyIprevFailed)
+		}
 		return
 	}
 	p.tx++
@@ -297,4 +313,29 @@ func trimFinalCRLF(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
+}
+
+// iprevPolicy is the server's reverseIpVerify policy: as configured, else
+// Stalwart's default, relaxed on port 25 and disable on every other
+// (SenderAuth.reverseIpVerify in the registry defaults).
+func iprevPolicy(sv sessions.Server) string {
+	switch {
+	case sv.ReverseIPVerify != "":
+		return sv.ReverseIPVerify
+	case sv.Port == 25:
+		return "relaxed"
+	}
+	return "disable"
+}
+
+// iprevResult is the outcome of the reverse-IP check for the client: as
+// the script says, else pass with a PTR name and permerror without.
+func iprevResult(c sessions.Client) string {
+	switch {
+	case c.IPRev != "":
+		return c.IPRev
+	case c.PTR != "":
+		return "pass"
+	}
+	return "permerror"
 }

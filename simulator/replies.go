@@ -5,24 +5,28 @@ import "github.com/hooksim/hooksim/simulator/wire"
 // SMTP replies of Stalwart v0.16.18, without the CRLF (PROTOCOL.md §6).
 // Replies that name the host are built by the functions below.
 const (
-	ReplyHookTempFail    = "451 4.3.5 Unable to accept message at this time."
-	ReplyHookReject      = wire.ReplyReject
-	ReplyHookDiscard     = wire.ReplyDiscard
-	ReplyMailOK          = "250 2.1.0 OK"
-	ReplyRcptOK          = "250 2.1.5 OK"
-	ReplyDataGo          = "354 Start mail input; end with <CRLF>.<CRLF>"
-	ReplyOK              = "250 2.0.0 OK"
-	ReplyBye             = "221 2.0.0 Bye."
-	ReplyStartTLS        = "220 2.0.0 Ready to start TLS."
-	ReplyAlreadyTLS      = "504 5.7.4 Already in TLS mode."
-	ReplyAuthOK          = "235 2.7.0 Authentication succeeded."
-	ReplyAuthFailed      = "535 5.7.8 Authentication credentials invalid."
-	ReplyAuthNotAllowed  = "503 5.5.1 AUTH not allowed."
-	ReplyAlreadyAuth     = "503 5.5.1 Already authenticated."
-	ReplyInvalidCommand  = "500 5.5.1 Invalid command."
-	ReplyEhloFirst       = "503 5.5.1 Polite people say EHLO first."
-	ReplyMultipleMail    = "503 5.5.1 Multiple MAIL commands not allowed."
-	ReplyAuthFirst       = "503 5.5.1 You must authenticate first."
+	ReplyHookTempFail   = "451 4.3.5 Unable to accept message at this time."
+	ReplyHookReject     = wire.ReplyReject
+	ReplyHookDiscard    = wire.ReplyDiscard
+	ReplyMailOK         = "250 2.1.0 OK"
+	ReplyRcptOK         = "250 2.1.5 OK"
+	ReplyDataGo         = "354 Start mail input; end with <CRLF>.<CRLF>"
+	ReplyOK             = "250 2.0.0 OK"
+	ReplyBye            = "221 2.0.0 Bye."
+	ReplyStartTLS       = "220 2.0.0 Ready to start TLS."
+	ReplyAlreadyTLS     = "504 5.7.4 Already in TLS mode."
+	ReplyAuthOK         = "235 2.7.0 Authentication succeeded."
+	ReplyAuthFailed     = "535 5.7.8 Authentication credentials invalid."
+	ReplyAuthNotAllowed = "503 5.5.1 AUTH not allowed."
+	ReplyAlreadyAuth    = "503 5.5.1 Already authenticated."
+	ReplyInvalidCommand = "500 5.5.1 Invalid command."
+	ReplyEhloFirst      = "503 5.5.1 Polite people say EHLO first."
+	ReplyMultipleMail   = "503 5.5.1 Multiple MAIL commands not allowed."
+	ReplyAuthFirst      = "503 5.5.1 You must authenticate first."
+	// ReplyIprevFailed and ReplyIprevTempFail: strict reverse-IP
+	// verification refuses at MAIL FROM, before any hook (mail.rs:88-110).
+	ReplyIprevFailed     = "550 5.7.25 Reverse DNS validation failed."
+	ReplyIprevTempFail   = "451 4.7.25 Temporary error validating reverse DNS."
 	ReplyMailFirst       = "503 5.5.1 MAIL is required first."
 	ReplyRcptFirst       = "503 5.5.1 RCPT is required first."
 	ReplyTooManyRcpts    = "455 4.5.3 Too many recipients."

@@ -89,15 +89,20 @@ type player struct {
 	closed    bool
 	// closedBy says where the connection was closed ("the server closed
 	// it after step 1 (connect) answered ..."), for the steps after it.
-	closedBy  string
-	tls       *sessions.TLS // nil: plain TCP
-	helo      string
-	authAs    string
-	from      *modify.Address
-	to        []modify.Address
-	tx        int // transaction number
-	delivered int // messages accepted in this connection
-	seq       int // exchanges so far
+	closedBy string
+	// iprevDone is set once the reverse-IP check ran on this connection
+	// (at the first MAIL FROM); iprevResult is its outcome. Neither RSET
+	// nor EHLO clears them.
+	iprevDone   bool
+	iprevResult string
+	tls         *sessions.TLS // nil: plain TCP
+	helo        string
+	authAs      string
+	from        *modify.Address
+	to          []modify.Address
+	tx          int // transaction number
+	delivered   int // messages accepted in this connection
+	seq         int // exchanges so far
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {

@@ -1,0 +1,183 @@
+package simulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+)
+
+// ptrSeen plays s against a hook at every stage and returns, per call,
+// "stage=ptr" (ptr "null" when absent), in order.
+func ptrSeen(t *testing.T, s *sessions.Session) ([]string, *SessionResult) {
+	t.Helper()
+	hook := newFakeHook(t, accept)
+	res := playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, allStages...)}, s)
+	var out []string
+	for _, body := range hook.requests() {
+		var req struct {
+			Context struct {
+				Stage  string `json:"stage"`
+				Client struct {
+					PTR *string `json:"ptr"`
+				} `json:"client"`
+			} `json:"context"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			t.Fatal(err)
+		}
+		ptr := "null"
+		if p := req.Context.Client.PTR; p != nil {
+			ptr = *p
+		}
+		out = append(out, req.Context.Stage+"="+ptr)
+	}
+	return out, res
+}
+
+func rset() sessions.Step { return sessions.Step{Kind: sessions.StepRset} }
+
+// TestPTRFollowsIprev: the PTR name comes from the reverse-IP check at
+// the first MAIL FROM, when verification is on (port 25 by default), and
+// stays for the rest of the connection: a later EHLO, an RSET, a second
+// transaction; a new connection starts without it. Off port 25 it is off
+// by default: null throughout (mail.rs:56-85, session.rs reset()).
+func TestPTRFollowsIprev(t *testing.T) {
+	t.Parallel()
+	msg := "From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhi\r\n"
+	steps := func() []sessions.Step {
+		return []sessions.Step{connect(), ehlo("one.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"),
+			ehlo("two.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), data(msg), rset(),
+			mailFrom("c@example.org"), rcptTo("b@example.org"), data(msg), quit(),
+			connect(), ehlo("three.example.net"), mailFrom("a@example.org"), quit()}
+	}
+	const ptr = "mx1.example.net."
+	on := []string{"connect=null", "ehlo=null", "mail=" + ptr, "rcpt=" + ptr, "ehlo=" + ptr, "mail=" + ptr, "rcpt=" + ptr, "data=" + ptr,
+		"mail=" + ptr, "rcpt=" + ptr, "data=" + ptr, "connect=null", "ehlo=null", "mail=" + ptr}
+	off := make([]string, len(on))
+	for i, c := range on {
+		stage, _, _ := strings.Cut(c, "=")
+		off[i] = stage + "=null"
+	}
+	tests := []struct {
+		name   string
+		port   uint16
+		policy string
+		want   []string
+	}{
+		{"port 25, default relaxed", 25, "", on},
+		{"port 587, default disable", 587, "", off},
+		{"port 465, default disable", 465, "", off},
+		{"port 587, relaxed", 587, "relaxed", on},
+		{"port 25, disable", 25, "disable", off},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := script(steps()...)
+			s.Client.PTR = "MX1.Example.NET"
+			s.Server.Port, s.Server.ReverseIPVerify = tt.port, tt.policy
+			if tt.port != 25 {
+				s.Client.TLS = &sessions.TLS{Version: "TLSv1.3", Cipher: "TLS13_AES_256_GCM_SHA384", Implicit: tt.port == 465}
+				// Submission needs authentication before MAIL.
+				var with []sessions.Step
+				for _, st := range s.Steps {
+					with = append(with, st)
+					if st.Kind == sessions.StepEhlo && st.Arg != "two.example.net" {
+						if tt.port == 587 {
+							with = append(with, sessions.Step{Kind: sessions.StepStartTLS})
+						}
+						with = append(with, sessions.Step{Kind: sessions.StepAuth, Login: "john"})
+					}
+				}
+				s.Steps = with
+			}
+			got, res := ptrSeen(t, s)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ptr per call\n got %v\nwant %v\nreplies %q", got, tt.want, replies(res))
+			}
+		})
+	}
+}
+
+// TestStrictIprev: strict verification refuses MAIL FROM before any hook
+// when the check did not pass, with Stalwart's exact replies; a pass goes
+// on; fail still sends the name it found.
+func TestStrictIprev(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ptr, iprev, reply string
+		mailHook          bool
+	}{
+		{"mail.example.net", "", ReplyMailOK, true},
+		{"mail.example.net", "pass", ReplyMailOK, true},
+		{"mail.example.net", "fail", ReplyIprevFailed, false},
+		{"", "", ReplyIprevFailed, false},
+		{"", "permerror", ReplyIprevFailed, false},
+		{"", "none", ReplyIprevFailed, false},
+		{"", "temperror", ReplyIprevTempFail, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%s", tt.ptr, tt.iprev), func(t *testing.T) {
+			t.Parallel()
+			s := script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), mailFrom("a@example.org"), quit())
+			s.Client.PTR, s.Client.IPRev, s.Server.ReverseIPVerify = tt.ptr, tt.iprev, "strict"
+			got, res := ptrSeen(t, s)
+			if r := res.Steps[2].Reply(); r != tt.reply {
+				t.Errorf("MAIL: %q, want %q", r, tt.reply)
+			}
+			if tt.reply != ReplyMailOK {
+				if r := res.Steps[3].Reply(); r != tt.reply {
+					t.Errorf("second MAIL: %q, want %q (strict refuses every MAIL of the connection)", r, tt.reply)
+				}
+			}
+			called := false
+			for _, c := range got {
+				if strings.HasPrefix(c, "mail=") {
+					called = true
+				}
+			}
+			if called != tt.mailHook {
+				t.Errorf("mail hook called %v, want %v (%v)", called, tt.mailHook, got)
+			}
+		})
+	}
+	// Relaxed never refuses; fail still carries the name it found.
+	s := script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), quit())
+	s.Client.IPRev = "fail"
+	got, res := ptrSeen(t, s)
+	if res.Steps[2].Reply() != ReplyMailOK || got[2] != "mail=mail.example.net." {
+		t.Errorf("relaxed with fail: %q, %v", res.Steps[2].Reply(), got)
+	}
+}
+
+// TestServerName: context.server.name is the version hooksim reproduces
+// unless the session names another.
+func TestServerName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"", "Stalwart v0.16.19"} {
+		hook := newFakeHook(t, accept)
+		s := script(connect(), quit())
+		s.Server.Name = name
+		playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, allStages...)}, s)
+		var req struct {
+			Context struct {
+				Server struct{ Name string } `json:"server"`
+			} `json:"context"`
+		}
+		if err := json.Unmarshal(hook.requests()[0], &req); err != nil {
+			t.Fatal(err)
+		}
+		want := name
+		if want == "" {
+			want = "Stalwart v0.16.18"
+		}
+		if req.Context.Server.Name != want {
+			t.Errorf("server.name %q, want %q", req.Context.Server.Name, want)
+		}
+	}
+}
