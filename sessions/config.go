@@ -147,7 +147,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 	if isNull(n) {
 		return ss, nil
 	}
-	pairs, err := d.mapping(n, "server", "a mapping (hostname, name, ip, port, local_domains, reverseIpVerify)", serverKeys)
+	pairs, err := d.mapping(n, "server", "a mapping ("+strings.Join(serverKeys, ", ")+")", serverKeys)
 	if err != nil {
 		return ss, err
 	}
@@ -193,6 +193,12 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				return ss, d.errAt(p.value, field, "%s", unknownKeyMsg("policy", v, IprevPolicies))
 			}
 			ss.server.ReverseIPVerify = v
+		case "maxReceivedHeaders":
+			v, err := d.integer(p.value, field, 1, 100000)
+			if err != nil {
+				return ss, err
+			}
+			ss.server.MaxReceivedHeaders = int(v)
 		case "local_domains":
 			list, err := d.stringList(p.value, field)
 			if err != nil {
@@ -210,7 +216,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 }
 
 // serverKeys are the keys of the server section.
-var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify"}
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

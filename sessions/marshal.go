@@ -279,6 +279,9 @@ func serverNode(sv Server) (*yaml.Node, error) {
 	if sv.ReverseIPVerify != "" {
 		n.Content = append(n.Content, strNode("reverseIpVerify"), strNode(sv.ReverseIPVerify))
 	}
+	if sv.MaxReceivedHeaders > 0 {
+		n.Content = append(n.Content, strNode("maxReceivedHeaders"), intNode(int64(sv.MaxReceivedHeaders)))
+	}
 	if len(sv.LocalDomains) > 0 {
 		list, err := strSeq("server.local_domains", sv.LocalDomains)
 		if err != nil {

@@ -54,8 +54,11 @@ type Server struct {
 	// strict or disable; empty means its default, relaxed on port 25 and
 	// disable on every other port.
 	ReverseIPVerify string
-	IP              string // default "192.0.2.10"
-	Port            uint16 // default 25; 465 implies implicit TLS, 587 submission
+	// MaxReceivedHeaders is Stalwart's maxReceivedHeaders: a message with
+	// more Received headers is refused (450 4.4.6); 0 means its default, 50.
+	MaxReceivedHeaders int
+	IP                 string // default "192.0.2.10"
+	Port               uint16 // default 25; 465 implies implicit TLS, 587 submission
 	// LocalDomains are the domains the server accepts mail for without
 	// authentication (others get 550 5.1.2 Relay not allowed). When a
 	// script names none, the domains of its rcpt steps are used, so a

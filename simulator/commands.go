@@ -278,6 +278,9 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 	if !msg.Parsable() {
 		return finish(ReplyParseFailed)
 	}
+	if receivedCount(msg) > maxReceivedHeaders(p.sess.Server) {
+		return finish(ReplyLoopDetected)
+	}
 	tx.QueueID = Hex(p.queueIDs.Next())
 	out := p.runHooks(ctx, st, wire.StageData, msg, tx.QueueID)
 	if out.stopped {
@@ -338,4 +341,24 @@ func iprevResult(c sessions.Client) string {
 		return "pass"
 	}
 	return "permerror"
+}
+
+// receivedCount counts the message's top-level Received headers, as
+// mail-auth's received_headers_count does.
+func receivedCount(msg *modify.Message) int {
+	n := 0
+	for _, h := range msg.Headers {
+		if strings.EqualFold(string(h.Name), "Received") {
+			n++
+		}
+	}
+	return n
+}
+
+// maxReceivedHeaders is the session's maxReceivedHeaders, else Stalwart's default.
+func maxReceivedHeaders(sv sessions.Server) int {
+	if sv.MaxReceivedHeaders > 0 {
+		return sv.MaxReceivedHeaders
+	}
+	return DefaultMaxReceivedHeaders
 }

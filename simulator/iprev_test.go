@@ -181,3 +181,41 @@ func TestServerName(t *testing.T) {
 		}
 	}
 }
+
+// TestReceivedLoop: more Received headers than maxReceivedHeaders (50 by
+// default) is refused after parsing with 450 4.4.6, before the queue id
+// and any hook; nothing is queued (data.rs:88-103). Exactly the limit passes.
+func TestReceivedLoop(t *testing.T) {
+	t.Parallel()
+	msg := func(n int) string {
+		return strings.Repeat("Received: from a by b; Mon, 2 Mar 2026 10:00:00 +0000\r\n", n) +
+			"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhi\r\n"
+	}
+	tests := []struct {
+		n, max int
+		reply  string
+	}{
+		{50, 0, ""},
+		{51, 0, ReplyLoopDetected},
+		{3, 3, ""},
+		{4, 3, ReplyLoopDetected},
+	}
+	for _, tt := range tests {
+		hook := newFakeHook(t, accept)
+		s := script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), data(msg(tt.n)), quit())
+		s.Server.MaxReceivedHeaders = tt.max
+		res := playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, allStages...)}, s)
+		got, calls := res.Steps[4].Reply(), hook.calls()
+		dataCalled := len(calls) > 0 && calls[len(calls)-1] == "data"
+		if tt.reply == "" {
+			if !strings.HasPrefix(got, "250 2.0.0 Message queued") || !dataCalled {
+				t.Errorf("%d Received (max %d): %q, data hook %v", tt.n, tt.max, got, dataCalled)
+			}
+			continue
+		}
+		tx := res.Transactions[0]
+		if got != tt.reply || dataCalled || tx.Delivered || tx.QueueID != "" {
+			t.Errorf("%d Received (max %d): %q, data hook %v, delivered %v, queue id %q", tt.n, tt.max, got, dataCalled, tx.Delivered, tx.QueueID)
+		}
+	}
+}

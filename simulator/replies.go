@@ -25,18 +25,21 @@ const (
 	ReplyAuthFirst      = "503 5.5.1 You must authenticate first."
 	// ReplyIprevFailed and ReplyIprevTempFail: strict reverse-IP
 	// verification refuses at MAIL FROM, before any hook (mail.rs:88-110).
-	ReplyIprevFailed     = "550 5.7.25 Reverse DNS validation failed."
-	ReplyIprevTempFail   = "451 4.7.25 Temporary error validating reverse DNS."
-	ReplyMailFirst       = "503 5.5.1 MAIL is required first."
-	ReplyRcptFirst       = "503 5.5.1 RCPT is required first."
-	ReplyTooManyRcpts    = "455 4.5.3 Too many recipients."
-	ReplyTooBig          = "552 5.3.4 Message too big for system."
-	ReplyRelayDenied     = "550 5.1.2 Relay not allowed."
-	ReplyMailSyntax      = "501 5.5.2 Syntax error, expected: MAIL FROM:<reverse-path> [parameters]"
-	ReplyRcptSyntax      = "501 5.5.2 Syntax error, expected: RCPT TO:<forward-path> [parameters]"
-	ReplyBadSender       = "501 5.1.8 Bad sender's system address."
-	ReplyBadRcpt         = "501 5.1.3 Bad destination mailbox address syntax."
-	ReplyParseFailed     = "550 5.7.7 Failed to parse message."
+	ReplyIprevFailed   = "550 5.7.25 Reverse DNS validation failed."
+	ReplyIprevTempFail = "451 4.7.25 Temporary error validating reverse DNS."
+	ReplyMailFirst     = "503 5.5.1 MAIL is required first."
+	ReplyRcptFirst     = "503 5.5.1 RCPT is required first."
+	ReplyTooManyRcpts  = "455 4.5.3 Too many recipients."
+	ReplyTooBig        = "552 5.3.4 Message too big for system."
+	ReplyRelayDenied   = "550 5.1.2 Relay not allowed."
+	ReplyMailSyntax    = "501 5.5.2 Syntax error, expected: MAIL FROM:<reverse-path> [parameters]"
+	ReplyRcptSyntax    = "501 5.5.2 Syntax error, expected: RCPT TO:<forward-path> [parameters]"
+	ReplyBadSender     = "501 5.1.8 Bad sender's system address."
+	ReplyBadRcpt       = "501 5.1.3 Bad destination mailbox address syntax."
+	ReplyParseFailed   = "550 5.7.7 Failed to parse message."
+	// ReplyLoopDetected: more Received headers than maxReceivedHeaders
+	// (data.rs:88-103), after parsing and before the queue id and any hook.
+	ReplyLoopDetected    = "450 4.4.6 Too many Received headers. Possible loop detected."
 	ReplyInvalidEhlo     = "550 5.5.0 Invalid EHLO domain."
 	ReplyTooManyMessages = "452 4.4.5 Maximum number of messages per session exceeded."
 	ReplyNotImplemented  = "502 5.5.1 Command not implemented."
@@ -47,10 +50,12 @@ const (
 
 // Stalwart's defaults for the limits the simulator enforces.
 const (
-	DefaultMaxMessageSize   = 104857600
-	DefaultMaxRecipients    = 100
-	DefaultMaxMessages      = 10
-	DefaultGreetingHostname = "mx.example.org"
+	DefaultMaxMessageSize = 104857600
+	DefaultMaxRecipients  = 100
+	DefaultMaxMessages    = 10
+	// DefaultMaxReceivedHeaders is MtaStageData.maxReceivedHeaders.
+	DefaultMaxReceivedHeaders = 50
+	DefaultGreetingHostname   = "mx.example.org"
 )
 
 func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP at your service" }
