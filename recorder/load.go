@@ -154,6 +154,13 @@ func exchangeFrom(session string, e *store.Exchange) (*simulator.Exchange, error
 	}
 	if w := e.Wire; w != nil {
 		ex.Call.RequestHead, ex.Call.ResponseHead = w.RequestHead, w.ResponseHead
+		if len(w.RequestHead) > 0 {
+			// The protocol is not stored: the request head tells it.
+			ex.Call.Proto = hookclient.ProtoHTTP11
+			if hookclient.IsH2Head(w.RequestHead) {
+				ex.Call.Proto = hookclient.ProtoHTTP2
+			}
+		}
 		ex.Call.BodyRead = hookclient.BodyRead(w.BodyRead)
 		for _, r := range w.Redirects {
 			ex.Call.Redirects = append(ex.Call.Redirects, hookclient.Redirect{Status: r.Status, Method: r.Method, URL: r.URL})

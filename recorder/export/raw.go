@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
@@ -23,7 +24,9 @@ const NotePrefix = "# hooksim: "
 //
 // Lines hooksim adds start with NotePrefix and never fall inside a head:
 // a first line naming the exchange, then, before the head they concern,
-// whatever is not as it was on the wire: credentials hidden, a chunked
+// whatever is not as it was on the wire: heads of an HTTP/2 exchange,
+// which are renderings of the HEADERS frames (hookclient.IsH2Head), not
+// bytes; credentials hidden, a chunked
 // body shown de-chunked, redirect hops not kept, a body cut at
 // maxResponseSize+1 bytes or not read, no answer at all (with the error's
 // class and message), or an exchange recorded before hooksim kept heads
@@ -49,6 +52,9 @@ func rawWithHeads(out *rawWriter, ex *store.Exchange, w *store.Wire) {
 	}
 	if names := hiddenHeaders(ex.RequestHeaders); len(names) > 0 {
 		out.note("hidden: the value of %s (credentials never reach the history database)", strings.Join(names, ", "))
+	}
+	if hookclient.IsH2Head(w.RequestHead) {
+		out.note("HTTP/2 (the hook chose h2 by ALPN): the heads below are renderings of the HEADERS frames, one line per field in the order sent or received, pseudo-header fields first; not bytes from the wire (HTTP/2 heads are HPACK-compressed binary frames)")
 	}
 	out.write(w.RequestHead)
 	out.body(ex.RequestBody, "request")

@@ -1,6 +1,7 @@
 package hookclient
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
 // phase says where in the exchange an error happened.
@@ -34,6 +37,13 @@ type call struct {
 	// read in answer to it (interim 1xx ones included); each request
 	// starts them again. sent aliases the request buffer.
 	sent, received []byte
+	// sentFields are the header fields sent over HTTP/2 (nil over
+	// HTTP/1.1, where they are the ones given); proto is the protocol of
+	// the last request ("" before a connection was made).
+	sentFields []hookconf.HeaderField
+	proto      string
+	// customHost: the hook's own headers set Host (kept over HTTP/2).
+	customHost bool
 }
 
 // expired reports whether err comes from the hook's deadline or the
@@ -77,7 +87,7 @@ func (c *call) classify(err error, ph phase, t *target) *HookError {
 	case phaseWrite:
 		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: sending the request to %s: %v", t.addr, unwrapOp(err))}
 	case phaseHead:
-		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: no valid HTTP/1.1 response from %s: %v", t.addr, unwrapOp(err))}
+		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: no valid %s response from %s: %v", cmp.Or(c.proto, ProtoHTTP11), t.addr, unwrapOp(err))}
 	default:
 		return &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Failed to parse Hook response: error decoding response body: %v", unwrapOp(err))}
 	}

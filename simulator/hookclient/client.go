@@ -22,10 +22,13 @@ const maxRedirects = 10
 // idle keep-alive connections between calls; Close releases them. A Client
 // is safe for concurrent use; the zero value is ready to use.
 //
-// Known differences from Stalwart: only HTTP/1.1 is spoken (Stalwart's
-// client also offers h2 by ALPN and speaks HTTP/2 to a TLS hook that picks
-// it), proxy environment variables are ignored, and certificates are
-// checked against Go's system roots rather than rustls-platform-verifier.
+// Like Stalwart's client it offers h2 and http/1.1 by ALPN to an https
+// hook and speaks HTTP/2 when the hook picks h2 (see h2.go); a plain http
+// hook always gets HTTP/1.1 (no h2c). Known differences from Stalwart: an
+// HTTP/2 connection carries one call at a time rather than multiplexing
+// concurrent ones, proxy environment variables are ignored, and
+// certificates are checked against Go's system roots rather than
+// rustls-platform-verifier.
 type Client struct {
 	dialer net.Dialer
 	pool   pool
@@ -84,6 +87,7 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 		return res
 	}
 
+	_, cl.customHost = base.get("host")
 	method, reqBody := http.MethodPost, body
 	var previous []*target
 	for {
@@ -98,6 +102,16 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 			res.Redirects[len(res.Redirects)-1].RequestHeaders = sent
 		}
 		ex, herr := c.roundTrip(cl, cur, method, sent, reqBody)
+		if cl.proto != "" {
+			res.Proto = cl.proto
+		}
+		if cl.sentFields != nil {
+			if len(previous) == 0 {
+				res.RequestHeaders = cl.sentFields
+			} else {
+				res.Redirects[len(res.Redirects)-1].RequestHeaders = cl.sentFields
+			}
+		}
 		if len(previous) == 0 && cl.sent != nil {
 			res.RequestHead = RedactHead(cl.sent, h.Auth.Secret)
 		}

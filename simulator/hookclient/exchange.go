@@ -47,7 +47,7 @@ func (c *Client) dial(cl *call, t *target) (*pconn, *HookError) {
 			ServerName:         t.hostname,
 			InsecureSkipVerify: cl.insec, //nolint:gosec // allowInvalidCerts, as Stalwart
 			MinVersion:         tls.VersionTLS12,
-			NextProtos:         []string{"http/1.1"},
+			NextProtos:         []string{"h2", "http/1.1"}, // as Stalwart's rustls config
 		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(cl.ctx); err != nil {
@@ -56,16 +56,33 @@ func (c *Client) dial(cl *call, t *target) (*pconn, *HookError) {
 		}
 		conn = tc
 	}
-	return &pconn{conn: conn, br: bufio.NewReaderSize(conn, readBufferBytes), key: t.poolKey(cl.insec)}, nil
+	pc := &pconn{conn: conn, br: bufio.NewReaderSize(conn, readBufferBytes), key: t.poolKey(cl.insec)}
+	if tc, ok := conn.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		deadline, _ := cl.ctx.Deadline()
+		_ = conn.SetDeadline(deadline)
+		stop := context.AfterFunc(cl.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+		h, err := newH2conn(conn, pc.br)
+		stop()
+		if err != nil {
+			_ = conn.Close()
+			if cl.expired(err) {
+				return nil, cl.deadlineError(err)
+			}
+			return nil, &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: starting HTTP/2 with %s (the hook chose h2 by ALPN): %v", t.addr, unwrapOp(err))}
+		}
+		pc.h2 = h
+	}
+	return pc, nil
 }
 
-// roundTrip sends one request and reads the response head. A pooled
+// roundTrip sends one request and reads the response head, over HTTP/2
+// when the connection's TLS handshake chose h2, else HTTP/1.1. A pooled
 // connection that turns out to be closed by the hook is replaced by a new
 // one once, as hyper's pool does.
 func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookconf.HeaderField, body []byte) (*exchange, *HookError) {
 	wireReq := encodeRequest(method, t.requestURI, headers, body)
 	headLen := len(wireReq) - len(body)
-	cl.sent = nil
+	cl.sent, cl.sentFields = nil, nil
 	key := t.poolKey(cl.insec)
 	for attempt := 0; ; attempt++ {
 		var pc *pconn
@@ -87,7 +104,18 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 		}
 		conn := pc.conn
 		stop := context.AfterFunc(cl.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-		ex, herr, stale := c.sendOn(cl, t, pc, method, wireReq, headLen, reused)
+		var (
+			ex    *exchange
+			herr  *HookError
+			stale bool
+		)
+		if pc.h2 != nil {
+			cl.proto = ProtoHTTP2
+			ex, herr, stale = c.sendOnH2(cl, t, pc, method, headers, body, reused)
+		} else {
+			cl.proto = ProtoHTTP11
+			ex, herr, stale = c.sendOn(cl, t, pc, method, wireReq, headLen, reused)
+		}
 		if herr == nil {
 			ex.stop = stop
 			return ex, nil

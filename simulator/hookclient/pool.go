@@ -20,6 +20,17 @@ type pconn struct {
 	br        *bufio.Reader
 	key       string
 	idleSince time.Time
+	h2        *h2conn // nil on an HTTP/1.1 connection
+}
+
+// idleOK reports whether an idle connection can take a new request: an
+// HTTP/1.1 one must have nothing unread (the hook sent nothing unasked);
+// an HTTP/2 one may hold control frames, but no GOAWAY seen.
+func (pc *pconn) idleOK() bool {
+	if pc.h2 != nil {
+		return !pc.h2.goAway
+	}
+	return pc.br.Buffered() == 0
 }
 
 // pool keeps idle keep-alive connections per scheme, address and TLS mode.
@@ -39,7 +50,7 @@ func (p *pool) get(key string, now time.Time) *pconn {
 	for len(list) > 0 {
 		pc := list[len(list)-1]
 		list = list[:len(list)-1]
-		if now.Sub(pc.idleSince) < idleTimeout && pc.br.Buffered() == 0 {
+		if now.Sub(pc.idleSince) < idleTimeout && pc.idleOK() {
 			p.idle[key] = list
 			return pc
 		}
@@ -51,7 +62,7 @@ func (p *pool) get(key string, now time.Time) *pconn {
 
 // put stores pc for reuse, or closes it when the pool is full or closed.
 func (p *pool) put(pc *pconn, now time.Time) {
-	if pc.br.Buffered() != 0 || pc.conn.SetDeadline(time.Time{}) != nil {
+	if !pc.idleOK() || pc.conn.SetDeadline(time.Time{}) != nil {
 		_ = pc.conn.Close()
 		return
 	}

@@ -45,6 +45,10 @@ func (e *HookError) Error() string { return fmt.Sprintf("%s: %s", e.Class, e.Mes
 type CallResult struct {
 	// URL is the URL finally answered (after redirects).
 	URL string
+	// Proto is the HTTP version the last request went out with:
+	// ProtoHTTP2 ("HTTP/2.0") when an https hook chose h2 by ALPN,
+	// ProtoHTTP11 ("HTTP/1.1") otherwise; "" when no connection was made.
+	Proto string
 	// RequestHeaders are the headers of the first request (the POST to
 	// the hook's URL) as sent, in order and case, Host and Content-Length
 	// included, Authorization included: redact before storing or printing
@@ -67,7 +71,14 @@ type CallResult struct {
 	// connection: request line and header lines up to and including the
 	// blank line, bytes as sent, credentials already hidden (RedactHead).
 	// nil when the request was never written (dial, TLS or write failure).
-	// With redirects, the later requests' heads are not kept.
+	// With redirects, the later requests' heads are not kept. Over
+	// HTTP/2 there are no head bytes (HEADERS frames are HPACK-compressed)
+	// and RequestHead and ResponseHead are renderings instead, which
+	// IsH2Head recognizes: "POST /path HTTP/2.0" or "HTTP/2.0 200", then
+	// one "name: value" CRLF line per field of the HEADERS block in order,
+	// pseudo-header fields (":method", ":status", ...) first, then a blank
+	// line. RequestHeaders then lack the Host that HTTP/2 carries as
+	// :authority.
 	RequestHead []byte
 	// ResponseHead is the final response's head as received: status line
 	// and header lines up to and including the blank line, with any
