@@ -15,7 +15,7 @@ import (
 // closes the connection.
 func (p *player) connect(ctx context.Context, st *StepResult) {
 	p.connected, p.closed, p.closedBy = true, false, ""
-	p.iprevDone, p.iprevResult = false, ""
+	p.iprevDone, p.iprevResult, p.rcptErrors = false, "", 0
 	p.helo, p.authAs, p.delivered = "", "", 0
 	p.resetTx()
 	p.tls = nil
@@ -216,6 +216,14 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
 	}
 	if p.authAs == "" && !p.isLocal(r.Lower) {
 		p.to = p.to[:len(p.to)-1]
+		// Failed RCPTs count for the whole connection; the N-th gets the
+		// disconnecting reply instead (rcpt.rs:413-456).
+		p.rcptErrors++
+		if p.rcptErrors >= DefaultMaxRcptFailures {
+			st.Replies = append(st.Replies, ReplyTooManyRcptErrors)
+			st.Closed, p.closed = true, true
+			return
+		}
 		st.Replies = append(st.Replies, ReplyRelayDenied)
 		return
 	}

@@ -32,11 +32,14 @@ const (
 	ReplyTooManyRcpts  = "455 4.5.3 Too many recipients."
 	ReplyTooBig        = "552 5.3.4 Message too big for system."
 	ReplyRelayDenied   = "550 5.1.2 Relay not allowed."
-	ReplyMailSyntax    = "501 5.5.2 Syntax error, expected: MAIL FROM:<reverse-path> [parameters]"
-	ReplyRcptSyntax    = "501 5.5.2 Syntax error, expected: RCPT TO:<forward-path> [parameters]"
-	ReplyBadSender     = "501 5.1.8 Bad sender's system address."
-	ReplyBadRcpt       = "501 5.1.3 Bad destination mailbox address syntax."
-	ReplyParseFailed   = "550 5.7.7 Failed to parse message."
+	// ReplyTooManyRcptErrors replaces the N-th failed RCPT's reply, then
+	// the connection is closed (rcpt.rs:450-456).
+	ReplyTooManyRcptErrors = "451 4.3.0 Too many errors, disconnecting."
+	ReplyMailSyntax        = "501 5.5.2 Syntax error, expected: MAIL FROM:<reverse-path> [parameters]"
+	ReplyRcptSyntax        = "501 5.5.2 Syntax error, expected: RCPT TO:<forward-path> [parameters]"
+	ReplyBadSender         = "501 5.1.8 Bad sender's system address."
+	ReplyBadRcpt           = "501 5.1.3 Bad destination mailbox address syntax."
+	ReplyParseFailed       = "550 5.7.7 Failed to parse message."
 	// ReplyLoopDetected: more Received headers than maxReceivedHeaders
 	// (data.rs:88-103), after parsing and before the queue id and any hook.
 	ReplyLoopDetected    = "450 4.4.6 Too many Received headers. Possible loop detected."
@@ -55,7 +58,9 @@ const (
 	DefaultMaxMessages    = 10
 	// DefaultMaxReceivedHeaders is MtaStageData.maxReceivedHeaders.
 	DefaultMaxReceivedHeaders = 50
-	DefaultGreetingHostname   = "mx.example.org"
+	// DefaultMaxRcptFailures is MtaStageRcpt.maxFailures.
+	DefaultMaxRcptFailures  = 5
+	DefaultGreetingHostname = "mx.example.org"
 )
 
 func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP at your service" }

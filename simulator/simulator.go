@@ -95,6 +95,7 @@ type player struct {
 	// nor EHLO clears them.
 	iprevDone   bool
 	iprevResult string
+	rcptErrors  int           // failed RCPTs on this connection (RSET keeps them)
 	tls         *sessions.TLS // nil: plain TCP
 	helo        string
 	authAs      string
