@@ -197,30 +197,29 @@ func encodeRequest(method, requestURI string, headers []hookconf.HeaderField, bo
 	return b.Bytes()
 }
 
-// errHeadTooLarge: the response head does not fit the read buffer.
-var errHeadTooLarge = fmt.Errorf("response head larger than %d bytes", readBufferBytes)
+// errHeadTooLarge: the response head is longer than hyper accepts.
+var errHeadTooLarge = fmt.Errorf("response head larger than %d bytes (the limit of Stalwart's HTTP client, hyper)", maxHeadBytes)
 
 // peekHead returns the response head (status line and header lines, up to
-// and including the blank line) without consuming it.
+// and including the blank line) without consuming it. A head longer than
+// the reader's buffer (maxHeadBytes on a hook connection) is
+// errHeadTooLarge.
 func peekHead(br *bufio.Reader) ([]byte, error) {
-	n := max(br.Buffered(), 1)
 	for {
-		b, err := br.Peek(n)
+		// Look at everything buffered, not only at what the last read added.
+		b, _ := br.Peek(br.Buffered())
 		if end := headEnd(b); end >= 0 {
 			return b[:end], nil
 		}
-		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return nil, errHeadTooLarge
-			}
+		if br.Buffered() >= br.Size() {
+			return nil, errHeadTooLarge
+		}
+		before := br.Buffered()
+		if _, err := br.Peek(before + 1); err != nil && br.Buffered() == before {
 			if errors.Is(err, io.EOF) {
 				return nil, io.ErrUnexpectedEOF
 			}
 			return nil, err
-		}
-		n = br.Buffered() + 1
-		if n > br.Size() {
-			return nil, errHeadTooLarge
 		}
 	}
 }
@@ -244,7 +243,9 @@ func headEnd(b []byte) int {
 
 // parseHeadFields splits a response head into its header fields as
 // received (name case kept, value without surrounding blanks). Folded
-// lines are refused, as hyper does by default.
+// lines are refused, as hyper does by default; so are more than
+// maxHeaderFields fields and a name of more than maxHeaderNameBytes
+// bytes, hyper's limits.
 func parseHeadFields(head []byte) ([]hookconf.HeaderField, error) {
 	lines := strings.Split(string(head), "\n")
 	var out []hookconf.HeaderField
@@ -265,6 +266,12 @@ func parseHeadFields(head []byte) ([]hookconf.HeaderField, error) {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !hookconf.ValidHeaderName(name) {
 			return nil, fmt.Errorf("malformed header line %q", truncate(line, 60))
+		}
+		if len(name) > maxHeaderNameBytes {
+			return nil, fmt.Errorf("response header name of %d bytes (Stalwart's HTTP client, hyper, takes at most %d)", len(name), maxHeaderNameBytes)
+		}
+		if len(out) == maxHeaderFields {
+			return nil, fmt.Errorf("more than %d header fields in the response head (the limit of Stalwart's HTTP client, hyper)", maxHeaderFields)
 		}
 		out = append(out, hookconf.HeaderField{Name: name, Value: strings.Trim(value, " \t")})
 	}

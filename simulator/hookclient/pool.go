@@ -11,7 +11,28 @@ import (
 const (
 	maxIdlePerKey   = 32
 	idleTimeout     = 90 * time.Second
-	readBufferBytes = 64 << 10 // also the largest response head accepted
+	readBufferBytes = maxHeadBytes // the whole head must fit (peekHead)
+)
+
+// Response head limits of Stalwart's HTTP client (reqwest 0.13.4 over
+// hyper 1.11.0; reqwest sets neither, so hyper's defaults apply).
+const (
+	// maxHeadBytes is hyper's DEFAULT_MAX_BUFFER_SIZE, 8192 + 4096*100
+	// (src/proto/h1/io.rs): Buffered::parse fails with "message head is
+	// too large" when the read buffer holds that many bytes and the head
+	// is still incomplete. A head of up to maxHeadBytes bytes always
+	// passes; hooksim refuses every longer one. (hyper may read past the
+	// limit in one read when its buffer's capacity allows, so it can
+	// accept a somewhat longer head that arrives all at once: a matter of
+	// timing hooksim does not imitate.)
+	maxHeadBytes = 8192 + 4096*100
+	// maxHeaderFields is hyper's DEFAULT_MAX_HEADERS (src/proto/h1/role.rs):
+	// the httparse header array has 100 slots, and a 101st field is
+	// httparse::Error::TooManyHeaders, mapped to Parse::TooLarge.
+	maxHeaderFields = 100
+	// maxHeaderNameBytes: hyper's record_header_indices refuses a header
+	// name of 1<<16 bytes or more (src/proto/h1/role.rs).
+	maxHeaderNameBytes = 1<<16 - 1
 )
 
 // pconn is one connection to a hook with its read buffer.

@@ -90,14 +90,21 @@ func TestParseHead(t *testing.T) {
 }
 
 // FuzzParseHead: reading a response head never panics, never consumes
-// input, and every field found is a valid name.
+// input, finds a head exactly when one ends within the buffer, and
+// every field found is a valid name, at most maxHeaderFields of them.
 func FuzzParseHead(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
 	f.Add([]byte("HTTP/1.1 100 Continue\n\nHTTP/1.1 204 x\n\n"))
 	f.Add([]byte("\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\n" + strings.Repeat("a:\n", maxHeaderFields) + "\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\n" + strings.Repeat("a:\n", maxHeaderFields+1) + "\n"))
+	const size = 1024
 	f.Fuzz(func(t *testing.T, in []byte) {
-		br := bufio.NewReaderSize(bytes.NewReader(in), 256)
+		br := bufio.NewReaderSize(bytes.NewReader(in), size)
 		head, err := peekHead(br)
+		if end := headEnd(in); (err == nil) != (end >= 0 && end <= size) {
+			t.Fatalf("peekHead: %v; the head ends at %d", err, end)
+		}
 		if err != nil {
 			return
 		}
@@ -107,6 +114,9 @@ func FuzzParseHead(f *testing.F) {
 		fields, err := parseHeadFields(head)
 		if err != nil {
 			return
+		}
+		if len(fields) > maxHeaderFields {
+			t.Fatalf("%d fields", len(fields))
 		}
 		for _, fl := range fields {
 			if !hookconf.ValidHeaderName(fl.Name) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/simulator/internal/jsondoc"
 )
@@ -45,15 +44,22 @@ func describe(n *node) string {
 	}
 }
 
-// parseTree parses body as one JSON value, as strictly as serde_json.
+// parseTree parses body as one JSON value, as strictly as serde_json
+// parses Stalwart's Response (crates/smtp/src/inbound/hooks/client.rs
+// calls serde_json::from_slice on the body): the values of unknown keys of
+// the top-level object and of "response" are skipped as serde's derived
+// Deserialize skips unknown fields (IgnoredAny), so invalid UTF-8, lone
+// surrogates and any nesting are accepted there; everything else,
+// modifications included, is checked in full. Each modification is read
+// whole before its "type" is known (Modification is #[serde(tag =
+// "type")], buffered as serde Content), so its unknown keys are checked
+// too, with serde_json's recursion limit of 127 nested levels counted
+// from the top of the body.
 func parseTree(body []byte) (*node, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body: a hook must answer with a JSON object")
 	}
-	if !utf8.Valid(body) {
-		return nil, errors.New("invalid JSON: the body is not valid UTF-8")
-	}
-	n, err := jsondoc.Parse(body)
+	n, err := jsondoc.ParseWith(body, jsondoc.Options{Skip: skipUnknown})
 	if err != nil {
 		var se *jsondoc.SyntaxError
 		if errors.As(err, &se) {
@@ -63,4 +69,26 @@ func parseTree(body []byte) (*node, error) {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	return n, nil
+}
+
+// skipUnknown reports the members serde skips: unknown keys of the
+// top-level object and of the "response" object (plain structs); not
+// those of modifications (an internally tagged enum, buffered whole).
+func skipUnknown(path []string, key string) bool {
+	switch {
+	case len(path) == 0:
+		return !isKnown(knownKeys[""], key)
+	case len(path) == 1 && path[0] == "response":
+		return !isKnown(knownKeys["response"], key)
+	}
+	return false
+}
+
+func isKnown(keys []string, key string) bool {
+	for _, k := range keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }

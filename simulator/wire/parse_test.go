@@ -76,10 +76,10 @@ func TestParseResponseInvalid(t *testing.T) {
 		{"not json", `OK`, "invalid JSON at line 1, column 1: unexpected 'O', expected a value"},
 		{"truncated", `{"action":"acc`, "invalid JSON at line 1, column 11: unterminated string"},
 		{"trailing", `{"action":"accept"} x`, "invalid JSON at line 1, column 21: unexpected 'x' after the top-level value"},
-		{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), "invalid JSON at line 1, column 66: nesting deeper than 64 levels"},
+		{"deep nesting", `{"action":"accept","modifications":[` + strings.Repeat("[", 130), "invalid JSON at line 1, column 162: recursion limit exceeded: more than 127 nested arrays and objects"},
 		{"two values", `{"action":"accept"}{}`, "invalid JSON at line 1, column 20: unexpected '{' after the top-level value"},
-		{"invalid utf8", "{\"action\":\"accept\",\"x\":\"\xff\"}", "invalid JSON: the body is not valid UTF-8"},
-		{"lone surrogate", `{"action":"accept","x":"\ud800"}`, `invalid JSON at line 1, column 25: lone surrogate \uD800 in a string`},
+		{"invalid utf8", "{\"action\":\"accept\",\"response\":{\"message\":\"\xff\"}}", "invalid JSON at line 1, column 42: invalid UTF-8 in string"},
+		{"lone surrogate", `{"action":"accept","modifications":[{"type":"addHeader","name":"a","value":"b","x":"\ud800"}]}`, `invalid JSON at line 1, column 85: lone surrogate \uD800 in a string`},
 		{"array", `["accept"]`, "want a JSON object, got an array"},
 		{"missing action", `{"modifications":[]}`, "action: missing field (want one of accept, discard, reject, quarantine)"},
 		{"capital action", `{"action":"Accept"}`, `action: unknown action "Accept" (want one of accept, discard, reject, quarantine)`},
@@ -142,6 +142,12 @@ func FuzzParseResponse(f *testing.F) {
 		`{"action":"reject","response":{"status":451}}`,
 		`{"set":[{"path":"/action","value":"reject"},{"path":"/response/code","value":550}],"delete":[{"path":"/x"}]}`,
 		`[{"op":"add","path":"/a"}]`,
+		// serde_json's skipping and its limits (limits_test.go).
+		"{\"action\":\"accept\",\"x\":\"a\xff\"}",
+		"{\"action\":\"reject\",\"response\":{\"x\":[\"\\udc00\",{\"\xfe\":1e999}]}}",
+		`{"action":"accept","x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"action":"accept","modifications":[{"type":"addHeader","name":"a","value":"b","x":` + strings.Repeat("[", 125) + strings.Repeat("]", 125) + `}]}`,
+		`{"action":"accept","modifications":[{"type":"deleteHeader","index":1,"name":"a","x":1e400}]}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

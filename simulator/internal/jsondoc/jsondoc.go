@@ -2,13 +2,18 @@
 // throws away: member order, repeated keys and the byte offset of every
 // value, so callers can report problems by line and reproduce serde's
 // rules (Stalwart's JSON library) exactly. It is as strict as serde_json:
-// invalid UTF-8, lone surrogate escapes and trailing characters are errors.
+// invalid UTF-8, lone surrogate escapes, nesting past serde_json's
+// recursion limit, numbers out of f64 range and trailing characters are
+// errors, except in values the caller marks as skipped (see Options).
 package jsondoc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -37,6 +42,13 @@ type Node struct {
 	Text    string // decoded string, or the number as written
 	Items   []*Node
 	Members []Member // object members in document order, repeats kept
+	// Skipped is true for a value the parser skipped as serde's IgnoredAny
+	// does (see Options.Skip) and everything inside it.
+	Skipped bool
+	// Elided is true for an array or object nested deeper than MaxTreeDepth
+	// inside a skipped value: its syntax was checked, but Items and Members
+	// are left empty.
+	Elided bool
 }
 
 // Member is one "key": value pair of an object.
@@ -58,8 +70,34 @@ func (n *Node) Get(key string) *Node {
 	return v
 }
 
-// MaxDepth bounds nesting so hostile input cannot exhaust the stack.
-const MaxDepth = 64
+// MaxDepth is the deepest nesting of arrays and objects accepted outside
+// skipped values: serde_json's recursion limit. serde_json starts a
+// Deserializer with remaining_depth 128 and its check_recursion! macro
+// fails with "recursion limit exceeded" when entering an array or object
+// brings it to 0 (serde_json src/de.rs, Deserializer::new and
+// check_recursion!), so 127 levels parse and the 128th fails. Scalars do
+// not count.
+const MaxDepth = 127
+
+// MaxTreeDepth is how deep a skipped value is kept as a tree. Deeper
+// content is still checked (serde_json checks its syntax while skipping,
+// at any depth), but iteratively and without building nodes, so hostile
+// input cannot exhaust the stack.
+const MaxTreeDepth = 64
+
+// Options changes what Parse accepts.
+type Options struct {
+	// Skip reports whether the value of member key, in the object found
+	// at path (the keys from the root to that object; "" for an array
+	// item), is skipped the way serde skips an unknown field of a struct:
+	// serde_json's Deserializer::ignore_value, which checks JSON syntax
+	// (control characters, escapes and their four hex digits, number
+	// grammar, brackets) but not UTF-8 (SliceRead::ignore_str), not
+	// surrogate pairs (ignore_escape only reads the four hex digits) and
+	// not nesting depth (ignore_value keeps its own stack and never calls
+	// check_recursion!). nil skips nothing.
+	Skip func(path []string, key string) bool
+}
 
 // SyntaxError is a parse failure at a byte offset.
 type SyntaxError struct {
@@ -72,9 +110,15 @@ func (e *SyntaxError) Error() string { return e.Msg }
 // Parse parses one JSON document (RFC 8259, no trailing garbage) into
 // a tree of positioned nodes.
 func Parse(data []byte) (*Node, error) {
-	p := &parser{data: data}
+	return ParseWith(data, Options{})
+}
+
+// ParseWith is Parse with serde's leniency for skipped values (see
+// Options). Errors are *SyntaxError.
+func ParseWith(data []byte, opt Options) (*Node, error) {
+	p := &parser{data: data, skip: opt.Skip}
 	p.skipSpace()
-	n, err := p.value(0)
+	n, err := p.value(0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +132,8 @@ func Parse(data []byte) (*Node, error) {
 type parser struct {
 	data []byte
 	pos  int
+	skip func(path []string, key string) bool
+	path []string // keys of the objects being parsed, "" for array items
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -113,36 +159,124 @@ func (p *parser) skipSpace() {
 	}
 }
 
-func (p *parser) value(depth int) (*Node, error) {
-	if depth > MaxDepth {
-		return nil, p.errf("nesting deeper than %d levels", MaxDepth)
-	}
+// value parses the value at p.pos; depth counts the arrays and objects
+// around it, skipped tells a value inside a skipped one.
+func (p *parser) value(depth int, skipped bool) (*Node, error) {
 	if p.pos >= len(p.data) {
 		return nil, p.errf("unexpected end of file, expected a value")
 	}
 	start := p.pos
 	switch c := p.data[p.pos]; {
-	case c == '{':
-		return p.object(depth)
-	case c == '[':
-		return p.array(depth)
+	case c == '{' || c == '[':
+		if !skipped && depth >= MaxDepth {
+			return nil, p.errf("recursion limit exceeded: more than %d nested arrays and objects", MaxDepth)
+		}
+		if skipped && depth >= MaxTreeDepth {
+			return p.skipDeep()
+		}
+		if c == '{' {
+			return p.object(depth, skipped)
+		}
+		return p.array(depth, skipped)
 	case c == '"':
-		s, err := p.str()
+		s, err := p.str(skipped)
 		if err != nil {
 			return nil, err
 		}
-		return &Node{Kind: String, Off: start, Text: s}, nil
+		return &Node{Kind: String, Off: start, Text: s, Skipped: skipped}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
+		return p.number(skipped)
 	case c == 't':
-		return p.literal("true", &Node{Kind: Bool, Off: start, Bool: true})
+		return p.literal("true", &Node{Kind: Bool, Off: start, Bool: true, Skipped: skipped})
 	case c == 'f':
-		return p.literal("false", &Node{Kind: Bool, Off: start})
+		return p.literal("false", &Node{Kind: Bool, Off: start, Skipped: skipped})
 	case c == 'n':
-		return p.literal("null", &Node{Kind: Null, Off: start})
+		return p.literal("null", &Node{Kind: Null, Off: start, Skipped: skipped})
 	default:
 		return nil, p.errf("unexpected %s, expected a value", p.describe())
 	}
+}
+
+// skipDeep checks the syntax of the array or object at p.pos without
+// recursion or nodes, as serde_json's ignore_value does (a stack of open
+// brackets), and returns an Elided node.
+func (p *parser) skipDeep() (*Node, error) {
+	n := &Node{Kind: Array, Off: p.pos, Skipped: true, Elided: true}
+	if p.data[p.pos] == '{' {
+		n.Kind = Object
+	}
+	var open []byte
+	for {
+		// p.pos is at the start of a value.
+		c := p.data[p.pos]
+		switch c {
+		case '{', '[':
+			p.pos++
+			p.skipSpace()
+			if p.pos < len(p.data) && p.data[p.pos] == c+2 { // '}' is '{'+2, ']' is '['+2
+				p.pos++
+				break
+			}
+			open = append(open, c)
+			if err := p.skipMemberStart(c); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			if _, err := p.value(0, true); err != nil {
+				return nil, err
+			}
+		}
+		// After a value: ',' then the next one, or close brackets.
+		for {
+			if len(open) == 0 {
+				return n, nil
+			}
+			p.skipSpace()
+			top := open[len(open)-1]
+			if p.pos >= len(p.data) {
+				return nil, p.errf("unexpected end of file, expected ',' or '%c'", top+2)
+			}
+			switch p.data[p.pos] {
+			case ',':
+				p.pos++
+				if err := p.skipMemberStart(top); err != nil {
+					return nil, err
+				}
+			case top + 2:
+				p.pos++
+				open = open[:len(open)-1]
+				continue
+			default:
+				return nil, p.errf("unexpected %s, expected ',' or '%c'", p.describe(), top+2)
+			}
+			break
+		}
+	}
+}
+
+// skipMemberStart moves p.pos to the next value inside a container opened
+// by c: past the key and ':' in an object.
+func (p *parser) skipMemberStart(c byte) error {
+	p.skipSpace()
+	if c == '{' {
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return p.errf("unexpected %s, expected a quoted object key", p.describe())
+		}
+		if _, err := p.str(true); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return p.errf("unexpected %s after object key, expected ':'", p.describe())
+		}
+		p.pos++
+		p.skipSpace()
+	}
+	if p.pos >= len(p.data) {
+		return p.errf("unexpected end of file, expected a value")
+	}
+	return nil
 }
 
 func (p *parser) literal(word string, n *Node) (*Node, error) {
@@ -153,8 +287,8 @@ func (p *parser) literal(word string, n *Node) (*Node, error) {
 	return n, nil
 }
 
-func (p *parser) object(depth int) (*Node, error) {
-	n := &Node{Kind: Object, Off: p.pos}
+func (p *parser) object(depth int, skipped bool) (*Node, error) {
+	n := &Node{Kind: Object, Off: p.pos, Skipped: skipped}
 	p.pos++ // {
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
@@ -167,7 +301,7 @@ func (p *parser) object(depth int) (*Node, error) {
 			return nil, p.errf("unexpected %s, expected a quoted object key", p.describe())
 		}
 		keyOff := p.pos
-		key, err := p.str()
+		key, err := p.str(skipped)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +311,10 @@ func (p *parser) object(depth int) (*Node, error) {
 		}
 		p.pos++
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		skipValue := skipped || (p.skip != nil && p.skip(p.path, key))
+		p.path = append(p.path, key)
+		v, err := p.value(depth+1, skipValue)
+		p.path = p.path[:len(p.path)-1]
 		if err != nil {
 			return nil, err
 		}
@@ -198,17 +335,19 @@ func (p *parser) object(depth int) (*Node, error) {
 	}
 }
 
-func (p *parser) array(depth int) (*Node, error) {
-	n := &Node{Kind: Array, Off: p.pos}
+func (p *parser) array(depth int, skipped bool) (*Node, error) {
+	n := &Node{Kind: Array, Off: p.pos, Skipped: skipped}
 	p.pos++ // [
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
 		return n, nil
 	}
+	p.path = append(p.path, "")
+	defer func() { p.path = p.path[:len(p.path)-1] }()
 	for {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.value(depth+1, skipped)
 		if err != nil {
 			return nil, err
 		}
@@ -229,8 +368,11 @@ func (p *parser) array(depth int) (*Node, error) {
 	}
 }
 
-// str reads a quoted string at p.pos and decodes it.
-func (p *parser) str() (string, error) {
+// str reads a quoted string at p.pos and decodes it. In a skipped value
+// (skipped true) invalid UTF-8 and lone surrogates are accepted, as
+// serde_json's SliceRead::ignore_str and ignore_escape accept them; the
+// text keeps U+FFFD in their place.
+func (p *parser) str(skipped bool) (string, error) {
 	start := p.pos
 	i := p.pos + 1
 	escaped := false
@@ -238,19 +380,23 @@ func (p *parser) str() (string, error) {
 		switch c := p.data[i]; {
 		case c == '"':
 			raw := p.data[start : i+1]
-			if !utf8.Valid(raw) {
+			valid := utf8.Valid(raw)
+			if !valid && !skipped {
 				return "", &SyntaxError{Off: start, Msg: "invalid UTF-8 in string"}
 			}
 			if !escaped {
 				// Most strings have no escape: no decoding needed.
 				p.pos = i + 1
+				if !valid {
+					return strings.ToValidUTF8(string(raw[1:len(raw)-1]), "\uFFFD"), nil
+				}
 				return string(raw[1 : len(raw)-1]), nil
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return "", &SyntaxError{Off: start, Msg: "invalid string: " + err.Error()}
 			}
-			if off, v, bad := loneSurrogate(raw); bad {
+			if off, v, bad := loneSurrogate(raw); bad && !skipped {
 				return "", &SyntaxError{Off: start + off, Msg: fmt.Sprintf("lone surrogate \\u%04X in a string", v)}
 			}
 			p.pos = i + 1
@@ -269,7 +415,13 @@ func (p *parser) str() (string, error) {
 	return "", p.errf("unterminated string")
 }
 
-func (p *parser) number() (*Node, error) {
+// number reads a number. Outside skipped values a number that serde_json
+// would read as an f64 (a fraction, an exponent, or an integer beyond
+// u64/i64) must be finite: serde_json's f64_from_parts fails with "number
+// out of range" on overflow (src/de.rs). Go rounds correctly where
+// serde_json (without float_roundtrip) multiplies by powers of ten, so the
+// two can differ within an ULP of math.MaxFloat64.
+func (p *parser) number(skipped bool) (*Node, error) {
 	start := p.pos
 	i := p.pos
 	if i < len(p.data) && p.data[i] == '-' {
@@ -306,8 +458,17 @@ func (p *parser) number() (*Node, error) {
 			return nil, p.errf("invalid number: digits expected in exponent")
 		}
 	}
+	text := string(p.data[start:i])
+	if !skipped {
+		if _, err := strconv.ParseFloat(text, 64); errors.Is(err, strconv.ErrRange) {
+			if f, _ := strconv.ParseFloat(text, 64); math.IsInf(f, 0) {
+				p.pos = start
+				return nil, p.errf("number out of range")
+			}
+		}
+	}
 	p.pos = i
-	return &Node{Kind: Number, Off: start, Text: string(p.data[start:i])}, nil
+	return &Node{Kind: Number, Off: start, Text: text, Skipped: skipped}, nil
 }
 
 // LineIndex maps byte offsets to 1-based line numbers.
