@@ -193,6 +193,24 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				return ss, d.errAt(p.value, field, "%s", unknownKeyMsg("policy", v, IprevPolicies))
 			}
 			ss.server.ReverseIPVerify = v
+		case "maxMessageSize":
+			v, err := d.integer(p.value, field, 1, 1<<40)
+			if err != nil {
+				return ss, err
+			}
+			ss.server.MaxMessageSize = v
+		case "maxRecipients":
+			v, err := d.integer(p.value, field, 1, 100000)
+			if err != nil {
+				return ss, err
+			}
+			ss.server.MaxRecipients = int(v)
+		case "maxMessages":
+			v, err := d.integer(p.value, field, 1, 100000)
+			if err != nil {
+				return ss, err
+			}
+			ss.server.MaxMessages = int(v)
 		case "maxReceivedHeaders":
 			v, err := d.integer(p.value, field, 1, 100000)
 			if err != nil {
@@ -216,7 +234,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 }
 
 // serverKeys are the keys of the server section.
-var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders"}
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

@@ -282,6 +282,14 @@ func serverNode(sv Server) (*yaml.Node, error) {
 	if sv.MaxReceivedHeaders > 0 {
 		n.Content = append(n.Content, strNode("maxReceivedHeaders"), intNode(int64(sv.MaxReceivedHeaders)))
 	}
+	for _, lim := range []struct {
+		key string
+		v   int64
+	}{{"maxMessageSize", sv.MaxMessageSize}, {"maxRecipients", int64(sv.MaxRecipients)}, {"maxMessages", int64(sv.MaxMessages)}} {
+		if lim.v > 0 {
+			n.Content = append(n.Content, strNode(lim.key), intNode(lim.v))
+		}
+	}
 	if len(sv.LocalDomains) > 0 {
 		list, err := strSeq("server.local_domains", sv.LocalDomains)
 		if err != nil {

@@ -57,8 +57,14 @@ type Server struct {
 	// MaxReceivedHeaders is Stalwart's maxReceivedHeaders: a message with
 	// more Received headers is refused (450 4.4.6); 0 means its default, 50.
 	MaxReceivedHeaders int
-	IP                 string // default "192.0.2.10"
-	Port               uint16 // default 25; 465 implies implicit TLS, 587 submission
+	// MaxMessageSize (bytes), MaxRecipients and MaxMessages (per session)
+	// are Stalwart's maxMessageSize, maxRecipients and maxMessages; 0
+	// means its defaults (104857600, 100, 10).
+	MaxMessageSize int64
+	MaxRecipients  int
+	MaxMessages    int
+	IP             string // default "192.0.2.10"
+	Port           uint16 // default 25; 465 implies implicit TLS, 587 submission
 	// LocalDomains are the domains the server accepts mail for without
 	// authentication (others get 550 5.1.2 Relay not allowed). When a
 	// script names none, the domains of its rcpt steps are used, so a

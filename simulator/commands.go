@@ -65,7 +65,7 @@ func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended
 		st.Replies = append(st.Replies, replyHelo(p.hostname()))
 		return
 	}
-	st.Replies = append(st.Replies, ehloReply(p.hostname(), p.sess.Server.Port, p.tls != nil, p.authAs != "")...)
+	st.Replies = append(st.Replies, ehloReply(p.hostname(), p.sess.Server.Port, p.tls != nil, p.authAs != "", p.maxMessageSize())...)
 }
 
 // validHeloName mirrors the non-FQDN check Stalwart applies on port 25:
@@ -160,7 +160,7 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 		st.Replies = append(st.Replies, out.reply)
 		return
 	}
-	if size, ok := sizeParam(params); ok && size > DefaultMaxMessageSize {
+	if size, ok := sizeParam(params); ok && size > p.maxMessageSize() {
 		p.from = nil
 		st.Replies = append(st.Replies, ReplyTooBig)
 		return
@@ -196,7 +196,7 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
 		st.Replies = append(st.Replies, ReplyMailFirst)
 		return
 	}
-	if len(p.to) >= DefaultMaxRecipients {
+	if len(p.to) >= p.maxRecipients() {
 		st.Replies = append(st.Replies, ReplyTooManyRcpts)
 		return
 	}
@@ -246,7 +246,7 @@ func (p *player) canSendData() string {
 		return ReplyMailFirst
 	case len(p.to) == 0:
 		return ReplyRcptFirst
-	case p.delivered >= DefaultMaxMessages:
+	case p.delivered >= p.maxMessages():
 		return ReplyTooManyMessages
 	}
 	return ""
@@ -279,7 +279,7 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 		p.obs.Transaction(ctx, tx)
 		return tx
 	}
-	if len(raw) > DefaultMaxMessageSize {
+	if int64(len(raw)) > p.maxMessageSize() {
 		return finish(ReplyTooBig)
 	}
 	msg := modify.Split(raw)
@@ -369,4 +369,28 @@ func maxReceivedHeaders(sv sessions.Server) int {
 		return sv.MaxReceivedHeaders
 	}
 	return DefaultMaxReceivedHeaders
+}
+
+// The session's limits under server:, else Stalwart's defaults
+// (MtaStageData.maxMessageSize, MtaStageRcpt.maxRecipients,
+// MtaStageData.maxMessages).
+func (p *player) maxMessageSize() int64 {
+	if v := p.sess.Server.MaxMessageSize; v > 0 {
+		return v
+	}
+	return DefaultMaxMessageSize
+}
+
+func (p *player) maxRecipients() int {
+	if v := p.sess.Server.MaxRecipients; v > 0 {
+		return v
+	}
+	return DefaultMaxRecipients
+}
+
+func (p *player) maxMessages() int {
+	if v := p.sess.Server.MaxMessages; v > 0 {
+		return v
+	}
+	return DefaultMaxMessages
 }

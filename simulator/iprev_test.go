@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,5 +218,43 @@ func TestReceivedLoop(t *testing.T) {
 		if got != tt.reply || dataCalled || tx.Delivered || tx.QueueID != "" {
 			t.Errorf("%d Received (max %d): %q, data hook %v, delivered %v, queue id %q", tt.n, tt.max, got, dataCalled, tx.Delivered, tx.QueueID)
 		}
+	}
+}
+
+// TestServerLimits: maxMessageSize (advertised in EHLO, checked at MAIL
+// SIZE= after the mail hook and at the end of DATA before any hook),
+// maxRecipients and maxMessages set under server: take effect.
+func TestServerLimits(t *testing.T) {
+	t.Parallel()
+	msg := "From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n" + strings.Repeat("x", 200) + "\r\n"
+	hook := newFakeHook(t, accept)
+	s := script(connect(), ehlo("mail.example.net"),
+		sessions.Step{Kind: sessions.StepMail, Arg: "a@example.org", Params: "SIZE=300"},
+		mailFrom("a@example.org"), rcptTo("b@example.org"), rcptTo("c@example.org"), rcptTo("d@example.org"), data(msg), quit())
+	s.Server.MaxMessageSize, s.Server.MaxRecipients = 250, 2
+	s.Server.LocalDomains = []string{"example.org"}
+	res := playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, allStages...)}, s)
+	if ehloLines := res.Steps[1].Replies; !slices.Contains(ehloLines, "250-SIZE 250") {
+		t.Errorf("EHLO does not advertise SIZE 250: %q", ehloLines)
+	}
+	want := []string{ReplyTooBig, ReplyMailOK, ReplyRcptOK, ReplyRcptOK, ReplyTooManyRcpts, ReplyTooBig}
+	if got := replies(res)[2:8]; !reflect.DeepEqual(got, want) {
+		t.Errorf("replies %q, want %q", got, want)
+	}
+	calls := hook.calls()
+	if n := strings.Count(strings.Join(calls, " "), "data"); n != 0 {
+		t.Errorf("the data hook was called for a message over the limit: %v", calls)
+	}
+	if n := strings.Count(strings.Join(calls, " "), "mail"); n != 2 {
+		t.Errorf("mail hook calls %d, want 2 (SIZE= is checked after it): %v", n, calls)
+	}
+	// maxMessages: the second DATA of the session is refused.
+	small := "From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhi\r\n"
+	s = script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), data(small),
+		mailFrom("a@example.org"), rcptTo("b@example.org"), data(small), quit())
+	s.Server.MaxMessages = 1
+	res = playWith(t, nil, s)
+	if got := res.Steps[7].Reply(); got != ReplyTooManyMessages {
+		t.Errorf("second DATA: %q, want %q", got, ReplyTooManyMessages)
 	}
 }

@@ -1,6 +1,10 @@
 package simulator
 
-import "github.com/hooksim/hooksim/simulator/wire"
+import (
+	"strconv"
+
+	"github.com/hooksim/hooksim/simulator/wire"
+)
 
 // SMTP replies of Stalwart v0.16.18, without the CRLF (PROTOCOL.md §6).
 // Replies that name the host are built by the functions below.
@@ -69,14 +73,14 @@ func replyQueued(id string) string     { return "250 2.0.0 Message queued with i
 
 // ehloReply builds the multi-line EHLO answer: capabilities as Stalwart
 // advertises them by default for this listener and TLS state.
-func ehloReply(host string, port uint16, tls, authenticated bool) []string {
+func ehloReply(host string, port uint16, tls, authenticated bool, maxSize int64) []string {
 	// smtp-proto writes capabilities from the highest bit down, which
 	// puts AUTH (bit 2) between BINARYMIME and 8BITMIME.
 	caps := []string{}
 	if !tls {
 		caps = append(caps, "STARTTLS")
 	}
-	caps = append(caps, "SMTPUTF8", "SIZE 104857600", "REQUIRETLS", "PIPELINING", "NO-SOLICITING",
+	caps = append(caps, "SMTPUTF8", "SIZE "+strconv.FormatInt(maxSize, 10), "REQUIRETLS", "PIPELINING", "NO-SOLICITING",
 		"ENHANCEDSTATUSCODES", "CHUNKING", "BINARYMIME")
 	if authAllowed(port, tls) && !authenticated {
 		caps = append(caps, "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER")

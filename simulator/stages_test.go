@@ -302,7 +302,7 @@ func TestEhloReply(t *testing.T) {
 		{"submission authenticated", 587, true, true, []string{"250-mx.example.org you had me at EHLO", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}},
 	}
 	for _, tc := range tests {
-		if got := ehloReply("mx.example.org", tc.port, tc.tls, tc.auth); !reflect.DeepEqual(got, tc.want) {
+		if got := ehloReply("mx.example.org", tc.port, tc.tls, tc.auth, DefaultMaxMessageSize); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}
