@@ -269,19 +269,35 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 	st.Message = fmt.Sprintf("<message, %d bytes, from %s>", len(raw), src)
 	// Stalwart keeps the message without the CRLF before the final dot.
 	raw = trimFinalCRLF(raw)
+	if int64(len(raw)) > p.maxMessageSize() {
+		return p.finish(ctx, st, p.newTx(raw), ReplyTooBig)
+	}
+	return p.queue(ctx, st, raw)
+}
+
+// newTx starts the transaction result of a message.
+func (p *player) newTx(raw []byte) *TransactionResult {
 	tx := &TransactionResult{Session: p.sess.Name, Number: p.tx, Original: raw}
 	tx.EnvelopeIn = p.envelopeView()
 	tx.EnvelopeOut = tx.EnvelopeIn
-	finish := func(reply string) *TransactionResult {
-		st.Replies = append(st.Replies, reply)
-		tx.Reply = reply
-		p.res.Transactions = append(p.res.Transactions, tx)
-		p.obs.Transaction(ctx, tx)
-		return tx
-	}
-	if int64(len(raw)) > p.maxMessageSize() {
-		return finish(ReplyTooBig)
-	}
+	return tx
+}
+
+// finish ends a transaction with reply.
+func (p *player) finish(ctx context.Context, st *StepResult, tx *TransactionResult, reply string) *TransactionResult {
+	st.Replies = append(st.Replies, reply)
+	tx.Reply = reply
+	p.res.Transactions = append(p.res.Transactions, tx)
+	p.obs.Transaction(ctx, tx)
+	return tx
+}
+
+// queue is Stalwart's queue_message for a message received whole (by
+// DATA or the last BDAT chunk): parse, loop check, data hooks, the
+// modifications, the queued reply (data.rs).
+func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *TransactionResult {
+	tx := p.newTx(raw)
+	finish := func(reply string) *TransactionResult { return p.finish(ctx, st, tx, reply) }
 	msg := modify.Split(raw)
 	if !msg.Parsable() {
 		return finish(ReplyParseFailed)
