@@ -33,6 +33,7 @@ type goldenSession struct {
 
 type goldenStep struct {
 	Kind     StepKind
+	Chunks   []int          `json:",omitempty"`
 	Arg      string         `json:",omitempty"`
 	Params   string         `json:",omitempty"`
 	Login    string         `json:",omitempty"`
@@ -93,7 +94,7 @@ func goldenHeaders(hs []ExpectHeader) []goldenHeader {
 func goldenView(s *Session) goldenSession {
 	g := goldenSession{Name: s.Name, Description: s.Description, File: filepath.ToSlash(s.File), Hash: s.Hash, Client: s.Client, Server: s.Server, Hooks: s.Hooks}
 	for _, st := range s.Steps {
-		gs := goldenStep{Kind: st.Kind, Arg: st.Arg, Params: st.Params, Login: st.Login, Password: st.Password,
+		gs := goldenStep{Kind: st.Kind, Chunks: st.Chunks, Arg: st.Arg, Params: st.Params, Login: st.Login, Password: st.Password,
 			AuthFail: st.AuthFail, Line: st.Line, Implied: st.Implied}
 		if m := st.Message; m != nil {
 			gm := &goldenMessage{Source: m.Source, Warnings: m.Warnings}

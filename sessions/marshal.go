@@ -121,8 +121,8 @@ func (m *marshaller) check() error {
 		return fmt.Errorf("server port %d is implicit TLS, but client TLS is not implicit", ImplicitTLSPort)
 	}
 	for i, st := range s.Steps {
-		if st.Kind == StepData && st.Message == nil {
-			return fmt.Errorf("steps[%d]: data step without a message", i)
+		if st.Kind.IsMessage() && st.Message == nil {
+			return fmt.Errorf("steps[%d]: %s step without a message", i, st.Kind)
 		}
 		if e := st.Expect; e != nil {
 			seen := map[string]bool{}
@@ -145,7 +145,7 @@ func (m *marshaller) compareMessages(back *Session) (int, error) {
 		return -1, fmt.Errorf("the script reads back with %d steps instead of %d", len(back.Steps), len(m.s.Steps))
 	}
 	for i, st := range m.s.Steps {
-		if st.Kind != StepData {
+		if !st.Kind.IsMessage() {
 			continue
 		}
 		if bm := back.Steps[i].Message; bm == nil || !bytes.Equal(bm.Raw, st.Message.Raw) {
@@ -325,10 +325,17 @@ func (m *marshaller) step(i int, st Step) (*yaml.Node, error) {
 			return nil, err
 		}
 		value = v
-	case StepData:
+	case StepData, StepBdat:
 		v, err := m.dataNode(i, st.Message)
 		if err != nil {
 			return nil, err
+		}
+		if st.Kind == StepBdat && len(st.Chunks) > 0 {
+			chunks := seqNode(yaml.FlowStyle)
+			for _, c := range st.Chunks {
+				chunks.Content = append(chunks.Content, intNode(int64(c)))
+			}
+			v.Content = append(v.Content, strNode("chunks"), chunks)
 		}
 		value = v
 	case StepRaw:
@@ -353,7 +360,7 @@ func (m *marshaller) step(i int, st Step) (*yaml.Node, error) {
 		}
 		n.Content = append(n.Content, strNode("expect"), e)
 	}
-	if st.Kind == StepData && st.Message.Source != "" && st.Message.Source != "inline" {
+	if st.Kind.IsMessage() && st.Message.Source != "" && st.Message.Source != "inline" {
 		n.HeadComment = commentText("message: " + st.Message.Source)
 	}
 	return n, nil

@@ -7,7 +7,7 @@ import (
 
 // needsHelo are the steps that the server answers with "say EHLO first"
 // when no HELO/EHLO came before: an implied ehlo goes before the first.
-var needsHelo = []StepKind{StepStartTLS, StepAuth, StepMail, StepRcpt, StepData}
+var needsHelo = []StepKind{StepStartTLS, StepAuth, StepMail, StepRcpt, StepData, StepBdat}
 
 // endsTransaction are the steps after which a MAIL transaction starts
 // afresh (data also does, once handled). STARTTLS is not one: Stalwart
@@ -100,7 +100,7 @@ func implyHelo(items []item, name string) []item {
 	cause[len(items)] = -1
 	for i := len(items) - 1; i >= 0; i-- {
 		switch items[i].step.Kind {
-		case StepMail, StepData:
+		case StepMail, StepData, StepBdat:
 			cause[i] = i
 		case StepConnect, StepHelo, StepEhlo:
 			cause[i] = -1
@@ -133,7 +133,7 @@ func implyEnvelope(d *decoder, items []item) ([]item, *Error) {
 	out := make([]item, 0, len(items)+4)
 	start := 0
 	for _, it := range items {
-		if it.step.Kind != StepData {
+		if !it.step.Kind.IsMessage() {
 			out = append(out, it)
 			if slices.Contains(endsTransaction, it.step.Kind) {
 				start = len(out)

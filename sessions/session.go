@@ -85,12 +85,20 @@ const (
 	StepMail     StepKind = "mail"
 	StepRcpt     StepKind = "rcpt"
 	StepData     StepKind = "data"
-	StepRset     StepKind = "rset"
-	StepNoop     StepKind = "noop"
-	StepQuit     StepKind = "quit"
+	// StepBdat sends the message with BDAT chunks (CHUNKING, RFC 3030):
+	// Chunks are the sizes of the chunks before the last, which carries
+	// the rest with LAST. The message is sent as is: no dot-stuffing, and
+	// its final CRLF is part of it.
+	StepBdat StepKind = "bdat"
+	StepRset StepKind = "rset"
+	StepNoop StepKind = "noop"
+	StepQuit StepKind = "quit"
 	// StepRaw sends Arg as one command line, verbatim.
 	StepRaw StepKind = "raw"
 )
+
+// IsMessage reports the steps that send a message: data and bdat.
+func (k StepKind) IsMessage() bool { return k == StepData || k == StepBdat }
 
 // Step is one client action with what the script expects of it.
 type Step struct {
@@ -105,8 +113,10 @@ type Step struct {
 	Login    string
 	Password string
 	AuthFail bool
-	// Message is the data step's message.
+	// Message is the data or bdat step's message.
 	Message *Message
+	// Chunks are a bdat step's chunk sizes before the LAST chunk.
+	Chunks []int
 	// Expect holds the step's expectations; nil when none.
 	Expect *Expect
 	// Line is the step's line in the script, for error messages.

@@ -13,7 +13,7 @@ import (
 )
 
 // stepKinds are the keys that name a step, in the order the docs list them.
-var stepKinds = []string{"connect", "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "raw", "quit"}
+var stepKinds = []string{"connect", "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "raw", "quit"}
 
 // bareKinds are the steps that take no value.
 var bareKinds = []string{"connect", "starttls", "rset", "noop", "quit"}
@@ -100,12 +100,15 @@ func (sd *stepDecoder) step(raw *yaml.Node, field string) ([]item, *Error) {
 	kind, f := kindP.key, child(field, kindP.key)
 	var its []item
 	switch kind {
-	case "data":
+	case "data", "bdat":
 		var expV *yaml.Node
 		if expectP != nil {
 			expV = expectP.value
 		}
 		it, err := sd.dataStep(kindP.keyN, kindP.value, expectN, expV, f, child(field, "expect"))
+		if err == nil && kind == "bdat" {
+			it.step.Kind = StepBdat
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +150,7 @@ func example(kind string) string {
 		return "john@example.org"
 	case "rcpt":
 		return "bill@example.org"
-	case "data":
+	case "data", "bdat":
 		return "message.eml"
 	case "raw":
 		return `"VRFY bill"`
@@ -371,14 +374,18 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 		return it, err
 	}
 	var (
-		fileN, inlineN *yaml.Node
-		raw, lenient   bool
+		fileN, inlineN, chunksN *yaml.Node
+		raw, lenient            bool
 	)
 	switch {
 	case rv.Kind == yaml.ScalarNode && !isNull(rv):
 		fileN = rv
 	case rv.Kind == yaml.MappingNode:
-		pairs, err := sd.mapping(rv, field, "a mapping (file, inline, raw, lenient)", []string{"file", "inline", "raw", "lenient"})
+		keys := []string{"file", "inline", "raw", "lenient"}
+		if strings.HasSuffix(field, "bdat") {
+			keys = append(keys, "chunks")
+		}
+		pairs, err := sd.mapping(rv, field, "a mapping ("+strings.Join(keys, ", ")+")", keys)
 		if err != nil {
 			return it, err
 		}
@@ -396,6 +403,19 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 			case "lenient":
 				if lenient, err = sd.boolean(p.value, f); err != nil {
 					return it, err
+				}
+			case "chunks":
+				items, err := sd.sequence(p.value, f, "a list of chunk sizes in bytes")
+				if err != nil {
+					return it, err
+				}
+				chunksN = p.value
+				for i, c := range items {
+					v, err := sd.integer(c, index(f, i), 0, 1<<31)
+					if err != nil {
+						return it, err
+					}
+					it.step.Chunks = append(it.step.Chunks, int(v))
 				}
 			}
 		}
@@ -450,6 +470,13 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 		return it, err
 	}
 	it.step.Message, it.env = msg, env
+	total := 0
+	for _, c := range it.step.Chunks {
+		total += c
+	}
+	if total > len(msg.Raw) {
+		return it, sd.errAt(chunksN, child(field, "chunks"), "the chunks add up to %d bytes, the message has %d (the last chunk carries the rest)", total, len(msg.Raw))
+	}
 	if expectV != nil {
 		if it.step.Expect, err = sd.expect(expectV, expectField); err != nil {
 			return it, err

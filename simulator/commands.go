@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -409,4 +410,74 @@ func (p *player) maxMessages() int {
 		return v
 	}
 	return DefaultMaxMessages
+}
+
+// bdatChunks splits a bdat step's message into its chunks: the sizes the
+// script gives, then the rest, sent with LAST (possibly empty).
+func bdatChunks(step *sessions.Step) [][]byte {
+	var raw []byte
+	if step.Message != nil {
+		raw = step.Message.Raw
+	}
+	var out [][]byte
+	for _, n := range step.Chunks {
+		n = min(n, len(raw))
+		out = append(out, raw[:n])
+		raw = raw[n:]
+	}
+	return append(out, raw)
+}
+
+// bdatCommands are the command lines of a bdat step: "BDAT n" for each
+// chunk, "BDAT n LAST" for the last.
+func bdatCommands(step *sessions.Step) []string {
+	chunks := bdatChunks(step)
+	out := make([]string, len(chunks))
+	for i, c := range chunks {
+		out[i] = "BDAT " + strconv.Itoa(len(c))
+		if i == len(chunks)-1 {
+			out[i] += " LAST"
+		}
+	}
+	return out
+}
+
+// bdat sends a message in BDAT chunks as Stalwart receives them
+// (session.rs:67-100, 399-425): each chunk is refused, read and
+// discarded, when MAIL or RCPT is missing or too many messages were sent,
+// or when it would bring the message to maxMessageSize (552); a chunk
+// before the last is answered "250 2.6.0 Chunk accepted."; the last one
+// queues the message as received, its final CRLF included (no dot
+// terminator to strip), with one data hook call for the whole message.
+func (p *player) bdat(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
+	chunks := bdatChunks(step)
+	src := "inline"
+	if step.Message != nil {
+		src = step.Message.Source
+	}
+	total := 0
+	for _, c := range chunks {
+		total += len(c)
+	}
+	st.Message = fmt.Sprintf("<message, %d bytes in %d chunks, from %s>", total, len(chunks), src)
+	var buf []byte
+	for i, c := range chunks {
+		last := i == len(chunks)-1
+		if r := p.canSendData(); r != "" {
+			st.Replies = append(st.Replies, r)
+			continue
+		}
+		if int64(len(c))+int64(len(buf)) >= p.maxMessageSize() {
+			st.Replies = append(st.Replies, ReplyTooBig)
+			continue
+		}
+		buf = append(buf, c...)
+		if !last {
+			st.Replies = append(st.Replies, ReplyChunkOK)
+			continue
+		}
+		defer p.resetTx()
+		return p.queue(ctx, st, buf)
+	}
+	return nil
 }

@@ -66,7 +66,7 @@ func Expectations(s *sessions.Session, res *SessionResult, o ExpectOptions) *ses
 		if o.Lints {
 			e.Lints = uniqueCodes(st.Lints)
 		}
-		if st.Kind == string(sessions.StepData) {
+		if sessions.StepKind(st.Kind).IsMessage() {
 			if tx := txByNumber[st.Transaction]; tx != nil && tx.Reply == reply {
 				delivered := tx.Delivered
 				e.Delivered = &delivered

@@ -9,12 +9,14 @@ import (
 // SMTP replies of Stalwart v0.16.18, without the CRLF (PROTOCOL.md §6).
 // Replies that name the host are built by the functions below.
 const (
-	ReplyHookTempFail   = "451 4.3.5 Unable to accept message at this time."
-	ReplyHookReject     = wire.ReplyReject
-	ReplyHookDiscard    = wire.ReplyDiscard
-	ReplyMailOK         = "250 2.1.0 OK"
-	ReplyRcptOK         = "250 2.1.5 OK"
-	ReplyDataGo         = "354 Start mail input; end with <CRLF>.<CRLF>"
+	ReplyHookTempFail = "451 4.3.5 Unable to accept message at this time."
+	ReplyHookReject   = wire.ReplyReject
+	ReplyHookDiscard  = wire.ReplyDiscard
+	ReplyMailOK       = "250 2.1.0 OK"
+	ReplyRcptOK       = "250 2.1.5 OK"
+	ReplyDataGo       = "354 Start mail input; end with <CRLF>.<CRLF>"
+	// ReplyChunkOK answers a BDAT chunk before the LAST one (session.rs:420).
+	ReplyChunkOK        = "250 2.6.0 Chunk accepted."
 	ReplyOK             = "250 2.0.0 OK"
 	ReplyBye            = "221 2.0.0 Bye."
 	ReplyStartTLS       = "220 2.0.0 Ready to start TLS."

@@ -155,6 +155,8 @@ func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Ste
 		p.rcpt(ctx, st, step.Arg)
 	case sessions.StepData:
 		return p.data(ctx, st, step.Message)
+	case sessions.StepBdat:
+		return p.bdat(ctx, st, step)
 	case sessions.StepRset:
 		p.resetTx()
 		st.Replies = append(st.Replies, ReplyOK)
@@ -284,6 +286,8 @@ func commandLine(step *sessions.Step) string {
 		return "RCPT TO:<" + step.Arg + ">"
 	case sessions.StepData:
 		return "DATA"
+	case sessions.StepBdat:
+		return strings.Join(bdatCommands(step), "\n")
 	case sessions.StepRaw:
 		return step.Arg
 	default:
@@ -310,6 +314,7 @@ func (p *player) noHookHint(step *sessions.Step) string {
 var stepStage = map[sessions.StepKind]wire.Stage{
 	sessions.StepConnect: wire.StageConnect, sessions.StepHelo: wire.StageEhlo, sessions.StepEhlo: wire.StageEhlo,
 	sessions.StepMail: wire.StageMail, sessions.StepRcpt: wire.StageRcpt, sessions.StepData: wire.StageData,
+	sessions.StepBdat: wire.StageData,
 }
 
 // StepName names a step for a person: "step 5 (data, line 12)".

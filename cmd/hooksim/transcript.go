@@ -68,7 +68,12 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 	}
 	t.unsent = false
 	if st.Command != "" {
-		fmt.Fprintf(t.w, "  C: %s\n", st.Command)
+		for _, line := range strings.Split(st.Command, "\n") {
+			fmt.Fprintf(t.w, "  C: %s\n", line)
+		}
+	}
+	if st.Kind == "bdat" && st.Message != "" {
+		fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	}
 	if st.Kind == "data" && len(st.Replies) > 1 {
 		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(st.Replies[0]))
