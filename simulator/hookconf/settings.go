@@ -203,29 +203,21 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 		built.URL, built.Basic, spec.Basic = u.String(), "", ""
 	}
 	// Credentials.
-	if spec.Bearer == "" && spec.Basic == "" {
-		switch s.Auth {
-		case AuthBearer:
-			v, ok := env.LookupEnv(EnvBearer)
-			switch {
-			case ok && v != "":
-				built.Bearer = v
-			case spec.URL != "":
-				// Another address: perhaps a hook without authentication.
-				warnings = append(warnings, fmt.Sprintf("%s used a Bearer token and none is given (--bearer, %s): %s is called without", who, EnvBearer, RedactURL(spec.URL)))
-			default:
-				return nil, nil, nil, fmt.Errorf("%s used a Bearer token, which hooksim never records: give --bearer TOKEN or set %s (%w)", who, EnvBearer, ErrNoCredentials)
-			}
-		case AuthBasic:
-			v, ok := env.LookupEnv(EnvBasic)
-			switch {
-			case ok && v != "":
-				built.Basic = v
-			case spec.URL != "":
-				warnings = append(warnings, fmt.Sprintf("%s used Basic authentication and none is given (--basic, %s): %s is called without", who, EnvBasic, RedactURL(spec.URL)))
-			default:
-				return nil, nil, nil, fmt.Errorf("%s used Basic authentication (user %q), whose password hooksim never records: give --basic USER:PASSWORD or set %s=USER:PASSWORD (%w)", who, s.Username, EnvBasic, ErrNoCredentials)
-			}
+	if spec.Bearer == "" && spec.Basic == "" && (s.Auth == AuthBearer || s.Auth == AuthBasic) {
+		envName, flag, what, target := EnvBearer, "--bearer TOKEN", "a Bearer token, which hooksim never records", &built.Bearer
+		if s.Auth == AuthBasic {
+			envName, flag, target = EnvBasic, "--basic USER:PASSWORD", &built.Basic
+			what = fmt.Sprintf("Basic authentication (user %q), whose password hooksim never records", s.Username)
+		}
+		v, ok := env.LookupEnv(envName)
+		switch {
+		case ok && v != "":
+			*target = v
+		case spec.URL != "":
+			// Another address: perhaps a hook without authentication.
+			warnings = append(warnings, fmt.Sprintf("%s used %s authentication and none is given (%s, %s): %s is called without", who, s.Auth, strings.Fields(flag)[0], envName, RedactURL(spec.URL)))
+		default:
+			return nil, nil, nil, fmt.Errorf("%s used %s: give %s or set %s (%w)", who, what, flag, envName, ErrNoCredentials)
 		}
 	} else if s.Auth != "" && s.Auth != AuthNone {
 		kind := AuthBearer
