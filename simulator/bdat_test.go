@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -117,5 +118,38 @@ func TestBdatExpectations(t *testing.T) {
 	}
 	if again := playWith(t, hooks, captured); !again.Passed() {
 		t.Errorf("the capture fails against the same hook: %v", failures(again))
+	}
+}
+
+// TestTooBigKeepsTransaction: a chunk refused as too big empties what the
+// earlier chunks carried, and the LAST chunk is checked on its own
+// (session.rs:67-100, 452-456); a DATA too big is refused after the
+// terminator and the transaction stays: MAIL and RCPT are kept
+// (session.rs:363-397, no reset()).
+func TestTooBigKeepsTransaction(t *testing.T) {
+	t.Parallel()
+	msg := "From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n" + strings.Repeat("y", 94) + "\r\n" // 150 bytes
+	hook := newFakeHook(t, accept)
+	hooks := []*hookconf.Hook{hookAt("h", hook.srv.URL, wire.StageData)}
+	s := script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), bdat(msg, 60, 60), quit())
+	s.Server.MaxMessageSize = 100
+	res := playWith(t, hooks, s)
+	want := []string{ReplyChunkOK, ReplyTooBig, ReplyParseFailed}
+	if got := res.Steps[4].Replies; !reflect.DeepEqual(got, want) || len(hook.requests()) != 0 {
+		t.Errorf("BDAT over the limit: %q, %d data hook calls; want %q and none", got, len(hook.requests()), want)
+	}
+	s = script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), data(msg), mailFrom("c@example.org"), quit())
+	s.Server.MaxMessageSize = 100
+	res = playWith(t, hooks, s)
+	if got := replies(res)[4:6]; !reflect.DeepEqual(got, []string{ReplyTooBig, ReplyMultipleMail}) {
+		t.Errorf("DATA over the limit then MAIL: %q", got)
+	}
+	// The size on the wire counts: 150 bytes plus ".\r\n" is 153.
+	for max, want := range map[int64]string{153: ReplyTooBig, 154: "250 2.0.0 Message queued"} {
+		s = script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), rcptTo("b@example.org"), data(msg), quit())
+		s.Server.MaxMessageSize = max
+		if got := playWith(t, nil, s).Steps[4].Reply(); !strings.HasPrefix(got, want) {
+			t.Errorf("maxMessageSize %d: %q, want %q", max, got, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -261,19 +262,23 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 		return nil
 	}
 	st.Replies = append(st.Replies, ReplyDataGo)
-	defer p.resetTx()
 
 	raw, src := []byte{}, "inline"
 	if m != nil {
 		raw, src = m.Raw, m.Source
 	}
 	st.Message = fmt.Sprintf("<message, %d bytes, from %s>", len(raw), src)
-	// Stalwart keeps the message without the CRLF before the final dot.
-	raw = trimFinalCRLF(raw)
-	if int64(len(raw)) > p.maxMessageSize() {
-		return p.finish(ctx, st, p.newTx(raw), ReplyTooBig)
+	// Stalwart checks the size as it reads (session.rs:363): what it kept
+	// plus the bytes just read, dot-stuffed and with the terminator, must
+	// stay below maxMessageSize. hooksim sends the message in one go, so
+	// that is its size on the wire. Too big: the data is read and
+	// discarded and the transaction stays (no reset: MAIL and RCPT kept).
+	if wireSize(raw) >= p.maxMessageSize() {
+		return p.finish(ctx, st, p.newTx(trimFinalCRLF(raw)), ReplyTooBig)
 	}
-	return p.queue(ctx, st, raw)
+	defer p.resetTx()
+	// Stalwart keeps the message without the CRLF before the final dot.
+	return p.queue(ctx, st, trimFinalCRLF(raw))
 }
 
 // newTx starts the transaction result of a message.
@@ -463,12 +468,15 @@ func (p *player) bdat(ctx context.Context, st *StepResult, step *sessions.Step) 
 	var buf []byte
 	for i, c := range chunks {
 		last := i == len(chunks)-1
+		// A refused chunk is read and discarded, and so is what the
+		// earlier chunks carried (session.rs:452-456 empties the message);
+		// MAIL and RCPT stay.
 		if r := p.canSendData(); r != "" {
-			st.Replies = append(st.Replies, r)
+			st.Replies, buf = append(st.Replies, r), nil
 			continue
 		}
 		if int64(len(c))+int64(len(buf)) >= p.maxMessageSize() {
-			st.Replies = append(st.Replies, ReplyTooBig)
+			st.Replies, buf = append(st.Replies, ReplyTooBig), nil
 			continue
 		}
 		buf = append(buf, c...)
@@ -480,4 +488,16 @@ func (p *player) bdat(ctx context.Context, st *StepResult, step *sessions.Step) 
 		return p.queue(ctx, st, buf)
 	}
 	return nil
+}
+
+// wireSize is the size of a DATA message on the wire: its bytes (ending
+// in CRLF), one more for each line that starts with a dot (dot-stuffing),
+// and the ".\r\n" of the terminator.
+func wireSize(raw []byte) int64 {
+	n := int64(len(raw)) + 3
+	if len(raw) > 0 && raw[0] == '.' {
+		n++
+	}
+	n += int64(bytes.Count(raw, []byte("\n.")))
+	return n
 }

@@ -46,6 +46,12 @@ import (
 // headers. One call at a time uses a connection (no multiplexing); the
 // pool keeps it between calls like an HTTP/1.1 one.
 
+// h2MaxHeaderList is hyper's client default SETTINGS_MAX_HEADER_LIST_SIZE
+// (DEFAULT_MAX_HEADER_LIST_SIZE = 16 KiB in hyper 1.11 src/proto/h2/client.rs;
+// reqwest 0.13 leaves it), announced to the hook and enforced on its
+// response head: a larger one is a hook error.
+const h2MaxHeaderList = 16 << 10
+
 // Protocol names as CallResult.Proto records them.
 const (
 	ProtoHTTP11 = "HTTP/1.1"
@@ -100,12 +106,12 @@ func newH2conn(conn net.Conn, br *bufio.Reader) (*h2conn, error) {
 	}
 	h := &h2conn{fr: http2.NewFramer(conn, br), next: 1, maxFrame: h2DefaultFrame, initWin: h2DefaultWin, connWin: h2DefaultWin}
 	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	h.fr.MaxHeaderListSize = readBufferBytes
+	h.fr.MaxHeaderListSize = h2MaxHeaderList
 	h.enc = hpack.NewEncoder(&h.encBuf)
 	err := h.fr.WriteSettings(
 		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
 		http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2StreamWindow},
-		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: readBufferBytes},
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: h2MaxHeaderList},
 	)
 	if err == nil {
 		err = h.fr.WriteWindowUpdate(0, h2ConnWindow-h2DefaultWin)
@@ -232,7 +238,7 @@ func (h *h2conn) headers(f *http2.MetaHeadersFrame) error {
 	}
 	st.received = appendH2ResponseHead(st.received, f.Fields)
 	if f.Truncated {
-		st.err = fmt.Errorf("response head larger than %d bytes", readBufferBytes)
+		st.err = fmt.Errorf("response header list larger than %d bytes (hyper's HTTP/2 limit in Stalwart's client)", h2MaxHeaderList)
 		return nil
 	}
 	switch {

@@ -318,6 +318,14 @@ func TestCallHTTP2Limits(t *testing.T) {
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 		}, ErrTimeout, BodyBroken},
+		{"header list under hyper's 16 KiB", 0, false, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Big", strings.Repeat("b", 15000))
+			_, _ = io.WriteString(w, acceptJSON)
+		}, "", BodyComplete},
+		{"header list over hyper's 16 KiB", 0, false, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Big", strings.Repeat("b", 17000))
+			_, _ = io.WriteString(w, acceptJSON)
+		}, ErrProtocol, ""},
 		{"500", 0, false, func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "boom", http.StatusInternalServerError)
 		}, ErrHTTPStatus, BodyComplete},
