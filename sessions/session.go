@@ -28,8 +28,8 @@ type Client struct {
 	Port uint16 // default 49152
 	PTR  string // first PTR name; empty means reverse DNS found nothing (null)
 	// IPRev is the outcome of Stalwart's reverse-IP check at the first
-	// MAIL FROM: pass, fail (a PTR name that does not confirm: the name is
-	// still sent), permerror, temperror or none (no name is sent). Empty:
+	// MAIL FROM: pass, fail (a PTR name that does not confirm), permerror,
+	// temperror or none. The PTR name is sent whenever there is one. Empty:
 	// pass with a PTR, permerror without.
 	IPRev string
 	// TLS describes the TLS the client negotiates: with Implicit set the

@@ -192,10 +192,11 @@ func (p *player) request(stage wire.Stage, msg *modify.Message, queueID string) 
 	// The PTR name comes from the reverse-IP check, which runs at the
 	// first MAIL FROM of the connection (when verification is on) and is
 	// kept for the rest of it, later EHLOs and transactions included
-	// (hooks/message.rs takes data.iprev's first name). A check that
-	// found no name (permerror, temperror, none) sends null; fail (a name
-	// that does not confirm) still sends the name.
-	if p.iprevDone && c.PTR != "" && (p.iprevResult == "pass" || p.iprevResult == "fail") {
+	// (hooks/message.rs takes data.iprev's first name). mail-auth keeps
+	// the PTR names whenever the PTR lookup found some, whatever the
+	// forward check gave (pass, fail, or its temp/perm error), so the
+	// name is sent when the script has one.
+	if p.iprevDone && c.PTR != "" {
 		ptr := wirePTR(c.PTR)
 		r.Context.Client.PTR = &ptr
 	}

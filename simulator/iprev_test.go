@@ -258,3 +258,22 @@ func TestServerLimits(t *testing.T) {
 		t.Errorf("second DATA: %q, want %q", got, ReplyTooManyMessages)
 	}
 }
+
+// TestIprevErrorKeepsPTR: mail-auth keeps the PTR names whenever the PTR
+// lookup found some, so a forward lookup that fails for now (temperror)
+// still gives the hook the name; without a name, null.
+func TestIprevErrorKeepsPTR(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ ptr, iprev, want string }{
+		{"mail.example.net", "temperror", "mail=mail.example.net."},
+		{"mail.example.net", "permerror", "mail=mail.example.net."},
+		{"", "temperror", "mail=null"},
+	} {
+		s := script(connect(), ehlo("mail.example.net"), mailFrom("a@example.org"), quit())
+		s.Client.PTR, s.Client.IPRev = tt.ptr, tt.iprev
+		got, _ := ptrSeen(t, s)
+		if len(got) != 3 || got[2] != tt.want {
+			t.Errorf("ptr %q, iprev %s: %v, want %s", tt.ptr, tt.iprev, got, tt.want)
+		}
+	}
+}
