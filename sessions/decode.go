@@ -212,6 +212,10 @@ func (d *decoder) stringList(n *yaml.Node, field string) ([]string, *Error) {
 	return out, nil
 }
 
+// HasControl reports whether s holds a CR, LF or other control character:
+// text a script refuses in names, ids and replies.
+func HasControl(s string) bool { return hasControl(s) }
+
 // hasControl reports whether s holds a CR, LF or other control character.
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })

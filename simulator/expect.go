@@ -14,7 +14,7 @@ import (
 
 // checkExpect compares a played step with its script's expectations and
 // records every mismatch in st.Failures, phrased for a person.
-func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env EnvelopeView, noHook string) {
+func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env EnvelopeView, noHook func() string) {
 	e := step.Expect
 	if e == nil {
 		return
@@ -28,10 +28,11 @@ func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env
 	}
 	reply := st.Reply()
 	if e.Action != "" && e.Action != st.Action {
-		if st.Action != "none" {
-			noHook = ""
+		hint := ""
+		if st.Action == "none" {
+			hint = noHook()
 		}
-		fail("action %s, want %s%s", st.Action, e.Action, noHook)
+		fail("action %s, want %s%s", st.Action, e.Action, hint)
 	}
 	if e.Reply != "" && e.Reply != reply {
 		fail("reply %q, want %q", reply, e.Reply)

@@ -28,6 +28,16 @@ type answerFunc func(stage string, req map[string]any) (status int, body string)
 
 func accept(string, map[string]any) (int, string) { return 200, `{"action":"accept"}` }
 
+// answerAt answers body at stage and accepts at every other stage.
+func answerAt(stage, body string) answerFunc {
+	return func(s string, _ map[string]any) (int, string) {
+		if s == stage {
+			return 200, body
+		}
+		return 200, `{"action":"accept"}`
+	}
+}
+
 func newFakeHook(t *testing.T, answer answerFunc) *fakeHook {
 	t.Helper()
 	h := &fakeHook{}

@@ -136,7 +136,9 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 		}
 	}
 	st.Transaction = p.tx
-	checkExpect(st, step, tx, p.envelopeView(), p.noHookHint(step))
+	if step.Expect != nil {
+		checkExpect(st, step, tx, p.envelopeView(), func() string { return p.noHookHint(step) })
+	}
 	return st
 }
 

@@ -100,12 +100,7 @@ func TestNonAccept(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newFakeHook(t, func(stage string, _ map[string]any) (int, string) {
-				if stage == tc.stage {
-					return 200, tc.answer
-				}
-				return 200, `{"action":"accept"}`
-			})
+			h := newFakeHook(t, answerAt(tc.stage, tc.answer))
 			res := playWith(t, []*hookconf.Hook{hookAt("h", h.srv.URL, allStages...)}, tc.steps())
 			got := replies(res)
 			if len(got) != len(tc.replies) {

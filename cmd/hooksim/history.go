@@ -94,7 +94,7 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 		more := []string{"hooksim", "runs"}
 		fs.Visit(func(fl *flag.Flag) {
 			if fl.Name != "before" {
-				more = append(more, "--"+fl.Name+"="+shellWord(fl.Value.String()))
+				more = append(more, "--"+fl.Name+"="+export.ShellWord(fl.Value.String()))
 			}
 		})
 		more = append(more, fmt.Sprintf("--before %d", runs[len(runs)-1].ID))
@@ -286,14 +286,6 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 
 func sessionInfoOf(l *recorder.Loaded) *simulator.SessionInfo {
 	return &simulator.SessionInfo{Name: l.Run.SessionName, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: l.Run.Started, Session: l.Session}
-}
-
-// shellWord quotes s for a shell command line when it needs it.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // checkRunFilter refuses a stage, outcome or source no run can have, so a

@@ -14,6 +14,15 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// ShellWord is s as a shell word: as it is when it holds only characters
+// no shell treats specially, else single-quoted (shellQuote).
+func ShellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+,") == "" {
+		return s
+	}
+	return shellQuote(s)
+}
+
 // inlineBody reports a body that can be written as a single-quoted curl
 // argument on one line: valid UTF-8 without control characters (tab
 // aside), so no NUL (no shell argument can hold one) and no line break;

@@ -14,7 +14,7 @@ func SessionHook(s Settings) sessions.Hook {
 	u, _ := withoutPassword(s.URL)
 	h := sessions.Hook{ID: s.ID, URL: u, Enable: s.Enable, Stages: []string{}, Timeout: s.Timeout,
 		TempFailOnError: &tf, MaxResponseSize: s.MaxResponseSize, AllowInvalidCerts: s.AllowInvalidCerts}
-	if !printableID(h.ID) {
+	if sessions.HasControl(h.ID) {
 		h.ID = "" // a script cannot carry it; the URL's host names the hook
 	}
 	for _, st := range wire.AllStages {
@@ -63,14 +63,4 @@ func SettingsOf(h sessions.Hook) Settings {
 func hasUser(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.User != nil && u.User.Username() != ""
-}
-
-// printableID reports an id a script can carry: no control character.
-func printableID(id string) bool {
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
-	}
-	return true
 }
