@@ -217,6 +217,18 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				return ss, err
 			}
 			ss.server.MaxReceivedHeaders = int(v)
+		case "ehlo":
+			if err := d.ehloSettings(p.value, field, &ss.server.Ehlo); err != nil {
+				return ss, err
+			}
+		case "auth":
+			if err := d.authSettings(p.value, field, &ss.server.Auth); err != nil {
+				return ss, err
+			}
+		case "rcpt":
+			if err := d.rcptSettings(p.value, field, &ss.server.Rcpt); err != nil {
+				return ss, err
+			}
 		case "local_domains":
 			list, err := d.stringList(p.value, field)
 			if err != nil {
@@ -234,7 +246,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 }
 
 // serverKeys are the keys of the server section.
-var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages"}
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages", "ehlo", "auth", "rcpt"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

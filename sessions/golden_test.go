@@ -32,17 +32,19 @@ type goldenSession struct {
 }
 
 type goldenStep struct {
-	Kind     StepKind
-	Chunks   []int          `json:",omitempty"`
-	Arg      string         `json:",omitempty"`
-	Params   string         `json:",omitempty"`
-	Login    string         `json:",omitempty"`
-	Password string         `json:",omitempty"`
-	AuthFail bool           `json:",omitempty"`
-	Message  *goldenMessage `json:",omitempty"`
-	Expect   *goldenExpect  `json:",omitempty"`
-	Line     int
-	Implied  bool `json:",omitempty"`
+	Kind      StepKind
+	Chunks    []int          `json:",omitempty"`
+	Arg       string         `json:",omitempty"`
+	Params    string         `json:",omitempty"`
+	Login     string         `json:",omitempty"`
+	Password  string         `json:",omitempty"`
+	AuthFail  bool           `json:",omitempty"`
+	Mechanism string         `json:",omitempty"`
+	Addresses []string       `json:",omitempty"`
+	Message   *goldenMessage `json:",omitempty"`
+	Expect    *goldenExpect  `json:",omitempty"`
+	Line      int
+	Implied   bool `json:",omitempty"`
 }
 
 type goldenMessage struct {
@@ -95,7 +97,7 @@ func goldenView(s *Session) goldenSession {
 	g := goldenSession{Name: s.Name, Description: s.Description, File: filepath.ToSlash(s.File), Hash: s.Hash, Client: s.Client, Server: s.Server, Hooks: s.Hooks}
 	for _, st := range s.Steps {
 		gs := goldenStep{Kind: st.Kind, Chunks: st.Chunks, Arg: st.Arg, Params: st.Params, Login: st.Login, Password: st.Password,
-			AuthFail: st.AuthFail, Line: st.Line, Implied: st.Implied}
+			AuthFail: st.AuthFail, Mechanism: st.Mechanism, Addresses: st.Addresses, Line: st.Line, Implied: st.Implied}
 		if m := st.Message; m != nil {
 			gm := &goldenMessage{Source: m.Source, Warnings: m.Warnings}
 			if utf8.Valid(m.Raw) {

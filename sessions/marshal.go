@@ -290,6 +290,7 @@ func serverNode(sv Server) (*yaml.Node, error) {
 			n.Content = append(n.Content, strNode(lim.key), intNode(lim.v))
 		}
 	}
+	n.Content = append(n.Content, stageNodes(sv)...)
 	if len(sv.LocalDomains) > 0 {
 		list, err := strSeq("server.local_domains", sv.LocalDomains)
 		if err != nil {
@@ -426,7 +427,7 @@ func authNode(st Step) (*yaml.Node, error) {
 	if err := checkText("auth.login", st.Login); err != nil {
 		return nil, err
 	}
-	if st.Password == "" && !st.AuthFail {
+	if st.Password == "" && !st.AuthFail && st.Mechanism == "" && st.Addresses == nil {
 		return strNode(st.Login), nil
 	}
 	n := mapNode(yaml.FlowStyle, strNode("login"), strNode(st.Login))
@@ -438,6 +439,17 @@ func authNode(st Step) (*yaml.Node, error) {
 	}
 	if st.AuthFail {
 		n.Content = append(n.Content, strNode("fail"), boolNode(true))
+	}
+	if st.Mechanism != "" {
+		n.Content = append(n.Content, strNode("mechanism"), strNode(st.Mechanism))
+	}
+	if st.Addresses != nil {
+		list, err := strSeq("auth.addresses", st.Addresses)
+		if err != nil {
+			return nil, err
+		}
+		list.Style = yaml.FlowStyle
+		n.Content = append(n.Content, strNode("addresses"), list)
 	}
 	return n, nil
 }

@@ -63,8 +63,14 @@ type Server struct {
 	MaxMessageSize int64
 	MaxRecipients  int
 	MaxMessages    int
-	IP             string // default "192.0.2.10"
-	Port           uint16 // default 25; 465 implies implicit TLS, 587 submission
+	// Ehlo, Auth and Rcpt are the settings of Stalwart's MtaStageEhlo,
+	// MtaStageAuth and MtaStageRcpt (server.ehlo, server.auth,
+	// server.rcpt); their zero values mean Stalwart's defaults.
+	Ehlo EhloSettings `json:",omitzero"`
+	Auth AuthSettings `json:",omitzero"`
+	Rcpt RcptSettings `json:",omitzero"`
+	IP   string       // default "192.0.2.10"
+	Port uint16       // default 25; 465 implies implicit TLS, 587 submission
 	// LocalDomains are the domains the server accepts mail for without
 	// authentication (others get 550 5.1.2 Relay not allowed). When a
 	// script names none, the domains of its rcpt steps are used, so a
@@ -113,6 +119,14 @@ type Step struct {
 	Login    string
 	Password string
 	AuthFail bool
+	// Mechanism is the auth step's SASL mechanism, lower case (plain,
+	// login, xoauth2, oauthbearer); empty means plain.
+	Mechanism string
+	// Addresses are the e-mail addresses of the authenticated account,
+	// lower case, for Stalwart's mustMatchSender check. Nil: the login
+	// when it is an address, and every address whose local part is the
+	// login (john owns john@example.org).
+	Addresses []string
 	// Message is the data or bdat step's message.
 	Message *Message
 	// Chunks are a bdat step's chunk sizes before the LAST chunk.

@@ -205,7 +205,7 @@ func (sd *stepDecoder) auth(st *Step, v *yaml.Node, field string) *Error {
 			return err
 		}
 	} else {
-		pairs, err := sd.mapping(rv, field, "a login or a mapping (login, password, fail)", []string{"login", "password", "fail"})
+		pairs, err := sd.mapping(rv, field, "a login or a mapping (login, password, fail, mechanism, addresses)", []string{"login", "password", "fail", "mechanism", "addresses"})
 		if err != nil {
 			return err
 		}
@@ -225,6 +225,31 @@ func (sd *stepDecoder) auth(st *Step, v *yaml.Node, field string) *Error {
 			case "fail":
 				if st.AuthFail, err = sd.boolean(p.value, f); err != nil {
 					return err
+				}
+			case "mechanism":
+				m, err := sd.scalar(p.value, f)
+				if err != nil {
+					return err
+				}
+				m = strings.ToLower(strings.TrimSpace(m))
+				if !slices.Contains(SaslMechanisms, m) {
+					return sd.errAt(p.value, f, "%s", unknownKeyMsg("mechanism", m, SaslMechanisms))
+				}
+				if m != "plain" {
+					st.Mechanism = m
+				}
+			case "addresses":
+				list, err := sd.stringList(p.value, f)
+				if err != nil {
+					return err
+				}
+				st.Addresses = []string{}
+				for i, a := range list {
+					a = strings.ToLower(strings.TrimSpace(strings.Trim(a, "<>")))
+					if strings.Count(a, "@") != 1 || strings.HasPrefix(a, "@") || strings.HasSuffix(a, "@") || hasControl(a) || strings.ContainsAny(a, " <>") {
+						return sd.errAt(p.value, index(f, i), "%q is not an address (local@domain)", list[i])
+					}
+					st.Addresses = append(st.Addresses, a)
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,8 +18,8 @@ import (
 // closes the connection.
 func (p *player) connect(ctx context.Context, st *StepResult) {
 	p.connected, p.closed, p.closedBy = true, false, ""
-	p.iprevDone, p.iprevResult, p.rcptErrors = false, "", 0
-	p.helo, p.authAs, p.delivered = "", "", 0
+	p.iprevDone, p.iprevResult, p.rcptErrors, p.authErrors = false, "", 0, 0
+	p.helo, p.authAs, p.authAddresses, p.delivered = "", "", nil, 0
 	p.resetTx()
 	p.tls = nil
 	if t := p.sess.Client.TLS; t != nil && (t.Implicit || p.sess.Server.Port == 465) {
@@ -44,7 +45,7 @@ func (p *player) hostname() string {
 // a hook that does not accept restores the previous name.
 func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended bool) {
 	if name != p.helo {
-		if p.sess.Server.Port == 25 && !validHeloName(name) {
+		if p.rejectNonFqdn() && !hasValidLabels(name) {
 			st.Replies = append(st.Replies, ReplyInvalidEhlo)
 			return
 		}
@@ -67,30 +68,10 @@ func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended
 		st.Replies = append(st.Replies, replyHelo(p.hostname()))
 		return
 	}
-	st.Replies = append(st.Replies, ehloReply(p.hostname(), p.sess.Server.Port, p.tls != nil, p.authAs != "", p.maxMessageSize())...)
-}
-
-// validHeloName mirrors the non-FQDN check Stalwart applies on port 25:
-// at least two labels of letters, digits and hyphens, or an address literal.
-func validHeloName(name string) bool {
-	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
-		return true
-	}
-	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 {
-			return false
-		}
-		for _, c := range l {
-			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c > 127) {
-				return false
-			}
-		}
-	}
-	return true
+	st.Replies = append(st.Replies, ehloReply(ehloCaps{
+		host: p.hostname(), tls: p.tls != nil, authenticated: p.authAs != "",
+		mechanisms: p.saslMechanisms(), maxSize: p.maxMessageSize(), now: p.now(),
+	})...)
 }
 
 func (p *player) startTLS(st *StepResult) {
@@ -106,36 +87,75 @@ func (p *player) startTLS(st *StepResult) {
 	p.tls = t
 }
 
-// auth authenticates with the step's credentials. No hook is called:
-// Stalwart accepts "auth" in a hook's stages but never calls it there.
+// auth authenticates with the step's credentials and mechanism as
+// Stalwart's AUTH handling does (session.rs:101-154, auth.rs): no
+// mechanism allowed at all: 503; already authenticated: 503; a mechanism
+// outside saslMechanisms: 554; LOGIN prompts for the user name and
+// password (334); refused credentials: 535, and the maxFailures-th
+// failure of the connection is followed by 455 4.3.0 and a close. No hook
+// is called: Stalwart accepts "auth" in a hook's stages but never calls
+// it there.
 func (p *player) auth(st *StepResult, step *sessions.Step) {
 	for _, h := range p.sim.Hooks {
 		if h.Stages[wire.StageAuth] {
 			st.Lints = append(st.Lints, authStageLint(h))
 		}
 	}
+	mech := step.Mechanism
+	if mech == "" {
+		mech = "plain"
+	}
+	if !p.authCheck(st, mech) {
+		return
+	}
+	if mech == "login" {
+		st.Replies = append(st.Replies, ReplyAuthLoginUser, ReplyAuthLoginPass)
+	}
+	if step.AuthFail {
+		p.authFailed(st, ReplyAuthFailed)
+		return
+	}
+	p.authAs, p.authAddresses = step.Login, step.Addresses
+	st.Replies = append(st.Replies, ReplyAuthOK)
+}
+
+// authCheck runs the checks before a SASL exchange starts; false when
+// one of them answered.
+func (p *player) authCheck(st *StepResult, mech string) bool {
+	allowed := p.saslMechanisms()
 	switch {
-	case !authAllowed(p.sess.Server.Port, p.tls != nil):
+	case len(allowed) == 0:
 		st.Replies = append(st.Replies, ReplyAuthNotAllowed)
 	case p.authAs != "":
 		st.Replies = append(st.Replies, ReplyAlreadyAuth)
-	case step.AuthFail:
-		st.Replies = append(st.Replies, ReplyAuthFailed)
+	case !slices.Contains(allowed, mech):
+		st.Replies = append(st.Replies, ReplyMechanismNotSupported)
 	default:
-		p.authAs = step.Login
-		st.Replies = append(st.Replies, ReplyAuthOK)
+		return true
+	}
+	return false
+}
+
+// authFailed answers a failed AUTH and counts it for the connection
+// (auth.rs auth_error).
+func (p *player) authFailed(st *StepResult, reply string) {
+	p.authErrors++
+	st.Replies = append(st.Replies, reply)
+	if p.authErrors >= p.authMaxFailures() {
+		st.Replies = append(st.Replies, ReplyTooManyAuthErrors)
+		st.Closed, p.closed = true, true
 	}
 }
 
 func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) {
 	switch {
-	case p.helo == "":
+	case p.helo == "" && p.ehloRequired():
 		st.Replies = append(st.Replies, ReplyEhloFirst)
 		return
 	case p.from != nil:
 		st.Replies = append(st.Replies, ReplyMultipleMail)
 		return
-	case p.sess.Server.Port != 25 && p.authAs == "":
+	case p.authRequired() && p.authAs == "":
 		st.Replies = append(st.Replies, ReplyAuthFirst)
 		return
 	}
@@ -160,6 +180,13 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 	if out.stopped {
 		p.from = nil
 		st.Replies = append(st.Replies, out.reply)
+		return
+	}
+	// An authenticated client may only send from its own addresses; the
+	// check comes after the mail hook (mail.rs:233-272).
+	if p.authAs != "" && p.mustMatchSender() && !p.senderAllowed(p.from.Lower) {
+		p.from = nil
+		st.Replies = append(st.Replies, ReplyNotAllowedSender)
 		return
 	}
 	if size, ok := sizeParam(params); ok && size > p.maxMessageSize() {
@@ -221,7 +248,7 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
 		// Failed RCPTs count for the whole connection; the N-th gets the
 		// disconnecting reply instead (rcpt.rs:413-456).
 		p.rcptErrors++
-		if p.rcptErrors >= DefaultMaxRcptFailures {
+		if p.rcptErrors >= p.rcptMaxFailures() {
 			st.Replies = append(st.Replies, ReplyTooManyRcptErrors)
 			st.Closed, p.closed = true, true
 			return

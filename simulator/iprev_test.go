@@ -92,7 +92,7 @@ func TestPTRFollowsIprev(t *testing.T) {
 						if tt.port == 587 {
 							with = append(with, sessions.Step{Kind: sessions.StepStartTLS})
 						}
-						with = append(with, sessions.Step{Kind: sessions.StepAuth, Login: "john"})
+						with = append(with, sessions.Step{Kind: sessions.StepAuth, Login: "john", Addresses: []string{"a@example.org", "c@example.org"}})
 					}
 				}
 				s.Steps = with

@@ -1,7 +1,10 @@
 package simulator
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hooksim/hooksim/simulator/wire"
 )
@@ -52,9 +55,30 @@ const (
 	ReplyInvalidEhlo     = "550 5.5.0 Invalid EHLO domain."
 	ReplyTooManyMessages = "452 4.4.5 Maximum number of messages per session exceeded."
 	ReplyNotImplemented  = "502 5.5.1 Command not implemented."
-	ReplyHelp            = "250 2.0.0 Help can be found at https://stalw.art"
-	ReplyVrfyDisabled    = "252 2.5.1 VRFY is disabled."
-	ReplyExpnDisabled    = "252 2.5.1 EXPN is disabled."
+	// ReplyEhloExpected answers LHLO on an SMTP listener (session.rs:229-241).
+	ReplyEhloExpected = "502 5.5.1 Invalid command: EHLO expected."
+	// ReplyMechanismNotSupported: AUTH with a mechanism outside
+	// saslMechanisms (session.rs:130-150).
+	ReplyMechanismNotSupported = "554 5.7.8 Authentication mechanism not supported."
+	// ReplyTooManyAuthErrors follows the maxFailures-th failed AUTH, then
+	// the connection closes (auth.rs:185-201).
+	ReplyTooManyAuthErrors = "455 4.3.0 Too many authentication errors, disconnecting."
+	// ReplyInvalidChallenge: an AUTH response that is not base64 or not
+	// what the mechanism wants (auth.rs).
+	ReplyInvalidChallenge = "500 5.5.6 Invalid challenge."
+	// ReplyNotAllowedSender: an authenticated client sends from an address
+	// of another account (mustMatchSender, mail.rs:233-272), after the
+	// mail hook; the sender is dropped.
+	ReplyNotAllowedSender = "501 5.5.4 You are not allowed to send from this address."
+	ReplyHeloSyntax       = "501 5.5.2 Syntax error, expected: HELO domain"
+	ReplyEhloSyntax       = "501 5.5.2 Syntax error, expected: EHLO domain"
+	ReplyAuthSyntax       = "501 5.5.2 Syntax error, expected: AUTH mechanism [initial-response]"
+	// ReplyAuthLoginUser and ReplyAuthLoginPass are the LOGIN prompts.
+	ReplyAuthLoginUser = "334 VXNlcm5hbWU6"
+	ReplyAuthLoginPass = "334 UGFzc3dvcmQ6"
+	ReplyHelp          = "250 2.0.0 Help can be found at https://stalw.art"
+	ReplyVrfyDisabled  = "252 2.5.1 VRFY is disabled."
+	ReplyExpnDisabled  = "252 2.5.1 EXPN is disabled."
 )
 
 // Stalwart's defaults for the limits the simulator enforces.
@@ -65,7 +89,9 @@ const (
 	// DefaultMaxReceivedHeaders is MtaStageData.maxReceivedHeaders.
 	DefaultMaxReceivedHeaders = 50
 	// DefaultMaxRcptFailures is MtaStageRcpt.maxFailures.
-	DefaultMaxRcptFailures  = 5
+	DefaultMaxRcptFailures = 5
+	// DefaultMaxAuthFailures is MtaStageAuth.maxFailures.
+	DefaultMaxAuthFailures  = 3
 	DefaultGreetingHostname = "mx.example.org"
 )
 
@@ -73,22 +99,44 @@ func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP
 func replyHelo(host string) string     { return "250 " + host + " you had me at HELO" }
 func replyQueued(id string) string     { return "250 2.0.0 Message queued with id " + id + "." }
 
-// ehloReply builds the multi-line EHLO answer: capabilities as Stalwart
-// advertises them by default for this listener and TLS state.
-func ehloReply(host string, port uint16, tls, authenticated bool, maxSize int64) []string {
-	// smtp-proto writes capabilities from the highest bit down, which
-	// puts AUTH (bit 2) between BINARYMIME and 8BITMIME.
+// ehloCaps is what decides the EHLO reply's capabilities (ehlo.rs:145-290).
+type ehloCaps struct {
+	host          string
+	tls           bool     // the stream is TLS: no STARTTLS
+	authenticated bool     // DSN, VRFY, EXPN, FUTURERELEASE, DELIVERBY, MT-PRIORITY; no AUTH
+	mechanisms    []string // MtaStageAuth.saslMechanisms now, lower case
+	maxSize       int64
+	now           time.Time // for FUTURERELEASE's date
+}
+
+// ehloReply builds the multi-line EHLO answer with the capabilities
+// Stalwart advertises by default (MtaExtensions in the registry: VRFY,
+// EXPN, DSN, FUTURERELEASE 7d, DELIVERBY 15d and MT-PRIORITY MIXER only
+// when authenticated). smtp-proto writes them from the highest EXT_ bit
+// down (generate.rs:30-38), which puts AUTH between BINARYMIME and
+// 8BITMIME, and the mechanisms from the highest AUTH_ bit down.
+func ehloReply(c ehloCaps) []string {
 	caps := []string{}
-	if !tls {
+	if c.authenticated {
+		caps = append(caps, "VRFY", "EXPN")
+	}
+	if !c.tls {
 		caps = append(caps, "STARTTLS")
 	}
-	caps = append(caps, "SMTPUTF8", "SIZE "+strconv.FormatInt(maxSize, 10), "REQUIRETLS", "PIPELINING", "NO-SOLICITING",
-		"ENHANCEDSTATUSCODES", "CHUNKING", "BINARYMIME")
-	if authAllowed(port, tls) && !authenticated {
-		caps = append(caps, "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER")
+	caps = append(caps, "SMTPUTF8", "SIZE "+strconv.FormatInt(c.maxSize, 10), "REQUIRETLS", "PIPELINING", "NO-SOLICITING")
+	if c.authenticated {
+		caps = append(caps, "MT-PRIORITY MIXER", fmt.Sprintf("FUTURERELEASE %d %d", futureRelease, c.now.Unix()+futureRelease))
+	}
+	caps = append(caps, "ENHANCEDSTATUSCODES")
+	if c.authenticated {
+		caps = append(caps, "DSN", "DELIVERBY "+strconv.Itoa(deliverBy))
+	}
+	caps = append(caps, "CHUNKING", "BINARYMIME")
+	if !c.authenticated && len(c.mechanisms) > 0 {
+		caps = append(caps, "AUTH "+strings.ToUpper(strings.Join(c.mechanisms, " ")))
 	}
 	caps = append(caps, "8BITMIME")
-	lines := []string{"250-" + host + " you had me at EHLO"}
+	lines := []string{"250-" + c.host + " you had me at EHLO"}
 	for i, c := range caps {
 		if i == len(caps)-1 {
 			lines = append(lines, "250 "+c)
@@ -99,6 +147,9 @@ func ehloReply(host string, port uint16, tls, authenticated bool, maxSize int64)
 	return lines
 }
 
-// authAllowed mirrors Stalwart's default auth mechanisms expression: no
-// AUTH on port 25, and elsewhere only over TLS.
-func authAllowed(port uint16, tls bool) bool { return port != 25 && tls }
+// The default FUTURERELEASE interval (7d) and DELIVERBY time (15d) of an
+// authenticated session, in seconds.
+const (
+	futureRelease = 7 * 24 * 3600
+	deliverBy     = 15 * 24 * 3600
+)

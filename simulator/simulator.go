@@ -95,15 +95,19 @@ type player struct {
 	// nor EHLO clears them.
 	iprevDone   bool
 	iprevResult string
-	rcptErrors  int           // failed RCPTs on this connection (RSET keeps them)
-	tls         *sessions.TLS // nil: plain TCP
-	helo        string
-	authAs      string
-	from        *modify.Address
-	to          []modify.Address
-	tx          int // transaction number
-	delivered   int // messages accepted in this connection
-	seq         int // exchanges so far
+	rcptErrors  int // failed RCPTs on this connection (RSET keeps them)
+	authErrors  int // failed AUTHs on this connection
+	// authAddresses are the addresses of the authenticated account (nil:
+	// those whose local part is the login), for mustMatchSender.
+	authAddresses []string
+	tls           *sessions.TLS // nil: plain TCP
+	helo          string
+	authAs        string
+	from          *modify.Address
+	to            []modify.Address
+	tx            int // transaction number
+	delivered     int // messages accepted in this connection
+	seq           int // exchanges so far
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {
@@ -145,8 +149,10 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
 	st.Command = commandLine(step)
 	switch step.Kind {
-	case sessions.StepHelo, sessions.StepEhlo:
-		p.ehlo(ctx, st, step.Arg, step.Kind == sessions.StepEhlo)
+	case sessions.StepHelo:
+		p.heloLine(ctx, st, "HELO", " "+step.Arg)
+	case sessions.StepEhlo:
+		p.heloLine(ctx, st, "EHLO", " "+step.Arg)
 	case sessions.StepStartTLS:
 		p.startTLS(st)
 	case sessions.StepAuth:
@@ -181,12 +187,10 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 	verb, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToUpper(verb) {
-	case "HELO", "EHLO":
-		if rest == "" {
-			st.Replies = append(st.Replies, ReplyInvalidCommand)
-			return nil
-		}
-		p.ehlo(ctx, st, rest, strings.EqualFold(verb, "EHLO"))
+	case "HELO", "EHLO", "LHLO":
+		p.heloLine(ctx, st, strings.ToUpper(verb), line[len(verb):])
+	case "AUTH":
+		p.authLine(st, line[len(verb):])
 	case "MAIL":
 		addr, params, ok := parsePath(rest, "FROM:")
 		if !ok {
@@ -281,7 +285,13 @@ func commandLine(step *sessions.Step) string {
 	case sessions.StepStartTLS:
 		return "STARTTLS"
 	case sessions.StepAuth:
-		return "AUTH PLAIN ****"
+		switch step.Mechanism {
+		case "login":
+			return "AUTH LOGIN"
+		case "":
+			return "AUTH PLAIN ****"
+		}
+		return "AUTH " + strings.ToUpper(step.Mechanism) + " ****"
 	case sessions.StepMail:
 		return strings.TrimSpace("MAIL FROM:<" + step.Arg + "> " + step.Params)
 	case sessions.StepRcpt:

@@ -1,11 +1,13 @@
 package simulator
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -294,10 +296,24 @@ func TestEhloReply(t *testing.T) {
 	}{
 		{"port 25 plain", 25, false, false, []string{"250-mx.example.org you had me at EHLO", "250-STARTTLS", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}},
 		{"submission over TLS", 587, true, false, []string{"250-mx.example.org you had me at EHLO", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250-AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER", "250 8BITMIME"}},
-		{"submission authenticated", 587, true, true, []string{"250-mx.example.org you had me at EHLO", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}},
+		{"submission without TLS", 587, false, false, []string{"250-mx.example.org you had me at EHLO", "250-STARTTLS", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250-AUTH XOAUTH2 OAUTHBEARER", "250 8BITMIME"}},
+		// Authenticated: VRFY, EXPN, MT-PRIORITY, FUTURERELEASE (7 days from
+		// now), DSN and DELIVERBY (15 days) by the MtaExtensions defaults.
+		{"submission authenticated", 587, true, true, []string{"250-mx.example.org you had me at EHLO", "250-VRFY", "250-EXPN", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING", "250-MT-PRIORITY MIXER", "250-FUTURERELEASE 604800 1800604800", "250-ENHANCEDSTATUSCODES", "250-DSN", "250-DELIVERBY 1296000", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}},
 	}
 	for _, tc := range tests {
-		if got := ehloReply("mx.example.org", tc.port, tc.tls, tc.auth, DefaultMaxMessageSize); !reflect.DeepEqual(got, tc.want) {
+		s := script(connect(), ehlo("laptop.example.net"))
+		s.Server.Port = tc.port
+		if tc.tls {
+			s.Client.TLS = &sessions.TLS{Version: "TLSv1.3", Cipher: "TLS13_AES_256_GCM_SHA384", Implicit: true}
+		}
+		if tc.auth {
+			s.Steps = append(s.Steps, sessions.Step{Kind: sessions.StepAuth, Login: "john"}, sessions.Step{Kind: sessions.StepEhlo, Arg: "laptop.example.net"})
+		}
+		sim := New(nil, nil)
+		sim.Now = func() time.Time { return time.Unix(1800000000, 0) }
+		res := sim.Play(context.Background(), s)
+		if got := res.Steps[len(res.Steps)-1].Replies; !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

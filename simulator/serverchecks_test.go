@@ -1,0 +1,307 @@
+package simulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+)
+
+// playYAML parses a session script and plays it against a hook called at
+// every stage; it returns the result and the stages the hook saw.
+func playYAML(t *testing.T, h *fakeHook, script string) (*SessionResult, []string) {
+	t.Helper()
+	sess, err := sessions.Parse("t.yaml", []byte(script), nil)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	res := playWith(t, []*hookconf.Hook{hookAt("h", h.srv.URL, allStages...)}, sess)
+	return res, h.calls()
+}
+
+// stepReplies are the replies of every step, all lines of each.
+func stepReplies(res *SessionResult) [][]string {
+	var out [][]string
+	for _, st := range res.Steps {
+		out = append(out, st.Replies)
+	}
+	return out
+}
+
+func TestHasValidLabels(t *testing.T) {
+	t.Parallel()
+	// mail-auth's HasValidLabels (spf/verify.rs:630-653).
+	tests := map[string]bool{
+		"mail.example.net":                   true,
+		"a..b":                               true, // empty labels are not checked
+		".a":                                 true,
+		"[192.0.2.1]":                        true,  // dots and digits
+		"[IPv6:2001:db8::1]":                 false, // no dot
+		"localhost":                          false,
+		"-.-":                                false, // no letter or digit
+		"_.x":                                true,
+		"é.example":                          true,
+		"١٢.example":                         true, // Arabic-Indic digits are numeric
+		strings.Repeat("a", 63) + ".example": true,
+		strings.Repeat("a", 64) + ".example": false,
+		"x." + strings.Repeat("b", 64):       false,
+		"":                                   false,
+	}
+	for name, want := range tests {
+		if got := hasValidLabels(name); got != want {
+			t.Errorf("hasValidLabels(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestEhloChecks: the non-FQDN check (rejectNonFqdn, default on 25 only)
+// refuses before the ehlo hook; a HELO/EHLO without a name is a syntax
+// error, except EHLO where rejectNonFqdn is off, answered as "EHLO null";
+// LHLO is refused on an SMTP listener.
+func TestEhloChecks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, server, line string
+		reply              string
+		ehloHook           bool
+		helo               any // what the ehlo hook saw as context.client.helo
+	}{
+		{"localhost on 25", "{port: 25}", "EHLO localhost", ReplyInvalidEhlo, false, nil},
+		{"localhost on 587", "{port: 587}", "EHLO localhost", "250 STARTTLS", true, "localhost"},
+		{"rejectNonFqdn off on 25", "{port: 25, ehlo: {rejectNonFqdn: false}}", "EHLO localhost", "250 8BITMIME", true, "localhost"},
+		{"rejectNonFqdn on 587", "{port: 587, ehlo: {rejectNonFqdn: true}}", "HELO localhost", ReplyInvalidEhlo, false, nil},
+		{"IPv6 literal on 25", "{port: 25}", "EHLO [IPv6:2001:db8::1]", ReplyInvalidEhlo, false, nil},
+		{"IPv4 literal on 25", "{port: 25}", "EHLO [192.0.2.1]", "250 8BITMIME", true, "[192.0.2.1]"},
+		{"only the first word", "{port: 25}", "EHLO mail.example.net trailing words", "250 8BITMIME", true, "mail.example.net"},
+		{"no name on 25", "{port: 25}", "EHLO", ReplyEhloSyntax, false, nil},
+		{"two spaces on 25", "{port: 25}", "EHLO  mail.example.net", ReplyEhloSyntax, false, nil},
+		{"no name on 587", "{port: 587}", "EHLO", "250 STARTTLS", true, "null"},
+		{"256 bytes on 587", "{port: 587}", "EHLO " + strings.Repeat("a", 250) + ".example", "250 STARTTLS", true, "null"},
+		{"256 bytes on 25", "{port: 25}", "EHLO " + strings.Repeat("a", 250) + ".example", ReplyEhloSyntax, false, nil},
+		{"HELO without a name", "{port: 587}", "HELO", ReplyHeloSyntax, false, nil},
+		{"LHLO", "{port: 25}", "LHLO mail.example.net", ReplyEhloExpected, false, nil},
+		{"LHLO without a name", "{port: 25}", "LHLO", "501 5.5.2 Syntax error, expected: LHLO domain", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newFakeHook(t, accept)
+			res, calls := playYAML(t, h, "server: "+tt.server+"\nsteps:\n  - connect\n  - raw: \""+tt.line+"\"\n  - quit\n")
+			replies := res.Steps[1].Replies
+			if got := replies[len(replies)-1]; got != tt.reply && !(strings.HasPrefix(tt.reply, "250") && strings.HasPrefix(got, "250")) {
+				t.Errorf("reply %q, want %q", replies, tt.reply)
+			}
+			if len(replies) > 1 && !strings.HasPrefix(tt.reply, "250") {
+				t.Errorf("replies %q, want one line", replies)
+			}
+			called := strings.Contains(strings.Join(calls, ","), "ehlo")
+			if called != tt.ehloHook {
+				t.Fatalf("ehlo hook called %v, want %v (calls %v)", called, tt.ehloHook, calls)
+			}
+			if called {
+				var req struct {
+					Context struct {
+						Client struct {
+							Helo any `json:"helo"`
+						} `json:"client"`
+					} `json:"context"`
+				}
+				if err := json.Unmarshal(h.requests()[1], &req); err != nil {
+					t.Fatal(err)
+				}
+				if req.Context.Client.Helo != tt.helo {
+					t.Errorf("helo %v, want %v", req.Context.Client.Helo, tt.helo)
+				}
+			}
+		})
+	}
+}
+
+// TestEhloRequire: MAIL before EHLO is refused by default; with
+// ehlo.require off a submission port lets it through (the mail hook sees
+// helo null), but port 25 still refuses because SPF verification of the
+// HELO identity is on there by default.
+func TestEhloRequire(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		server, reply string
+		mailHook      bool
+	}{
+		{"{port: 465}", ReplyEhloFirst, false},
+		{"{port: 465, ehlo: {require: false}}", ReplyMailOK, true},
+		{"{port: 25, ehlo: {require: false}}", ReplyEhloFirst, false},
+	} {
+		h := newFakeHook(t, accept)
+		res, calls := playYAML(t, h, "server: "+tt.server+"\nsteps:\n  - connect\n  - auth: john\n  - raw: \"MAIL FROM:<john@example.org>\"\n  - quit\n")
+		if got := res.Steps[2].Reply(); got != tt.reply {
+			t.Errorf("%s: MAIL %q, want %q (replies %q)", tt.server, got, tt.reply, replies(res))
+		}
+		if got := strings.Contains(strings.Join(calls, ","), "mail"); got != tt.mailHook {
+			t.Errorf("%s: mail hook called %v, want %v", tt.server, got, tt.mailHook)
+		}
+		if tt.mailHook && !strings.Contains(string(h.requests()[1]), `"helo":null`) {
+			t.Errorf("%s: mail request %s, want helo null", tt.server, h.requests()[1])
+		}
+	}
+}
+
+// TestSaslMechanisms: which mechanisms EHLO offers and AUTH takes, by
+// port and TLS (MtaStageAuth.saslMechanisms), and the replies when the
+// mechanism is not allowed.
+func TestSaslMechanisms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, server, tls, auth string
+		ehloAuth                string // the AUTH line of the EHLO reply, "" for none
+		replies                 []string
+	}{
+		{"25", "{port: 25}", "", "john", "", []string{ReplyAuthNotAllowed}},
+		{"587 plain text, PLAIN", "{port: 587}", "", "john", "AUTH XOAUTH2 OAUTHBEARER", []string{ReplyMechanismNotSupported}},
+		{"587 plain text, XOAUTH2", "{port: 587}", "", "{login: john, mechanism: xoauth2}", "AUTH XOAUTH2 OAUTHBEARER", []string{ReplyAuthOK}},
+		{"587 TLS, LOGIN", "{port: 587}", "true", "{login: john, mechanism: LOGIN}", "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER", []string{ReplyAuthLoginUser, ReplyAuthLoginPass, ReplyAuthOK}},
+		{"25 with plain and login", "{port: 25, auth: {saslMechanisms: [login, plain]}}", "", "john", "AUTH PLAIN LOGIN", []string{ReplyAuthOK}},
+		{"587 TLS with none", "{port: 587, auth: {saslMechanisms: []}}", "true", "john", "", []string{ReplyAuthNotAllowed}},
+		{"465 with oauthbearer only", "{port: 465, auth: {saslMechanisms: [oauthbearer]}}", "", "john", "AUTH OAUTHBEARER", []string{ReplyMechanismNotSupported}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newFakeHook(t, accept)
+			steps := "  - ehlo: laptop.example.net\n"
+			if tt.tls != "" && !strings.Contains(tt.server, "465") {
+				steps += "  - starttls\n  - ehlo: laptop.example.net\n"
+			}
+			res, _ := playYAML(t, h, "server: "+tt.server+"\nsteps:\n  - connect\n"+steps+"  - auth: "+tt.auth+"\n  - quit\n")
+			ehloStep := res.Steps[len(res.Steps)-3]
+			gotAuth := ""
+			for _, l := range ehloStep.Replies {
+				if strings.HasPrefix(l[4:], "AUTH") {
+					gotAuth = l[4:]
+				}
+			}
+			if gotAuth != tt.ehloAuth {
+				t.Errorf("EHLO offers %q, want %q (%q)", gotAuth, tt.ehloAuth, ehloStep.Replies)
+			}
+			if got := res.Steps[len(res.Steps)-2].Replies; !reflect.DeepEqual(got, tt.replies) {
+				t.Errorf("AUTH %q, want %q", got, tt.replies)
+			}
+		})
+	}
+}
+
+// TestAuthFailures: the maxFailures-th failed AUTH of a connection (3 by
+// default) is answered, followed by 455 4.3.0, and the connection closes.
+func TestAuthFailures(t *testing.T) {
+	t.Parallel()
+	bad := "  - auth: {login: john, password: x, fail: true}\n"
+	for _, tt := range []struct {
+		server string
+		want   [][]string
+	}{
+		{"{port: 587}", [][]string{{ReplyAuthFailed}, {ReplyAuthFailed}, {ReplyAuthFailed, ReplyTooManyAuthErrors}, nil}},
+		{"{port: 587, auth: {maxFailures: 1}}", [][]string{{ReplyAuthFailed, ReplyTooManyAuthErrors}, nil, nil, nil}},
+	} {
+		h := newFakeHook(t, accept)
+		res, _ := playYAML(t, h, "server: "+tt.server+"\nclient: {tls: true}\nsteps:\n  - connect\n  - ehlo: laptop.example.net\n  - starttls\n"+bad+bad+bad+"  - auth: john\n")
+		got := stepReplies(res)[3:7]
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: AUTH replies %q, want %q", tt.server, got, tt.want)
+		}
+		last := res.Steps[len(res.Steps)-1]
+		if !last.NotSent {
+			t.Errorf("%s: the step after the closing failure was sent", tt.server)
+		}
+	}
+}
+
+// TestMustMatchSender: an authenticated client may send only from its
+// login or its account's addresses; the check runs after the mail hook
+// and drops the sender (mail.rs:233-272).
+func TestMustMatchSender(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, server, auth, from string
+		reply                    string
+	}{
+		{"own address", "{port: 587}", "john", "John@Example.org", ReplyMailOK},
+		{"another account's", "{port: 587}", "john", "ceo@example.org", ReplyNotAllowedSender},
+		{"null sender", "{port: 587}", "john", "<>", ReplyNotAllowedSender},
+		{"the login itself", "{port: 587}", "john@example.org", "john@example.org", ReplyMailOK},
+		{"listed address", "{port: 587}", "{login: john, addresses: [sales@example.org]}", "sales@example.org", ReplyMailOK},
+		{"listed addresses only", "{port: 587}", "{login: john, addresses: [sales@example.org]}", "john@example.org", ReplyNotAllowedSender},
+		{"check off", "{port: 587, auth: {mustMatchSender: false}}", "john", "ceo@example.org", ReplyMailOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newFakeHook(t, accept)
+			res, calls := playYAML(t, h, "server: "+tt.server+"\nclient: {tls: true}\nsteps:\n  - connect\n  - ehlo: laptop.example.net\n  - starttls\n  - auth: "+tt.auth+
+				"\n  - mail: \""+tt.from+"\"\n  - rcpt: friend@example.com\n  - quit\n")
+			if got := res.Steps[4].Reply(); got != tt.reply {
+				t.Fatalf("MAIL %q, want %q", got, tt.reply)
+			}
+			if !strings.Contains(strings.Join(calls, ","), "mail") {
+				t.Errorf("the mail hook was not called (calls %v): the check comes after it", calls)
+			}
+			wantRcpt := ReplyRcptOK
+			if tt.reply != ReplyMailOK {
+				wantRcpt = ReplyMailFirst
+			}
+			if got := res.Steps[5].Reply(); got != wantRcpt {
+				t.Errorf("RCPT after it %q, want %q", got, wantRcpt)
+			}
+		})
+	}
+}
+
+// TestRcptMaxFailures: rcpt.maxFailures sets how many failed RCPTs a
+// connection may have before the disconnecting reply.
+func TestRcptMaxFailures(t *testing.T) {
+	t.Parallel()
+	h := newFakeHook(t, accept)
+	res, _ := playYAML(t, h, "server: {local_domains: [example.org], rcpt: {maxFailures: 2}}\nsteps:\n  - mail: a@example.net\n  - rcpt: x@elsewhere.example\n  - rcpt: y@elsewhere.example\n  - rcpt: b@example.org\n")
+	want := []string{ReplyRelayDenied, ReplyTooManyRcptErrors, ""}
+	got := []string{res.Steps[3].Reply(), res.Steps[4].Reply(), res.Steps[5].Reply()}
+	if !reflect.DeepEqual(got, want) || !res.Steps[5].NotSent {
+		t.Errorf("replies %q, want %q (then closed)", got, want)
+	}
+}
+
+// TestRawAuth: a raw AUTH line goes through the same checks as an auth
+// step; a PLAIN, XOAUTH2 or OAUTHBEARER initial response authenticates.
+func TestRawAuth(t *testing.T) {
+	t.Parallel()
+	b64 := base64.StdEncoding.EncodeToString
+	tests := []struct {
+		line    string
+		replies []string
+		as      string // the login MAIL then runs as ("" if not authenticated)
+	}{
+		{"AUTH PLAIN " + b64([]byte("\x00john\x00s3cret")), []string{ReplyAuthOK}, "john"},
+		{"AUTH XOAUTH2 " + b64([]byte("user=john@example.org\x01auth=Bearer tok\x01\x01")), []string{ReplyAuthOK}, "john@example.org"},
+		{"AUTH OAUTHBEARER " + b64([]byte("n,a=john,\x01auth=Bearer tok\x01\x01")), []string{ReplyAuthOK}, "john"},
+		{"AUTH PLAIN not-base64!", []string{ReplyInvalidChallenge}, ""},
+		{"AUTH PLAIN " + b64([]byte("john")), []string{ReplyInvalidChallenge}, ""},
+		{"AUTH", []string{ReplyAuthSyntax}, ""},
+		{"AUTH CRAM-MD5", []string{ReplyMechanismNotSupported}, ""},
+		{"AUTH FOO", []string{ReplyMechanismNotSupported}, ""},
+	}
+	for _, tt := range tests {
+		h := newFakeHook(t, accept)
+		res, _ := playYAML(t, h, "server: {port: 465}\nsteps:\n  - connect\n  - ehlo: laptop.example.net\n  - raw: \""+tt.line+"\"\n  - raw: \"MAIL FROM:<john@example.org>\"\n  - quit\n")
+		if got := res.Steps[2].Replies; !reflect.DeepEqual(got, tt.replies) {
+			t.Errorf("%s: %q, want %q", tt.line, got, tt.replies)
+		}
+		wantMail := ReplyAuthFirst
+		if tt.as != "" {
+			wantMail = ReplyMailOK
+		}
+		if got := res.Steps[3].Reply(); got != wantMail {
+			t.Errorf("%s: MAIL %q, want %q", tt.line, got, wantMail)
+		}
+	}
+}
