@@ -120,7 +120,7 @@ func addHeader(setting *bool, port uint16) bool {
 // authCheckOn reports whether Stalwart checks SPF at EHLO and MAIL FROM
 // and DMARC at DATA: SenderAuth's spfEhloVerify, spfFromVerify and
 // dmarcVerify default to relaxed on port 25 and disable elsewhere
-// (structs_impl.rs:35636-35659). hooksim has no setting for them.
+// (structs_impl.rs:35638-35662). hooksim has no setting for them.
 func authCheckOn(sv sessions.Server) bool { return sv.Port == 25 }
 
 // writeReceived writes Stalwart's Received header (write_received,
