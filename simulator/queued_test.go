@@ -275,6 +275,14 @@ func TestQueuedMessage(t *testing.T) {
 				"Date: Wed, 25 Nov 2026 12:00:00 +0000\r\n" + testBody,
 		},
 		{
+			name: "BDAT: the same headers, in front of the message with its final CRLF",
+			session: script(connect(), ehlo("mail.example.net"), mailFrom("John@Example.org"), rcptTo("Bill@example.org"),
+				sessions.Step{Kind: sessions.StepBdat, Chunks: []int{40}, Message: &sessions.Message{Raw: []byte(testMessage), Source: "inline"}}, quit()),
+			answer:    accept,
+			wantCalls: []string{"connect", "ehlo", "mail", "rcpt", "data"},
+			want:      server25 + testMessage,
+		},
+		{
 			name:      "hook rejects: nothing queued",
 			session:   standard(),
 			answer:    dataAnswer(`{"action":"reject"}`),
