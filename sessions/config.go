@@ -240,13 +240,29 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				}
 				ss.server.LocalDomains = appendDomain(ss.server.LocalDomains, dom)
 			}
+		default:
+			for _, set := range ss.server.AddHeaders.Settings() {
+				if set.Name != p.key {
+					continue
+				}
+				rn, err := d.resolve(p.value)
+				if err != nil {
+					return ss, err
+				}
+				v, err := d.boolean(rn, field)
+				if err != nil {
+					return ss, d.errAt(rn, field, "want true or false (an expression such as Stalwart's default, local_port == 25, is not evaluated here), got %s", kindName(rn))
+				}
+				*set.Value = &v
+			}
 		}
 	}
 	return ss, nil
 }
 
 // serverKeys are the keys of the server section.
-var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages", "ehlo", "auth", "rcpt"}
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages",
+	"ehlo", "auth", "rcpt", "addReceivedHeader", "addAuthResultsHeader", "addReceivedSpfHeader", "addReturnPathHeader", "addDateHeader", "addMessageIdHeader"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

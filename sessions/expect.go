@@ -10,7 +10,7 @@ import (
 )
 
 // expectKeys are the keys of an expect block.
-var expectKeys = []string{"action", "reply", "code", "reply_matches", "modifications", "envelope", "delivered", "headers", "body_contains", "lints"}
+var expectKeys = []string{"action", "reply", "code", "reply_matches", "modifications", "envelope", "delivered", "headers", "queued_headers", "body_contains", "lints"}
 
 // Actions are the values an expect's action may take: the hook actions,
 // "error" for a hook error and "none" when no hook was called.
@@ -83,6 +83,10 @@ func (d *decoder) expect(n *yaml.Node, field string) (*Expect, *Error) {
 			e.Delivered = &v
 		case "headers":
 			if e.Headers, err = d.headers(p.value, f); err != nil {
+				return nil, err
+			}
+		case "queued_headers":
+			if e.QueuedHeaders, err = d.headers(p.value, f); err != nil {
 				return nil, err
 			}
 		case "body_contains":

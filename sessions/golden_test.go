@@ -63,6 +63,7 @@ type goldenExpect struct {
 	Envelope      *ExpectEnvelope      `json:",omitempty"`
 	Delivered     *bool                `json:",omitempty"`
 	Headers       []goldenHeader       `json:",omitempty"`
+	QueuedHeaders []goldenHeader       `json:",omitempty"`
 	BodyContains  []string             `json:",omitempty"`
 	Lints         []string             `json:",omitempty"`
 	Line          int
@@ -109,7 +110,7 @@ func goldenView(s *Session) goldenSession {
 		}
 		if e := st.Expect; e != nil {
 			ge := &goldenExpect{Action: e.Action, Reply: e.Reply, Code: e.Code, Modifications: e.Modifications,
-				Envelope: e.Envelope, Delivered: e.Delivered, Headers: goldenHeaders(e.Headers), BodyContains: e.BodyContains,
+				Envelope: e.Envelope, Delivered: e.Delivered, Headers: goldenHeaders(e.Headers), QueuedHeaders: goldenHeaders(e.QueuedHeaders), BodyContains: e.BodyContains,
 				Lints: e.Lints, Line: e.Line}
 			if e.ReplyMatch != nil {
 				ge.ReplyMatch = e.ReplyMatch.String()

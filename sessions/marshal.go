@@ -125,12 +125,14 @@ func (m *marshaller) check() error {
 			return fmt.Errorf("steps[%d]: %s step without a message", i, st.Kind)
 		}
 		if e := st.Expect; e != nil {
-			seen := map[string]bool{}
-			for _, h := range e.Headers {
-				if seen[strings.ToLower(h.Name)] {
-					return fmt.Errorf("steps[%d].expect.headers: %q twice", i, h.Name)
+			for j, list := range [][]ExpectHeader{e.Headers, e.QueuedHeaders} {
+				seen := map[string]bool{}
+				for _, h := range list {
+					if seen[strings.ToLower(h.Name)] {
+						return fmt.Errorf("steps[%d].expect.%s: %q twice", i, []string{"headers", "queued_headers"}[j], h.Name)
+					}
+					seen[strings.ToLower(h.Name)] = true
 				}
-				seen[strings.ToLower(h.Name)] = true
 			}
 		}
 	}
@@ -297,6 +299,11 @@ func serverNode(sv Server) (*yaml.Node, error) {
 			return nil, err
 		}
 		n.Content = append(n.Content, strNode("local_domains"), list)
+	}
+	for _, set := range sv.AddHeaders.Settings() {
+		if *set.Value != nil {
+			n.Content = append(n.Content, strNode(set.Name), boolNode(**set.Value))
+		}
 	}
 	return n, nil
 }
@@ -706,19 +713,25 @@ func expectNode(e *Expect) (*yaml.Node, error) {
 	if e.Delivered != nil {
 		add("delivered", boolNode(*e.Delivered))
 	}
-	if e.Headers != nil {
+	for _, hs := range []struct {
+		key  string
+		list []ExpectHeader
+	}{{"headers", e.Headers}, {"queued_headers", e.QueuedHeaders}} {
+		if hs.list == nil {
+			continue
+		}
 		hn := mapNode(0)
-		for _, h := range e.Headers {
-			if err := checkText("headers", h.Name); err != nil {
+		for _, h := range hs.list {
+			if err := checkText(hs.key, h.Name); err != nil {
 				return nil, err
 			}
-			v, err := headerExpectNode(h)
+			v, err := headerExpectNode(hs.key, h)
 			if err != nil {
 				return nil, err
 			}
 			hn.Content = append(hn.Content, strNode(h.Name), v)
 		}
-		add("headers", hn)
+		add(hs.key, hn)
 	}
 	if e.BodyContains != nil {
 		if len(e.BodyContains) == 1 {
@@ -749,8 +762,8 @@ func expectNode(e *Expect) (*yaml.Node, error) {
 
 // headerExpectNode writes what is expected of one header: null (absent),
 // the value (one occurrence), a list (every occurrence) or {count, matches}.
-func headerExpectNode(h ExpectHeader) (*yaml.Node, error) {
-	field := "headers." + h.Name
+func headerExpectNode(key string, h ExpectHeader) (*yaml.Node, error) {
+	field := key + "." + h.Name
 	switch {
 	case h.Absent:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil

@@ -40,6 +40,9 @@ func scriptView(s *Session) goldenSession {
 			for j := range st.Expect.Headers {
 				st.Expect.Headers[j].Line = 0
 			}
+			for j := range st.Expect.QueuedHeaders {
+				st.Expect.QueuedHeaders[j].Line = 0
+			}
 		}
 	}
 	return g

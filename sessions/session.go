@@ -76,6 +76,45 @@ type Server struct {
 	// script names none, the domains of its rcpt steps are used, so a
 	// script never fails on relaying by accident.
 	LocalDomains []string
+
+	// AddHeaders are the settings for the headers Stalwart writes in
+	// front of a message it queues.
+	AddHeaders AddHeaders `json:",omitzero"`
+}
+
+// AddHeaders are Stalwart's MtaStageData settings addReceivedHeader,
+// addReceivedSpfHeader, addAuthResultsHeader, addReturnPathHeader,
+// addDateHeader and addMessageIdHeader (expressions in Stalwart, true or
+// false here). A nil field means Stalwart's default, `local_port == 25`:
+// on for port 25, off on every other port (registry
+// structs_impl.rs:28623-28668).
+type AddHeaders struct {
+	Received    *bool `json:",omitempty"`
+	ReceivedSPF *bool `json:",omitempty"`
+	AuthResults *bool `json:",omitempty"`
+	ReturnPath  *bool `json:",omitempty"`
+	Date        *bool `json:",omitempty"`
+	MessageID   *bool `json:",omitempty"`
+}
+
+// Settings pairs each field of a with its Stalwart name, in the order
+// Stalwart writes the headers.
+func (a *AddHeaders) Settings() []AddHeaderSetting {
+	return []AddHeaderSetting{
+		{"addReceivedHeader", &a.Received},
+		{"addAuthResultsHeader", &a.AuthResults},
+		{"addReceivedSpfHeader", &a.ReceivedSPF},
+		{"addReturnPathHeader", &a.ReturnPath},
+		{"addDateHeader", &a.Date},
+		{"addMessageIdHeader", &a.MessageID},
+	}
+}
+
+// AddHeaderSetting is one add*Header setting: its Stalwart name and the
+// field that holds it.
+type AddHeaderSetting struct {
+	Name  string
+	Value **bool
 }
 
 // StepKind is what the client does in one step.
@@ -165,9 +204,13 @@ type Expect struct {
 	Envelope *ExpectEnvelope
 	// Delivered: the message was queued (true) or dropped/refused (false).
 	Delivered *bool
-	// Headers of the final message, by name: every occurrence, a count,
-	// a pattern, or absence (see ExpectHeader).
+	// Headers of the final message (as the hooks left it), by name: every
+	// occurrence, a count, a pattern, or absence (see ExpectHeader).
 	Headers []ExpectHeader
+	// QueuedHeaders are the same checks on the message as queued: the
+	// server's own headers (Received, Authentication-Results, ...) in
+	// front of the final message.
+	QueuedHeaders []ExpectHeader
 	// BodyContains are substrings of the final message body.
 	BodyContains []string
 	// Lints are lint codes that must be reported at this step.

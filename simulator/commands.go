@@ -18,7 +18,7 @@ import (
 // closes the connection.
 func (p *player) connect(ctx context.Context, st *StepResult) {
 	p.connected, p.closed, p.closedBy = true, false, ""
-	p.iprevDone, p.iprevResult, p.rcptErrors, p.authErrors = false, "", 0, 0
+	p.iprevDone, p.iprevResult, p.rcptErrors, p.authErrors, p.spfEhlo = false, "", 0, 0, false
 	p.helo, p.authAs, p.authAddresses, p.delivered = "", "", nil, 0
 	p.resetTx()
 	p.tls = nil
@@ -51,11 +51,16 @@ func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended
 		}
 		prev := p.helo
 		p.helo = name
+		// SPF is checked for the new name before the hooks (ehlo.rs:45-87);
+		// with no DNS its result is none, which never refuses.
+		p.spfEhlo = authCheckOn(p.sess.Server)
 		out := p.runHooks(ctx, st, wire.StageEhlo, nil, "")
 		if out.stopped {
-			// Stalwart restores the name and drops the sender (only the
-			// sender: recipients stay until the next reset).
+			// Stalwart restores the name, forgets the SPF result and drops
+			// the sender (only the sender: recipients stay until the next
+			// reset).
 			p.helo = prev
+			p.spfEhlo = false
 			p.from = nil
 			st.Replies = append(st.Replies, out.reply)
 			return
@@ -338,17 +343,19 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 	if receivedCount(msg) > maxReceivedHeaders(p.sess.Server) {
 		return finish(ReplyLoopDetected)
 	}
-	tx.QueueID = Hex(p.queueIDs.Next())
+	id := p.queueIDs.Next()
+	tx.QueueID = Hex(id)
 	out := p.runHooks(ctx, st, wire.StageData, msg, tx.QueueID)
 	if out.stopped {
 		return finish(out.reply)
 	}
-	final := raw
+	final, sender := raw, p.from
 	if len(out.mods) > 0 {
 		res := modify.Apply(msg, modify.Envelope{From: p.from, To: p.to}, out.mods)
 		if res.Raw != nil {
 			final = res.Raw
 		}
+		sender = res.Envelope.From
 		tx.EnvelopeOut = envelopeView(res.Envelope)
 		for _, n := range res.Notes {
 			if n.Code == modify.NoteHeaderCRLF {
@@ -360,6 +367,7 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 		}
 	}
 	tx.Final = final
+	tx.Queued, tx.QueuedNotes = p.queuedMessage(msg, final, sender, id)
 	tx.Delivered = true
 	p.delivered++
 	return finish(replyQueued(tx.QueueID))

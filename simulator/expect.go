@@ -75,6 +75,20 @@ func checkExpect(st *StepResult, step *sessions.Step, tx *TransactionResult, env
 			checkMessage(tx.Final, e, fail)
 		}
 	}
+	if len(e.QueuedHeaders) > 0 {
+		if tx == nil || tx.Queued == nil {
+			fail("no queued message to check queued_headers against (reply %q)", reply)
+		} else {
+			// The message as queued: the server's headers in front of the
+			// final message.
+			msg := modify.Split(tx.Queued)
+			for _, h := range e.QueuedHeaders {
+				checkHeader(h, headerValues(msg, h.Name), func(format string, args ...any) {
+					fail("queued message: "+format, args...)
+				})
+			}
+		}
+	}
 	for _, code := range e.Lints {
 		found := false
 		for _, l := range st.Lints {

@@ -92,10 +92,20 @@ type TransactionResult struct {
 	QueueID     string // hex, "" when no queue id was assigned
 	Delivered   bool   // queued (true) or dropped/refused
 	Original    []byte // the message as received
-	Final       []byte // the message as it would be queued (nil when not delivered)
+	Final       []byte // the message as the hooks left it (nil when not delivered)
 	EnvelopeIn  EnvelopeView
 	EnvelopeOut EnvelopeView
 	Reply       string
+
+	// Queued is the message as Stalwart stores it in its queue: the
+	// headers the server writes (Received, Authentication-Results,
+	// Received-SPF, Return-Path, a missing Date and Message-ID, as the
+	// session's port and server settings say) in front of Final. nil when
+	// not delivered. See queued.go.
+	Queued []byte
+	// QueuedNotes say what Stalwart would add to Queued that hooksim
+	// leaves out (spam filter headers, DKIM results and signatures).
+	QueuedNotes []string
 }
 
 // EnvelopeView is an envelope for reports.

@@ -108,6 +108,11 @@ type player struct {
 	tx            int // transaction number
 	delivered     int // messages accepted in this connection
 	seq           int // exchanges so far
+
+	// spfEhlo is set when Stalwart checked SPF for the current HELO name
+	// (at an EHLO that changed it, on port 25) and the EHLO hooks kept
+	// it: Authentication-Results then has an spf clause for smtp.helo.
+	spfEhlo bool
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {

@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet("demo", "[flags]\n\nStarts the example hook on a free loopback port and the web view, plays every bundled session\nagainst the hook (all stages) and serves the web view until Ctrl-C.", demoExamples, env)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report to this file, or "-" for stdout`)
-	fs.StringVar(&o.out, "out", "", "write each queued message to DIR/SESSION-N.eml")
+	fs.StringVar(&o.out, "out", "", "write each message as Stalwart would queue it (its own headers in front of the message as the hooks left it) to DIR/SESSION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
 	fs.BoolVar(&o.verbose, "v", false, "also print each request and response body")
 	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")

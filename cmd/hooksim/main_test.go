@@ -183,10 +183,17 @@ func TestRunJSONReportAndOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The changeHeader puts Stalwart in rewrite mode, where addHeaders come
-	// out in reverse order.
-	if !bytes.HasPrefix(eml, []byte("X-Spam-Flag: YES\r\nX-Spam-Score: 6.0\r\n")) || !bytes.Contains(eml, []byte("\r\nSubject: [SPAM] You are a WINNER\r\n")) {
-		t.Errorf("final .eml:\n%s", eml)
+	// The .eml is the message as queued: Stalwart's headers (port 25, no
+	// Message-ID in the message as received), then the message as the
+	// hook left it. The changeHeader puts Stalwart in rewrite mode, where
+	// addHeaders come out in reverse order.
+	if tx.Queued == nil || tx.Queued.Text == nil || *tx.Queued.Text+"\r\n" != string(eml) {
+		t.Errorf("the .eml is not the report's queued message:\n%s", eml)
+	}
+	if !bytes.HasPrefix(eml, []byte("Received: from promo.example.com (unknown [198.51.100.66])\r\n")) ||
+		!regexp.MustCompile(`\r\nReturn-Path: <prizes@promo\.example\.com>\r\nMessage-ID: <[0-9a-f]+\.[0-9a-f]+\.[0-9a-f]+@mx\.example\.org>\r\nX-Spam-Flag: YES\r\nX-Spam-Score: 6\.0\r\n`).Match(eml) ||
+		!bytes.Contains(eml, []byte("\r\nSubject: [SPAM] You are a WINNER\r\n")) {
+		t.Errorf("queued .eml:\n%s", eml)
 	}
 }
 

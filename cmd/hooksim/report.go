@@ -99,6 +99,10 @@ type transactionReport struct {
 	EnvelopeAfter  simulator.EnvelopeView `json:"envelope_after"`
 	Original       rawBytes               `json:"original"`
 	Final          *rawBytes              `json:"final"`
+	// Queued is the message as Stalwart would queue it: its own headers
+	// in front of Final; QueuedNotes say what hooksim leaves out of it.
+	Queued      *rawBytes `json:"queued"`
+	QueuedNotes []string  `json:"queued_notes"`
 }
 
 // rawBytes carries bytes as text when they are valid UTF-8, else in base64.
@@ -151,6 +155,11 @@ func buildReport(hooks []*hookconf.Hook, results []*simulator.SessionResult) *re
 				f := newRawBytes(tx.Final)
 				tr.Final = &f
 			}
+			if tx.Queued != nil {
+				q := newRawBytes(tx.Queued)
+				tr.Queued = &q
+			}
+			tr.QueuedNotes = append([]string{}, tx.QueuedNotes...)
 			sr.Transactions = append(sr.Transactions, tr)
 		}
 		rep.Sessions = append(rep.Sessions, sr)

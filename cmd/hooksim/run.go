@@ -25,7 +25,7 @@ const runExamples = `  # probe a hook at every stage with the bundled sessions (
   # play one script, with a Stalwart MtaHook JSON copied from the server
   hooksim run --hooks mtahook.json spam.yaml
 
-  # one bundled session, machine-readable report, final messages as .eml
+  # one bundled session, machine-readable report, queued messages as .eml
   hooksim run --url http://127.0.0.1:8025/hook bundled:spam-tagged --json report.json --out out/
 `
 
@@ -58,7 +58,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report (docs/report.md) to this file, or "-" for stdout`)
-	fs.StringVar(&o.out, "out", "", "write each queued message, as modified by the hooks, to DIR/SESSION-N.eml")
+	fs.StringVar(&o.out, "out", "", "write each message as Stalwart would queue it to DIR/SESSION-N.eml: the server's own headers\n(Received, Authentication-Results, Received-SPF, Return-Path, a missing Date or Message-ID; on port 25\nby default) in front of the message as the hooks left it")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
 	fs.BoolVar(&o.verbose, "v", false, "also print each request and response body (pretty JSON, long strings such as the message contents cut)")
 	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")
@@ -290,7 +290,7 @@ func writeMessages(dir string, results []*simulator.SessionResult) error {
 				continue
 			}
 			name := filepath.Join(dir, fmt.Sprintf("%s-%d.eml", base, tx.Number))
-			data := tx.Final
+			data := tx.Queued
 			if len(data) < 2 || string(data[len(data)-2:]) != "\r\n" {
 				data = append(append([]byte{}, data...), '\r', '\n')
 			}

@@ -25,6 +25,15 @@ type transcript struct {
 	verbose int
 	// unsent is set once the first step that could not be sent is shown.
 	unsent bool
+	// queued holds, with -v, the queued transactions whose step is not
+	// printed yet (a transaction is reported just before its step).
+	queued map[queuedKey]*simulator.TransactionResult
+}
+
+// queuedKey names a transaction of a session.
+type queuedKey struct {
+	session string
+	number  int
 }
 
 var _ simulator.Observer = (*transcript)(nil)
@@ -40,7 +49,36 @@ func (t *transcript) SessionStarted(_ context.Context, s *simulator.SessionInfo)
 
 func (t *transcript) Exchange(context.Context, *simulator.Exchange) {}
 
-func (t *transcript) Transaction(context.Context, *simulator.TransactionResult) {}
+func (t *transcript) Transaction(_ context.Context, tx *simulator.TransactionResult) {
+	if t.verbose == 0 || t.quiet || tx.Queued == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.queued == nil {
+		t.queued = map[queuedKey]*simulator.TransactionResult{}
+	}
+	t.queued[queuedKey{tx.Session, tx.Number}] = tx
+}
+
+// writeQueued prints, with -v, the headers Stalwart writes in front of a
+// queued message and what hooksim leaves out of them.
+func writeQueued(w io.Writer, tx *simulator.TransactionResult) {
+	own := tx.Queued[:len(tx.Queued)-len(tx.Final)]
+	if len(own) == 0 {
+		fmt.Fprintf(w, "     queued as the hooks left it: the server adds no header here\n")
+	} else {
+		fmt.Fprintf(w, "     queued with the server's headers in front of the message as the hooks left it:\n")
+		for _, line := range strings.Split(strings.TrimSuffix(string(own), "\r\n"), "\r\n") {
+			fmt.Fprintf(w, "       %s\n", line)
+		}
+		first, _, _ := strings.Cut(string(tx.Final), "\r\n")
+		fmt.Fprintf(w, "       (then the message as the hooks left it: %s ...)\n", first)
+	}
+	for _, n := range tx.QueuedNotes {
+		fmt.Fprintf(w, "     note: %s\n", n)
+	}
+}
 
 func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 	t.mu.Lock()
@@ -91,6 +129,10 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 	}
 	for _, r := range replies {
 		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(r))
+	}
+	if tx, ok := t.queued[queuedKey{st.Session, st.Transaction}]; ok && (st.Kind == "data" || st.Kind == "bdat") {
+		delete(t.queued, queuedKey{st.Session, st.Transaction})
+		writeQueued(t.w, tx)
 	}
 	if st.Closed {
 		fmt.Fprintf(t.w, "     (connection closed)\n")
