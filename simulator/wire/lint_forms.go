@@ -38,7 +38,7 @@ func readForms(root *node) *formView {
 		at := v.at("action")
 		key := a.Members[0].Key
 		v.lints = append(v.lints, Lint{Code: LintActionObject, Path: at.String(), Fix: fmt.Sprintf(`send "action": %q`, key),
-			Message: fmt.Sprintf(`the action is an object: serde reads {%q: null} as the enum variant %s (serde_json's map form of a unit variant), so Stalwart v0.16.18 accepts it, but the protocol's form is the string %q`, key, key, key)})
+			Message: fmt.Sprintf(`the action is an object: serde reads {%q: null} as the enum variant %s (serde_json's map form of a unit variant), so Stalwart v0.16.18 takes it, but the protocol's form is the string %q`, key, key, key)})
 		r = v.replace(r, "action", &node{Kind: kindString, Off: a.Off, Text: key})
 	}
 	if resp := r.Get("response"); resp != nil && resp.Kind == kindArray && replyStruct.fits(len(resp.Items)) {
@@ -65,6 +65,10 @@ func readForms(root *node) *formView {
 			c.Items = items
 			r = v.replace(r, "modifications", &c)
 		}
+	}
+	if root.Kind == kindArray {
+		// The body's fix shows its parts as the objects they mean.
+		v.lints[0].Fix = "send an object with named keys: " + sketch(r)
 	}
 	v.root = r
 	return v
@@ -112,7 +116,7 @@ func (v *formView) toObject(n *node, at loc, s serdeStruct) *node {
 		why = "response is a JSON array: serde reads an array as the SmtpResponse struct's fields in declaration order (" + strings.Join(s.fields, ", ") + ")"
 	}
 	v.lints = append(v.lints, Lint{Code: LintArrayForm, Path: at.String(), Fix: "send an object with named keys: " + sketch(obj),
-		Message: why + ", so Stalwart v0.16.18 accepts it; a hook surely means an object, and the array breaks as soon as Stalwart adds, removes or reorders a field"})
+		Message: why + ", so Stalwart v0.16.18 takes the array; a hook surely means an object, and the array breaks as soon as Stalwart adds, removes or reorders a field"})
 	return obj
 }
 
