@@ -21,8 +21,8 @@ type formView struct {
 }
 
 // readForms builds the view of root; root itself is left as it is.
-func readForms(root *node) *formView {
-	v := &formView{root: root}
+func readForms(root *node) formView {
+	v := formView{root: root}
 	r := root
 	if root.Kind == kindArray {
 		if !responseStruct.fits(len(root.Items)) || !isAction(root.Items[0]) {

@@ -78,12 +78,21 @@ func (l loc) String() string {
 }
 
 // key is the member k of the object at l.
-func (l loc) key(k string) loc { return loc{joinKey(l.json, k), joinKey(l.field, k)} }
+func (l loc) key(k string) loc {
+	j := joinKey(l.json, k)
+	if l.json == l.field {
+		return loc{j, j}
+	}
+	return loc{j, joinKey(l.field, k)}
+}
 
 // index is the item i of the array (a list, not a struct) at l.
 func (l loc) index(i int) loc {
-	s := "[" + strconv.Itoa(i) + "]"
-	return loc{l.json + s, l.field + s}
+	j := l.json + "[" + strconv.Itoa(i) + "]"
+	if l.json == l.field {
+		return loc{j, j}
+	}
+	return loc{j, l.field + "[" + strconv.Itoa(i) + "]"}
 }
 
 // elem is the element i of the array form at l, read as the field name.
@@ -176,14 +185,14 @@ func noDuplicates(v *node, at loc, known ...string) error {
 	if len(v.Members) < 2 {
 		return nil
 	}
-	seen := make([]bool, len(known))
+	var seen uint64 // bit i: known[i] was seen; a struct has a few fields
 	for _, m := range v.Members {
 		for i, k := range known {
 			if m.Key == k {
-				if seen[i] {
+				if seen&(1<<i) != 0 {
 					return &ParseError{Path: at.key(k).String(), Msg: "duplicate field"}
 				}
-				seen[i] = true
+				seen |= 1 << i
 			}
 		}
 	}
