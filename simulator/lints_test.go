@@ -76,6 +76,13 @@ func TestBodyLintsOverLoopback(t *testing.T) {
 			wire.LintDiscardBeforeData, []string{"the new HELO name is not taken"}, ReplyHookDiscard, ReplyEhloFirst, ""},
 		{"IETF draft body", "rcpt", `{"set":[{"path":"/action","value":"reject"},{"path":"/response","value":{"code":550,"enhancedCode":"5.1.1","message":"No such user"}}]}`,
 			wire.LintDraftBody, []string{"draft-degennaro-mta-hooks-01", `no "action"`}, ReplyHookTempFail, ReplyRcptFirst, ""},
+		// serde's other forms: Stalwart takes them, and so does hooksim.
+		{"body and modification arrays", "data", `["accept",null,[["addHeader","X-Spam","yes"]]]`,
+			wire.LintArrayForm, []string{"the body is a JSON array", "(action, response, modifications)"}, "", "", "X-Spam: yes\r\nFrom: John"},
+		{"response array", "rcpt", `{"action":"reject","response":[550,"5.1.1","No such user"]}`,
+			wire.LintArrayForm, []string{"(status, enhanced_status, message, disconnect)"}, "550 5.1.1 No such user", ReplyRcptFirst, ""},
+		{"action object", "mail", `{"action":{"reject":null}}`,
+			wire.LintActionObject, []string{"the enum variant reject"}, ReplyHookReject, ReplyMailFirst, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,14 +47,14 @@ func describe(n *node) string {
 // parseTree parses body as one JSON value, as strictly as serde_json
 // parses Stalwart's Response (crates/smtp/src/inbound/hooks/client.rs
 // calls serde_json::from_slice on the body): the values of unknown keys of
-// the top-level object and of "response" are skipped as serde's derived
-// Deserialize skips unknown fields (IgnoredAny), so invalid UTF-8, lone
-// surrogates and any nesting are accepted there; everything else,
-// modifications included, is checked in full. Each modification is read
-// whole before its "type" is known (Modification is #[serde(tag =
-// "type")], buffered as serde Content), so its unknown keys are checked
-// too, with serde_json's recursion limit of 127 nested levels counted
-// from the top of the body.
+// the response and of its "response" object, in the object form of either
+// (see skipUnknown), are skipped as serde's derived Deserialize skips
+// unknown fields (IgnoredAny), so invalid UTF-8, lone surrogates and any
+// nesting are accepted there; everything else, modifications included, is
+// checked in full. Each modification is read whole before its "type" is
+// known (Modification is #[serde(tag = "type")], buffered as serde
+// Content), so its unknown keys are checked too, with serde_json's
+// recursion limit of 127 nested levels counted from the top of the body.
 func parseTree(body []byte) (*node, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body: a hook must answer with a JSON object")
@@ -72,13 +72,16 @@ func parseTree(body []byte) (*node, error) {
 }
 
 // skipUnknown reports the members serde skips: unknown keys of the
-// top-level object and of the "response" object (plain structs); not
-// those of modifications (an internally tagged enum, buffered whole).
-func skipUnknown(path []string, key string) bool {
+// top-level object, and of the SmtpResponse object found under its
+// "response" key or, when the body is the array form of Response, as its
+// element [1] (both plain structs); not those of modifications (an
+// internally tagged enum, buffered whole) nor of an action given as an
+// object (an enum, whose one key is the variant).
+func skipUnknown(path []jsondoc.Step, key string) bool {
 	switch {
 	case len(path) == 0:
 		return !isKnown(knownKeys[""], key)
-	case len(path) == 1 && path[0] == "response":
+	case len(path) == 1 && (path[0].Index < 0 && path[0].Key == "response" || path[0].Index == 1):
 		return !isKnown(knownKeys["response"], key)
 	}
 	return false

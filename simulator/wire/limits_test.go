@@ -7,8 +7,8 @@ import (
 
 // TestParseResponseSerdeLimits: the edges of serde_json as Stalwart uses
 // it (serde_json::from_slice into Response). Unknown keys of the top-level
-// object and of "response" are skipped by ignore_value: no UTF-8, surrogate
-// or depth check there. Modifications are buffered whole as serde Content
+// object and of "response" (also as element [1] of a body array) are
+// skipped by ignore_value: no UTF-8, surrogate or depth check there. Modifications are buffered whole as serde Content
 // (#[serde(tag = "type")]), so their unknown keys are checked, with the
 // recursion limit (127 levels from the top: body object, modifications
 // array and modification object are levels 1 to 3).
@@ -59,6 +59,14 @@ func TestParseResponseSerdeLimits(t *testing.T) {
 		{"tiny number in modification", inMod(`1e-400`), true},
 		{"big integer in modification", inMod(`123456789012345678901234567890`), true},
 		{"leading zero in unknown key", `{"action":"accept","x":01}`, false},
+		// A body array's response object (element [1]) is a plain struct:
+		// its unknown keys are skipped too; nothing else in a body array is.
+		{"0xFF in unknown key of response in a body array", "[\"reject\",{\"status\":550,\"x\":\"a\xff\"}]", true},
+		{"10000 levels in unknown key of response in a body array", `["reject",{"x":` + nest(10000, `"\ud800"`) + `}]`, true},
+		{"0xFF in a response array", "[\"reject\",[550,\"\xff\"]]", false},
+		{"lone surrogate in the key of an action object", `[{"accept":null,"\ud800":1}]`, false},
+		{"0xFF in a modification array", "[\"accept\",null,[[\"addHeader\",\"a\",\"\xff\"]]]", false},
+		{"0xFF in an object at [2] of a body array", "[\"accept\",null,[{\"type\":\"addHeader\",\"name\":\"a\",\"value\":\"b\",\"x\":\"\xff\"}]]", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

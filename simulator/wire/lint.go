@@ -73,6 +73,13 @@ const (
 	LintDraftBody = "ietf-draft-body"
 	// LintJSONPatchBody: the body is an RFC 6902 JSON Patch array.
 	LintJSONPatchBody = "json-patch-body"
+	// LintArrayForm: the body, its "response" or a modification is a JSON
+	// array, which serde reads as the struct's fields in declaration order
+	// (a modification: its type first). Stalwart accepts it.
+	LintArrayForm = "array-form"
+	// LintActionObject: the action is {"accept": null}, serde_json's map
+	// form of an enum's unit variant. Stalwart accepts it.
+	LintActionObject = "action-object-form"
 )
 
 var knownKeys = map[string][]string{
@@ -126,8 +133,17 @@ func (l *linter) add(code, path, fix, format string, args ...any) {
 
 func lintTree(root *node, stage Stage) []Lint {
 	if root.Kind == kindArray {
-		return lintJSONPatch(root)
+		if patch := lintJSONPatch(root); patch != nil {
+			return patch
+		}
 	}
+	v := readForms(root)
+	return v.finish(lintObject(v.root, stage))
+}
+
+// lintObject lints a body in its object form (array forms read as
+// objects by readForms).
+func lintObject(root *node, stage Stage) []Lint {
 	if root.Kind != kindObject {
 		return nil
 	}

@@ -33,6 +33,12 @@ var ModTypes = []ModType{ModChangeFrom, ModAddRecipient, ModDeleteRecipient, Mod
 // unknown modification type, a wrong JSON type anywhere (a string status,
 // a negative index, null modifications, a number as a parameter value), a
 // duplicate field or trailing characters make the whole body invalid.
+// Like serde, it also takes each struct as an array of its fields in
+// declaration order (["accept"] is {"action":"accept"}; see structform.go)
+// and the action as serde_json's map form of an enum variant
+// ({"accept":null}); the lints array-form and action-object-form say so.
+// Errors are *ParseError; inside an array form their Path gives the JSON
+// path and the field it stands for: "[2][0][1] (modifications[0].index)".
 func ParseResponse(body []byte) (*Response, error) {
 	root, err := parseTree(body)
 	if err != nil {
@@ -41,45 +47,80 @@ func ParseResponse(body []byte) (*Response, error) {
 	return decodeResponse(root)
 }
 
+// decodeResponse reads root as Response (crates/smtp/src/inbound/hooks/
+// mod.rs): an object, or the array [action, response, modifications].
 func decodeResponse(root *node) (*Response, error) {
-	if root.Kind != kindObject {
+	if root.Kind != kindObject && root.Kind != kindArray {
 		return nil, &ParseError{Msg: "want a JSON object, got " + describe(root)}
 	}
-	if err := noDuplicates(root, "", "action", "response", "modifications"); err != nil {
+	rec, err := readRecord(root, loc{}, responseStruct)
+	if err != nil {
 		return nil, err
 	}
 	r := &Response{Modifications: []Modification{}}
-	a := root.Get("action")
+	a := rec.get("action")
 	if a == nil {
-		return nil, &ParseError{Path: "action", Msg: "missing field (want one of " + actionList() + ")"}
+		return nil, rec.missing("action", "one of "+actionList())
 	}
-	if a.Kind != kindString {
-		return nil, &ParseError{Path: "action", Msg: "want a string, got " + describe(a)}
+	if r.Action, err = decodeAction(a, rec.loc("action")); err != nil {
+		return nil, err
 	}
-	r.Action = Action(a.Text)
-	if !r.Action.Valid() {
-		return nil, &ParseError{Path: "action", Msg: fmt.Sprintf("unknown action %q (want one of %s)", a.Text, actionList())}
-	}
-	if v := root.Get("response"); v != nil && v.Kind != kindNull {
-		reply, err := decodeReply(v)
+	if v := rec.get("response"); v != nil && v.Kind != kindNull {
+		reply, err := decodeReply(v, rec.loc("response"))
 		if err != nil {
 			return nil, err
 		}
 		r.Reply = reply
 	}
-	if v := root.Get("modifications"); v != nil {
+	if v := rec.get("modifications"); v != nil {
+		at := rec.loc("modifications")
 		if v.Kind != kindArray {
-			return nil, &ParseError{Path: "modifications", Msg: "want an array, got " + describe(v)}
+			return nil, &ParseError{Path: at.String(), Msg: "want an array, got " + describe(v)}
 		}
 		for i, item := range v.Items {
-			m, err := decodeModification(item, fmt.Sprintf("modifications[%d]", i))
+			m, err := decodeModification(item, at.index(i))
 			if err != nil {
 				return nil, err
 			}
 			r.Modifications = append(r.Modifications, m)
 		}
 	}
+	if err := rec.extra(); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// decodeAction reads the enum Action through serde_json's
+// deserialize_enum: a string names the variant; an object with one key
+// does too, its value the unit variant's content, which must be null
+// ({"accept":null}, the externally tagged map form).
+func decodeAction(a *node, at loc) (Action, error) {
+	switch a.Kind {
+	case kindString:
+		if act := Action(a.Text); act.Valid() {
+			return act, nil
+		}
+		return "", &ParseError{Path: at.String(), Msg: fmt.Sprintf("unknown action %q (want one of %s)", a.Text, actionList())}
+	case kindObject:
+		// serde_json reads the first key as the variant, then its value,
+		// then wants the closing brace.
+		if len(a.Members) == 0 {
+			return "", &ParseError{Path: at.String(), Msg: `want a string, got an empty object (serde also takes an action as the key of a one-key object: {"accept": null})`}
+		}
+		m := a.Members[0]
+		if !Action(m.Key).Valid() {
+			return "", &ParseError{Path: at.String(), Msg: fmt.Sprintf("want a string, got an object whose first key %q is no action (want one of %s)", m.Key, actionList())}
+		}
+		if m.Value.Kind != kindNull {
+			return "", &ParseError{Path: at.key(m.Key).String(), Msg: "want null (an action as an object is {\"" + m.Key + "\": null}), got " + describe(m.Value)}
+		}
+		if len(a.Members) > 1 {
+			return "", &ParseError{Path: at.String(), Msg: fmt.Sprintf("an action as an object has one key, got %d", len(a.Members))}
+		}
+		return Action(m.Key), nil
+	}
+	return "", &ParseError{Path: at.String(), Msg: "want a string, got " + describe(a)}
 }
 
 // Valid reports whether a is one of the four actions, spelled exactly.
@@ -118,82 +159,87 @@ func modTypeList() string {
 	return strings.Join(s, ", ")
 }
 
-func decodeReply(v *node) (*SMTPResponse, error) {
-	if v.Kind != kindObject {
-		return nil, &ParseError{Path: "response", Msg: "want an object or null, got " + describe(v)}
+// decodeReply reads SmtpResponse: an object, or the array [status,
+// enhanced_status, message, disconnect], every field defaulted.
+func decodeReply(v *node, at loc) (*SMTPResponse, error) {
+	if v.Kind != kindObject && v.Kind != kindArray {
+		return nil, &ParseError{Path: at.String(), Msg: "want an object or null, got " + describe(v)}
 	}
-	if err := noDuplicates(v, "response.", "status", "enhanced_status", "message", "disconnect"); err != nil {
+	rec, err := readRecord(v, at, replyStruct)
+	if err != nil {
 		return nil, err
 	}
 	reply := &SMTPResponse{}
-	if s := v.Get("status"); s != nil && s.Kind != kindNull {
-		n, err := unsigned(s, "response.status", 16)
+	if s := rec.get("status"); s != nil && s.Kind != kindNull {
+		n, err := unsigned(s, rec.loc("status"), 16)
 		if err != nil {
 			return nil, err
 		}
 		st := uint16(n)
 		reply.Status = &st
 	}
-	var err error
-	if reply.EnhancedStatus, err = optString(v.Get("enhanced_status"), "response.enhanced_status"); err != nil {
+	if reply.EnhancedStatus, err = optString(rec.get("enhanced_status"), rec, "enhanced_status"); err != nil {
 		return nil, err
 	}
-	if reply.Message, err = optString(v.Get("message"), "response.message"); err != nil {
+	if reply.Message, err = optString(rec.get("message"), rec, "message"); err != nil {
 		return nil, err
 	}
-	if d := v.Get("disconnect"); d != nil {
+	if d := rec.get("disconnect"); d != nil {
 		if d.Kind != kindBool {
-			return nil, &ParseError{Path: "response.disconnect", Msg: "want true or false, got " + describe(d)}
+			return nil, &ParseError{Path: rec.loc("disconnect").String(), Msg: "want true or false, got " + describe(d)}
 		}
 		reply.Disconnect = d.Bool
+	}
+	if err := rec.extra(); err != nil {
+		return nil, err
 	}
 	return reply, nil
 }
 
-func decodeModification(v *node, path string) (Modification, error) {
+// decodeModification reads the internally tagged enum Modification: an
+// object with its "type", or an array whose first element is the type and
+// the rest the variant's fields in declaration order.
+func decodeModification(v *node, at loc) (Modification, error) {
 	var m Modification
-	if v.Kind != kindObject {
-		return m, &ParseError{Path: path, Msg: "want an object, got " + describe(v)}
-	}
-	t := v.Get("type")
-	if t == nil {
-		return m, &ParseError{Path: path + ".type", Msg: "missing field (want one of " + modTypeList() + ")"}
+	var t *node
+	var tagAt loc
+	switch v.Kind {
+	case kindObject:
+		t, tagAt = v.Get("type"), at.key("type")
+		if t == nil {
+			return m, &ParseError{Path: tagAt.String(), Msg: "missing field (want one of " + modTypeList() + ")"}
+		}
+	case kindArray:
+		if len(v.Items) == 0 {
+			return m, &ParseError{Path: at.String(), Msg: "missing element [0], type (want one of " + modTypeList() + "): a modification given as an array lists its type first, then its fields"}
+		}
+		t, tagAt = v.Items[0], at.elem(0, "type")
+	default:
+		return m, &ParseError{Path: at.String(), Msg: "want an object, got " + describe(v)}
 	}
 	if t.Kind != kindString {
-		return m, &ParseError{Path: path + ".type", Msg: "want a string, got " + describe(t)}
+		return m, &ParseError{Path: tagAt.String(), Msg: "want a string, got " + describe(t)}
 	}
 	m.Type = ModType(t.Text)
-	var fields []string
-	switch m.Type {
-	case ModChangeFrom, ModAddRecipient:
-		fields = []string{"value", "parameters"}
-	case ModDeleteRecipient, ModReplaceContents:
-		fields = []string{"value"}
-	case ModAddHeader:
-		fields = []string{"name", "value"}
-	case ModInsertHeader, ModChangeHeader:
-		fields = []string{"index", "name", "value"}
-	case ModDeleteHeader:
-		fields = []string{"index", "name"}
-	default:
+	if !m.Type.Valid() {
 		msg := fmt.Sprintf("unknown type %q (want one of %s)", t.Text, modTypeList())
 		if hint := modTypeHint(t.Text); hint != "" {
 			msg += "; " + hint
 		}
-		return m, &ParseError{Path: path + ".type", Msg: msg}
+		return m, &ParseError{Path: tagAt.String(), Msg: msg}
 	}
-	if err := noDuplicates(v, path+".", append([]string{"type"}, fields...)...); err != nil {
+	rec, err := readRecord(v, at, modStruct(m.Type))
+	if err != nil {
 		return m, err
 	}
-	for _, f := range fields {
-		fv := v.Get(f)
-		fp := path + "." + f
+	for _, f := range rec.s.fields[1:] {
+		fv := rec.get(f)
 		switch f {
 		case "parameters":
 			if fv == nil {
 				continue
 			}
-			params, err := decodeParameters(fv, fp)
+			params, err := decodeParameters(fv, rec.loc(f))
 			if err != nil {
 				return m, err
 			}
@@ -201,9 +247,9 @@ func decodeModification(v *node, path string) (Modification, error) {
 			continue
 		case "index":
 			if fv == nil {
-				return m, &ParseError{Path: fp, Msg: "missing field (want an unsigned integer)"}
+				return m, rec.missing(f, "an unsigned integer")
 			}
-			n, err := unsigned(fv, fp, 32)
+			n, err := unsigned(fv, rec.loc(f), 32)
 			if err != nil {
 				return m, err
 			}
@@ -211,16 +257,19 @@ func decodeModification(v *node, path string) (Modification, error) {
 			continue
 		}
 		if fv == nil {
-			return m, &ParseError{Path: fp, Msg: "missing field (want a string)"}
+			return m, rec.missing(f, "a string")
 		}
 		if fv.Kind != kindString {
-			return m, &ParseError{Path: fp, Msg: "want a string, got " + describe(fv)}
+			return m, &ParseError{Path: rec.loc(f).String(), Msg: "want a string, got " + describe(fv)}
 		}
 		if f == "name" {
 			m.Name = fv.Text
 		} else {
 			m.Value = fv.Text
 		}
+	}
+	if err := rec.extra(); err != nil {
+		return m, err
 	}
 	return m, nil
 }
@@ -241,14 +290,15 @@ func modTypeHint(t string) string {
 	return ""
 }
 
-func decodeParameters(v *node, path string) ([]Parameter, error) {
+// decodeParameters reads AHashMap<String, Option<String>>: a map takes
+// an object only, never an array.
+func decodeParameters(v *node, at loc) ([]Parameter, error) {
 	if v.Kind != kindObject {
-		return nil, &ParseError{Path: path, Msg: "want an object of string or null values, got " + describe(v)}
+		return nil, &ParseError{Path: at.String(), Msg: "want an object of string or null values, got " + describe(v)}
 	}
 	params := make([]Parameter, 0, len(v.Members))
 	seen := map[string]bool{}
 	for _, mb := range v.Members {
-		p := path + "." + mb.Key
 		if seen[mb.Key] {
 			// serde into a map keeps the last value for a repeated key.
 			for i := range params {
@@ -266,59 +316,45 @@ func decodeParameters(v *node, path string) ([]Parameter, error) {
 			s := mb.Value.Text
 			params = append(params, Parameter{Key: mb.Key, Value: &s})
 		default:
-			return nil, &ParseError{Path: p, Msg: "want a string or null, got " + describe(mb.Value)}
+			return nil, &ParseError{Path: at.key(mb.Key).String(), Msg: "want a string or null, got " + describe(mb.Value)}
 		}
 	}
 	return params, nil
 }
 
-func optString(v *node, path string) (*string, error) {
+// optString reads the Option<String> field name of rec.
+func optString(v *node, rec record, name string) (*string, error) {
 	if v == nil || v.Kind == kindNull {
 		return nil, nil
 	}
 	if v.Kind != kindString {
-		return nil, &ParseError{Path: path, Msg: "want a string or null, got " + describe(v)}
+		return nil, &ParseError{Path: rec.loc(name).String(), Msg: "want a string or null, got " + describe(v)}
 	}
 	s := v.Text
 	return &s, nil
 }
 
-// unsigned reads an integer the way serde reads u16/u32: a JSON integer in
-// range; a float literal (1.0, 1e2), a negative number or a string fails.
-func unsigned(v *node, path string, bits int) (uint64, error) {
+// unsigned reads an integer the way serde reads u16/u32 from serde_json:
+// a JSON integer in range. A float literal (1.0, 1e2), a negative number,
+// a string, and -0 (which serde_json parses as the float -0.0: src/de.rs,
+// parse_number) fail.
+func unsigned(v *node, at loc, bits int) (uint64, error) {
 	want := "an unsigned integer"
 	if bits == 16 {
 		want = "an unsigned integer 0..65535"
 	}
 	if v.Kind != kindNumber {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + describe(v)}
-	}
-	if strings.ContainsAny(v.Text, ".eE") {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got the floating-point number " + v.Text}
+		return 0, &ParseError{Path: at.String(), Msg: "want " + want + ", got " + describe(v)}
 	}
 	if v.Text == "-0" {
-		return 0, nil
+		return 0, &ParseError{Path: at.String(), Msg: "want " + want + ", got -0, which serde_json reads as the floating-point number -0.0"}
+	}
+	if strings.ContainsAny(v.Text, ".eE") {
+		return 0, &ParseError{Path: at.String(), Msg: "want " + want + ", got the floating-point number " + v.Text}
 	}
 	n, err := strconv.ParseUint(v.Text, 10, bits)
 	if err != nil {
-		return 0, &ParseError{Path: path, Msg: "want " + want + ", got " + v.Text}
+		return 0, &ParseError{Path: at.String(), Msg: "want " + want + ", got " + v.Text}
 	}
 	return n, nil
-}
-
-// noDuplicates fails on a repeated known field, as serde does ("duplicate
-// field"); repeated unknown keys are ignored like all unknown keys.
-func noDuplicates(v *node, prefix string, known ...string) error {
-	seen := map[string]bool{}
-	for _, m := range v.Members {
-		for _, k := range known {
-			if m.Key == k {
-				if seen[k] {
-					return &ParseError{Path: prefix + k, Msg: "duplicate field"}
-				}
-				seen[k] = true
-			}
-		}
-	}
-	return nil
 }

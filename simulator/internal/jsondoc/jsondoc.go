@@ -88,15 +88,21 @@ const MaxTreeDepth = 64
 // Options changes what Parse accepts.
 type Options struct {
 	// Skip reports whether the value of member key, in the object found
-	// at path (the keys from the root to that object; "" for an array
-	// item), is skipped the way serde skips an unknown field of a struct:
+	// at path (the steps from the root to that object), is skipped the way serde skips an unknown field of a struct:
 	// serde_json's Deserializer::ignore_value, which checks JSON syntax
 	// (control characters, escapes and their four hex digits, number
 	// grammar, brackets) but not UTF-8 (SliceRead::ignore_str), not
 	// surrogate pairs (ignore_escape only reads the four hex digits) and
 	// not nesting depth (ignore_value keeps its own stack and never calls
 	// check_recursion!). nil skips nothing.
-	Skip func(path []string, key string) bool
+	Skip func(path []Step, key string) bool
+}
+
+// Step is one step of a path from the root: into an object member (Key,
+// with Index -1) or into an array item (Index, from 0).
+type Step struct {
+	Key   string
+	Index int
 }
 
 // SyntaxError is a parse failure at a byte offset.
@@ -132,8 +138,8 @@ func ParseWith(data []byte, opt Options) (*Node, error) {
 type parser struct {
 	data []byte
 	pos  int
-	skip func(path []string, key string) bool
-	path []string // keys of the objects being parsed, "" for array items
+	skip func(path []Step, key string) bool
+	path []Step // the members and items being parsed
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -312,7 +318,7 @@ func (p *parser) object(depth int, skipped bool) (*Node, error) {
 		p.pos++
 		p.skipSpace()
 		skipValue := skipped || (p.skip != nil && p.skip(p.path, key))
-		p.path = append(p.path, key)
+		p.path = append(p.path, Step{Key: key, Index: -1})
 		v, err := p.value(depth+1, skipValue)
 		p.path = p.path[:len(p.path)-1]
 		if err != nil {
@@ -343,9 +349,10 @@ func (p *parser) array(depth int, skipped bool) (*Node, error) {
 		p.pos++
 		return n, nil
 	}
-	p.path = append(p.path, "")
+	p.path = append(p.path, Step{})
 	defer func() { p.path = p.path[:len(p.path)-1] }()
-	for {
+	for i := 0; ; i++ {
+		p.path[len(p.path)-1].Index = i
 		p.skipSpace()
 		v, err := p.value(depth+1, skipped)
 		if err != nil {

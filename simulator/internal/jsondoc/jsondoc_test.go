@@ -3,6 +3,7 @@ package jsondoc
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -107,7 +108,7 @@ func TestParseDepth(t *testing.T) {
 
 // skipRootX skips the value of the root member "x", as serde skips an
 // unknown field.
-func skipRootX(path []string, key string) bool { return len(path) == 0 && key == "x" }
+func skipRootX(path []Step, key string) bool { return len(path) == 0 && key == "x" }
 
 // TestParseSkipped: inside a skipped value, serde_json's ignore_value
 // checks syntax only: invalid UTF-8, lone surrogates and any depth pass;
@@ -183,6 +184,37 @@ func TestParseSkipped(t *testing.T) {
 				t.Errorf("strict: %v, want ok=%v", err, tc.strictOK)
 			}
 		})
+	}
+}
+
+// TestParseSkipPath: Skip sees the path of the object whose member it
+// decides on, array items by their index, and the value it skips is marked.
+func TestParseSkipPath(t *testing.T) {
+	t.Parallel()
+	var got []string
+	skip := func(path []Step, key string) bool {
+		s := ""
+		for _, st := range path {
+			if st.Index < 0 {
+				s += "." + st.Key
+			} else {
+				s += fmt.Sprintf("[%d]", st.Index)
+			}
+		}
+		got = append(got, s+" "+key)
+		return len(path) == 2 && path[1].Index == 1 && key == "x"
+	}
+	root, err := ParseWith([]byte(`{"a":[{"x":1},{"x":[{"y":2}],"z":3}],"b":{"c":[[{"d":4}]]}}`), Options{Skip: skip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{" a", ".a[0] x", ".a[1] x", ".a[1] z", " b", ".b c", ".b.c[0][0] d"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Skip calls\n got %q\nwant %q", got, want)
+	}
+	items := root.Get("a").Items
+	if items[0].Get("x").Skipped || !items[1].Get("x").Skipped || !items[1].Get("x").Items[0].Get("y").Skipped || items[1].Get("z").Skipped {
+		t.Errorf("skipped the wrong values: %+v", items)
 	}
 }
 
