@@ -217,6 +217,10 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 				return ss, err
 			}
 			ss.server.MaxReceivedHeaders = int(v)
+		case "extensions":
+			if ss.server.Extensions, err = d.extensions(p.value, field); err != nil {
+				return ss, err
+			}
 		case "local_domains":
 			list, err := d.stringList(p.value, field)
 			if err != nil {
@@ -234,7 +238,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 }
 
 // serverKeys are the keys of the server section.
-var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages"}
+var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages", "extensions"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

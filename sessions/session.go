@@ -70,6 +70,10 @@ type Server struct {
 	// script names none, the domains of its rcpt steps are used, so a
 	// script never fails on relaying by accident.
 	LocalDomains []string
+	// Extensions are Stalwart's MtaExtensions settings for MAIL and RCPT
+	// parameters (dsn, requireTls, deliverBy, mtPriority, futureRelease);
+	// the zero value is Stalwart's defaults.
+	Extensions Extensions `json:",omitzero"`
 }
 
 // StepKind is what the client does in one step.
