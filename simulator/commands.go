@@ -127,7 +127,12 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 	}
 }
 
-func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) {
+// mail handles a parsed MAIL FROM (mail.rs): the EHLO, transaction and
+// authentication checks, the reverse-IP check, the mail hooks, then the
+// parameters, which Stalwart checks only after the hooks (so a hook sees,
+// and may refuse, a MAIL that a parameter then refuses). Any refusal
+// leaves no sender.
+func (p *player) mail(ctx context.Context, st *StepResult, from *MailFrom) {
 	switch {
 	case p.helo == "":
 		st.Replies = append(st.Replies, ReplyEhloFirst)
@@ -155,45 +160,27 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 		return
 	}
 	p.tx++
-	p.from = &modify.Address{Address: addr, Lower: lower(addr), Params: params}
+	p.from = &modify.Address{Address: from.Address, Lower: lower(from.Address), Params: from.ParamText()}
 	out := p.runHooks(ctx, st, wire.StageMail, nil, "")
 	if out.stopped {
 		p.from = nil
 		st.Replies = append(st.Replies, out.reply)
 		return
 	}
-	if size, ok := sizeParam(params); ok && size > p.maxMessageSize() {
+	if r := p.mailParamReply(from); r != "" {
 		p.from = nil
-		st.Replies = append(st.Replies, ReplyTooBig)
+		st.Replies = append(st.Replies, r)
 		return
 	}
+	p.rcptDSN = p.dsnOn()
 	st.Replies = append(st.Replies, ReplyMailOK)
 }
 
-func sizeParam(params string) (int64, bool) {
-	for _, f := range strings.Fields(params) {
-		k, v, _ := strings.Cut(f, "=")
-		if strings.EqualFold(k, "SIZE") {
-			var n int64
-			for _, c := range v {
-				if c < '0' || c > '9' {
-					return 0, false
-				}
-				n = n*10 + int64(c-'0')
-				if n > 1<<40 {
-					return n, true
-				}
-			}
-			return n, true
-		}
-	}
-	return 0, false
-}
-
-// rcpt adds a recipient: a duplicate is acknowledged without a hook call;
-// otherwise the hooks see it appended, and a hook that does not accept
-// removes it again. Stalwart checks relaying after the hooks.
-func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
+// rcpt adds a parsed recipient: NOTIFY=/ORCPT= are refused while DSN is
+// off; a duplicate is acknowledged without a hook call; otherwise the
+// hooks see it appended, and a hook that does not accept removes it
+// again. Stalwart checks relaying after the hooks.
+func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 	if p.from == nil {
 		st.Replies = append(st.Replies, ReplyMailFirst)
 		return
@@ -202,7 +189,11 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
 		st.Replies = append(st.Replies, ReplyTooManyRcpts)
 		return
 	}
-	r := modify.Address{Address: addr, Lower: lower(addr)}
+	if reply := p.rcptDSNReply(to); reply != "" {
+		st.Replies = append(st.Replies, reply)
+		return
+	}
+	r := modify.Address{Address: to.Address, Lower: lower(to.Address), Params: to.ParamText()}
 	for _, have := range p.to {
 		if have.Lower == r.Lower {
 			st.Replies = append(st.Replies, ReplyRcptOK)
