@@ -285,7 +285,7 @@ func TestPriorityVariable(t *testing.T) {
 	s := submission(script(connect(), ehlo("mail.example.net"),
 		mailWith("john@example.org", "MT-PRIORITY=3"), rcptTo("b@example.org"), rset(), // 1: rcpt with priority 3
 		mailFrom("john@example.org"), rcptTo("b@example.org"), rset(), // 2: none
-		mailWith("john@example.org", "MT-PRIORITY=3 SIZE=104857601"), // refused, priority kept
+		mailWith("john@example.org", "MT-PRIORITY=3 SIZE=104857601"),   // refused, priority kept
 		mailFrom("john@example.org"), rcptTo("b@example.org"), quit())) // 3: rcpt with priority 3
 	res := playWith(t, []*hookconf.Hook{h}, s)
 	if got := res.Steps[9].Reply(); got != ReplyTooBig {
