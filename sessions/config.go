@@ -229,6 +229,10 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 			if err := d.rcptSettings(p.value, field, &ss.server.Rcpt); err != nil {
 				return ss, err
 			}
+		case "extensions":
+			if ss.server.Extensions, err = d.extensions(p.value, field); err != nil {
+				return ss, err
+			}
 		case "local_domains":
 			list, err := d.stringList(p.value, field)
 			if err != nil {
@@ -262,7 +266,7 @@ func (d *decoder) server(n *yaml.Node) (serverSpec, *Error) {
 
 // serverKeys are the keys of the server section.
 var serverKeys = []string{"hostname", "name", "ip", "port", "local_domains", "reverseIpVerify", "maxReceivedHeaders", "maxMessageSize", "maxRecipients", "maxMessages",
-	"ehlo", "auth", "rcpt", "addReceivedHeader", "addAuthResultsHeader", "addReceivedSpfHeader", "addReturnPathHeader", "addDateHeader", "addMessageIdHeader"}
+	"ehlo", "auth", "rcpt", "addReceivedHeader", "addAuthResultsHeader", "addReceivedSpfHeader", "addReturnPathHeader", "addDateHeader", "addMessageIdHeader", "extensions"}
 
 // IprevPolicies are the values of Stalwart's reverseIpVerify setting.
 var IprevPolicies = []string{"relaxed", "strict", "disable"}

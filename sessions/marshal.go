@@ -293,6 +293,9 @@ func serverNode(sv Server) (*yaml.Node, error) {
 		}
 	}
 	n.Content = append(n.Content, stageNodes(sv)...)
+	if ext := extensionsNode(sv.Extensions); ext != nil {
+		n.Content = append(n.Content, strNode("extensions"), ext)
+	}
 	if len(sv.LocalDomains) > 0 {
 		list, err := strSeq("server.local_domains", sv.LocalDomains)
 		if err != nil {

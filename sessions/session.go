@@ -80,6 +80,10 @@ type Server struct {
 	// AddHeaders are the settings for the headers Stalwart writes in
 	// front of a message it queues.
 	AddHeaders AddHeaders `json:",omitzero"`
+	// Extensions are Stalwart's MtaExtensions settings for MAIL and RCPT
+	// parameters (dsn, requireTls, deliverBy, mtPriority, futureRelease);
+	// the zero value is Stalwart's defaults.
+	Extensions Extensions `json:",omitzero"`
 }
 
 // AddHeaders are Stalwart's MtaStageData settings addReceivedHeader,

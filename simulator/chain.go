@@ -238,6 +238,7 @@ func (p *player) exprVars() *hookconf.ExprVars {
 		Protocol:        "smtp",
 		IsTLS:           p.tls != nil,
 		HeloDomain:      p.helo,
+		Priority:        p.priority,
 	}
 	if p.from != nil {
 		v.Sender = p.from.Lower

@@ -73,10 +73,20 @@ func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended
 		st.Replies = append(st.Replies, replyHelo(p.hostname()))
 		return
 	}
-	st.Replies = append(st.Replies, ehloReply(ehloCaps{
+	caps := ehloCaps{
 		host: p.hostname(), tls: p.tls != nil, authenticated: p.authAs != "",
 		mechanisms: p.saslMechanisms(), maxSize: p.maxMessageSize(), now: p.now(),
-	})...)
+		requireTLS: p.requireTLSOn(), dsn: p.dsnOn(),
+	}
+	if p.mtPriorityOn() {
+		caps.mtPriority = "mixer"
+		if v := p.sess.Server.Extensions.MtPriority; v != nil {
+			caps.mtPriority = *v
+		}
+	}
+	caps.futureRelease, _ = p.futureRelease()
+	caps.deliverBy, _ = p.deliverBy()
+	st.Replies = append(st.Replies, ehloReply(caps)...)
 }
 
 func (p *player) startTLS(st *StepResult) {
@@ -152,7 +162,12 @@ func (p *player) authFailed(st *StepResult, reply string) {
 	}
 }
 
-func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) {
+// mail handles a parsed MAIL FROM (mail.rs): the EHLO, transaction and
+// authentication checks, the reverse-IP check, the mail hooks, then the
+// parameters, which Stalwart checks only after the hooks (so a hook sees,
+// and may refuse, a MAIL that a parameter then refuses). Any refusal
+// leaves no sender.
+func (p *player) mail(ctx context.Context, st *StepResult, from *MailFrom) {
 	switch {
 	case p.helo == "" && p.ehloRequired():
 		st.Replies = append(st.Replies, ReplyEhloFirst)
@@ -180,7 +195,7 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 		return
 	}
 	p.tx++
-	p.from = &modify.Address{Address: addr, Lower: lower(addr), Params: params}
+	p.from = &modify.Address{Address: from.Address, Lower: lower(from.Address), Params: from.ParamText()}
 	out := p.runHooks(ctx, st, wire.StageMail, nil, "")
 	if out.stopped {
 		p.from = nil
@@ -194,38 +209,20 @@ func (p *player) mail(ctx context.Context, st *StepResult, addr, params string) 
 		st.Replies = append(st.Replies, ReplyNotAllowedSender)
 		return
 	}
-	if size, ok := sizeParam(params); ok && size > p.maxMessageSize() {
+	if r := p.mailParamReply(from); r != "" {
 		p.from = nil
-		st.Replies = append(st.Replies, ReplyTooBig)
+		st.Replies = append(st.Replies, r)
 		return
 	}
+	p.rcptDSN = p.dsnOn()
 	st.Replies = append(st.Replies, ReplyMailOK)
 }
 
-func sizeParam(params string) (int64, bool) {
-	for _, f := range strings.Fields(params) {
-		k, v, _ := strings.Cut(f, "=")
-		if strings.EqualFold(k, "SIZE") {
-			var n int64
-			for _, c := range v {
-				if c < '0' || c > '9' {
-					return 0, false
-				}
-				n = n*10 + int64(c-'0')
-				if n > 1<<40 {
-					return n, true
-				}
-			}
-			return n, true
-		}
-	}
-	return 0, false
-}
-
-// rcpt adds a recipient: a duplicate is acknowledged without a hook call;
-// otherwise the hooks see it appended, and a hook that does not accept
-// removes it again. Stalwart checks relaying after the hooks.
-func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
+// rcpt adds a parsed recipient: NOTIFY=/ORCPT= are refused while DSN is
+// off; a duplicate is acknowledged without a hook call; otherwise the
+// hooks see it appended, and a hook that does not accept removes it
+// again. Stalwart checks relaying after the hooks.
+func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 	if p.from == nil {
 		st.Replies = append(st.Replies, ReplyMailFirst)
 		return
@@ -234,7 +231,11 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, addr string) {
 		st.Replies = append(st.Replies, ReplyTooManyRcpts)
 		return
 	}
-	r := modify.Address{Address: addr, Lower: lower(addr)}
+	if reply := p.rcptDSNReply(to); reply != "" {
+		st.Replies = append(st.Replies, reply)
+		return
+	}
+	r := modify.Address{Address: to.Address, Lower: lower(to.Address), Params: to.ParamText()}
 	for _, have := range p.to {
 		if have.Lower == r.Lower {
 			st.Replies = append(st.Replies, ReplyRcptOK)

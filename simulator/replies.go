@@ -103,18 +103,23 @@ func replyQueued(id string) string     { return "250 2.0.0 Message queued with i
 type ehloCaps struct {
 	host          string
 	tls           bool     // the stream is TLS: no STARTTLS
-	authenticated bool     // DSN, VRFY, EXPN, FUTURERELEASE, DELIVERBY, MT-PRIORITY; no AUTH
+	authenticated bool     // VRFY and EXPN (their defaults); no AUTH
 	mechanisms    []string // MtaStageAuth.saslMechanisms now, lower case
 	maxSize       int64
-	now           time.Time // for FUTURERELEASE's date
+	requireTLS    bool
+	dsn           bool
+	mtPriority    string        // "" when off
+	futureRelease time.Duration // 0 when off
+	deliverBy     time.Duration // 0 when off
+	now           time.Time     // for FUTURERELEASE's date
 }
 
-// ehloReply builds the multi-line EHLO answer with the capabilities
-// Stalwart advertises by default (MtaExtensions in the registry: VRFY,
-// EXPN, DSN, FUTURERELEASE 7d, DELIVERBY 15d and MT-PRIORITY MIXER only
-// when authenticated). smtp-proto writes them from the highest EXT_ bit
-// down (generate.rs:30-38), which puts AUTH between BINARYMIME and
-// 8BITMIME, and the mechanisms from the highest AUTH_ bit down.
+// ehloReply builds the multi-line EHLO answer. By Stalwart's MtaExtensions
+// defaults VRFY, EXPN, DSN, FUTURERELEASE (7d), DELIVERBY (15d) and
+// MT-PRIORITY (MIXER) are listed only when authenticated; server.extensions
+// changes all but VRFY and EXPN. smtp-proto writes the capabilities from
+// the highest EXT_ bit down (generate.rs:30-38), which puts AUTH between
+// BINARYMIME and 8BITMIME, and the mechanisms from the highest AUTH_ bit down.
 func ehloReply(c ehloCaps) []string {
 	caps := []string{}
 	if c.authenticated {
@@ -123,13 +128,23 @@ func ehloReply(c ehloCaps) []string {
 	if !c.tls {
 		caps = append(caps, "STARTTLS")
 	}
-	caps = append(caps, "SMTPUTF8", "SIZE "+strconv.FormatInt(c.maxSize, 10), "REQUIRETLS", "PIPELINING", "NO-SOLICITING")
-	if c.authenticated {
-		caps = append(caps, "MT-PRIORITY MIXER", fmt.Sprintf("FUTURERELEASE %d %d", futureRelease, c.now.Unix()+futureRelease))
+	caps = append(caps, "SMTPUTF8", "SIZE "+strconv.FormatInt(c.maxSize, 10))
+	if c.requireTLS {
+		caps = append(caps, "REQUIRETLS")
+	}
+	caps = append(caps, "PIPELINING", "NO-SOLICITING")
+	if c.mtPriority != "" {
+		caps = append(caps, "MT-PRIORITY "+strings.ToUpper(c.mtPriority))
+	}
+	if secs := int64(c.futureRelease / time.Second); secs > 0 {
+		caps = append(caps, fmt.Sprintf("FUTURERELEASE %d %d", secs, c.now.Unix()+secs))
 	}
 	caps = append(caps, "ENHANCEDSTATUSCODES")
-	if c.authenticated {
-		caps = append(caps, "DSN", "DELIVERBY "+strconv.Itoa(deliverBy))
+	if c.dsn {
+		caps = append(caps, "DSN")
+	}
+	if secs := int64(c.deliverBy / time.Second); secs > 0 {
+		caps = append(caps, "DELIVERBY "+strconv.FormatInt(secs, 10))
 	}
 	caps = append(caps, "CHUNKING", "BINARYMIME")
 	if !c.authenticated && len(c.mechanisms) > 0 {
@@ -146,10 +161,3 @@ func ehloReply(c ehloCaps) []string {
 	}
 	return lines
 }
-
-// The default FUTURERELEASE interval (7d) and DELIVERBY time (15d) of an
-// authenticated session, in seconds.
-const (
-	futureRelease = 7 * 24 * 3600
-	deliverBy     = 15 * 24 * 3600
-)

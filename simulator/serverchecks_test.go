@@ -305,3 +305,24 @@ func TestRawAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestEhloFollowsExtensions: the EHLO reply lists what server.extensions
+// turns on or off, with its limits, whether or not the client
+// authenticated.
+func TestEhloFollowsExtensions(t *testing.T) {
+	t.Parallel()
+	h := newFakeHook(t, accept)
+	res, _ := playYAML(t, h, "server: {port: 25, extensions: {dsn: true, requireTls: false, mtPriority: nsep, deliverBy: 1h, futureRelease: 2h}}\nsteps:\n  - connect\n  - ehlo: mail.example.net\n  - quit\n")
+	// playWith's clock: 2026-11-25T12:00:00Z = 1795608000.
+	want := []string{"250-mx.example.org you had me at EHLO", "250-STARTTLS", "250-SMTPUTF8", "250-SIZE 104857600", "250-PIPELINING", "250-NO-SOLICITING",
+		"250-MT-PRIORITY NSEP", "250-FUTURERELEASE 7200 1795615200", "250-ENHANCEDSTATUSCODES", "250-DSN", "250-DELIVERBY 3600", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}
+	if got := res.Steps[1].Replies; !reflect.DeepEqual(got, want) {
+		t.Errorf("EHLO\n got %q\nwant %q", got, want)
+	}
+	res, _ = playYAML(t, h, "server: {port: 465, extensions: {dsn: false, deliverBy: false, mtPriority: false, futureRelease: false}}\nsteps:\n  - connect\n  - auth: {login: john, addresses: [john@example.org]}\n  - ehlo: laptop.example.net\n  - quit\n")
+	want = []string{"250-mx.example.org you had me at EHLO", "250-VRFY", "250-EXPN", "250-SMTPUTF8", "250-SIZE 104857600", "250-REQUIRETLS", "250-PIPELINING", "250-NO-SOLICITING",
+		"250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-BINARYMIME", "250 8BITMIME"}
+	if got := res.Steps[2].Replies; !reflect.DeepEqual(got, want) {
+		t.Errorf("EHLO after AUTH\n got %q\nwant %q", got, want)
+	}
+}

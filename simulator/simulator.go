@@ -113,6 +113,13 @@ type player struct {
 	// (at an EHLO that changed it, on port 25) and the EHLO hooks kept
 	// it: Authentication-Results then has an spf clause for smtp.helo.
 	spfEhlo bool
+
+	// rcptDSN is the dsn setting as evaluated at the last successful
+	// MAIL FROM, which RCPT's NOTIFY=/ORCPT= check uses (params.rs:135).
+	rcptDSN bool
+	// priority is the MT-PRIORITY kept at MAIL FROM until a reset
+	// (mail.rs:341, session.rs reset()); enable expressions see it.
+	priority int
 }
 
 func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResult {
@@ -153,6 +160,12 @@ func (p *player) play(ctx context.Context, i int, step *sessions.Step) *StepResu
 
 func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
 	st.Command = commandLine(step)
+	if lineTooLong(wireLine(step)) {
+		// smtp-proto drops the line, Stalwart answers once its LF has
+		// come; nothing else happens (session.rs:356-359, 462-474).
+		st.Replies = append(st.Replies, ReplyLineTooLong)
+		return nil
+	}
 	switch step.Kind {
 	case sessions.StepHelo:
 		p.heloLine(ctx, st, "HELO", " "+step.Arg)
@@ -163,9 +176,9 @@ func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Ste
 	case sessions.StepAuth:
 		p.auth(st, step)
 	case sessions.StepMail:
-		p.mail(ctx, st, step.Arg, step.Params)
+		p.mailLine(ctx, st, st.Command)
 	case sessions.StepRcpt:
-		p.rcpt(ctx, st, step.Arg)
+		p.rcptLine(ctx, st, st.Command)
 	case sessions.StepData:
 		return p.data(ctx, st, step.Message)
 	case sessions.StepBdat:
@@ -189,6 +202,15 @@ func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Ste
 // raw plays a verbatim command line by mapping it onto the typed steps.
 func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
 	line := strings.TrimRight(step.Arg, "\r\n")
+	// MAIL and RCPT go through smtp-proto's parser, verb included.
+	switch v, _ := commandVerb(line); v {
+	case "MAIL":
+		p.mailLine(ctx, st, line)
+		return nil
+	case "RCPT":
+		p.rcptLine(ctx, st, line)
+		return nil
+	}
 	verb, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToUpper(verb) {
@@ -196,20 +218,6 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 		p.heloLine(ctx, st, strings.ToUpper(verb), line[len(verb):])
 	case "AUTH":
 		p.authLine(st, line[len(verb):])
-	case "MAIL":
-		addr, params, ok := parsePath(rest, "FROM:")
-		if !ok {
-			st.Replies = append(st.Replies, ReplyMailSyntax)
-			return nil
-		}
-		p.mail(ctx, st, addr, params)
-	case "RCPT":
-		addr, _, ok := parsePath(rest, "TO:")
-		if !ok || addr == "" {
-			st.Replies = append(st.Replies, ReplyRcptSyntax)
-			return nil
-		}
-		p.rcpt(ctx, st, addr)
 	case "RSET":
 		p.resetTx()
 		st.Replies = append(st.Replies, ReplyOK)
@@ -241,25 +249,10 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 	return nil
 }
 
-// parsePath splits "FROM:<addr> PARAMS" into the address and parameters.
-func parsePath(s, prefix string) (addr, params string, ok bool) {
-	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
-		return "", "", false
-	}
-	s = strings.TrimSpace(s[len(prefix):])
-	if !strings.HasPrefix(s, "<") {
-		return "", "", false
-	}
-	end := strings.IndexByte(s, '>')
-	if end < 0 {
-		return "", "", false
-	}
-	return s[1:end], strings.TrimSpace(s[end+1:]), true
-}
-
 func (p *player) resetTx() {
 	p.from = nil
 	p.to = nil
+	p.priority = 0
 }
 
 func (p *player) envelopeView() EnvelopeView {
@@ -300,7 +293,7 @@ func commandLine(step *sessions.Step) string {
 	case sessions.StepMail:
 		return strings.TrimSpace("MAIL FROM:<" + step.Arg + "> " + step.Params)
 	case sessions.StepRcpt:
-		return "RCPT TO:<" + step.Arg + ">"
+		return strings.TrimSpace("RCPT TO:<" + step.Arg + "> " + step.Params)
 	case sessions.StepData:
 		return "DATA"
 	case sessions.StepBdat:
