@@ -84,8 +84,13 @@ func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended
 			caps.mtPriority = *v
 		}
 	}
-	caps.futureRelease, _ = p.futureRelease()
-	caps.deliverBy, _ = p.deliverBy()
+	caps.futureRelease, caps.deliverBy = -1, -1
+	if d, on := p.futureRelease(); on {
+		caps.futureRelease = d
+	}
+	if d, on := p.deliverBy(); on {
+		caps.deliverBy = d
+	}
 	st.Replies = append(st.Replies, ehloReply(caps)...)
 }
 

@@ -262,7 +262,7 @@ func checkHeader(h sessions.ExpectHeader, got []string, fail func(string, ...any
 		case len(got) == 0:
 			fail("header %s is missing, want %q", h.Name, h.Values[0])
 		case len(got) > 1:
-			fail("header %s occurs %d times (%s), want once: %q (list every occurrence to expect several)", h.Name, len(got), quoteList(got), h.Values[0])
+			fail("header %s occurs %s (%s), want once: %q (list every occurrence to expect several)", h.Name, times(len(got)), quoteList(got), h.Values[0])
 		case got[0] != h.Values[0]:
 			fail("header %s is %q, want %q", h.Name, got[0], h.Values[0])
 		}
@@ -284,10 +284,10 @@ func checkHeader(h sessions.ExpectHeader, got []string, fail func(string, ...any
 			}
 			break
 		}
-		fail("header %s occurs %d times (%s), want %d (%s)%s", h.Name, len(got), quoteList(got), len(h.Values), quoteList(h.Values), diff)
+		fail("header %s occurs %s (%s), want %d (%s)%s", h.Name, times(len(got)), quoteList(got), len(h.Values), quoteList(h.Values), diff)
 	default:
 		if h.Count != nil && len(got) != *h.Count {
-			fail("header %s occurs %d times (%s), want %d", h.Name, len(got), quoteList(got), *h.Count)
+			fail("header %s occurs %s (%s), want %d", h.Name, times(len(got)), quoteList(got), *h.Count)
 		}
 		if h.Matches != nil {
 			if len(got) == 0 && h.Count == nil {
@@ -312,4 +312,12 @@ func quoteList(vs []string) string {
 		q[i] = strconv.Quote(v)
 	}
 	return strings.Join(q, ", ")
+}
+
+// times says how often: "once", "2 times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }

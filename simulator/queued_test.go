@@ -398,7 +398,7 @@ func TestQueuedHeadersExpectation(t *testing.T) {
 				{Name: "Return-Path", Values: []string{"<John@example.org>"}}, {Name: "Message-ID", Count: count(1)}}}, ""},
 		{"wrong count", tagged,
 			sessions.Expect{QueuedHeaders: []sessions.ExpectHeader{{Name: "Received", Count: count(2)}}},
-			`step 5 (data): queued message: header Received occurs 1 times ("from mail.example.net (mail.example.net [10.0.0.1])\tby mx.example.org (Stalwart SMTP) with ESMTP id 4C0E37000000001;\tWed, 25 Nov 2026 12:00:00 +0000"), want 2`},
+			`step 5 (data): queued message: header Received occurs once ("from mail.example.net (mail.example.net [10.0.0.1])\tby mx.example.org (Stalwart SMTP) with ESMTP id 4C0E37000000001;\tWed, 25 Nov 2026 12:00:00 +0000"), want 2`},
 		{"a server header expected absent", tagged,
 			sessions.Expect{QueuedHeaders: []sessions.ExpectHeader{{Name: "Return-Path", Absent: true}}},
 			`step 5 (data): queued message: header Return-Path is present ("<John@example.org>"), want it absent`},

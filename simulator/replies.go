@@ -73,6 +73,7 @@ const (
 	ReplyHeloSyntax       = "501 5.5.2 Syntax error, expected: HELO domain"
 	ReplyEhloSyntax       = "501 5.5.2 Syntax error, expected: EHLO domain"
 	ReplyAuthSyntax       = "501 5.5.2 Syntax error, expected: AUTH mechanism [initial-response]"
+	ReplyBdatSyntax       = "501 5.5.2 Syntax error, expected: BDAT chunk-size [LAST]"
 	// ReplyAuthLoginUser and ReplyAuthLoginPass are the LOGIN prompts.
 	ReplyAuthLoginUser = "334 VXNlcm5hbWU6"
 	ReplyAuthLoginPass = "334 UGFzc3dvcmQ6"
@@ -109,8 +110,8 @@ type ehloCaps struct {
 	requireTLS    bool
 	dsn           bool
 	mtPriority    string        // "" when off
-	futureRelease time.Duration // 0 when off
-	deliverBy     time.Duration // 0 when off
+	futureRelease time.Duration // -1 when off
+	deliverBy     time.Duration // -1 when off
 	now           time.Time     // for FUTURERELEASE's date
 }
 
@@ -136,15 +137,19 @@ func ehloReply(c ehloCaps) []string {
 	if c.mtPriority != "" {
 		caps = append(caps, "MT-PRIORITY "+strings.ToUpper(c.mtPriority))
 	}
-	if secs := int64(c.futureRelease / time.Second); secs > 0 {
+	if c.futureRelease >= 0 {
+		secs := int64(c.futureRelease / time.Second)
 		caps = append(caps, fmt.Sprintf("FUTURERELEASE %d %d", secs, c.now.Unix()+secs))
 	}
 	caps = append(caps, "ENHANCEDSTATUSCODES")
 	if c.dsn {
 		caps = append(caps, "DSN")
 	}
+	// smtp-proto writes a bare DELIVERBY for a limit under a second.
 	if secs := int64(c.deliverBy / time.Second); secs > 0 {
 		caps = append(caps, "DELIVERBY "+strconv.FormatInt(secs, 10))
+	} else if c.deliverBy >= 0 {
+		caps = append(caps, "DELIVERBY")
 	}
 	caps = append(caps, "CHUNKING", "BINARYMIME")
 	if !c.authenticated && len(c.mechanisms) > 0 {

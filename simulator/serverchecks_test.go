@@ -325,4 +325,67 @@ func TestEhloFollowsExtensions(t *testing.T) {
 	if got := res.Steps[2].Replies; !reflect.DeepEqual(got, want) {
 		t.Errorf("EHLO after AUTH\n got %q\nwant %q", got, want)
 	}
+	// Limits under a second (a number without a unit is milliseconds) are
+	// 0 seconds: smtp-proto writes a bare DELIVERBY and FUTURERELEASE 0.
+	res, _ = playYAML(t, h, "server: {port: 25, extensions: {deliverBy: 500, futureRelease: 999ms}}\nsteps:\n  - connect\n  - ehlo: mail.example.net\n  - quit\n")
+	got := strings.Join(res.Steps[1].Replies, "|")
+	if !strings.Contains(got, "|250-FUTURERELEASE 0 1795608000|") || !strings.Contains(got, "|250-DELIVERBY|") {
+		t.Errorf("EHLO with limits under a second: %q", res.Steps[1].Replies)
+	}
+}
+
+// TestRawLinesThatNeedMore: a raw DATA, BDAT n or open AUTH leaves the
+// server waiting for data a raw step cannot send: the step fails saying
+// so and the rest of the connection is not sent (a new connect plays
+// again); BDAT 0 is played; a malformed BDAT gets the syntax reply.
+func TestRawLinesThatNeedMore(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, server, line string
+		replies            []string
+		stops              bool
+	}{
+		{"DATA", "{port: 25}", "DATA", []string{ReplyDataGo}, true},
+		{"BDAT with data", "{port: 25}", "BDAT 10 LAST", nil, true},
+		{"BDAT 0", "{port: 25}", "BDAT 0", []string{ReplyChunkOK}, false},
+		{"BDAT 0 LAST", "{port: 25}", "BDAT 0 last", []string{ReplyParseFailed}, false},
+		{"BDAT syntax", "{port: 25}", "BDAT x", []string{ReplyBdatSyntax}, false},
+		{"BDAT extra word", "{port: 25}", "BDAT 0 LAST now", []string{ReplyBdatSyntax}, false},
+		{"AUTH LOGIN", "{port: 465}", "AUTH LOGIN", []string{ReplyAuthLoginUser}, true},
+		{"AUTH LOGIN with the user", "{port: 465}", "AUTH LOGIN am9obg==", []string{ReplyAuthLoginPass}, true},
+		{"AUTH PLAIN without a response", "{port: 465}", "AUTH PLAIN", []string{"334 "}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newFakeHook(t, accept)
+			auth := ""
+			if strings.Contains(tt.server, "465") {
+				auth = "  - auth: {login: john, mechanism: xoauth2}\n"
+			}
+			if strings.HasPrefix(tt.line, "AUTH") {
+				auth = ""
+			}
+			script := "server: " + tt.server + "\nsteps:\n  - connect\n  - ehlo: mail.example.net\n" + auth
+			if !strings.HasPrefix(tt.line, "AUTH") {
+				script += "  - mail: john@example.org\n  - rcpt: bill@example.org\n"
+			}
+			script += "  - raw: \"" + tt.line + "\"\n  - noop\n  - connect\n  - noop\n"
+			res, _ := playYAML(t, h, script)
+			n := len(res.Steps)
+			raw, next, again := res.Steps[n-5], res.Steps[n-4], res.Steps[n-2]
+			if !reflect.DeepEqual(raw.Replies, tt.replies) {
+				t.Errorf("replies %q, want %q", raw.Replies, tt.replies)
+			}
+			if got := len(raw.Failures) > 0 && next.NotSent; got != tt.stops {
+				t.Errorf("stops %v (failures %q, next not sent %v), want %v", got, raw.Failures, next.NotSent, tt.stops)
+			}
+			if !tt.stops && (len(raw.Failures) > 0 || next.Reply() != ReplyOK) {
+				t.Errorf("failures %q, next %q", raw.Failures, next.Reply())
+			}
+			if again.NotSent || again.Reply() != ReplyOK {
+				t.Errorf("after a new connect: not sent %v, reply %q", again.NotSent, again.Reply())
+			}
+		})
+	}
 }

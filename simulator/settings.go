@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -179,13 +180,16 @@ func (p *player) authLine(st *StepResult, rest string) {
 	if !p.authCheck(st, mech) {
 		return
 	}
-	if len(f) < 2 {
-		if mech == "login" {
-			st.Replies = append(st.Replies, ReplyAuthLoginUser)
-		} else {
+	if len(f) < 2 || mech == "login" {
+		switch {
+		case mech != "login":
 			st.Replies = append(st.Replies, "334 ")
+		case len(f) < 2:
+			st.Replies = append(st.Replies, ReplyAuthLoginUser)
+		default: // LOGIN's initial response is the user name
+			st.Replies = append(st.Replies, ReplyAuthLoginPass)
 		}
-		st.Failures = append(st.Failures, fmt.Sprintf("%s: a raw AUTH without an initial response leaves the SASL exchange open; use an auth step", stepName(st)))
+		p.cannotGoOn(st, "the server now waits for the rest of the SASL exchange, which a raw step cannot send; use an auth step")
 		return
 	}
 	login, ok := plainLogin(mech, f[1])
@@ -235,4 +239,52 @@ func plainLogin(mech, resp string) (string, bool) {
 		return login, login != "" && token != ""
 	}
 	return "", false
+}
+
+// cannotGoOn ends the play of a connection at a raw step that leaves the
+// server waiting for something a one-line raw step cannot send (a
+// message, a SASL response): the step fails saying why, and the steps up
+// to the next connect are not sent.
+func (p *player) cannotGoOn(st *StepResult, why string) {
+	st.Failures = append(st.Failures, fmt.Sprintf("%s: %s", stepName(st), why))
+	p.closed = true
+	p.closedBy = "hooksim stopped playing it at " + stepName(st) + ": " + why
+}
+
+// bdatLine plays a raw BDAT command (rest is its text after the verb),
+// parsed as smtp-proto does: a chunk size, then LAST or nothing
+// (otherwise 501 5.5.2 Syntax error, expected: BDAT chunk-size [LAST]).
+// A raw step carries no chunk data, so only a chunk of 0 bytes is played
+// (session.rs:67-100, 399-425: refused by the same checks, else 250 2.6.0,
+// or the queued message at LAST); a chunk of n bytes stops the play of
+// the connection, as the server then reads n bytes of data.
+func (p *player) bdatLine(ctx context.Context, st *StepResult, rest string) *TransactionResult {
+	f := strings.Fields(rest)
+	size, err := strconv.ParseUint(strings.TrimPrefix(firstOr(f), "+"), 10, 63)
+	last := len(f) == 2 && strings.EqualFold(f[1], "LAST")
+	if err != nil || len(f) == 0 || len(f) > 2 || len(f) == 2 && !last || strings.HasPrefix(firstOr(f), "+") {
+		st.Replies = append(st.Replies, ReplyBdatSyntax)
+		return nil
+	}
+	if size > 0 {
+		p.cannotGoOn(st, fmt.Sprintf("after BDAT %d the server reads %d bytes of data, which a raw step cannot send; use a bdat step", size, size))
+		return nil
+	}
+	if r := p.canSendData(); r != "" {
+		st.Replies = append(st.Replies, r)
+		return nil
+	}
+	if !last {
+		st.Replies = append(st.Replies, ReplyChunkOK)
+		return nil
+	}
+	defer p.resetTx()
+	return p.queue(ctx, st, nil)
+}
+
+func firstOr(f []string) string {
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }

@@ -242,7 +242,9 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 			return nil
 		}
 		st.Replies = append(st.Replies, ReplyDataGo)
-		st.Failures = append(st.Failures, fmt.Sprintf("%s: a raw DATA has no message; use a data step", stepName(st)))
+		p.cannotGoOn(st, "after a raw DATA the server reads the message, which a raw step cannot send; use a data step")
+	case "BDAT":
+		return p.bdatLine(ctx, st, rest)
 	default:
 		st.Replies = append(st.Replies, ReplyInvalidCommand)
 	}

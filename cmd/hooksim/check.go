@@ -44,7 +44,7 @@ func runCheck(_ context.Context, env *cliEnv, args []string) error {
 		return usagef("check takes one FILE (or - for standard input)")
 	}
 	st := wire.Stage(*stage)
-	if !st.Valid() {
+	if !st.Valid() || st == wire.StageAuth {
 		return usagef("--stage %q: want connect, ehlo, mail, rcpt or data", *stage)
 	}
 	if *status < 200 || *status > 599 {

@@ -55,6 +55,7 @@ func TestCheckStatus(t *testing.T) {
 			`lint [header-name-invalid] modifications[0].name: header name "X-A:" has a colon`}, nil},
 		{"status too small", `{}`, []string{"--status", "199"}, exitUsage, nil, nil},
 		{"status too large", `{}`, []string{"--status", "600"}, exitUsage, nil, nil},
+		{"auth is no hook stage", `{"action":"accept"}`, []string{"--stage", "auth"}, exitUsage, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

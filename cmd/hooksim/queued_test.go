@@ -110,7 +110,7 @@ func TestQueuedHeadersExpectations(t *testing.T) {
 	}{
 		{"pass", "{headers: {Received: null}, queued_headers: {Received: {count: 1}, Return-Path: <Alice@example.net>}}", exitOK, "1 passed, 0 failed"},
 		{"fail", "{queued_headers: {Received: {count: 2}}}", exitFailed,
-			`FAIL step 5 (data, line 6), expect at line 7: queued message: header Received occurs 1 times ("from mail.example.net (mail.example.net [203.0.113.7])\tby mx.example.org (Stalwart SMTP) with ESMTP id `},
+			`FAIL step 5 (data, line 6), expect at line 7: queued message: header Received occurs once ("from mail.example.net (mail.example.net [203.0.113.7])\tby mx.example.org (Stalwart SMTP) with ESMTP id `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.json, "json", "", `write the machine-readable report (docs/report.md) to this file, or "-" for stdout`)
-	fs.StringVar(&o.out, "out", "", "write each message as Stalwart would queue it to DIR/SESSION-N.eml: the server's own headers\n(Received, Authentication-Results, Received-SPF, Return-Path, a missing Date or Message-ID; on port 25\nby default) in front of the message as the hooks left it")
+	fs.StringVar(&o.out, "out", "", "write each message as Stalwart would queue it to DIR/SESSION-N.eml: the server's own headers\n(Received, Authentication-Results, Received-SPF, Return-Path, a missing Date or Message-ID; on port 25\nby default) in front of the message as the hooks left it. Only delivered messages are written; each file\nends with a CRLF (the one before the DATA terminator, which Stalwart does not store, so --json's\n\"queued\" text is the file without it); a second session of the same name writes SESSION.POSITION-N.eml")
 	fs.BoolVar(&o.quiet, "q", false, "print only failures and the summary")
 	fs.BoolVar(&o.verbose, "v", false, "also print each request and response body (pretty JSON, long strings such as the message contents cut)")
 	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")

@@ -238,7 +238,7 @@ func testJUnitCase(r *simulator.SessionResult, lines []string) junit.Case {
 	case r.Err != nil:
 		c.Error = &junit.Failure{Message: r.Err.Error(), Type: "error", Text: strings.Join(lines, "\n")}
 	case r.Failures > 0:
-		c.Failure = &junit.Failure{Message: fmt.Sprintf("%d expectations failed", r.Failures), Type: "expectation", Text: strings.Join(lines, "\n")}
+		c.Failure = &junit.Failure{Message: plural(r.Failures, "expectation") + " failed", Type: "expectation", Text: strings.Join(lines, "\n")}
 	}
 	return c
 }

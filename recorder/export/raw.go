@@ -39,15 +39,15 @@ func Raw(w io.Writer, runID int64, ex *store.Exchange) error {
 	if ex.Wire == nil {
 		rawWithoutHeads(out, ex)
 	} else {
-		rawWithHeads(out, ex, ex.Wire)
+		rawWithHeads(out, runID, ex, ex.Wire)
 	}
 	return out.err
 }
 
-func rawWithHeads(out *rawWriter, ex *store.Exchange, w *store.Wire) {
+func rawWithHeads(out *rawWriter, runID int64, ex *store.Exchange, w *store.Wire) {
 	if len(w.RequestHead) == 0 {
 		out.note("the request was never sent: %s", errorOf(ex))
-		out.note("the body it would have carried (%d bytes): hooksim show RUN --raw %d --body request", len(ex.RequestBody), ex.Seq)
+		out.note("the body it would have carried (%d bytes): hooksim show %d --raw %d --body request", len(ex.RequestBody), runID, ex.Seq)
 		return
 	}
 	if names := hiddenHeaders(ex.RequestHeaders); len(names) > 0 {

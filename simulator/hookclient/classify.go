@@ -80,8 +80,17 @@ func (c *call) classify(err error, ph phase, t *target) *HookError {
 		}
 	case phaseTLS:
 		msg := fmt.Sprintf("Hook request failed: TLS handshake with %s failed: %v", t.addr, unwrapOp(err))
-		if isCertError(err) && !c.insec {
-			msg += " (the hook's certificate is not trusted for this host name; set allowInvalidCerts to accept a self-signed or mismatched certificate)"
+		var (
+			hnErr  x509.HostnameError
+			recErr tls.RecordHeaderError
+		)
+		switch {
+		case errors.As(err, &recErr):
+			msg += " (the hook does not speak TLS there: for a plain HTTP hook use an http:// URL)"
+		case isCertError(err) && !c.insec && errors.As(err, &hnErr):
+			msg += " (the hook's certificate is not valid for this host name; set allowInvalidCerts to accept a mismatched certificate)"
+		case isCertError(err) && !c.insec:
+			msg += " (the hook's certificate is not signed by an authority this machine trusts; set allowInvalidCerts to accept a self-signed certificate, or add its CA with SSL_CERT_FILE)"
 		}
 		return &HookError{Class: ErrTLS, Message: msg}
 	case phaseWrite:

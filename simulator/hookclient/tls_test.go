@@ -37,8 +37,16 @@ func TestCallTLS(t *testing.T) {
 			res := c.Call(context.Background(), h, []byte(`{}`))
 			wantClass(t, res, tt.class)
 			if tt.class == ErrTLS {
-				if !strings.Contains(res.Err.Message, "allowInvalidCerts") || !strings.Contains(res.Err.Message, "certificate") {
+				if !strings.Contains(res.Err.Message, "not signed by an authority this machine trusts; set allowInvalidCerts") || !strings.Contains(res.Err.Message, "SSL_CERT_FILE") {
 					t.Errorf("unhelpful message %q", res.Err.Message)
+				}
+				// The same server by a name its certificate does not
+				// have: the message names the host name instead.
+				other := testHook(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/hook")
+				res = c.Call(context.Background(), other, []byte(`{}`))
+				wantClass(t, res, ErrTLS)
+				if !strings.Contains(res.Err.Message, "not valid for this host name") {
+					t.Errorf("host name mismatch: message %q", res.Err.Message)
 				}
 				return
 			}
@@ -62,5 +70,9 @@ func TestCallTLSToPlainServer(t *testing.T) {
 	h.AllowInvalidCerts = true
 	c := New()
 	defer c.Close()
-	wantClass(t, c.Call(context.Background(), h, []byte(`{}`)), ErrTLS)
+	res := c.Call(context.Background(), h, []byte(`{}`))
+	wantClass(t, res, ErrTLS)
+	if !strings.Contains(res.Err.Message, "for a plain HTTP hook use an http:// URL") {
+		t.Errorf("message %q", res.Err.Message)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/hooksim/hooksim/simulator/internal/text"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -180,7 +181,9 @@ func lintObject(root *node, stage Stage) []Lint {
 		case status != message && action != "":
 			lintPartialReply(resp, Action(action), status, l)
 		}
-		if s := resp.Get("status"); status && s.Kind == kindNumber && action != string(ActionAccept) {
+		// Only a status Stalwart can read (an unsigned 16-bit integer: not
+		// -0, 1.0 or 70000, which fail the whole response) is "sent".
+		if s := resp.Get("status"); status && s.Kind == kindNumber && action != string(ActionAccept) && isU16(s.Text) {
 			code := s.Text
 			if (action == string(ActionReject) && !strings.HasPrefix(code, "4") && !strings.HasPrefix(code, "5")) ||
 				((action == string(ActionDiscard) || action == string(ActionQuarantine)) && !strings.HasPrefix(code, "2")) {
@@ -377,4 +380,10 @@ func closest(k string, known []string) string {
 		}
 	}
 	return best
+}
+
+// isU16 reports a JSON number serde reads as a u16: digits only, at most 65535.
+func isU16(text string) bool {
+	n, err := strconv.ParseUint(text, 10, 16)
+	return err == nil && text == strconv.FormatUint(n, 10)
 }

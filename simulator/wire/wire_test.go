@@ -115,6 +115,9 @@ func TestLintResponse(t *testing.T) {
 		{"only status", `{"action":"reject","response":{"status":550}}`, StageData, []string{LintPartialReply}},
 		{"only message", `{"action":"discard","response":{"message":"bye"}}`, StageData, []string{LintPartialReply}},
 		{"reject with 250", `{"action":"reject","response":{"status":250,"message":"fine"}}`, StageData, []string{LintReplyStatus}},
+		// A status serde cannot read fails the response: no lint about how it is sent.
+		{"reject with -0", `{"action":"reject","response":{"status":-0,"message":"x"}}`, StageData, nil},
+		{"reject with 7e2", `{"action":"reject","response":{"status":7e2,"message":"x"}}`, StageData, nil},
 		{"unknown keys", `{"action":"accept","actoin":"x","response":{"stauts":1}}`, StageData, []string{LintUnknownKey, LintUnknownKey, LintAcceptResponse}},
 		{"docs parameters", `{"action":"accept","modifications":[{"type":"changeFrom","value":"a@b","parameters":{"size":54321}}]}`, StageData, []string{LintDocsParameters}},
 		{"not json", `nope`, StageData, nil},
