@@ -505,7 +505,11 @@ func (p *player) bdat(ctx context.Context, st *StepResult, step *sessions.Step) 
 	for _, c := range chunks {
 		total += len(c)
 	}
-	st.Message = fmt.Sprintf("<message, %d bytes in %d chunks, from %s>", total, len(chunks), src)
+	n := fmt.Sprintf("%d chunks", len(chunks))
+	if len(chunks) == 1 {
+		n = "one chunk"
+	}
+	st.Message = fmt.Sprintf("<message, %d bytes in %s, from %s>", total, n, src)
 	var buf []byte
 	for i, c := range chunks {
 		last := i == len(chunks)-1

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,6 +43,20 @@ func TestShowRawHTTP2(t *testing.T) {
 			recordFailing(t, data, "run", "--no-expect", "--no-tempfail", "--allow-invalid-certs", "--url", srv.URL+"/", "--stages", "connect", "--bearer", "tok-H2-1", "bundled:hello")
 			if want := map[bool]int32{true: 2, false: 1}[tt.h2]; major.Load() != want {
 				t.Fatalf("the hook saw HTTP/%d, want HTTP/%d", major.Load(), want)
+			}
+			// The transcript and the JSON report say which protocol was used.
+			report := filepath.Join(data, "report.json")
+			out := recordFailing(t, data, "run", "--no-record", "--no-expect", "--no-tempfail", "--allow-invalid-certs", "--url", srv.URL+"/", "--stages", "connect", "--json", report, "bundled:hello")
+			js, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantVersion := map[bool]string{true: `"http_version": "HTTP/2.0"`, false: `"http_version": "HTTP/1.1"`}[tt.h2]
+			if !strings.Contains(string(js), wantVersion) {
+				t.Errorf("report lacks %s:\n%s", wantVersion, js)
+			}
+			if overH2 := strings.Contains(out, "200 OK over HTTP/2 in"); overH2 != tt.h2 {
+				t.Errorf("transcript says over HTTP/2: %v, want %v:\n%s", overH2, tt.h2, out)
 			}
 			got := mustRun(t, data, "show", "1", "--raw", "1")
 			for _, want := range []string{tt.reqLine, "authorization: Bearer ****\r\n", tt.respLine, tt.ctype} {

@@ -60,18 +60,22 @@ type stepReport struct {
 }
 
 type exchangeReport struct {
-	Seq        int          `json:"seq"`
-	Stage      string       `json:"stage"`
-	Hook       string       `json:"hook"`
-	URL        string       `json:"url"`
-	Started    time.Time    `json:"started"`
-	DurationMS float64      `json:"duration_ms"`
-	Request    httpBody     `json:"request"`
-	Response   httpResponse `json:"response"`
-	Error      *errorReport `json:"error"`
-	Effect     string       `json:"effect,omitempty"`
-	Outcome    string       `json:"outcome"`
-	Lints      []wire.Lint  `json:"lints"`
+	Seq        int       `json:"seq"`
+	Stage      string    `json:"stage"`
+	Hook       string    `json:"hook"`
+	URL        string    `json:"url"`
+	Started    time.Time `json:"started"`
+	DurationMS float64   `json:"duration_ms"`
+	// HTTPVersion is the protocol the exchange used: "HTTP/1.1", or
+	// "HTTP/2.0" when a TLS hook chose h2 by ALPN; "" when no connection
+	// was made.
+	HTTPVersion string       `json:"http_version"`
+	Request     httpBody     `json:"request"`
+	Response    httpResponse `json:"response"`
+	Error       *errorReport `json:"error"`
+	Effect      string       `json:"effect,omitempty"`
+	Outcome     string       `json:"outcome"`
+	Lints       []wire.Lint  `json:"lints"`
 }
 
 type httpBody struct {
@@ -184,7 +188,7 @@ func buildStepReport(st *simulator.StepResult) stepReport {
 		Failures: append([]string{}, st.Failures...)}
 	for _, ex := range st.Exchanges {
 		er := exchangeReport{Seq: ex.Seq, Stage: string(ex.Stage), Hook: ex.HookID, URL: ex.URL, Started: ex.Started,
-			DurationMS: ms(ex.Call.Duration), Request: newHTTPBody(ex.RequestHdrs, ex.Request),
+			DurationMS: ms(ex.Call.Duration), HTTPVersion: ex.Call.Proto, Request: newHTTPBody(ex.RequestHdrs, ex.Request),
 			Response: httpResponse{Status: ex.Call.Status, httpBody: newHTTPBody(ex.Call.ResponseHeaders, ex.Call.Body)},
 			Effect:   ex.Effect, Outcome: ex.Outcome, Lints: append([]wire.Lint{}, ex.Lints...)}
 		if ex.Err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
 )
 
 // transcript prints a session as it is played: what the client sent,
@@ -105,6 +106,10 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 		return
 	}
 	t.unsent = false
+	if cmds := strings.Split(st.Command, "\n"); st.Kind == "bdat" && len(cmds) == len(st.Replies) {
+		t.bdat(st, cmds)
+		return
+	}
 	if st.Command != "" {
 		for _, line := range strings.Split(st.Command, "\n") {
 			fmt.Fprintf(t.w, "  C: %s\n", line)
@@ -130,6 +135,31 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 	for _, r := range replies {
 		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(r))
 	}
+	t.stepEnd(st)
+}
+
+// bdat writes a bdat step chunk by chunk: each BDAT line with its reply,
+// the data hook calls before the last chunk's reply.
+func (t *transcript) bdat(st *simulator.StepResult, cmds []string) {
+	fmt.Fprintf(t.w, "  C: %s\n", st.Message)
+	for i, c := range cmds {
+		fmt.Fprintf(t.w, "  C: %s\n", c)
+		if i == len(cmds)-1 {
+			for _, ex := range st.Exchanges {
+				writeExchange(t.w, ex, t.verbose)
+			}
+			for _, l := range nonExchangeLints(st) {
+				fmt.Fprintf(t.w, "     lint %s\n", l)
+			}
+		}
+		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(st.Replies[i]))
+	}
+	t.stepEnd(st)
+}
+
+// stepEnd writes what follows a step's replies: the queued message, the
+// closed connection.
+func (t *transcript) stepEnd(st *simulator.StepResult) {
 	if tx, ok := t.queued[queuedKey{st.Session, st.Transaction}]; ok && (st.Kind == "data" || st.Kind == "bdat") {
 		delete(t.queued, queuedKey{st.Session, st.Transaction})
 		writeQueued(t.w, tx)
@@ -167,6 +197,9 @@ func writeExchange(w io.Writer, ex *simulator.Exchange, verbose int) {
 	status := "no answer"
 	if ex.Call.Status != 0 {
 		status = fmt.Sprintf("%d %s", ex.Call.Status, http.StatusText(ex.Call.Status))
+		if ex.Call.Proto == hookclient.ProtoHTTP2 {
+			status += " over HTTP/2"
+		}
 	}
 	fmt.Fprintf(w, "     #%d hook %s at %s: POST %s -> %s in %s: %s", ex.Seq, export.OneLine(ex.HookID), ex.Stage, export.OneLine(ex.URL), status,
 		ex.Call.Duration.Round(10*time.Microsecond), ex.Outcome)
