@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -175,5 +176,25 @@ func TestHash(t *testing.T) {
 	// printf 'steps: [connect]\n' | sha256sum
 	if a.Hash != "8c00052945d3896bab6c9937d27d7bf44af5ceb2cfd196fd70ddb294bf27be49" || a.Hash == b.Hash {
 		t.Errorf("hashes %q and %q", a.Hash, b.Hash)
+	}
+}
+
+// TestParamsSpaces: runs of ASCII spaces between parameters collapse;
+// other white space (a non-breaking space) belongs to its parameter, as
+// smtp-proto splits only at spaces.
+func TestParamsSpaces(t *testing.T) {
+	t.Parallel()
+	s, err := Parse("p.yaml", []byte("steps:\n  - mail: {address: a@b.example, params: \"X=a\u00a0b   SIZE=1 \"}\n  - rcpt: {address: c@d.example, params: \" NOTIFY=NEVER\"}\n  - data: {inline: \"Subject: x\\n\\nx\\n\"}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range s.Steps {
+		if st.Kind == StepMail || st.Kind == StepRcpt {
+			got = append(got, st.Params)
+		}
+	}
+	if want := []string{"X=a\u00a0b SIZE=1", "NOTIFY=NEVER"}; !slices.Equal(got, want) {
+		t.Errorf("params %q, want %q", got, want)
 	}
 }

@@ -329,7 +329,9 @@ func (sd *stepDecoder) addressEntry(v *yaml.Node, field string, nullOK bool) (st
 				if hasControl(s) {
 					return "", "", sd.errAt(p.value, child(field, "params"), "parameters must be on one line")
 				}
-				params = strings.Join(strings.Fields(s), " ")
+				// Runs of spaces collapse; any other character (a
+				// non-breaking space included) stays in its parameter.
+				params = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
 			}
 		}
 		if addrN == nil {

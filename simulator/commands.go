@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
@@ -129,7 +130,19 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 		return
 	}
 	if mech == "login" {
-		st.Replies = append(st.Replies, ReplyAuthLoginUser, ReplyAuthLoginPass)
+		// The user name and the password go on SASL lines of their own,
+		// each held to the line limit (session.rs:426-447).
+		b64 := base64.StdEncoding.EncodeToString
+		st.Replies = append(st.Replies, ReplyAuthLoginUser)
+		if lineTooLong(b64([]byte(step.Login))) {
+			p.authFailed(st, ReplySaslLineTooLong)
+			return
+		}
+		st.Replies = append(st.Replies, ReplyAuthLoginPass)
+		if lineTooLong(b64([]byte(step.Password))) {
+			p.authFailed(st, ReplySaslLineTooLong)
+			return
+		}
 	}
 	if step.AuthFail {
 		p.authFailed(st, ReplyAuthFailed)
@@ -200,7 +213,7 @@ func (p *player) mail(ctx context.Context, st *StepResult, from *MailFrom) {
 		return
 	}
 	p.tx++
-	p.from = &modify.Address{Address: from.Address, Lower: lower(from.Address), Params: from.ParamText()}
+	p.from = &modify.Address{Address: from.Address, Lower: modify.LowercaseAddress(from.Address), Params: from.ParamText()}
 	out := p.runHooks(ctx, st, wire.StageMail, nil, "")
 	if out.stopped {
 		p.from = nil
@@ -240,7 +253,7 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 		st.Replies = append(st.Replies, reply)
 		return
 	}
-	r := modify.Address{Address: to.Address, Lower: lower(to.Address), Params: to.ParamText()}
+	r := modify.Address{Address: to.Address, Lower: modify.LowercaseAddress(to.Address), Params: to.ParamText()}
 	for _, have := range p.to {
 		if have.Lower == r.Lower {
 			st.Replies = append(st.Replies, ReplyRcptOK)

@@ -26,11 +26,21 @@ func lineTooLong(line string) bool { return len(line)+len("\r") >= MaxLineLength
 
 // wireLine is the command line a step sends, as it goes on the wire
 // (without the CRLF): what the transcript shows, but AUTH with its real
-// PLAIN initial response and the first BDAT line (they are all short).
+// initial response for its mechanism and the first BDAT line (they are
+// all short).
 func wireLine(step *sessions.Step) string {
 	switch step.Kind {
 	case sessions.StepAuth:
-		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+step.Login+"\x00"+step.Password))
+		b64 := base64.StdEncoding.EncodeToString
+		switch step.Mechanism {
+		case "login": // the user name and password follow on SASL lines
+			return "AUTH LOGIN"
+		case "xoauth2":
+			return "AUTH XOAUTH2 " + b64([]byte("user="+step.Login+"\x01auth=Bearer "+step.Password+"\x01\x01"))
+		case "oauthbearer":
+			return "AUTH OAUTHBEARER " + b64([]byte("n,a="+step.Login+",\x01auth=Bearer "+step.Password+"\x01\x01"))
+		}
+		return "AUTH PLAIN " + b64([]byte("\x00"+step.Login+"\x00"+step.Password))
 	case sessions.StepBdat:
 		return bdatCommands(step)[0]
 	}

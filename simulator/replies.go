@@ -66,6 +66,9 @@ const (
 	// ReplyInvalidChallenge: an AUTH response that is not base64 or not
 	// what the mechanism wants (auth.rs).
 	ReplyInvalidChallenge = "500 5.5.6 Invalid challenge."
+	// ReplySaslLineTooLong: a SASL response line of MaxLineLength bytes or
+	// more (session.rs:426-447), counted as a failed AUTH.
+	ReplySaslLineTooLong = "500 5.5.6 Authentication Exchange line is too long."
 	// ReplyNotAllowedSender: an authenticated client sends from an address
 	// of another account (mustMatchSender, mail.rs:233-272), after the
 	// mail hook; the sender is dropped.

@@ -284,6 +284,9 @@ func TestRawAuth(t *testing.T) {
 		{"AUTH PLAIN " + b64([]byte("\x00john\x00s3cret")), []string{ReplyAuthOK}, "john"},
 		{"AUTH XOAUTH2 " + b64([]byte("user=john@example.org\x01auth=Bearer tok\x01\x01")), []string{ReplyAuthOK}, "john@example.org"},
 		{"AUTH OAUTHBEARER " + b64([]byte("n,a=john,\x01auth=Bearer tok\x01\x01")), []string{ReplyAuthOK}, "john"},
+		{"AUTH PLAIN " + b64([]byte("\x00john\x00s3cret\x00extra")), []string{ReplyAuthOK}, "john"}, // fields after the password are ignored
+		{"AUTH\tPLAIN " + b64([]byte("\x00john\x00s3cret")), []string{ReplyAuthOK}, "john"},         // any whitespace after the verb
+		{"AUTH \tPLAIN", []string{ReplyAuthSyntax}, ""},                                             // no mechanism right after the separator
 		{"AUTH PLAIN not-base64!", []string{ReplyInvalidChallenge}, ""},
 		{"AUTH PLAIN " + b64([]byte("john")), []string{ReplyInvalidChallenge}, ""},
 		{"AUTH", []string{ReplyAuthSyntax}, ""},
@@ -354,6 +357,7 @@ func TestRawLinesThatNeedMore(t *testing.T) {
 		{"AUTH LOGIN", "{port: 465}", "AUTH LOGIN", []string{ReplyAuthLoginUser}, true},
 		{"AUTH LOGIN with the user", "{port: 465}", "AUTH LOGIN am9obg==", []string{ReplyAuthLoginPass}, true},
 		{"AUTH PLAIN without a response", "{port: 465}", "AUTH PLAIN", []string{"334 "}, true},
+		{"AUTH PLAIN, two spaces", "{port: 465}", "AUTH PLAIN  AGpvaG4Ac2VjcmV0", []string{"334 "}, true}, // the response read is empty
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,5 +391,97 @@ func TestRawLinesThatNeedMore(t *testing.T) {
 				t.Errorf("after a new connect: not sent %v, reply %q", again.NotSent, again.Reply())
 			}
 		})
+	}
+}
+
+// TestRawVerbs: raw lines are read as smtp-proto reads a command: leading
+// spaces skipped, any ASCII whitespace after the verb, the syntax error
+// of a verb that needs an argument, 500 for a verb run into other text.
+func TestRawVerbs(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ line, reply string }{
+		{"EHLO\tmail.example.net", "250 8BITMIME"},
+		{"  ehlo mail.example.net", "250 8BITMIME"},
+		{"EHLO\fmail.example.net", "250 8BITMIME"},
+		{"RSET\tx", ReplyOK},
+		{"NOOP", ReplyOK},
+		{"NOOPX", ReplyInvalidCommand},
+		{"NOOP:", ReplyInvalidCommand},
+		{"VRFY", "501 5.5.2 Syntax error, expected: VRFY string"},
+		{"VRFY   ", "501 5.5.2 Syntax error, expected: VRFY string"},
+		{"VRFY bob", ReplyVrfyDisabled},
+		{"EXPN", "501 5.5.2 Syntax error, expected: EXPN string"},
+		{"ETRN", "501 5.5.2 Syntax error, expected: ETRN name"},
+		{"ETRN example.org", ReplyNotImplemented},
+		{"ATRN", "501 5.5.2 Syntax error, expected: ATRN domain[,domain]"},
+		{"BURL", "501 5.5.2 Syntax error, expected: BURL absolute-uri [LAST]"},
+		{"BDAT", ReplyBdatSyntax},
+		{"BDAT 0 LAST", ReplyMailFirst},
+		{"HELP me", ReplyHelp},
+		{"QUIT\t", ReplyBye},
+	}
+	for _, tt := range tests {
+		h := newFakeHook(t, accept)
+		yamlLine := strings.NewReplacer("\t", `\t`, "\f", `\f`).Replace(tt.line)
+		res, _ := playYAML(t, h, "steps:\n  - connect\n  - raw: \""+yamlLine+"\"\n")
+		if got := res.Steps[1].Reply(); got != tt.reply {
+			t.Errorf("%q: %q, want %q", tt.line, got, tt.reply)
+		}
+	}
+}
+
+// TestEnvelopeLowercase: the hook sees MAIL and RCPT addresses as
+// Stalwart's address_lcase (to_lowercase_address(true)): Rust's
+// per-character lower case and an IDNA domain, so the same mailbox
+// written with a Unicode and an ASCII domain is one recipient.
+func TestEnvelopeLowercase(t *testing.T) {
+	t.Parallel()
+	h := newFakeHook(t, accept)
+	res, calls := playYAML(t, h, "server: {local_domains: [xn--bcher-kva.example]}\nsteps:\n  - connect\n  - ehlo: mail.example.net\n  - raw: \"MAIL FROM:<İnfo@Bücher.example>\"\n  - raw: \"RCPT TO:<x@Bücher.example>\"\n  - raw: \"RCPT TO:<x@xn--bcher-kva.example>\"\n")
+	if got := strings.Join(calls, ","); got != "connect,ehlo,mail,rcpt" {
+		t.Errorf("hook calls %s: the second RCPT is a duplicate (no call)", got)
+	}
+	if got := res.Steps[4].Reply(); got != ReplyRcptOK {
+		t.Errorf("duplicate RCPT: %q", got)
+	}
+	reqs := h.requests()
+	var req struct {
+		Envelope struct {
+			From struct{ Address string }   `json:"from"`
+			To   []struct{ Address string } `json:"to"`
+		} `json:"envelope"`
+	}
+	if err := json.Unmarshal(reqs[3], &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Envelope.From.Address != "i\u0307nfo@xn--bcher-kva.example" || len(req.Envelope.To) != 1 || req.Envelope.To[0].Address != "x@xn--bcher-kva.example" {
+		t.Errorf("envelope %+v", req.Envelope)
+	}
+}
+
+// TestAuthLongLines: the line limit applies to the line each mechanism
+// sends: PLAIN's and XOAUTH2's initial responses on the AUTH line
+// (554 5.3.4, not an AUTH failure), LOGIN's user name and password on
+// SASL lines of their own (500 5.5.6, an AUTH failure).
+func TestAuthLongLines(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("p", 3100) // 4136 bytes in base64
+	tests := []struct {
+		mech    string
+		replies []string
+	}{
+		{"plain", []string{ReplyLineTooLong}},
+		{"xoauth2", []string{ReplyLineTooLong}},
+		{"login", []string{ReplyAuthLoginUser, ReplyAuthLoginPass, ReplySaslLineTooLong}},
+	}
+	for _, tt := range tests {
+		h := newFakeHook(t, accept)
+		res, _ := playYAML(t, h, "server: {port: 465}\nsteps:\n  - connect\n  - ehlo: laptop.example.net\n  - auth: {login: john, password: "+long+", mechanism: "+tt.mech+"}\n  - auth: {login: john, password: short, mechanism: "+tt.mech+"}\n")
+		if got := res.Steps[2].Replies; !reflect.DeepEqual(got, tt.replies) {
+			t.Errorf("%s: %q, want %q", tt.mech, got, tt.replies)
+		}
+		if got := res.Steps[3].Reply(); got != ReplyAuthOK {
+			t.Errorf("%s: the next AUTH: %q", tt.mech, got)
+		}
 	}
 }

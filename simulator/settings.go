@@ -133,21 +133,16 @@ func (p *player) senderAllowed(sender string) bool {
 // maxDomainLen is smtp-proto's MAX_DOMAIN_LEN: the longest HELO/EHLO name.
 const maxDomainLen = 255
 
-// heloLine handles a HELO, EHLO or LHLO command whose text after the verb
-// is rest, parsed as smtp-proto 0.2 does (parser.rs HELO/EHLO/LHLO): the
-// name runs from just after the verb's space to the next space, and must
-// be 1 to 255 bytes; otherwise the reply is the syntax error, except for
-// EHLO when rejectNonFqdn is off, which Stalwart answers as "EHLO null"
+// heloLine handles a HELO, EHLO or LHLO command whose argument is rest
+// (the text after the verb's separator; hasArg false when the verb ends
+// the line), parsed as smtp-proto 0.2 does (parser.rs HELO/EHLO/LHLO, its
+// text()): the name runs to the next space and must be 1 to 255 bytes;
+// otherwise the reply is the syntax error, except for EHLO when
+// rejectNonFqdn is off, which Stalwart answers as "EHLO null"
 // (session.rs:312-329). LHLO on an SMTP listener gets 502 5.5.1.
-func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string) {
-	host, ok := "", false
-	if r, cut := strings.CutPrefix(rest, " "); cut || strings.HasPrefix(rest, "\t") {
-		if !cut {
-			r = rest[1:]
-		}
-		host, _, _ = strings.Cut(r, " ")
-		ok = len(host) >= 1 && len(host) <= maxDomainLen
-	}
+func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string, hasArg bool) {
+	host, _, _ := strings.Cut(rest, " ")
+	ok := hasArg && len(host) >= 1 && len(host) <= maxDomainLen
 	switch {
 	case !ok && verb == "EHLO" && !p.rejectNonFqdn():
 		p.ehlo(ctx, st, "null", true)
@@ -160,19 +155,29 @@ func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string
 	}
 }
 
-// authLine handles a raw AUTH command (rest is the text after the verb):
-// the mechanism must be one Stalwart knows and allows (503/554 as for an
-// auth step); PLAIN with an initial response authenticates as its
-// authorization or authentication identity (a bad one is 500 5.5.6
-// Invalid challenge., counted as a failure); without an initial response
-// the server's 334 challenge is all a one-line raw step can show.
-func (p *player) authLine(st *StepResult, rest string) {
-	f := strings.Fields(rest)
-	if len(f) == 0 || !strings.HasPrefix(rest, " ") {
+// authLine handles a raw AUTH command whose argument is rest, read as
+// smtp-proto does (parser.rs AUTH, mechanism(), text()): the mechanism
+// runs to the next whitespace (none there: the syntax error), then the
+// initial response runs from one byte after it to the next space. The
+// mechanism must be one Stalwart knows and allows (503/554 as for an auth
+// step). An initial response of PLAIN, XOAUTH2 or OAUTHBEARER
+// authenticates as its login (a bad one is 500 5.5.6 Invalid challenge.,
+// counted as a failure); without one, or with LOGIN (whose initial
+// response is only the user name), the server waits for the rest of the
+// SASL exchange, which a one-line raw step cannot send.
+func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
+	end := strings.IndexAny(rest, " \t\f\v")
+	if end < 0 {
+		end = len(rest)
+	}
+	if !hasArg || end == 0 {
 		st.Replies = append(st.Replies, ReplyAuthSyntax)
 		return
 	}
-	mech := strings.ToLower(f[0])
+	mech, resp := strings.ToLower(rest[:end]), ""
+	if end < len(rest) {
+		resp, _, _ = strings.Cut(rest[end+1:], " ")
+	}
 	if !slices.Contains(sessions.SaslMechanisms, mech) {
 		// Known to smtp-proto but never allowed by Stalwart, or unknown.
 		mech = "unsupported:" + mech
@@ -180,11 +185,11 @@ func (p *player) authLine(st *StepResult, rest string) {
 	if !p.authCheck(st, mech) {
 		return
 	}
-	if len(f) < 2 || mech == "login" {
+	if resp == "" || mech == "login" {
 		switch {
 		case mech != "login":
 			st.Replies = append(st.Replies, "334 ")
-		case len(f) < 2:
+		case resp == "":
 			st.Replies = append(st.Replies, ReplyAuthLoginUser)
 		default: // LOGIN's initial response is the user name
 			st.Replies = append(st.Replies, ReplyAuthLoginPass)
@@ -192,7 +197,7 @@ func (p *player) authLine(st *StepResult, rest string) {
 		p.cannotGoOn(st, "the server now waits for the rest of the SASL exchange, which a raw step cannot send; use an auth step")
 		return
 	}
-	login, ok := plainLogin(mech, f[1])
+	login, ok := plainLogin(mech, resp)
 	if !ok {
 		p.authFailed(st, ReplyInvalidChallenge)
 		return
@@ -213,8 +218,9 @@ func plainLogin(mech, resp string) (string, bool) {
 	}
 	switch mech {
 	case "plain":
+		// Fields after the password are ignored (directory sasl.rs).
 		parts := strings.Split(string(b), "\x00")
-		if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+		if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
 			return "", false
 		}
 		return parts[1], true

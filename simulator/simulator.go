@@ -168,9 +168,9 @@ func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Ste
 	}
 	switch step.Kind {
 	case sessions.StepHelo:
-		p.heloLine(ctx, st, "HELO", " "+step.Arg)
+		p.heloLine(ctx, st, "HELO", step.Arg, step.Arg != "")
 	case sessions.StepEhlo:
-		p.heloLine(ctx, st, "EHLO", " "+step.Arg)
+		p.heloLine(ctx, st, "EHLO", step.Arg, step.Arg != "")
 	case sessions.StepStartTLS:
 		p.startTLS(st)
 	case sessions.StepAuth:
@@ -202,31 +202,41 @@ func (p *player) command(ctx context.Context, st *StepResult, step *sessions.Ste
 // raw plays a verbatim command line by mapping it onto the typed steps.
 func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *TransactionResult {
 	line := strings.TrimRight(step.Arg, "\r\n")
-	// MAIL and RCPT go through smtp-proto's parser, verb included.
-	switch v, _ := commandVerb(line); v {
-	case "MAIL":
-		p.mailLine(ctx, st, line)
-		return nil
-	case "RCPT":
-		p.rcptLine(ctx, st, line)
+	verb, rest, hasArg, ok := splitCommand(line)
+	if !ok {
+		st.Replies = append(st.Replies, ReplyInvalidCommand)
 		return nil
 	}
-	verb, rest, _ := strings.Cut(line, " ")
-	rest = strings.TrimSpace(rest)
-	switch strings.ToUpper(verb) {
+	// smtp-proto's syntax error for a verb that needs an argument (parser.rs).
+	needs := func(syntax string, max int) bool {
+		if v := strings.Trim(rest, " "); hasArg && v != "" && len(v) <= max {
+			return true
+		}
+		st.Replies = append(st.Replies, "501 5.5.2 Syntax error, expected: "+syntax)
+		return false
+	}
+	switch verb {
+	case "MAIL":
+		p.mailLine(ctx, st, line)
+	case "RCPT":
+		p.rcptLine(ctx, st, line)
 	case "HELO", "EHLO", "LHLO":
-		p.heloLine(ctx, st, strings.ToUpper(verb), line[len(verb):])
+		p.heloLine(ctx, st, verb, rest, hasArg)
 	case "AUTH":
-		p.authLine(st, line[len(verb):])
+		p.authLine(st, rest, hasArg)
 	case "RSET":
 		p.resetTx()
 		st.Replies = append(st.Replies, ReplyOK)
 	case "NOOP":
 		st.Replies = append(st.Replies, ReplyOK)
 	case "VRFY":
-		st.Replies = append(st.Replies, ReplyVrfyDisabled)
+		if needs("VRFY string", maxAddressLen) {
+			st.Replies = append(st.Replies, ReplyVrfyDisabled)
+		}
 	case "EXPN":
-		st.Replies = append(st.Replies, ReplyExpnDisabled)
+		if needs("EXPN string", maxAddressLen) {
+			st.Replies = append(st.Replies, ReplyExpnDisabled)
+		}
 	case "HELP":
 		st.Replies = append(st.Replies, ReplyHelp)
 	case "QUIT":
@@ -235,7 +245,10 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 	case "STARTTLS":
 		p.startTLS(st)
 	case "ETRN", "ATRN", "BURL":
-		st.Replies = append(st.Replies, ReplyNotImplemented)
+		syntax := map[string]string{"ETRN": "ETRN name", "ATRN": "ATRN domain[,domain]", "BURL": "BURL absolute-uri [LAST]"}[verb]
+		if needs(syntax, len(rest)) {
+			st.Replies = append(st.Replies, ReplyNotImplemented)
+		}
 	case "DATA":
 		if r := p.canSendData(); r != "" {
 			st.Replies = append(st.Replies, r)
@@ -244,11 +257,33 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 		st.Replies = append(st.Replies, ReplyDataGo)
 		p.cannotGoOn(st, "after a raw DATA the server reads the message, which a raw step cannot send; use a data step")
 	case "BDAT":
+		if !hasArg {
+			st.Replies = append(st.Replies, ReplyBdatSyntax)
+			return nil
+		}
 		return p.bdatLine(ctx, st, rest)
 	default:
 		st.Replies = append(st.Replies, ReplyInvalidCommand)
 	}
 	return nil
+}
+
+// splitCommand reads a command line's verb as smtp-proto's
+// Request::parse does (parser.rs:19-25): leading spaces skipped, letters
+// upper-cased, and the verb must be followed by ASCII whitespace (a
+// space, a tab, a form feed) or the end of the line, else the command is
+// unknown (ok false). rest is the text after that one separator byte;
+// hasArg is false when the verb ends the line.
+func splitCommand(line string) (verb, rest string, hasArg, ok bool) {
+	pp := newProtoParser(line)
+	verb, err := pp.hashed(8)
+	if err != nil || !isSpace(pp.stop) {
+		return verb, "", false, false
+	}
+	if pp.stop == '\n' || pp.i >= len(line) {
+		return verb, "", false, true
+	}
+	return verb, line[pp.i:], true, true
 }
 
 func (p *player) resetTx() {
@@ -338,8 +373,6 @@ func stepName(st *StepResult) string {
 	}
 	return fmt.Sprintf("step %d (%s)", st.Index+1, st.Kind)
 }
-
-func lower(s string) string { return strings.ToLower(s) }
 
 // ConfigLints lists what a hook configuration relies on that Stalwart does
 // not do, such as a hook configured only for the auth stage.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // rustLower lower-cases s like Rust's str::to_lowercase, which Stalwart uses
@@ -92,4 +94,55 @@ func caseIgnorable(r rune) bool {
 // hasUpper reports whether lower-casing would change s.
 func hasUpper(s string) bool {
 	return rustLower(s) != s
+}
+
+// LowercaseAddress is Stalwart's to_lowercase_address(true)
+// (crates/utils/src/lib.rs:157-186), which makes address_lcase, the form
+// hooks see, of a MAIL FROM or RCPT TO address (mail.rs:113, rcpt.rs:73):
+// split at the last @, the local part lower-cased character by character
+// (Rust's char::to_lowercase: U+0130 becomes "i" plus U+0307, and a capital
+// sigma always becomes σ), an ASCII domain lower-cased, any other domain
+// converted to ASCII by IDNA (lower-cased as a whole when that fails). An
+// address without @ is lower-cased as a whole (str::to_lowercase).
+func LowercaseAddress(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return rustLower(addr)
+	}
+	local, domain := addr[:at], addr[at+1:]
+	var b strings.Builder
+	b.Grow(len(addr) + 4)
+	for i := 0; i < len(local); {
+		r, size := utf8.DecodeRuneInString(local[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteByte(local[i])
+		case r == '\u0130':
+			b.WriteString("i\u0307")
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+		i += size
+	}
+	b.WriteByte('@')
+	switch {
+	case isASCII(domain):
+		b.WriteString(strings.ToLower(domain))
+	default:
+		if d, err := idna.Lookup.ToASCII(domain); err == nil {
+			b.WriteString(d)
+		} else {
+			b.WriteString(rustLower(domain))
+		}
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
