@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
 )
@@ -74,4 +78,166 @@ func lineReply(err error) string {
 		return le.Reply
 	}
 	return ReplyInvalidCommand
+}
+
+// maxDomainLen is smtp-proto's MAX_DOMAIN_LEN: the longest HELO/EHLO name.
+const maxDomainLen = 255
+
+// heloLine handles a HELO, EHLO or LHLO command whose argument is rest
+// (the text after the verb's separator; hasArg false when the verb ends
+// the line), parsed as smtp-proto 0.2 does (parser.rs HELO/EHLO/LHLO, its
+// text()): the name runs to the next space and must be 1 to 255 bytes;
+// otherwise the reply is the syntax error, except for EHLO when
+// rejectNonFqdn is off, which Stalwart answers as "EHLO null"
+// (session.rs:312-329). LHLO on an SMTP listener gets 502 5.5.1.
+func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string, hasArg bool) {
+	host, _, _ := strings.Cut(rest, " ")
+	ok := hasArg && len(host) >= 1 && len(host) <= maxDomainLen
+	switch {
+	case !ok && verb == "EHLO" && !p.rejectNonFqdn():
+		p.ehlo(ctx, st, "null", true)
+	case !ok:
+		st.Replies = append(st.Replies, "501 5.5.2 Syntax error, expected: "+verb+" domain")
+	case verb == "LHLO":
+		st.Replies = append(st.Replies, ReplyEhloExpected)
+	default:
+		p.ehlo(ctx, st, host, verb == "EHLO")
+	}
+}
+
+// authLine handles a raw AUTH command whose argument is rest, read as
+// smtp-proto does (parser.rs AUTH, mechanism(), text()): the mechanism
+// runs to the next whitespace (none there: the syntax error), then the
+// initial response runs from one byte after it to the next space. The
+// mechanism must be one Stalwart knows and allows (503/554 as for an auth
+// step). An initial response of PLAIN, XOAUTH2 or OAUTHBEARER
+// authenticates as its login (a bad one is 500 5.5.6 Invalid challenge.,
+// counted as a failure); without one, or with LOGIN (whose initial
+// response is only the user name), the server waits for the rest of the
+// SASL exchange, which a one-line raw step cannot send.
+func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
+	end := strings.IndexAny(rest, " \t\f\v")
+	if end < 0 {
+		end = len(rest)
+	}
+	if !hasArg || end == 0 {
+		st.Replies = append(st.Replies, ReplyAuthSyntax)
+		return
+	}
+	mech, resp := strings.ToLower(rest[:end]), ""
+	if end < len(rest) {
+		resp, _, _ = strings.Cut(rest[end+1:], " ")
+	}
+	if !slices.Contains(sessions.SaslMechanisms, mech) {
+		// Known to smtp-proto but never allowed by Stalwart, or unknown.
+		mech = "unsupported:" + mech
+	}
+	if !p.authCheck(st, mech) {
+		return
+	}
+	if resp == "" || mech == "login" {
+		switch {
+		case mech != "login":
+			st.Replies = append(st.Replies, "334 ")
+		case resp == "":
+			st.Replies = append(st.Replies, ReplyAuthLoginUser)
+		default: // LOGIN's initial response is the user name
+			st.Replies = append(st.Replies, ReplyAuthLoginPass)
+		}
+		p.cannotGoOn(st, "the server now waits for the rest of the SASL exchange, which a raw step cannot send; use an auth step")
+		return
+	}
+	login, ok := plainLogin(mech, resp)
+	if !ok {
+		p.authFailed(st, ReplyInvalidChallenge)
+		return
+	}
+	p.authAs, p.authAddresses = login, nil
+	st.Replies = append(st.Replies, ReplyAuthOK)
+}
+
+// plainLogin decodes an initial response into the login it
+// authenticates: PLAIN (authzid NUL authcid NUL password: the authcid),
+// XOAUTH2 (user=LOGIN ^A auth=Bearer TOKEN ^A ^A) or OAUTHBEARER
+// (n,a=LOGIN, ^A auth=Bearer TOKEN ^A ^A), all base64. LOGIN's initial
+// response is only the user name, so it never completes here.
+func plainLogin(mech, resp string) (string, bool) {
+	b, err := base64.StdEncoding.DecodeString(resp)
+	if err != nil {
+		return "", false
+	}
+	switch mech {
+	case "plain":
+		// Fields after the password are ignored (directory sasl.rs).
+		parts := strings.Split(string(b), "\x00")
+		if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
+			return "", false
+		}
+		return parts[1], true
+	case "xoauth2", "oauthbearer":
+		fields := strings.Split(string(b), "\x01")
+		login, token := "", ""
+		for i, f := range fields {
+			if mech == "xoauth2" && i == 0 {
+				login, _ = strings.CutPrefix(f, "user=")
+			}
+			if mech == "oauthbearer" && i == 0 {
+				for _, kv := range strings.Split(f, ",") {
+					if v, ok := strings.CutPrefix(kv, "a="); ok {
+						login = v
+					}
+				}
+			}
+			if v, ok := strings.CutPrefix(f, "auth=Bearer "); ok {
+				token = v
+			}
+		}
+		return login, login != "" && token != ""
+	}
+	return "", false
+}
+
+// cannotGoOn ends the play of a connection at a raw step that leaves the
+// server waiting for something a one-line raw step cannot send (a
+// message, a SASL response): the step fails saying why, and the steps up
+// to the next connect are not sent.
+func (p *player) cannotGoOn(st *StepResult, why string) {
+	st.Failures = append(st.Failures, fmt.Sprintf("%s: %s", stepName(st), why))
+	p.closed = true
+	p.closedBy = "hooksim stopped playing it at " + stepName(st) + ": " + why
+}
+
+// bdatLine plays a raw BDAT command (rest is its text after the verb),
+// parsed as smtp-proto does: a chunk size, then LAST or nothing
+// (otherwise 501 5.5.2 Syntax error, expected: BDAT chunk-size [LAST]).
+// A raw step carries no chunk data, so only a chunk of 0 bytes is played
+// (session.rs:67-100, 399-425: refused by the same checks, else 250 2.6.0,
+// or the queued message at LAST); a chunk of n bytes stops the play of
+// the connection, as the server then reads n bytes of data.
+func (p *player) bdatLine(ctx context.Context, st *StepResult, rest string) *TransactionResult {
+	f := strings.Fields(rest)
+	last := len(f) == 2 && strings.EqualFold(f[1], "LAST")
+	var size uint64
+	err := errors.New("no size")
+	if len(f) == 1 || last {
+		size, err = strconv.ParseUint(f[0], 10, 63)
+	}
+	if err != nil || strings.HasPrefix(f[0], "+") {
+		st.Replies = append(st.Replies, ReplyBdatSyntax)
+		return nil
+	}
+	if size > 0 {
+		p.cannotGoOn(st, fmt.Sprintf("after BDAT %d the server reads %d bytes of data, which a raw step cannot send; use a bdat step", size, size))
+		return nil
+	}
+	if r := p.canSendData(); r != "" {
+		st.Replies = append(st.Replies, r)
+		return nil
+	}
+	if !last {
+		st.Replies = append(st.Replies, ReplyChunkOK)
+		return nil
+	}
+	defer p.resetTx()
+	return p.queue(ctx, st, nil)
 }
