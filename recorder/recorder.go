@@ -16,8 +16,6 @@ const (
 	DefaultQueueSize = 4096
 	DefaultMaxBatch  = 1024
 	DefaultLinger    = 10 * time.Millisecond
-	// finishedKept is how many finished sessions RunID remembers.
-	finishedKept = 10000
 )
 
 // ErrClosed is recorded when the simulator reports to a closed Recorder.
@@ -40,10 +38,11 @@ type Options struct {
 }
 
 // Recorder writes what the simulator plays to a store. It implements
-// simulator.Observer; one Recorder serves any number of sessions played
-// one after another or at the same time. Its observer methods only queue
-// work for a background writer goroutine, which batches it into
-// transactions. Close (or Flush) before exit, also on SIGINT/SIGTERM, so
+// simulator.Observer: Begin (or BeginPlay) gives each play its own handle,
+// a *Play recorded as one run, which knows its run ID. One Recorder serves
+// any number of plays, one after another or at the same time. The
+// handles' methods only queue work for a background writer goroutine,
+// which batches it into transactions. Close (or Flush) before exit, also on SIGINT/SIGTERM, so
 // that everything already played is on disk.
 type Recorder struct {
 	st   *store.Store
@@ -57,11 +56,6 @@ type Recorder struct {
 
 	errMu sync.Mutex
 	err   error
-
-	sessMu   sync.Mutex
-	active   map[playKey][]*session
-	finished map[*simulator.SessionResult]*session
-	order    []*simulator.SessionResult // finished, oldest first
 
 	w *writer
 }
@@ -82,10 +76,8 @@ func New(st *store.Store, opts Options) *Recorder {
 	}
 	r := &Recorder{
 		st: st, opts: opts, hub: newHub(),
-		queue:    make(chan op, opts.QueueSize),
-		done:     make(chan struct{}),
-		active:   map[playKey][]*session{},
-		finished: map[*simulator.SessionResult]*session{},
+		queue: make(chan op, opts.QueueSize),
+		done:  make(chan struct{}),
 	}
 	r.w = newWriter(r)
 	go r.w.run()
@@ -155,19 +147,4 @@ func (r *Recorder) enqueue(o op) bool {
 	}
 	r.queue <- o
 	return true
-}
-
-// RunID returns the run a finished session was recorded as. It waits
-// until the run's row is committed; ok is false for a session this
-// recorder did not see finish (or forgot: it keeps the last 10,000), and
-// for a run that could not be stored.
-func (r *Recorder) RunID(res *simulator.SessionResult) (int64, bool) {
-	r.sessMu.Lock()
-	s := r.finished[res]
-	r.sessMu.Unlock()
-	if s == nil {
-		return 0, false
-	}
-	<-s.ready
-	return s.runID, s.runID != 0
 }

@@ -25,7 +25,7 @@ const (
 // op is one unit of work for the writer.
 type op struct {
 	kind    opKind
-	sess    *session
+	play    *Play
 	batch   store.Batch
 	result  *simulator.SessionResult
 	flushed chan struct{}
@@ -138,7 +138,7 @@ func (w *writer) commit(batch []op) {
 	}
 	for i := range batch {
 		if batch[i].kind == opStart {
-			batch[i].sess.runID = 0 // rolled back
+			batch[i].play.runID = 0 // rolled back
 		}
 	}
 	for i := range batch {
@@ -146,7 +146,7 @@ func (w *writer) commit(batch []op) {
 		err := w.r.st.Update(ctx, func(tx *store.Tx) error { return w.apply(ctx, tx, o) })
 		if err != nil {
 			if o.kind == opStart {
-				o.sess.runID = 0
+				o.play.runID = 0
 			}
 			w.r.fail(fmt.Errorf("recorder: session %s: %w", o.sessName(), err))
 		}
@@ -155,10 +155,10 @@ func (w *writer) commit(batch []op) {
 }
 
 func (o *op) sessName() string {
-	if o.sess == nil || o.sess.info == nil {
+	if o.play == nil || o.play.info == nil {
 		return "?"
 	}
-	return o.sess.info.Name
+	return o.play.info.Name
 }
 
 // apply writes o in tx. Rows of a run that could not be created are
@@ -166,15 +166,15 @@ func (o *op) sessName() string {
 func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 	switch o.kind {
 	case opStart:
-		o.run = w.runRow(o.sess)
+		o.run = w.runRow(o.play)
 		id, err := tx.CreateRun(ctx, o.run)
 		if err != nil {
 			return err
 		}
 		o.run.ID = id
-		o.sess.runID = id
+		o.play.runID = id
 	case opRows, opFinish:
-		id := o.sess.runID
+		id := o.play.runID
 		if id == 0 {
 			return nil
 		}
@@ -208,17 +208,14 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 func (w *writer) after(o *op, ok bool) {
 	switch o.kind {
 	case opStart:
-		if ok && o.sess.runID != 0 {
+		if ok && o.play.runID != 0 {
 			run := *o.run
 			run.Script = nil
 			w.r.hub.publish(Event{Kind: EventRunStarted, RunID: run.ID, Session: run.SessionName, Run: &run})
-			if o.sess.meta.OnRun != nil {
-				o.sess.meta.OnRun(run.ID)
-			}
 		}
-		close(o.sess.ready)
+		close(o.play.ready)
 	case opFinish:
-		if ok && o.sess.runID != 0 && o.run != nil {
+		if ok && o.play.runID != 0 && o.run != nil {
 			w.r.hub.publish(Event{Kind: EventRunFinished, RunID: o.run.ID, Session: o.run.SessionName, Run: o.run, Result: o.result})
 		}
 	case opFlush:
@@ -227,15 +224,15 @@ func (w *writer) after(o *op, ok bool) {
 }
 
 // runRow is the run row of a session just started.
-func (w *writer) runRow(s *session) *store.Run {
-	info := s.info
-	src := s.meta.Source
+func (w *writer) runRow(p *Play) *store.Run {
+	info := p.info
+	src := info.Origin.Source
 	if src == "" {
 		src = store.SourceScript
 	}
 	return &store.Run{
 		SessionName: info.Name, SessionFile: info.File, SessionHash: info.Hash, Script: w.script(info.Session),
-		Source: src, ReplayOf: s.meta.ReplayOf, ReplayMode: s.meta.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
+		Source: src, ReplayOf: info.Origin.ReplayOf, ReplayMode: info.Origin.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
 		Started: info.Started.UTC(), Outcome: store.OutcomeRunning,
 	}
 }
