@@ -83,9 +83,6 @@ func (p *Play) Exchange(ex *simulator.Exchange) {
 		return
 	}
 	p.pending[ex.Seq] = ex
-	if p.r.hub.active() {
-		p.r.hub.publish(Event{Kind: EventExchange, RunID: p.RunID(), Session: ex.Session, Exchange: ex})
-	}
 }
 
 // Step implements simulator.Play: it queues the step with its
@@ -104,9 +101,6 @@ func (p *Play) Step(st *simulator.StepResult) {
 		delete(p.pending, ex.Seq)
 		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, reply))
 	}
-	if p.r.hub.active() {
-		p.r.hub.publish(Event{Kind: EventStep, RunID: p.RunID(), Session: st.Session, Step: st})
-	}
 	if !p.r.enqueue(o) {
 		p.r.fail(ErrClosed)
 	}
@@ -119,9 +113,6 @@ func (p *Play) Transaction(tx *simulator.TransactionResult) {
 	}
 	o := op{kind: opRows, play: p}
 	o.batch.Messages = []store.Message{messageRow(tx)}
-	if p.r.hub.active() {
-		p.r.hub.publish(Event{Kind: EventTransaction, RunID: p.RunID(), Session: tx.Session, Transaction: tx})
-	}
 	if !p.r.enqueue(o) {
 		p.r.fail(ErrClosed)
 	}

@@ -47,7 +47,6 @@ type Options struct {
 type Recorder struct {
 	st   *store.Store
 	opts Options
-	hub  *hub
 
 	mu     sync.RWMutex // held for reading while sending to queue
 	closed bool
@@ -75,7 +74,7 @@ func New(st *store.Store, opts Options) *Recorder {
 		opts.Linger = DefaultLinger
 	}
 	r := &Recorder{
-		st: st, opts: opts, hub: newHub(),
+		st: st, opts: opts,
 		queue: make(chan op, opts.QueueSize),
 		done:  make(chan struct{}),
 	}
@@ -83,11 +82,6 @@ func New(st *store.Store, opts Options) *Recorder {
 	go r.w.run()
 	return r
 }
-
-// Subscribe returns a subscription with room for buffer events. A
-// subscriber that falls behind loses events (counted by Dropped); it never
-// slows the simulator.
-func (r *Recorder) Subscribe(buffer int) *Subscription { return r.hub.subscribe(buffer) }
 
 // Flush waits until everything reported before the call is committed, or
 // ctx ends. After Close it returns at once.
@@ -104,8 +98,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 }
 
-// Close writes everything queued, stops the writer and closes every
-// subscription. It returns the first write error, if any. The store is
+// Close writes everything queued and stops the writer. It returns the first write error, if any. The store is
 // left open. Calling it again returns the same error.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
@@ -115,7 +108,6 @@ func (r *Recorder) Close() error {
 	}
 	r.mu.Unlock()
 	<-r.done
-	r.hub.close()
 	return r.Err()
 }
 

@@ -62,7 +62,6 @@ func TestConcurrentRecording(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openStore(t)
 	rec := New(st, Options{QueueSize: 64}) // a small queue, so back-pressure happens
-	sub := rec.Subscribe(1 << 16)
 	plays := make([]*Play, goroutines)
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
@@ -75,13 +74,6 @@ func TestConcurrentRecording(t *testing.T) {
 	wg.Wait()
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
-	}
-	events := 0
-	for range sub.C {
-		events++
-	}
-	if want := goroutines * (2 + 2*each); events != want || sub.Dropped() != 0 {
-		t.Errorf("subscriber got %d events (%d dropped), want %d", events, sub.Dropped(), want)
 	}
 	ids := map[int64]bool{}
 	for g, play := range plays {
@@ -172,71 +164,7 @@ func TestConcurrentPlays(t *testing.T) {
 	}
 }
 
-func TestSubscribers(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st, _ := openStore(t)
-	srv := hookServer(t)
-	rec := New(st, Options{})
-	fast := rec.Subscribe(10000)
-	slow := rec.Subscribe(1) // never read: must not block anything
-	dead := rec.Subscribe(0)
-	dead.Close()
-	dead.Close()
-	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
-	var res []*simulator.SessionResult
-	var plays []*Play
-	for i := 0; i < 2; i++ {
-		r, p := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
-		res, plays = append(res, r), append(plays, p)
-	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var events []Event
-	for ev := range fast.C {
-		events = append(events, ev)
-	}
-	if fast.Dropped() != 0 {
-		t.Errorf("fast subscriber dropped %d", fast.Dropped())
-	}
-	if slow.Dropped() == 0 {
-		t.Error("slow subscriber dropped nothing")
-	}
-	if _, open := <-dead.C; open {
-		t.Error("closed subscription still open")
-	}
-	for i, ev := range events {
-		if ev.Seq != uint64(i+1) {
-			t.Fatalf("event %d has Seq %d", i, ev.Seq)
-		}
-	}
-	for i, r := range res {
-		id := plays[i].RunID()
-		var kinds []EventKind
-		counts := map[EventKind]int{}
-		for _, ev := range events {
-			if ev.RunID == id {
-				kinds = append(kinds, ev.Kind)
-				counts[ev.Kind]++
-			}
-		}
-		if len(kinds) == 0 || kinds[0] != EventRunStarted || kinds[len(kinds)-1] != EventRunFinished {
-			t.Errorf("run %d: events %v", id, kinds)
-			continue
-		}
-		if counts[EventExchange] != r.Exchanges || counts[EventStep] != len(r.Steps) ||
-			counts[EventTransaction] != len(r.Transactions) || counts[EventRunStarted] != 1 || counts[EventRunFinished] != 1 {
-			t.Errorf("run %d: event counts %v", id, counts)
-		}
-	}
-	late := rec.Subscribe(4)
-	if _, open := <-late.C; open {
-		t.Error("a subscription after Close is open")
-	}
-}
-
-func TestFlushMetaAndClose(t *testing.T) {
+func TestFlushOriginAndClose(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, _ := openStore(t)
