@@ -211,10 +211,19 @@ func TestFlushOriginAndClose(t *testing.T) {
 	if err := rec.Flush(ctx); err != nil {
 		t.Errorf("Flush after Close: %v", err)
 	}
-	// Reports after Close are refused without a panic.
-	sim.Play(ctx, hello(t))
+	// Reports after Close are refused without a panic; the play's handle
+	// says it was not recorded, at once.
+	_, late := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
 	if err := rec.Err(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Err after a play on a closed recorder = %v, want ErrClosed", err)
+	}
+	select {
+	case <-late.Recorded():
+		if id := late.RunID(); id != 0 {
+			t.Errorf("a play on a closed recorder has run ID %d", id)
+		}
+	default:
+		t.Error("a play on a closed recorder is still waiting for its run")
 	}
 }
 

@@ -219,22 +219,20 @@ func (r *SessionResult) Passed() bool { return r.Failures == 0 && r.Err == nil }
 
 // Observers fans each play out to several observers: Begin begins the
 // play on each, in order, and the handle it returns passes every event to
-// their handles in the same order.
+// their handles in the same order. A nil observer, or a nil handle, is
+// skipped (NopPlay).
 type Observers []Observer
 
 var _ Observer = Observers(nil)
 
 // Begin implements Observer.
 func (o Observers) Begin(ctx context.Context, info *SessionInfo) Play {
-	switch len(o) {
-	case 0:
-		return NopPlay{}
-	case 1:
-		return o[0].Begin(ctx, info)
+	if len(o) == 1 {
+		return Begin(ctx, o[0], info)
 	}
 	ps := make(plays, len(o))
 	for i, x := range o {
-		ps[i] = x.Begin(ctx, info)
+		ps[i] = Begin(ctx, x, info)
 	}
 	return ps
 }
