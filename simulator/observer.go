@@ -25,7 +25,8 @@ import (
 type Observer interface {
 	// Begin starts observing one play. info describes the session and
 	// where it comes from (info.Origin); ctx is the play's context and
-	// ends with it. Begin never returns nil (NopPlay ignores everything).
+	// ends with it. An observer with nothing to do returns NopPlay; a
+	// nil handle is taken as NopPlay (see the function Begin).
 	Begin(ctx context.Context, info *SessionInfo) Play
 }
 
