@@ -19,7 +19,7 @@ func BenchmarkRecorder(b *testing.B) {
 	start := time.Now()
 	for done := 0; done < b.N; {
 		n := min(100, b.N-done)
-		synthetic(WithMeta(ctx, Meta{}), rec, "bench", 0, n)
+		synthetic(ctx, rec, "bench", 0, n)
 		done += n
 	}
 	if err := rec.Flush(ctx); err != nil {

@@ -33,8 +33,8 @@ func stepRow(st *simulator.StepResult) store.Step {
 // exchangeRow is ex as stored. Authorization is redacted again here, the
 // hook's secret hidden wherever it shows in a header, credential-like
 // headers (X-Api-Key, Cookie, ...) masked, and a password in the URL hidden.
-func (s *session) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange {
-	secret := s.secrets[ex.HookID]
+func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange {
+	secret := p.secrets[ex.HookID]
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
 		HookID: ex.HookID, URL: hookconf.RedactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,

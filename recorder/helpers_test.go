@@ -71,6 +71,19 @@ func hello(t testing.TB) *sessions.Session {
 	return s
 }
 
+// recordPlay plays sess on a copy of sim whose observer begins the play
+// on rec, with origin, and returns the result and the play's handle.
+func recordPlay(ctx context.Context, sim *simulator.Simulator, rec *Recorder, sess *sessions.Session, origin simulator.Origin) (*simulator.SessionResult, *Play) {
+	c := *sim
+	var p *Play
+	c.Origin = origin
+	c.Observer = simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+		p = rec.BeginPlay(ctx, info)
+		return p
+	})
+	return c.Play(ctx, sess), p
+}
+
 // newSim is a simulator for hooks reporting to obs; its client is closed
 // with the test.
 func newSim(t testing.TB, obs simulator.Observer, hooks ...*hookconf.Hook) *simulator.Simulator {

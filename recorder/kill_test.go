@@ -49,13 +49,13 @@ func TestKillChild(t *testing.T) {
 	rec := New(st, Options{})
 	sim := simulator.New([]*hookconf.Hook{h}, rec)
 	for {
-		res := sim.Play(ctx, sess)
+		res, play := recordPlay(ctx, sim, rec, sess, simulator.Origin{})
 		if err := rec.Flush(ctx); err != nil {
 			fmt.Println("error", err)
 			os.Exit(3)
 		}
-		id, ok := rec.RunID(res)
-		if !ok {
+		id := play.RunID()
+		if id == 0 {
 			fmt.Println("error no run", rec.Err())
 			os.Exit(3)
 		}

@@ -35,12 +35,12 @@ func TestLoadRoundTrip(t *testing.T) {
 	hooks[1].ID = "broken"
 	sim := newSim(t, rec, hooks...)
 	sess := hello(t)
-	res := sim.Play(WithMeta(ctx, Meta{Source: store.SourceSMTP}), sess)
+	res, play := recordPlay(ctx, sim, rec, sess, simulator.Origin{Source: simulator.SourceSMTP})
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	id, ok := rec.RunID(res)
-	if !ok {
+	id := play.RunID()
+	if id == 0 {
 		t.Fatal("RunID: no run")
 	}
 	l, err := Load(ctx, st, id)

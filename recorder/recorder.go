@@ -16,8 +16,6 @@ const (
 	DefaultQueueSize = 4096
 	DefaultMaxBatch  = 1024
 	DefaultLinger    = 10 * time.Millisecond
-	// finishedKept is how many finished sessions RunID remembers.
-	finishedKept = 10000
 )
 
 // ErrClosed is recorded when the simulator reports to a closed Recorder.
@@ -40,15 +38,15 @@ type Options struct {
 }
 
 // Recorder writes what the simulator plays to a store. It implements
-// simulator.Observer; one Recorder serves any number of sessions played
-// one after another or at the same time. Its observer methods only queue
-// work for a background writer goroutine, which batches it into
-// transactions. Close (or Flush) before exit, also on SIGINT/SIGTERM, so
+// simulator.Observer: Begin (or BeginPlay) gives each play its own handle,
+// a *Play recorded as one run, which knows its run ID. One Recorder serves
+// any number of plays, one after another or at the same time. The
+// handles' methods only queue work for a background writer goroutine,
+// which batches it into transactions. Close (or Flush) before exit, also on SIGINT/SIGTERM, so
 // that everything already played is on disk.
 type Recorder struct {
 	st   *store.Store
 	opts Options
-	hub  *hub
 
 	mu     sync.RWMutex // held for reading while sending to queue
 	closed bool
@@ -57,11 +55,6 @@ type Recorder struct {
 
 	errMu sync.Mutex
 	err   error
-
-	sessMu   sync.Mutex
-	active   map[playKey][]*session
-	finished map[*simulator.SessionResult]*session
-	order    []*simulator.SessionResult // finished, oldest first
 
 	w *writer
 }
@@ -81,21 +74,14 @@ func New(st *store.Store, opts Options) *Recorder {
 		opts.Linger = DefaultLinger
 	}
 	r := &Recorder{
-		st: st, opts: opts, hub: newHub(),
-		queue:    make(chan op, opts.QueueSize),
-		done:     make(chan struct{}),
-		active:   map[playKey][]*session{},
-		finished: map[*simulator.SessionResult]*session{},
+		st: st, opts: opts,
+		queue: make(chan op, opts.QueueSize),
+		done:  make(chan struct{}),
 	}
 	r.w = newWriter(r)
 	go r.w.run()
 	return r
 }
-
-// Subscribe returns a subscription with room for buffer events. A
-// subscriber that falls behind loses events (counted by Dropped); it never
-// slows the simulator.
-func (r *Recorder) Subscribe(buffer int) *Subscription { return r.hub.subscribe(buffer) }
 
 // Flush waits until everything reported before the call is committed, or
 // ctx ends. After Close it returns at once.
@@ -112,8 +98,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 }
 
-// Close writes everything queued, stops the writer and closes every
-// subscription. It returns the first write error, if any. The store is
+// Close writes everything queued and stops the writer. It returns the first write error, if any. The store is
 // left open. Calling it again returns the same error.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
@@ -123,7 +108,6 @@ func (r *Recorder) Close() error {
 	}
 	r.mu.Unlock()
 	<-r.done
-	r.hub.close()
 	return r.Err()
 }
 
@@ -155,19 +139,4 @@ func (r *Recorder) enqueue(o op) bool {
 	}
 	r.queue <- o
 	return true
-}
-
-// RunID returns the run a finished session was recorded as. It waits
-// until the run's row is committed; ok is false for a session this
-// recorder did not see finish (or forgot: it keeps the last 10,000), and
-// for a run that could not be stored.
-func (r *Recorder) RunID(res *simulator.SessionResult) (int64, bool) {
-	r.sessMu.Lock()
-	s := r.finished[res]
-	r.sessMu.Unlock()
-	if s == nil {
-		return 0, false
-	}
-	<-s.ready
-	return s.runID, s.runID != 0
 }

@@ -26,11 +26,11 @@ func payload(g, seq, n int) []byte {
 	return b
 }
 
-// synthetic reports one session of n exchanges straight to obs, as the
-// simulator would, and returns its result.
-func synthetic(ctx context.Context, obs simulator.Observer, name string, g, n int) *simulator.SessionResult {
+// synthetic reports one session of n exchanges straight to rec, as the
+// simulator would, and returns its result and the play's handle.
+func synthetic(ctx context.Context, rec *Recorder, name string, g, n int) (*simulator.SessionResult, *Play) {
 	started := time.Now()
-	obs.SessionStarted(ctx, &simulator.SessionInfo{Name: name, File: name + ".yaml", Hash: "h", Started: started})
+	play := rec.BeginPlay(ctx, &simulator.SessionInfo{Name: name, File: name + ".yaml", Hash: "h", Started: started})
 	res := &simulator.SessionResult{Name: name, File: name + ".yaml", Started: started}
 	for seq := 1; seq <= n; seq++ {
 		ex := &simulator.Exchange{
@@ -41,53 +41,45 @@ func synthetic(ctx context.Context, obs simulator.Observer, name string, g, n in
 				ResponseHeaders: []hookconf.HeaderField{{Name: "Content-Type", Value: "application/json"}}},
 			Outcome: "accept",
 		}
-		obs.Exchange(ctx, ex)
+		play.Exchange(ex)
 		st := &simulator.StepResult{Session: name, Index: seq - 1, Kind: "rcpt", Command: "RCPT TO:<a@b>",
 			Replies: []string{"250 2.1.5 OK"}, Exchanges: []*simulator.Exchange{ex}, Action: "accept"}
 		res.Steps = append(res.Steps, st)
-		obs.Step(ctx, st)
+		play.Step(st)
 	}
 	res.Exchanges = n
 	res.Duration = time.Since(started)
-	obs.SessionFinished(ctx, res)
-	return res
+	play.Finish(res)
+	return res, play
 }
 
 // TestConcurrentRecording: 8 goroutines each record 1,000 exchanges under
-// the same session name through one recorder (told apart by WithMeta);
-// all 8,000 must be stored byte for byte, each in its own run.
+// the same session name through one recorder (each through its own
+// handle); all 8,000 must be stored byte for byte, each in its own run.
 func TestConcurrentRecording(t *testing.T) {
 	t.Parallel()
 	const goroutines, each = 8, 1000
 	ctx := context.Background()
 	st, _ := openStore(t)
 	rec := New(st, Options{QueueSize: 64}) // a small queue, so back-pressure happens
-	sub := rec.Subscribe(1 << 16)
-	results := make([]*simulator.SessionResult, goroutines)
+	plays := make([]*Play, goroutines)
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[g] = synthetic(WithMeta(ctx, Meta{}), rec, "same", g, each)
+			_, plays[g] = synthetic(ctx, rec, "same", g, each)
 		}()
 	}
 	wg.Wait()
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	events := 0
-	for range sub.C {
-		events++
-	}
-	if want := goroutines * (2 + 2*each); events != want || sub.Dropped() != 0 {
-		t.Errorf("subscriber got %d events (%d dropped), want %d", events, sub.Dropped(), want)
-	}
 	ids := map[int64]bool{}
-	for g, res := range results {
-		id, ok := rec.RunID(res)
-		if !ok || ids[id] {
-			t.Fatalf("goroutine %d: run %d (ok %v, duplicate %v)", g, id, ok, ids[id])
+	for g, play := range plays {
+		id := play.RunID()
+		if id == 0 || ids[id] {
+			t.Fatalf("goroutine %d: run %d (duplicate %v)", g, id, ids[id])
 		}
 		ids[id] = true
 		exs, err := st.Exchanges(ctx, id)
@@ -121,17 +113,21 @@ func TestConcurrentPlays(t *testing.T) {
 	rec := New(st, Options{})
 	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
 	sess := hello(t)
+	type played struct {
+		res  *simulator.SessionResult
+		play *Play
+	}
 	var mu sync.Mutex
-	var results []*simulator.SessionResult
+	var results []played
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 3; i++ {
-				res := sim.Play(WithMeta(ctx, Meta{}), sess)
+				res, play := recordPlay(ctx, sim, rec, sess, simulator.Origin{})
 				mu.Lock()
-				results = append(results, res)
+				results = append(results, played{res, play})
 				mu.Unlock()
 			}
 		}()
@@ -144,9 +140,9 @@ func TestConcurrentPlays(t *testing.T) {
 	if err != nil || n != 24 {
 		t.Fatalf("%d runs stored (%v), want 24", n, err)
 	}
-	for _, res := range results {
-		id, ok := rec.RunID(res)
-		if !ok {
+	for _, p := range results {
+		res, id := p.res, p.play.RunID()
+		if id == 0 {
 			t.Fatal("no run for a result")
 		}
 		exs, err := st.Exchanges(ctx, id)
@@ -168,89 +164,30 @@ func TestConcurrentPlays(t *testing.T) {
 	}
 }
 
-func TestSubscribers(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st, _ := openStore(t)
-	srv := hookServer(t)
-	rec := New(st, Options{})
-	fast := rec.Subscribe(10000)
-	slow := rec.Subscribe(1) // never read: must not block anything
-	dead := rec.Subscribe(0)
-	dead.Close()
-	dead.Close()
-	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
-	var res []*simulator.SessionResult
-	for i := 0; i < 2; i++ {
-		res = append(res, sim.Play(ctx, hello(t)))
-	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var events []Event
-	for ev := range fast.C {
-		events = append(events, ev)
-	}
-	if fast.Dropped() != 0 {
-		t.Errorf("fast subscriber dropped %d", fast.Dropped())
-	}
-	if slow.Dropped() == 0 {
-		t.Error("slow subscriber dropped nothing")
-	}
-	if _, open := <-dead.C; open {
-		t.Error("closed subscription still open")
-	}
-	for i, ev := range events {
-		if ev.Seq != uint64(i+1) {
-			t.Fatalf("event %d has Seq %d", i, ev.Seq)
-		}
-	}
-	for _, r := range res {
-		id, _ := rec.RunID(r)
-		var kinds []EventKind
-		counts := map[EventKind]int{}
-		for _, ev := range events {
-			if ev.RunID == id {
-				kinds = append(kinds, ev.Kind)
-				counts[ev.Kind]++
-			}
-		}
-		if len(kinds) == 0 || kinds[0] != EventRunStarted || kinds[len(kinds)-1] != EventRunFinished {
-			t.Errorf("run %d: events %v", id, kinds)
-			continue
-		}
-		if counts[EventExchange] != r.Exchanges || counts[EventStep] != len(r.Steps) ||
-			counts[EventTransaction] != len(r.Transactions) || counts[EventRunStarted] != 1 || counts[EventRunFinished] != 1 {
-			t.Errorf("run %d: event counts %v", id, counts)
-		}
-	}
-	late := rec.Subscribe(4)
-	if _, open := <-late.C; open {
-		t.Error("a subscription after Close is open")
-	}
-}
-
-func TestFlushMetaAndClose(t *testing.T) {
+func TestFlushOriginAndClose(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, _ := openStore(t)
 	srv := hookServer(t)
 	rec := New(st, Options{})
 	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
-	first := sim.Play(ctx, hello(t))
-	firstID, ok := rec.RunID(first)
-	if !ok {
+	_, first := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
+	firstID := first.RunID()
+	if firstID == 0 {
 		t.Fatal("no run")
 	}
-	var onRun int64
-	res := sim.Play(WithMeta(ctx, Meta{Source: store.SourceReplay, ReplayOf: firstID, ReplayMode: "exact",
-		OnRun: func(id int64) { onRun = id }}), hello(t))
+	_, play := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{Source: simulator.SourceReplay, ReplayOf: firstID, ReplayMode: "exact"})
 	if err := rec.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	id, ok := rec.RunID(res)
-	if !ok || id != onRun || id == firstID {
-		t.Fatalf("RunID %d (%v), OnRun %d, first %d", id, ok, onRun, firstID)
+	select {
+	case <-play.Recorded():
+	default:
+		t.Fatal("Recorded still open after Flush")
+	}
+	id := play.RunID()
+	if id == 0 || id == firstID {
+		t.Fatalf("RunID %d, first %d", id, firstID)
 	}
 	// After Flush, before Close, everything is in the store.
 	run, err := st.GetRun(ctx, id)
@@ -274,10 +211,19 @@ func TestFlushMetaAndClose(t *testing.T) {
 	if err := rec.Flush(ctx); err != nil {
 		t.Errorf("Flush after Close: %v", err)
 	}
-	// Reports after Close are refused without a panic.
-	sim.Play(ctx, hello(t))
+	// Reports after Close are refused without a panic; the play's handle
+	// says it was not recorded, at once.
+	_, late := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
 	if err := rec.Err(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Err after a play on a closed recorder = %v, want ErrClosed", err)
+	}
+	select {
+	case <-late.Recorded():
+		if id := late.RunID(); id != 0 {
+			t.Errorf("a play on a closed recorder has run ID %d", id)
+		}
+	default:
+		t.Error("a play on a closed recorder is still waiting for its run")
 	}
 }
 
@@ -290,8 +236,8 @@ func TestWriteErrorsAreReported(t *testing.T) {
 	var errs []error
 	rec := New(st, Options{OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
 	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL}))
-	bad := sim.Play(WithMeta(ctx, Meta{Source: "bogus"}), hello(t)) // refused by the schema
-	good := sim.Play(ctx, hello(t))
+	_, bad := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{Source: "bogus"}) // refused by the schema
+	_, good := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
 	err := rec.Close()
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("recorder: session hello")) {
 		t.Errorf("Close = %v, want the failed run's error", err)
@@ -301,11 +247,11 @@ func TestWriteErrorsAreReported(t *testing.T) {
 		t.Errorf("OnError called %d times, want once: %v", len(errs), errs)
 	}
 	mu.Unlock()
-	if id, ok := rec.RunID(bad); ok {
+	if id := bad.RunID(); id != 0 {
 		t.Errorf("RunID of the refused run = %d", id)
 	}
-	id, ok := rec.RunID(good)
-	if !ok {
+	id := good.RunID()
+	if id == 0 {
 		t.Fatal("the good run was lost")
 	}
 	if exs, err := st.Exchanges(ctx, id); err != nil || len(exs) != 5 {

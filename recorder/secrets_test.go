@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
@@ -37,7 +38,7 @@ func TestSecretsNeverStored(t *testing.T) {
 	}
 	rec := New(st, Options{})
 	sim := newSim(t, rec, hooks...)
-	res := sim.Play(ctx, hello(t))
+	res, play := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
 	if res.Exchanges != 11 {
 		t.Fatalf("played %d exchanges, want 11", res.Exchanges)
 	}
@@ -72,8 +73,8 @@ func TestSecretsNeverStored(t *testing.T) {
 	}
 	grep("while open")
 	// The redaction must have happened, not the headers gone missing.
-	id, ok := rec.RunID(res)
-	if !ok {
+	id := play.RunID()
+	if id == 0 {
 		t.Fatal("no run")
 	}
 	exs, err := st.Exchanges(ctx, id)

@@ -25,11 +25,10 @@ const (
 // op is one unit of work for the writer.
 type op struct {
 	kind    opKind
-	sess    *session
+	play    *Play
 	batch   store.Batch
 	result  *simulator.SessionResult
 	flushed chan struct{}
-	run     *store.Run // opStart, opFinish: the row, for events
 }
 
 // cacheLimit bounds the writer's cache of scripts.
@@ -57,7 +56,7 @@ func newWriter(r *Recorder) *writer {
 // run gathers queued ops into batches and commits each in one
 // transaction, until the queue is closed and drained. A batch is
 // committed when it is full, when Linger has passed since its first op,
-// or at once for a Flush and for a new run that subscribers wait for.
+// or at once for a Flush.
 func (w *writer) run() {
 	defer close(w.r.done)
 	for {
@@ -77,7 +76,7 @@ func (w *writer) run() {
 // queue is closed.
 func (w *writer) gather(first op) (batch []op, open bool) {
 	batch = append(make([]op, 0, 64), first)
-	if w.urgent(&first) || w.r.opts.Linger <= 0 {
+	if first.kind == opFlush || w.r.opts.Linger <= 0 {
 		// Still take what is already queued, without waiting.
 		for len(batch) < w.r.opts.MaxBatch {
 			select {
@@ -101,7 +100,7 @@ func (w *writer) gather(first op) (batch []op, open bool) {
 				return batch, false
 			}
 			batch = append(batch, o)
-			if w.urgent(&o) {
+			if o.kind == opFlush {
 				return batch, true
 			}
 		case <-timer.C:
@@ -109,12 +108,6 @@ func (w *writer) gather(first op) (batch []op, open bool) {
 		}
 	}
 	return batch, true
-}
-
-// urgent reports an op somebody waits for: a Flush, or a run start while
-// subscribers wait for the run's ID.
-func (w *writer) urgent(o *op) bool {
-	return o.kind == opFlush || (o.kind == opStart && w.r.hub.active())
 }
 
 // commit writes batch in one transaction. When that fails, each op is
@@ -132,13 +125,13 @@ func (w *writer) commit(batch []op) {
 	})
 	if err == nil {
 		for i := range batch {
-			w.after(&batch[i], true)
+			w.after(&batch[i])
 		}
 		return
 	}
 	for i := range batch {
 		if batch[i].kind == opStart {
-			batch[i].sess.runID = 0 // rolled back
+			batch[i].play.runID = 0 // rolled back
 		}
 	}
 	for i := range batch {
@@ -146,19 +139,19 @@ func (w *writer) commit(batch []op) {
 		err := w.r.st.Update(ctx, func(tx *store.Tx) error { return w.apply(ctx, tx, o) })
 		if err != nil {
 			if o.kind == opStart {
-				o.sess.runID = 0
+				o.play.runID = 0
 			}
 			w.r.fail(fmt.Errorf("recorder: session %s: %w", o.sessName(), err))
 		}
-		w.after(o, err == nil)
+		w.after(o)
 	}
 }
 
 func (o *op) sessName() string {
-	if o.sess == nil || o.sess.info == nil {
+	if o.play == nil || o.play.info == nil {
 		return "?"
 	}
-	return o.sess.info.Name
+	return o.play.info.Name
 }
 
 // apply writes o in tx. Rows of a run that could not be created are
@@ -166,15 +159,13 @@ func (o *op) sessName() string {
 func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 	switch o.kind {
 	case opStart:
-		o.run = w.runRow(o.sess)
-		id, err := tx.CreateRun(ctx, o.run)
+		id, err := tx.CreateRun(ctx, w.runRow(o.play))
 		if err != nil {
 			return err
 		}
-		o.run.ID = id
-		o.sess.runID = id
+		o.play.runID = id
 	case opRows, opFinish:
-		id := o.sess.runID
+		id := o.play.runID
 		if id == 0 {
 			return nil
 		}
@@ -197,45 +188,31 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 			if err := tx.FinishRun(ctx, id, ended, oc, res.Failures, res.Exchanges, errText); err != nil {
 				return err
 			}
-			o.run = &store.Run{ID: id, SessionName: res.Name, SessionFile: res.File, Started: res.Started.UTC(),
-				Ended: ended, Outcome: oc, Failures: res.Failures, Exchanges: res.Exchanges, Error: errText}
 		}
 	}
 	return nil
 }
 
-// after runs once o is committed (ok) or given up.
-func (w *writer) after(o *op, ok bool) {
+// after runs once o is committed or given up: it wakes whoever waits.
+func (w *writer) after(o *op) {
 	switch o.kind {
 	case opStart:
-		if ok && o.sess.runID != 0 {
-			run := *o.run
-			run.Script = nil
-			w.r.hub.publish(Event{Kind: EventRunStarted, RunID: run.ID, Session: run.SessionName, Run: &run})
-			if o.sess.meta.OnRun != nil {
-				o.sess.meta.OnRun(run.ID)
-			}
-		}
-		close(o.sess.ready)
-	case opFinish:
-		if ok && o.sess.runID != 0 && o.run != nil {
-			w.r.hub.publish(Event{Kind: EventRunFinished, RunID: o.run.ID, Session: o.run.SessionName, Run: o.run, Result: o.result})
-		}
+		close(o.play.ready)
 	case opFlush:
 		close(o.flushed)
 	}
 }
 
 // runRow is the run row of a session just started.
-func (w *writer) runRow(s *session) *store.Run {
-	info := s.info
-	src := s.meta.Source
+func (w *writer) runRow(p *Play) *store.Run {
+	info := p.info
+	src := info.Origin.Source
 	if src == "" {
 		src = store.SourceScript
 	}
 	return &store.Run{
 		SessionName: info.Name, SessionFile: info.File, SessionHash: info.Hash, Script: w.script(info.Session),
-		Source: src, ReplayOf: s.meta.ReplayOf, ReplayMode: s.meta.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
+		Source: src, ReplayOf: info.Origin.ReplayOf, ReplayMode: info.Origin.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
 		Started: info.Started.UTC(), Outcome: store.OutcomeRunning,
 	}
 }

@@ -177,7 +177,7 @@ func (p *player) publish(ctx context.Context, st *StepResult, ex *Exchange) {
 	st.Exchanges = append(st.Exchanges, ex)
 	st.Lints = append(st.Lints, ex.Lints...)
 	p.res.Exchanges++
-	p.obs.Exchange(ctx, ex)
+	p.obs.Exchange(ex)
 }
 
 // request builds the body Stalwart would send at stage in the current state.

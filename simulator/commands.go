@@ -345,7 +345,7 @@ func (p *player) finish(ctx context.Context, st *StepResult, tx *TransactionResu
 	st.Replies = append(st.Replies, reply)
 	tx.Reply = reply
 	p.res.Transactions = append(p.res.Transactions, tx)
-	p.obs.Transaction(ctx, tx)
+	p.obs.Transaction(tx)
 	return tx
 }
 

@@ -10,16 +10,99 @@ import (
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
-// Observer receives what a simulation produces, in order: the session's
-// start, every hook exchange, every step, every finished transaction and
-// the session's end. The recorder implements it; calls come from the
-// goroutine playing the session and should return quickly.
+// Observer is told about every play of a session, the way go-smtp's
+// Backend.NewSession (emersion/go-smtp backend.go) is told about every
+// connection: Begin is called once at the start of a play, before any hook
+// is called, and returns the play's handle, which then receives the play's
+// events. The recorder and the CLI's transcript implement it; Observers
+// combines several.
+//
+// Goroutines: Begin is called from the goroutine that plays the session,
+// and the handle it returns is then used only by that goroutine. Plays may
+// run concurrently, so Begin may be called from several goroutines at
+// once; each play has its own handle. Every call should return quickly:
+// the play waits for it.
 type Observer interface {
-	SessionStarted(ctx context.Context, s *SessionInfo)
-	Exchange(ctx context.Context, ex *Exchange)
-	Step(ctx context.Context, st *StepResult)
-	Transaction(ctx context.Context, tx *TransactionResult)
-	SessionFinished(ctx context.Context, res *SessionResult)
+	// Begin starts observing one play. info describes the session and
+	// where it comes from (info.Origin); ctx is the play's context and
+	// ends with it. An observer with nothing to do returns NopPlay; a
+	// nil handle is taken as NopPlay (see the function Begin).
+	Begin(ctx context.Context, info *SessionInfo) Play
+}
+
+// Play is the handle of one play of a session, returned by
+// Observer.Begin. Its methods are called in the order things happen, from
+// the goroutine playing the session: Exchange for every hook call as it
+// completes, Step when a client step has its reply (with the exchanges
+// it made), Transaction when a message is queued or refused (before its
+// step), and Finish once, last. The values passed are the simulator's
+// own; an observer may keep them but must not modify them.
+type Play interface {
+	// Exchange reports one request/response pair with a hook.
+	Exchange(ex *Exchange)
+	// Step reports a client step and what the server answered; its
+	// Exchanges were each reported by Exchange before.
+	Step(st *StepResult)
+	// Transaction reports a finished DATA or BDAT transaction.
+	Transaction(tx *TransactionResult)
+	// Finish reports the end of the play; nothing follows it.
+	Finish(res *SessionResult)
+}
+
+// ObserverFunc adapts a function to Observer, as http.HandlerFunc does a
+// handler: a caller that wants each play's handle (to ask a recorder
+// for its run ID) wraps the recorder's Begin in one.
+type ObserverFunc func(ctx context.Context, info *SessionInfo) Play
+
+// Begin implements Observer by calling f.
+func (f ObserverFunc) Begin(ctx context.Context, info *SessionInfo) Play { return f(ctx, info) }
+
+// Begin begins a play on obs and returns its handle: NopPlay when obs is
+// nil or returns no handle. Whatever drives an observer by hand (an
+// exact replay, show, a live source) begins its plays through it.
+func Begin(ctx context.Context, obs Observer, info *SessionInfo) Play {
+	if obs == nil {
+		return NopPlay{}
+	}
+	if p := obs.Begin(ctx, info); p != nil {
+		return p
+	}
+	return NopPlay{}
+}
+
+// NopPlay is a Play that ignores everything, for an observer with nothing
+// to do for a play.
+type NopPlay struct{}
+
+// Exchange implements Play.
+func (NopPlay) Exchange(*Exchange) {}
+
+// Step implements Play.
+func (NopPlay) Step(*StepResult) {}
+
+// Transaction implements Play.
+func (NopPlay) Transaction(*TransactionResult) {}
+
+// Finish implements Play.
+func (NopPlay) Finish(*SessionResult) {}
+
+// Sources of a session (Origin.Source); they are the store's names.
+const (
+	SourceScript = "script" // a session script (the default)
+	SourceSMTP   = "smtp"   // a live SMTP client
+	SourceReplay = "replay" // a replay of a recorded run
+)
+
+// Origin says where a played session comes from, for a recorder to keep
+// with the run.
+type Origin struct {
+	// Source is SourceScript ("" means it too), SourceSMTP or
+	// SourceReplay.
+	Source string
+	// ReplayOf is the ID of the recorded run a replay replays (0 for
+	// other sources); ReplayMode is "exact" or "resimulate".
+	ReplayOf   int64
+	ReplayMode string
 }
 
 // SessionInfo describes a session about to be played.
@@ -30,8 +113,11 @@ type SessionInfo struct {
 	Started time.Time
 	Hooks   []*hookconf.Hook
 	// Session is the script being played (normalised), so a recorder can
-	// keep it for export and re-simulation.
+	// keep it for export and re-simulation; nil when there is none.
 	Session *sessions.Session
+	// Origin says where the session comes from (Simulator.Origin for a
+	// play, the replay's run for an exact replay).
+	Origin Origin
 }
 
 // Exchange is one request/response pair with one hook, kept byte for byte.
@@ -132,42 +218,49 @@ type SessionResult struct {
 // Passed reports whether every expectation held.
 func (r *SessionResult) Passed() bool { return r.Failures == 0 && r.Err == nil }
 
-// Observers fans each call out to several observers in order.
+// Observers fans each play out to several observers: Begin begins the
+// play on each, in order, and the handle it returns passes every event to
+// their handles in the same order. A nil observer, or a nil handle, is
+// skipped (NopPlay).
 type Observers []Observer
 
 var _ Observer = Observers(nil)
 
-// SessionStarted implements Observer.
-func (o Observers) SessionStarted(ctx context.Context, s *SessionInfo) {
-	for _, x := range o {
-		x.SessionStarted(ctx, s)
+// Begin implements Observer.
+func (o Observers) Begin(ctx context.Context, info *SessionInfo) Play {
+	if len(o) == 1 {
+		return Begin(ctx, o[0], info)
+	}
+	ps := make(plays, len(o))
+	for i, x := range o {
+		ps[i] = Begin(ctx, x, info)
+	}
+	return ps
+}
+
+// plays is the handle of Observers: one handle per observer.
+type plays []Play
+
+func (ps plays) Exchange(ex *Exchange) {
+	for _, p := range ps {
+		p.Exchange(ex)
 	}
 }
 
-// Exchange implements Observer.
-func (o Observers) Exchange(ctx context.Context, ex *Exchange) {
-	for _, x := range o {
-		x.Exchange(ctx, ex)
+func (ps plays) Step(st *StepResult) {
+	for _, p := range ps {
+		p.Step(st)
 	}
 }
 
-// Step implements Observer.
-func (o Observers) Step(ctx context.Context, st *StepResult) {
-	for _, x := range o {
-		x.Step(ctx, st)
+func (ps plays) Transaction(tx *TransactionResult) {
+	for _, p := range ps {
+		p.Transaction(tx)
 	}
 }
 
-// Transaction implements Observer.
-func (o Observers) Transaction(ctx context.Context, tx *TransactionResult) {
-	for _, x := range o {
-		x.Transaction(ctx, tx)
-	}
-}
-
-// SessionFinished implements Observer.
-func (o Observers) SessionFinished(ctx context.Context, res *SessionResult) {
-	for _, x := range o {
-		x.SessionFinished(ctx, res)
+func (ps plays) Finish(res *SessionResult) {
+	for _, p := range ps {
+		p.Finish(res)
 	}
 }

@@ -22,6 +22,9 @@ type Simulator struct {
 	Observer Observer  // nil: nobody is told
 	QueueIDs *QueueIDs // nil: a generator on the wall clock
 	Now      func() time.Time
+	// Origin is passed to the Observer with every play (SessionInfo.Origin);
+	// the zero value is a session script.
+	Origin Origin
 }
 
 // New returns a simulator for hooks with a fresh HTTP client.
@@ -35,10 +38,7 @@ func New(hooks []*hookconf.Hook, obs Observer) *Simulator {
 func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionResult {
 	// Defaults go into the player, never into s: one Simulator may play
 	// several sessions at once.
-	p := &player{sim: s, sess: sess, obs: s.Observer, now: s.Now, client: s.Client, queueIDs: s.QueueIDs}
-	if p.obs == nil {
-		p.obs = Observers(nil)
-	}
+	p := &player{sim: s, sess: sess, now: s.Now, client: s.Client, queueIDs: s.QueueIDs}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -50,7 +50,8 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 		defer p.client.Close()
 	}
 	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: p.now()}
-	p.obs.SessionStarted(ctx, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started, Hooks: s.Hooks, Session: sess})
+	p.obs = Begin(ctx, s.Observer, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started,
+		Hooks: s.Hooks, Session: sess, Origin: s.Origin})
 	for i := range sess.Steps {
 		if err := ctx.Err(); err != nil {
 			p.res.Err = fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err)
@@ -68,10 +69,10 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 		}
 		p.res.Steps = append(p.res.Steps, st)
 		p.res.Failures += len(st.Failures)
-		p.obs.Step(ctx, st)
+		p.obs.Step(st)
 	}
 	p.res.Duration = p.now().Sub(p.res.Started)
-	p.obs.SessionFinished(ctx, p.res)
+	p.obs.Finish(p.res)
 	return p.res
 }
 
@@ -79,7 +80,7 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 type player struct {
 	sim      *Simulator
 	sess     *sessions.Session
-	obs      Observer
+	obs      Play // this play's handle from the Simulator's Observer
 	res      *SessionResult
 	now      func() time.Time
 	client   *hookclient.Client

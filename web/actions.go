@@ -325,23 +325,41 @@ func (s *Server) Play(ctx context.Context, hooks []*hookconf.Hook, list []*sessi
 	}
 	s.bg.Add(1)
 	s.mu.Unlock()
-	ids := make(chan int64, len(list))
-	sim := &simulator.Simulator{Hooks: hooks, Client: s.client, Observer: s.rec}
+	// Each play's handle comes back as it begins; its RunID waits for the
+	// run's row.
+	plays := make(chan *recorder.Play, len(list))
+	obs := simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+		p := s.rec.BeginPlay(ctx, info)
+		plays <- p
+		return p
+	})
+	sim := &simulator.Simulator{Hooks: hooks, Client: s.client, Observer: obs, Origin: simulator.Origin{Source: simulator.SourceScript}}
 	go func() {
 		defer s.bg.Done()
 		for _, sess := range list {
-			pctx := recorder.WithMeta(baseCtx, recorder.Meta{Source: store.SourceScript, OnRun: func(id int64) { ids <- id }})
-			if res := sim.Play(pctx, sess); res.Err != nil && baseCtx.Err() != nil {
+			if res := sim.Play(baseCtx, sess); res.Err != nil && baseCtx.Err() != nil {
 				return
 			}
 		}
 	}()
 	var out []int64
+	var begun []*recorder.Play // begun, run ID not yet read
 	timer := time.NewTimer(playWait)
 	defer timer.Stop()
 	for len(out) < len(list) {
+		var recorded <-chan struct{}
+		if len(begun) > 0 {
+			recorded = begun[0].Recorded()
+		}
 		select {
-		case id := <-ids:
+		case p := <-plays:
+			begun = append(begun, p)
+		case <-recorded:
+			id := begun[0].RunID()
+			begun = begun[1:]
+			if id == 0 {
+				return out, errors.New("web: play: the run could not be recorded")
+			}
 			out = append(out, id)
 		case <-ctx.Done():
 			return out, fmt.Errorf("web: play: %w", ctx.Err())

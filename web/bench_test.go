@@ -26,7 +26,7 @@ import (
 // pacing them at perSecond when it is above 0.
 func playSynthetic(ctx context.Context, obs simulator.Observer, name string, n, perSecond int) {
 	started := time.Now()
-	obs.SessionStarted(ctx, &simulator.SessionInfo{Name: name, File: name + ".yaml", Hash: "h", Started: started})
+	play := obs.Begin(ctx, &simulator.SessionInfo{Name: name, File: name + ".yaml", Hash: "h", Started: started})
 	res := &simulator.SessionResult{Name: name, File: name + ".yaml", Started: started}
 	req := []byte(`{"context":{"stage":"rcpt","client":{"ip":"10.0.0.1","port":51234,"ptr":null,"helo":"x","activeConnections":1}}}`)
 	for seq := 1; seq <= n; seq++ {
@@ -43,15 +43,15 @@ func playSynthetic(ctx context.Context, obs simulator.Observer, name string, n, 
 				ResponseHeaders: []hookconf.HeaderField{{Name: "Content-Type", Value: "application/json"}}},
 			Outcome: "accept",
 		}
-		obs.Exchange(ctx, ex)
+		play.Exchange(ex)
 		st := &simulator.StepResult{Session: name, Index: seq - 1, Kind: "rcpt", Command: "RCPT TO:<a@b>",
 			Replies: []string{"250 2.1.5 OK"}, Exchanges: []*simulator.Exchange{ex}, Action: "accept"}
 		res.Steps = append(res.Steps, st)
-		obs.Step(ctx, st)
+		play.Step(st)
 	}
 	res.Exchanges = n
 	res.Duration = time.Since(started)
-	obs.SessionFinished(ctx, res)
+	play.Finish(res)
 }
 
 // watchers connects n websocket clients that count exchange events and
@@ -179,7 +179,7 @@ func BenchmarkFanout(b *testing.B) {
 							return
 						default:
 						}
-						playSynthetic(recorder.WithMeta(ctx, recorder.Meta{}), prec, "paced", 100, 1000)
+						playSynthetic(ctx, prec, "paced", 100, 1000)
 						pacedSent.Add(100)
 					}
 				}()
@@ -193,7 +193,7 @@ func BenchmarkFanout(b *testing.B) {
 			rec := recorder.New(st, recorder.Options{})
 			b.ResetTimer()
 			start := time.Now()
-			playSynthetic(recorder.WithMeta(ctx, recorder.Meta{}), rec, "bench", b.N, 0)
+			playSynthetic(ctx, rec, "bench", b.N, 0)
 			if err := rec.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -243,7 +243,7 @@ func BenchmarkFanoutLatency(b *testing.B) {
 		rec := recorder.New(st, recorder.Options{})
 		sent := make([]time.Time, 0, total)
 		obs := &timingObserver{Observer: rec, sent: &sent}
-		playSynthetic(recorder.WithMeta(ctx, recorder.Meta{}), obs, "paced", total, perSecond)
+		playSynthetic(ctx, obs, "paced", total, perSecond)
 		rec.Close()
 		if !w.waitAll(total, 30*time.Second) {
 			b.Fatalf("not every client got the %d exchanges", total)
@@ -271,9 +271,19 @@ type timingObserver struct {
 	sent *[]time.Time
 }
 
-func (o *timingObserver) Exchange(ctx context.Context, ex *simulator.Exchange) {
-	*o.sent = append(*o.sent, time.Now())
-	o.Observer.Exchange(ctx, ex)
+func (o *timingObserver) Begin(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+	return &timingPlay{Play: o.Observer.Begin(ctx, info), sent: o.sent}
+}
+
+// timingPlay is timingObserver's handle for one play.
+type timingPlay struct {
+	simulator.Play
+	sent *[]time.Time
+}
+
+func (p *timingPlay) Exchange(ex *simulator.Exchange) {
+	*p.sent = append(*p.sent, time.Now())
+	p.Play.Exchange(ex)
 }
 
 // BenchmarkRunsFirstPage is GET /api/v1/runs (the first page of 50,

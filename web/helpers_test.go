@@ -117,7 +117,11 @@ func record(t testing.TB, dbPath, url, session, bearer string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simulator.New([]*hookconf.Hook{hook}, rec)
+	var play *recorder.Play
+	sim := simulator.New([]*hookconf.Hook{hook}, simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+		play = rec.BeginPlay(ctx, info)
+		return play
+	}))
 	defer sim.Client.Close()
 	res := sim.Play(ctx, sess)
 	if res.Err != nil {
@@ -126,8 +130,8 @@ func record(t testing.TB, dbPath, url, session, bearer string) int64 {
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	id, ok := rec.RunID(res)
-	if !ok {
+	id := play.RunID()
+	if id == 0 {
 		t.Fatal("run not recorded")
 	}
 	return id

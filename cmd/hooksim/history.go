@@ -231,11 +231,11 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 func replayTranscript(w io.Writer, l *recorder.Loaded) {
 	tw := &transcript{w: w}
 	res := l.Result
-	tw.SessionStarted(context.Background(), sessionInfoOf(l))
+	p := simulator.Begin(context.Background(), tw, sessionInfoOf(l))
 	for _, st := range res.Steps {
-		tw.Step(context.Background(), st)
+		p.Step(st)
 	}
-	tw.SessionFinished(context.Background(), res)
+	p.Finish(res)
 }
 
 // writeRawExchange prints exchange ex of run runID as it was on the wire

@@ -200,6 +200,7 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	}
 	var obs simulator.Observers = simulator.Observers{tw}
 	var rec *recorder.Recorder
+	var recorded *recording
 	if !o.db.noRecord {
 		st, err := o.db.open(ctx, env)
 		if err != nil {
@@ -207,7 +208,8 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 		}
 		defer st.Close()
 		rec = recorder.New(st, recorder.Options{})
-		obs = append(obs, rec)
+		recorded = &recording{rec: rec}
+		obs = append(obs, recorded)
 	}
 	client := hookclient.New()
 	defer client.Close()
@@ -228,7 +230,7 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	}
 	sum := tw.summary(results, checked)
 	if rec != nil {
-		tw.recorded(rec, results, o.db.path)
+		tw.recorded(recorded.runIDs(), o.db.path)
 	}
 	if o.json != "" {
 		if err := writeReport(env, o.json, distinctHooks(sets), results); err != nil {

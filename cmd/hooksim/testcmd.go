@@ -92,6 +92,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		obs = append(obs, &transcript{w: stdout, verbose: v})
 	}
 	var rec *recorder.Recorder
+	var recorded *recording
 	if db.path != "" {
 		st, err := db.open(ctx, env)
 		if err != nil {
@@ -99,7 +100,8 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		defer st.Close()
 		rec = recorder.New(st, recorder.Options{})
-		obs = append(obs, rec)
+		recorded = &recording{rec: rec}
+		obs = append(obs, recorded)
 	}
 	client := hookclient.New()
 	defer client.Close()
@@ -156,7 +158,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintln(stdout, summary)
 	if rec != nil {
-		(&transcript{w: stdout}).recorded(rec, results, db.path)
+		(&transcript{w: stdout}).recorded(recorded.runIDs(), db.path)
 	}
 	if *junitPath != "" {
 		if err := writeJUnitFile(*junitPath, []junit.Suite{suite}); err != nil {

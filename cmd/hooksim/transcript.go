@@ -9,57 +9,63 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 )
 
-// transcript prints a session as it is played: what the client sent,
+// transcript prints sessions as they are played: what the client sent,
 // every hook call with its answer and lints, and what the server replied.
+// It is a simulator.Observer; each play prints through its own handle.
 type transcript struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // held while writing to w
 	w     io.Writer
 	quiet bool
 	// verbose 1 also prints every request and response body (long
 	// strings cut), 2 prints them whole.
 	verbose int
-	// unsent is set once the first step that could not be sent is shown.
-	unsent bool
-	// queued holds, with -v, the queued transactions whose step is not
-	// printed yet (a transaction is reported just before its step).
-	queued map[queuedKey]*simulator.TransactionResult
-}
-
-// queuedKey names a transaction of a session.
-type queuedKey struct {
-	session string
-	number  int
 }
 
 var _ simulator.Observer = (*transcript)(nil)
 
-func (t *transcript) SessionStarted(_ context.Context, s *simulator.SessionInfo) {
-	if t.quiet {
-		return
+// Begin implements simulator.Observer: it prints the session's header
+// line and returns the play's printer.
+func (t *transcript) Begin(_ context.Context, s *simulator.SessionInfo) simulator.Play {
+	if !t.quiet {
+		t.mu.Lock()
+		fmt.Fprintf(t.w, "== %s (%s)\n", s.Name, s.File)
+		t.mu.Unlock()
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "== %s (%s)\n", s.Name, s.File)
+	return &transcriptPlay{transcript: t}
 }
 
-func (t *transcript) Exchange(context.Context, *simulator.Exchange) {}
+// transcriptPlay prints one play: the transcript's settings and output,
+// and the play's own state.
+type transcriptPlay struct {
+	*transcript
+	// unsent is set once the first step that could not be sent is shown.
+	unsent bool
+	// queued holds, with -v, the queued transactions whose step is not
+	// printed yet (a transaction is reported just before its step), by
+	// transaction number.
+	queued map[int]*simulator.TransactionResult
+}
 
-func (t *transcript) Transaction(_ context.Context, tx *simulator.TransactionResult) {
+var _ simulator.Play = (*transcriptPlay)(nil)
+
+// Exchange implements simulator.Play: exchanges are printed with their step.
+func (t *transcriptPlay) Exchange(*simulator.Exchange) {}
+
+// Transaction implements simulator.Play: with -v, a queued message is
+// kept until its step is printed.
+func (t *transcriptPlay) Transaction(tx *simulator.TransactionResult) {
 	if t.verbose == 0 || t.quiet || tx.Queued == nil {
 		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.queued == nil {
-		t.queued = map[queuedKey]*simulator.TransactionResult{}
+		t.queued = map[int]*simulator.TransactionResult{}
 	}
-	t.queued[queuedKey{tx.Session, tx.Number}] = tx
+	t.queued[tx.Number] = tx
 }
 
 // writeQueued prints, with -v, the headers Stalwart writes in front of a
@@ -81,7 +87,9 @@ func writeQueued(w io.Writer, tx *simulator.TransactionResult) {
 	}
 }
 
-func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
+// Step implements simulator.Play: it prints the step, its hook calls and
+// the server's replies.
+func (t *transcriptPlay) Step(st *simulator.StepResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.quiet {
@@ -140,7 +148,7 @@ func (t *transcript) Step(_ context.Context, st *simulator.StepResult) {
 
 // bdat writes a bdat step chunk by chunk: each BDAT line with its reply,
 // the data hook calls before the last chunk's reply.
-func (t *transcript) bdat(st *simulator.StepResult, cmds []string) {
+func (t *transcriptPlay) bdat(st *simulator.StepResult, cmds []string) {
 	fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	for i, c := range cmds {
 		fmt.Fprintf(t.w, "  C: %s\n", c)
@@ -159,9 +167,9 @@ func (t *transcript) bdat(st *simulator.StepResult, cmds []string) {
 
 // stepEnd writes what follows a step's replies: the queued message, the
 // closed connection.
-func (t *transcript) stepEnd(st *simulator.StepResult) {
-	if tx, ok := t.queued[queuedKey{st.Session, st.Transaction}]; ok && (st.Kind == "data" || st.Kind == "bdat") {
-		delete(t.queued, queuedKey{st.Session, st.Transaction})
+func (t *transcriptPlay) stepEnd(st *simulator.StepResult) {
+	if tx, ok := t.queued[st.Transaction]; ok && (st.Kind == "data" || st.Kind == "bdat") {
+		delete(t.queued, st.Transaction)
 		writeQueued(t.w, tx)
 	}
 	if st.Closed {
@@ -257,7 +265,8 @@ func describeReply(status *uint16, enhanced, message *string) string {
 	return strings.Join(parts, " ")
 }
 
-func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResult) {
+// Finish implements simulator.Play: it prints the session's verdict.
+func (t *transcriptPlay) Finish(r *simulator.SessionResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.quiet {
@@ -351,12 +360,10 @@ func plural(n int, noun string) string {
 }
 
 // recorded says which runs the sessions were recorded as.
-func (t *transcript) recorded(rec *recorder.Recorder, results []*simulator.SessionResult, dbPath string) {
+func (t *transcript) recorded(runIDs []int64, dbPath string) {
 	var ids []string
-	for _, r := range results {
-		if id, ok := rec.RunID(r); ok {
-			ids = append(ids, fmt.Sprintf("#%d", id))
-		}
+	for _, id := range runIDs {
+		ids = append(ids, fmt.Sprintf("#%d", id))
 	}
 	if len(ids) == 0 {
 		return

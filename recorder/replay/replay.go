@@ -93,11 +93,15 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	if err != nil {
 		return nil, 0, err
 	}
-	var obs simulator.Observer = simulator.Observers(nil)
+	origin := simulator.Origin{Source: simulator.SourceReplay, ReplayOf: id, ReplayMode: string(mode)}
+	var obs simulator.Observer
+	var recorded *recorder.Play // the replay's handle, for its run ID
 	if rec != nil {
-		obs = rec
+		obs = simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+			recorded = rec.BeginPlay(ctx, info)
+			return recorded
+		})
 	}
-	ctx = recorder.WithMeta(ctx, recorder.Meta{Source: "replay", ReplayOf: id, ReplayMode: string(mode)})
 	var after *simulator.SessionResult
 	switch mode {
 	case compare.ModeResimulate:
@@ -109,10 +113,10 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 		for i := range s.Steps {
 			s.Steps[i].Expect = nil // compare with the recording, not the script's expectations
 		}
-		sim := &simulator.Simulator{Hooks: hooks, Client: client, Observer: obs}
+		sim := &simulator.Simulator{Hooks: hooks, Client: client, Observer: obs, Origin: origin}
 		after = sim.Play(ctx, &s)
 	case compare.ModeExact:
-		after = resendExact(ctx, client, obs, loaded, hooks)
+		after = resendExact(ctx, client, obs, origin, loaded, hooks)
 	}
 	var diff *compare.Diff
 	if mode == compare.ModeExact {
@@ -134,9 +138,9 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 		diff.Session = loaded.Run.SessionName
 	}
 	var replayID int64
-	if rec != nil {
+	if recorded != nil {
 		if err := rec.Flush(ctx); err == nil {
-			replayID, _ = rec.RunID(after)
+			replayID = recorded.RunID()
 		}
 	}
 	return diff, replayID, nil
@@ -144,8 +148,10 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 
 // resendExact re-sends every recorded request body, in order, to the hook
 // with the same id (or the only hook given), and rebuilds each step's
-// reply from the new answers with Stalwart's chain rules.
-func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.Observer, l *recorder.Loaded, hooks []*hookconf.Hook) *simulator.SessionResult {
+// reply from the new answers with Stalwart's chain rules. It reports the
+// replay to obs (nil: nobody) as the simulator reports a play, with origin.
+func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.Observer, origin simulator.Origin,
+	l *recorder.Loaded, hooks []*hookconf.Hook) *simulator.SessionResult {
 	byID := map[string]*hookconf.Hook{}
 	for _, h := range hooks {
 		byID[h.ID] = h
@@ -162,7 +168,8 @@ func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.O
 	now := time.Now
 	name := l.Run.SessionName
 	res := &simulator.SessionResult{Name: name, File: l.Run.SessionFile, Started: now()}
-	obs.SessionStarted(ctx, &simulator.SessionInfo{Name: name, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: res.Started, Hooks: hooks, Session: l.Session})
+	play := simulator.Begin(ctx, obs, &simulator.SessionInfo{Name: name, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: res.Started,
+		Hooks: hooks, Session: l.Session, Origin: origin})
 	seq := 0
 	for _, orig := range l.Result.Steps {
 		st := &simulator.StepResult{Session: name, Index: orig.Index, Kind: orig.Kind, Command: orig.Command, Message: orig.Message,
@@ -181,7 +188,7 @@ func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.O
 			st.Exchanges = append(st.Exchanges, ex)
 			st.Lints = append(st.Lints, ex.Lints...)
 			res.Exchanges++
-			obs.Exchange(ctx, ex)
+			play.Exchange(ex)
 		}
 		reply, stopped := simulator.ChainReply(st.Exchanges, func(id string) bool {
 			if h := pick(id); h != nil {
@@ -198,10 +205,10 @@ func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.O
 			st.Action = st.Exchanges[n-1].Outcome
 		}
 		res.Steps = append(res.Steps, st)
-		obs.Step(ctx, st)
+		play.Step(st)
 	}
 	res.Duration = now().Sub(res.Started)
-	obs.SessionFinished(ctx, res)
+	play.Finish(res)
 	return res
 }
 

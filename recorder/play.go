@@ -1,0 +1,136 @@
+package recorder
+
+import (
+	"context"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/store"
+)
+
+// Play is the recorder's handle for one play, returned by Begin and
+// BeginPlay: it records the play as one run. Its simulator.Play methods
+// only queue work for the writer goroutine; they are called from the
+// goroutine playing the session, in order (see simulator.Play). RunID may
+// be called from any goroutine.
+type Play struct {
+	r    *Recorder
+	info *simulator.SessionInfo
+	// ready is closed once the run's row is committed (or failed);
+	// runID is written by the writer before that, read by others after.
+	ready chan struct{}
+	runID int64
+	// off is set when the play was begun on a closed recorder: its
+	// events are dropped (the failure was reported once, by Begin).
+	off bool
+	// secrets are the hooks' credentials by hook ID, for redaction.
+	secrets map[string]string
+	// pending are exchanges reported but not yet part of a step; only
+	// the goroutine playing the session touches it.
+	pending map[int]*simulator.Exchange
+}
+
+var _ simulator.Play = (*Play)(nil)
+
+// Begin implements simulator.Observer: it begins recording a play as a
+// new run (BeginPlay).
+func (r *Recorder) Begin(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+	return r.BeginPlay(ctx, info)
+}
+
+// BeginPlay queues the creation of the run of a play described by info
+// (its Origin gives the run's source and the run it replays) and returns
+// the play's handle; it never returns nil. The run's ID is known once
+// the writer commits the run (Play.RunID). On a closed recorder it
+// records ErrClosed and returns a handle that drops everything. ctx is
+// not used: a run is written even when its play is cancelled.
+func (r *Recorder) BeginPlay(_ context.Context, info *simulator.SessionInfo) *Play {
+	if info == nil {
+		info = &simulator.SessionInfo{}
+	}
+	p := &Play{
+		r: r, info: info, ready: make(chan struct{}),
+		secrets: map[string]string{}, pending: map[int]*simulator.Exchange{},
+	}
+	for _, h := range info.Hooks {
+		if h != nil && h.Auth.Secret != "" {
+			p.secrets[h.ID] = h.Auth.Secret
+		}
+	}
+	if !r.enqueue(op{kind: opStart, play: p}) {
+		r.fail(ErrClosed)
+		p.off = true
+		close(p.ready)
+	}
+	return p
+}
+
+// RunID returns the ID of the run this play is recorded as. It waits
+// until the run's row is committed (at most Options.Linger after Begin,
+// or a Flush), and returns 0 when the run could not be stored.
+func (p *Play) RunID() int64 {
+	<-p.ready
+	return p.runID
+}
+
+// Recorded is closed once the run's row is committed, or could not be:
+// RunID then returns at once. It lets a caller wait with a deadline.
+func (p *Play) Recorded() <-chan struct{} { return p.ready }
+
+// Exchange implements simulator.Play: ex is written with its step (or
+// at Finish when no step claims it).
+func (p *Play) Exchange(ex *simulator.Exchange) {
+	if ex == nil || p.off {
+		return
+	}
+	p.pending[ex.Seq] = ex
+}
+
+// Step implements simulator.Play: it queues the step with its
+// exchanges, which take the step's SMTP reply.
+func (p *Play) Step(st *simulator.StepResult) {
+	if st == nil || p.off {
+		return
+	}
+	o := op{kind: opRows, play: p}
+	o.batch.Steps = []store.Step{stepRow(st)}
+	reply := st.Reply()
+	for _, ex := range st.Exchanges {
+		if ex == nil {
+			continue
+		}
+		delete(p.pending, ex.Seq)
+		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, reply))
+	}
+	if !p.r.enqueue(o) {
+		p.r.fail(ErrClosed)
+	}
+}
+
+// Transaction implements simulator.Play: it queues the message.
+func (p *Play) Transaction(tx *simulator.TransactionResult) {
+	if tx == nil || p.off {
+		return
+	}
+	o := op{kind: opRows, play: p}
+	o.batch.Messages = []store.Message{messageRow(tx)}
+	if !p.r.enqueue(o) {
+		p.r.fail(ErrClosed)
+	}
+}
+
+// Finish implements simulator.Play: it queues the end of the run, with
+// any exchange no step claimed. Events after it are dropped.
+func (p *Play) Finish(res *simulator.SessionResult) {
+	if res == nil || p.off {
+		return
+	}
+	p.off = true
+	o := op{kind: opFinish, play: p, result: res}
+	for _, ex := range p.pending {
+		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, ""))
+	}
+	p.pending = nil
+	if !p.r.enqueue(o) {
+		p.r.fail(ErrClosed)
+	}
+}
