@@ -67,10 +67,10 @@ func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit i
 // most limit of them, plus those of the runs listed in open (runs a
 // caller saw running and watches for their end), without their scripts.
 func (s *Store) RunsAfter(ctx context.Context, afterID int64, open []int64, limit int) ([]Run, error) {
-	return runsAfter(ctx, s.r, afterID, open, limit)
+	return s.runsAfter(ctx, s.r, afterID, open, limit)
 }
 
-func runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64, limit int) ([]Run, error) {
+func (s *Store) runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64, limit int) ([]Run, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -91,7 +91,7 @@ func runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64,
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows, false)
+		r, err := s.scanRun(rows, false)
 		if err != nil {
 			return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
 		}
@@ -129,7 +129,7 @@ func (s *Store) Tail(ctx context.Context, afterRun int64, open []int64, afterRow
 		return nil, nil, fmt.Errorf("store: tail: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "COMMIT")
-	runs, err := runsAfter(ctx, conn, afterRun, open, limit)
+	runs, err := s.runsAfter(ctx, conn, afterRun, open, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,7 +166,7 @@ func (s *Store) SearchRuns(ctx context.Context, f RunFilter, q string) ([]Run, e
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows, false)
+		r, err := s.scanRun(rows, false)
 		if err != nil {
 			return nil, fmt.Errorf("store: search runs %q: %w", q, err)
 		}
