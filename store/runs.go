@@ -130,10 +130,10 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+runColumns+`, script FROM runs WHERE id = ?`, id)
 	r, err := s.scanRun(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: run %d: %w", id, ErrNotFound)
+		return nil, s.check(fmt.Errorf("store: run %d: %w", id, ErrNotFound))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: run %d: %w", id, err)
+		return nil, s.check(fmt.Errorf("store: run %d: %w", id, err))
 	}
 	return &r, nil
 }
@@ -190,19 +190,19 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list runs: %w", err)
+		return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
 		r, err := s.scanRun(rows, false)
 		if err != nil {
-			return nil, fmt.Errorf("store: list runs: %w", err)
+			return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list runs: %w", err)
+		return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 	}
 	return out, nil
 }

@@ -105,8 +105,8 @@ func openError(path string, err error) error {
 	if errors.As(err, &se) && se.Code == sqlite3.ErrNotADB {
 		return fmt.Errorf("store: open %s: not a hooksim database (the file is not SQLite or is corrupt): %w", path, err)
 	}
-	if errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt {
-		return fmt.Errorf("store: open %s: the database is corrupt (restore it from a copy, or move it away to start a new history): %w: %w", path, ErrCorrupt, err)
+	if isCorrupt(err) {
+		return &corruptError{path: path, err: err}
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }
