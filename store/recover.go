@@ -12,6 +12,18 @@ import (
 // is still being recorded by a live process.
 var ErrRecording = errors.New("store: run still being recorded")
 
+// recordingError is a prune that would delete a run still being recorded.
+type recordingError struct {
+	run runningRun
+}
+
+func (e *recordingError) Error() string {
+	return fmt.Sprintf("run #%d (started %s) is still being recorded by %s; nothing deleted (prune again once it has finished)",
+		e.run.id, e.run.started.Local().Format(time.RFC3339), e.run.rec)
+}
+
+func (e *recordingError) Is(target error) bool { return target == ErrRecording }
+
 // interruptedText is the error stored with an interrupted run.
 func interruptedText(rec process) string {
 	return fmt.Sprintf("interrupted: the recording process (%s) ended before the run finished", rec)

@@ -235,9 +235,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 			return err
 		}
 		if len(alive) > 0 {
-			r := alive[0]
-			return fmt.Errorf("run #%d (started %s) is still being recorded by %s; nothing deleted: %w",
-				r.id, r.started.Local().Format(time.RFC3339), r.rec, ErrRecording)
+			return &recordingError{run: alive[0]}
 		}
 		res, err := tx.tx.ExecContext(ctx, `DELETE FROM runs WHERE started < ?`, olderThan.UnixNano())
 		if err != nil {
@@ -247,7 +245,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: prune runs started before %s: %w", olderThan.UTC().Format(time.RFC3339), err)
+		return 0, s.check(fmt.Errorf("store: prune runs started before %s: %w", olderThan.UTC().Format(time.RFC3339), err))
 	}
 	return n, nil
 }

@@ -229,13 +229,25 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 
 // replayTranscript prints a loaded run with the same transcript as run.
 func replayTranscript(w io.Writer, l *recorder.Loaded) {
-	tw := &transcript{w: w}
+	tw := &transcript{w: w, verdict: storedVerdict(&l.Run)}
 	res := l.Result
 	tw.SessionStarted(context.Background(), sessionInfoOf(l))
 	for _, st := range res.Steps {
 		tw.Step(context.Background(), st)
 	}
 	tw.SessionFinished(context.Background(), res)
+}
+
+// storedVerdict is the verdict of a run that did not finish, "" for one
+// that did: never PASS for a run whose recorder died.
+func storedVerdict(r *store.Run) string {
+	switch r.Outcome {
+	case store.OutcomeRunning:
+		return "RUNNING (still being recorded; this is what is recorded so far)"
+	case store.OutcomeInterrupted:
+		return "INTERRUPTED (" + strings.TrimPrefix(r.Error, "interrupted: ") + ")"
+	}
+	return ""
 }
 
 // writeRawExchange prints exchange ex of run runID as it was on the wire

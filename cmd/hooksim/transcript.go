@@ -29,6 +29,9 @@ type transcript struct {
 	// queued holds, with -v, the queued transactions whose step is not
 	// printed yet (a transaction is reported just before its step).
 	queued map[queuedKey]*simulator.TransactionResult
+	// verdict, when set, replaces the verdict SessionFinished works out:
+	// show of a run still being recorded, or interrupted, says so.
+	verdict string
 }
 
 // queuedKey names a transaction of a session.
@@ -275,6 +278,9 @@ func (t *transcript) SessionFinished(_ context.Context, r *simulator.SessionResu
 	}
 	if r.Err != nil {
 		verdict = "ERROR: " + r.Err.Error()
+	}
+	if t.verdict != "" {
+		verdict = t.verdict
 	}
 	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), shortDuration(r.Duration))
 }
