@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -269,4 +270,22 @@ func listDir(t *testing.T, dir string) string {
 		names = append(names, e.Name())
 	}
 	return strings.Join(names, " ")
+}
+
+// TestErrorsAreTerminalSafe: an error that quotes what a message or hook
+// held (a MIME error with an escape sequence, a bare CR) reaches stderr
+// escaped, whatever its exit code.
+func TestErrorsAreTerminalSafe(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		fmt.Errorf("recorder: run 1: message 1: mime: malformed header \"X-\x1b[2J\": %w", io.ErrUnexpectedEOF),
+		usagef("--db %s: no such history database", "h\r.db"),
+		failedError{msg: "session \x1b]0;title\x07 failed"},
+	} {
+		var buf bytes.Buffer
+		exitCode(&cliEnv{stdout: io.Discard, stderr: &buf}, err)
+		if got := buf.String(); strings.ContainsAny(got, "\x1b\r\x07") || !strings.Contains(got, `\x1b`) && !strings.Contains(got, `\r`) {
+			t.Errorf("stderr for %q = %q; want control bytes escaped", err, got)
+		}
+	}
 }

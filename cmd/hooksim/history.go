@@ -218,11 +218,12 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	r := loaded.Run
-	fmt.Fprintf(env.stdout, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
+	out := termSafe{env.stdout}
+	fmt.Fprintf(out, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
 	if r.ReplayOf != 0 {
-		fmt.Fprintf(env.stdout, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
+		fmt.Fprintf(out, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
 	}
-	fmt.Fprintln(env.stdout)
+	fmt.Fprintln(out)
 	replayTranscript(termSafe{env.stdout}, loaded)
 	return nil
 }
