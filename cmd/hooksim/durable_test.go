@@ -104,6 +104,7 @@ func TestSIGKILLShowsInterrupted(t *testing.T) {
 	if !strings.Contains(out, want) || strings.Contains(out, "PASS") || !strings.Contains(out, ", interrupted, started ") {
 		t.Errorf("show of the interrupted run lacks %q or says PASS:\n%s", want, out)
 	}
+	t.Logf("show %d:\n%s", id, out)
 }
 
 // TestReadCommandsNeedTheDirectory: runs, show and serve with a --db in a
