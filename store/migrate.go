@@ -71,7 +71,10 @@ func migrations() ([]migration, error) {
 
 // migrate brings the schema of db (the writer) to the newest version, one
 // migration per transaction, recording the version in PRAGMA user_version.
-// A database newer than this build is refused.
+// A database newer than this build is refused. Migrations run with
+// foreign keys off, as SQLite's table rebuild procedure needs (dropping a
+// parent table would otherwise cascade to its children), and each checks
+// them with PRAGMA foreign_key_check before it commits.
 func migrate(ctx context.Context, db *sql.DB) error {
 	ms, err := migrations()
 	if err != nil {
@@ -85,10 +88,25 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if have > know {
 		return &versionError{have: have, know: know}
 	}
+	if have == know {
+		return nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("migrate: foreign keys off: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
 	for _, m := range ms[have:] {
-		if err := apply(ctx, db, m, know); err != nil {
+		if err := apply(ctx, conn, m, know); err != nil {
 			return err
 		}
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+		return fmt.Errorf("migrate: foreign keys on: %w", err)
 	}
 	return nil
 }
@@ -108,8 +126,8 @@ func userVersion(ctx context.Context, q queryer) (int, error) {
 // apply runs one migration in its own transaction. The version is read
 // again inside the transaction (which holds the write lock), so two
 // processes opening a new database at once do not both apply it.
-func apply(ctx context.Context, db *sql.DB, m migration, know int) error {
-	tx, err := db.BeginTx(ctx, nil)
+func apply(ctx context.Context, conn *sql.Conn, m migration, know int) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: begin: %w", m.name, err)
 	}
@@ -127,6 +145,9 @@ func apply(ctx context.Context, db *sql.DB, m migration, know int) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
+	if err := foreignKeyCheck(ctx, tx); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
 		return fmt.Errorf("migration %s: set version: %w", m.name, err)
 	}
@@ -134,4 +155,23 @@ func apply(ctx context.Context, db *sql.DB, m migration, know int) error {
 		return fmt.Errorf("migration %s: commit: %w", m.name, err)
 	}
 	return nil
+}
+
+// foreignKeyCheck fails when a row names a parent that does not exist.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("foreign key check: row %d of %s names a missing %s row", rowid.Int64, table, parent)
+	}
+	return rows.Err()
 }

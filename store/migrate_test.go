@@ -9,7 +9,8 @@ import (
 
 // TestMigrateFromVersion1 opens a database written by a build that knew
 // only migration 0001: Open upgrades it, and the run summary of 0002 is
-// backfilled for finished runs, so the filters find them.
+// backfilled for finished runs, so the filters find them; the run left
+// running is marked interrupted.
 func TestMigrateFromVersion1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -49,12 +50,17 @@ func TestMigrateFromVersion1(t *testing.T) {
 		{RunFilter{Stage: "rcpt"}, 1},
 		{RunFilter{Action: "reject"}, 1},
 		{RunFilter{Errors: true}, 1},
-		{RunFilter{Stage: "mail"}, 1}, // the unfinished run is not summarised
+		// The run left running (by a build that named no recorder) is
+		// marked interrupted and summarised.
+		{RunFilter{Stage: "mail"}, 2},
 	}
 	for _, tc := range tests {
 		if n, err := s.CountRuns(ctx, tc.f); err != nil || n != tc.want {
 			t.Errorf("CountRuns(%+v) = %d, %v; want %d", tc.f, n, err, tc.want)
 		}
+	}
+	if cut, err := s.GetRun(ctx, 2); err != nil || cut.Outcome != OutcomeInterrupted || cut.Exchanges != 1 {
+		t.Errorf("run left running = %+v, %v; want interrupted with 1 exchange", cut, err)
 	}
 	var version int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {

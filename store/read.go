@@ -12,7 +12,7 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT idx, kind, line, implied, command, message, replies, action, txn,
 		closed, failures, lints FROM steps WHERE run_id = ? ORDER BY idx`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 	}
 	defer rows.Close()
 	var out []Step
@@ -21,19 +21,19 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 		var replies, failures, lints string
 		if err := rows.Scan(&st.Index, &st.Kind, &st.Line, &st.Implied, &st.Command, &st.Message, &replies,
 			&st.Action, &st.Transaction, &st.Closed, &failures, &lints); err != nil {
-			return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+			return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 		}
 		if st.Replies, err = stringsFrom(replies); err != nil {
-			return nil, fmt.Errorf("store: step %d of run %d: replies: %w", st.Index, runID, err)
+			return nil, s.check(fmt.Errorf("store: step %d of run %d: replies: %w", st.Index, runID, err))
 		}
 		if st.Failures, err = stringsFrom(failures); err != nil {
-			return nil, fmt.Errorf("store: step %d of run %d: failures: %w", st.Index, runID, err)
+			return nil, s.check(fmt.Errorf("store: step %d of run %d: failures: %w", st.Index, runID, err))
 		}
 		st.Lints = []byte(lints)
 		out = append(out, st)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: steps of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 	}
 	return out, nil
 }
@@ -83,19 +83,19 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, e
 func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? ORDER BY seq`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
 	}
 	defer rows.Close()
 	var out []Exchange
 	for rows.Next() {
 		e, err := scanExchange(rows, runID)
 		if err != nil {
-			return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+			return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: exchanges of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
 	}
 	return out, nil
 }
@@ -106,10 +106,10 @@ func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, 
 	row := s.r.QueryRowContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? AND seq = ?`, runID, seq)
 	e, err := scanExchange(row, runID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, ErrNotFound)
+		return nil, s.check(fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, ErrNotFound))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, err)
+		return nil, s.check(fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, err))
 	}
 	return &e, nil
 }
@@ -119,7 +119,7 @@ func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
 		envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
 	}
 	defer rows.Close()
 	var out []Message
@@ -127,13 +127,13 @@ func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
 		m := Message{RunID: runID}
 		var before, after string
 		if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final, &before, &after); err != nil {
-			return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+			return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
 		}
 		m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: messages of run %d: %w", runID, err)
+		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
 	}
 	return out, nil
 }

@@ -25,11 +25,13 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) (int64, error) {
 // bound.
 type execer func(ctx context.Context, args ...any) (sql.Result, error)
 
+// insertRun also names the process recording the run (see process).
 const insertRun = `INSERT INTO runs (session_name, session_file, session_hash, script, source,
-	replay_of, replay_mode, hooks, started, ended, outcome, failures, exchanges, error)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	replay_of, replay_mode, hooks, started, ended, outcome, failures, exchanges, error,
+	pid, pid_start, pid_ns, boot_id, host)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func createRun(ctx context.Context, exec execer, r *Run) (int64, error) {
+func createRun(ctx context.Context, exec execer, r *Run, self process) (int64, error) {
 	source, outcome, started := r.Source, r.Outcome, r.Started
 	if source == "" {
 		source = SourceScript
@@ -42,7 +44,7 @@ func createRun(ctx context.Context, exec execer, r *Run) (int64, error) {
 	}
 	res, err := exec(ctx, r.SessionName, r.SessionFile, r.SessionHash, nullBlob(r.Script), source,
 		nullID(r.ReplayOf), r.ReplayMode, rawJSON(r.Hooks, "[]"), timeValue(started), timeValue(r.Ended), outcome,
-		r.Failures, r.Exchanges, r.Error)
+		r.Failures, r.Exchanges, r.Error, self.PID, self.Start, self.NS, self.Boot, self.Host)
 	if err != nil {
 		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
 	}
@@ -78,19 +80,32 @@ func finishRun(ctx context.Context, exec execer, id int64, ended time.Time, outc
 	return nil
 }
 
+// runColumns are what scanRun reads. A run still marked running has no
+// counts or end yet: they are taken from its rows (failures of its steps,
+// its exchanges, the end of its last exchange), so that a run being
+// recorded, or left behind by a dead recorder, shows what it holds.
 const runColumns = `id, session_name, session_file, session_hash, source, replay_of, replay_mode,
-	hooks, started, ended, outcome, failures, exchanges, error`
+	hooks, started, ended, outcome,
+	CASE WHEN outcome = 'running' THEN (SELECT coalesce(sum(json_array_length(s.failures)), 0) FROM steps s WHERE s.run_id = runs.id) ELSE failures END,
+	CASE WHEN outcome = 'running' THEN (SELECT count(*) FROM exchanges e WHERE e.run_id = runs.id) ELSE exchanges END,
+	error, pid, pid_start, pid_ns, boot_id, host,
+	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END`
 
-// scanRun reads runColumns (plus script when withScript).
-func scanRun(row interface{ Scan(...any) error }, withScript bool) (Run, error) {
+// scanRun reads runColumns (plus script when withScript). A run marked
+// running whose recorder is gone (process.gone) is returned as
+// OutcomeInterrupted, as the next writer will store it.
+func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool) (Run, error) {
 	var (
 		r              Run
 		replayOf       sql.NullInt64
 		started, ended sql.NullInt64
+		lastEnd        sql.NullInt64
 		hooks          string
+		rec            process
 	)
 	dest := []any{&r.ID, &r.SessionName, &r.SessionFile, &r.SessionHash, &r.Source, &replayOf, &r.ReplayMode,
-		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error}
+		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error,
+		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd}
 	if withScript {
 		dest = append(dest, &r.Script)
 	}
@@ -100,18 +115,25 @@ func scanRun(row interface{ Scan(...any) error }, withScript bool) (Run, error) 
 	r.ReplayOf = replayOf.Int64
 	r.Hooks = []byte(hooks)
 	r.Started, r.Ended = timeFrom(started), timeFrom(ended)
+	if r.Outcome == OutcomeRunning && s.self.gone(rec) {
+		r.Outcome, r.Error = OutcomeInterrupted, interruptedText(rec)
+		r.Ended = r.Started
+		if lastEnd.Valid {
+			r.Ended = timeFrom(lastEnd)
+		}
+	}
 	return r, nil
 }
 
 // GetRun returns run id with its script, or an error wrapping ErrNotFound.
 func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+runColumns+`, script FROM runs WHERE id = ?`, id)
-	r, err := scanRun(row, true)
+	r, err := s.scanRun(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: run %d: %w", id, ErrNotFound)
+		return nil, s.check(fmt.Errorf("store: run %d: %w", id, ErrNotFound))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: run %d: %w", id, err)
+		return nil, s.check(fmt.Errorf("store: run %d: %w", id, err))
 	}
 	return &r, nil
 }
@@ -168,19 +190,19 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list runs: %w", err)
+		return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows, false)
+		r, err := s.scanRun(rows, false)
 		if err != nil {
-			return nil, fmt.Errorf("store: list runs: %w", err)
+			return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list runs: %w", err)
+		return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 	}
 	return out, nil
 }
@@ -197,15 +219,33 @@ func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int, error) {
 
 // Prune deletes the runs started before olderThan with their steps,
 // exchanges and messages, and returns how many runs it deleted. Replays
-// of a deleted run keep their rows; their ReplayOf becomes 0.
+// of a deleted run keep their rows; their ReplayOf becomes 0. Runs left
+// running by a dead recorder are marked interrupted first; when one of
+// the runs is still being recorded by a live process, nothing is deleted
+// and the error wraps ErrRecording. Run IDs are never reused afterwards.
 func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE started < ?`, olderThan.UnixNano())
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		rs, err := running(ctx, tx.tx, olderThan)
+		if err != nil {
+			return err
+		}
+		alive, err := s.markGone(ctx, tx.tx, rs)
+		if err != nil {
+			return err
+		}
+		if len(alive) > 0 {
+			return &recordingError{run: alive[0]}
+		}
+		res, err := tx.tx.ExecContext(ctx, `DELETE FROM runs WHERE started < ?`, olderThan.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("store: prune runs before %s: %w", olderThan.UTC().Format(time.RFC3339), err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: prune runs: %w", err)
+		return 0, s.check(fmt.Errorf("store: prune runs started before %s: %w", olderThan.UTC().Format(time.RFC3339), err))
 	}
 	return n, nil
 }

@@ -29,6 +29,12 @@ type Store struct {
 	cp   *checkpointer
 	// stmts are prepared on the writer connection.
 	stmts [numStmts]*sql.Stmt
+	// self is this process, named in the runs it creates and judging the
+	// runs others left running.
+	self process
+	// readOnly is a store opened by OpenExisting on a file or directory
+	// it cannot write: w is nil and every write fails.
+	readOnly bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -57,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w}
+	s := &Store{path: path, w: w, self: selfProcess()}
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, openError(path, err)
@@ -86,14 +92,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, openError(path, err)
 	}
 	s.cp = cp
+	if _, err := s.RecoverInterrupted(ctx); err != nil {
+		s.Close()
+		return nil, openError(path, err)
+	}
 	return s, nil
 }
 
 // openError wraps err with the path, explaining the common cases.
 func openError(path string, err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt) {
+	if errors.As(err, &se) && se.Code == sqlite3.ErrNotADB {
 		return fmt.Errorf("store: open %s: not a hooksim database (the file is not SQLite or is corrupt): %w", path, err)
+	}
+	if isCorrupt(err) {
+		return &corruptError{path: path, err: err}
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }

@@ -20,7 +20,7 @@ type TailExchange struct {
 // in the order they were committed, by this process or another, so a
 // caller that tails the database keeps the last RowID as its cursor.
 func (s *Store) ExchangesAfter(ctx context.Context, afterRow int64, limit int) ([]TailExchange, error) {
-	return exchangesAfter(ctx, s.r, afterRow, limit)
+	return s.exchangesAfter(ctx, s.r, afterRow, limit)
 }
 
 // tailQueryer is a *sql.DB or a *sql.Conn.
@@ -28,7 +28,7 @@ type tailQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit int) ([]TailExchange, error) {
+func (s *Store) exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit int) ([]TailExchange, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -36,7 +36,7 @@ func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit i
 		status, response_body, error_class, error_text, effect, outcome, reply, lints
 		FROM exchanges WHERE id > ? ORDER BY id LIMIT ?`, afterRow, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+		return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 	}
 	defer rows.Close()
 	var out []TailExchange
@@ -49,7 +49,7 @@ func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit i
 		if err := rows.Scan(&e.RowID, &e.RunID, &e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL,
 			&started, &dur, &e.Status, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
 			&e.Reply, &lints); err != nil {
-			return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+			return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 		}
 		e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
 		e.Duration = durationFrom(dur)
@@ -58,7 +58,7 @@ func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit i
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: exchanges after row %d: %w", afterRow, err)
+		return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 	}
 	return out, nil
 }
@@ -67,10 +67,10 @@ func exchangesAfter(ctx context.Context, db tailQueryer, afterRow int64, limit i
 // most limit of them, plus those of the runs listed in open (runs a
 // caller saw running and watches for their end), without their scripts.
 func (s *Store) RunsAfter(ctx context.Context, afterID int64, open []int64, limit int) ([]Run, error) {
-	return runsAfter(ctx, s.r, afterID, open, limit)
+	return s.runsAfter(ctx, s.r, afterID, open, limit)
 }
 
-func runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64, limit int) ([]Run, error) {
+func (s *Store) runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64, limit int) ([]Run, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -86,19 +86,19 @@ func runsAfter(ctx context.Context, db tailQueryer, afterID int64, open []int64,
 	args = append(args, limit+len(open))
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+		return nil, s.check(fmt.Errorf("store: runs after %d: %w", afterID, err))
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows, false)
+		r, err := s.scanRun(rows, false)
 		if err != nil {
-			return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+			return nil, s.check(fmt.Errorf("store: runs after %d: %w", afterID, err))
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: runs after %d: %w", afterID, err)
+		return nil, s.check(fmt.Errorf("store: runs after %d: %w", afterID, err))
 	}
 	return out, nil
 }
@@ -129,11 +129,11 @@ func (s *Store) Tail(ctx context.Context, afterRun int64, open []int64, afterRow
 		return nil, nil, fmt.Errorf("store: tail: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "COMMIT")
-	runs, err := runsAfter(ctx, conn, afterRun, open, limit)
+	runs, err := s.runsAfter(ctx, conn, afterRun, open, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	exs, err := exchangesAfter(ctx, conn, afterRow, limit)
+	exs, err := s.exchangesAfter(ctx, conn, afterRow, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,19 +161,19 @@ func (s *Store) SearchRuns(ctx context.Context, f RunFilter, q string) ([]Run, e
 	}
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+		return nil, s.check(fmt.Errorf("store: search runs %q: %w", q, err))
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows, false)
+		r, err := s.scanRun(rows, false)
 		if err != nil {
-			return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+			return nil, s.check(fmt.Errorf("store: search runs %q: %w", q, err))
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: search runs %q: %w", q, err)
+		return nil, s.check(fmt.Errorf("store: search runs %q: %w", q, err))
 	}
 	return out, nil
 }

@@ -11,10 +11,15 @@ const (
 
 // Outcomes of a run.
 const (
-	OutcomeRunning = "running" // not finished (or the process died)
+	OutcomeRunning = "running" // being recorded
 	OutcomePassed  = "passed"
 	OutcomeFailed  = "failed" // an expectation failed
 	OutcomeError   = "error"  // the simulator itself failed
+	// OutcomeInterrupted is a run whose recording process died before it
+	// finished (SIGKILL, a full disk, a power cut): the next process that
+	// opens the database for writing marks it so, with the counts of the
+	// rows it left; readers show it so at once.
+	OutcomeInterrupted = "interrupted"
 )
 
 // Run is one played session. Times are UTC.

@@ -55,6 +55,9 @@ func (s *Store) prepare(ctx context.Context) error {
 // Update runs fn in one write transaction: everything fn wrote is
 // committed when it returns nil, nothing when it returns an error.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.readOnly {
+		return fmt.Errorf("store: write to %s: %w (hooksim could not write the file or its directory)", s.path, ErrReadOnly)
+	}
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -91,7 +94,7 @@ func (t *Tx) CreateRun(ctx context.Context, r *Run) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
 	}
-	return createRun(ctx, st.ExecContext, r)
+	return createRun(ctx, st.ExecContext, r, t.s.self)
 }
 
 // FinishRun is Store.FinishRun inside the transaction.

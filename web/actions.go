@@ -386,6 +386,10 @@ func (s *Server) handlePrune(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := s.cfg.Store.Prune(r.Context(), s.cfg.Now().Add(-age))
+	if errors.Is(err, store.ErrRecording) {
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -156,11 +156,20 @@ func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error)
 	if err != nil {
 		return false, err
 	}
-	// Rows deleted by a prune may make the cursors go back.
-	if len(runs) == 0 && len(exs) == 0 {
-		if lr, le, err := s.cfg.Store.Cursors(ctx); err == nil && (lr < st.lastRun || le < st.lastRow) {
-			st.lastRun, st.lastRow = min(lr, st.lastRun), min(le, st.lastRow)
+	// Run ids and exchange row ids are never reused (schema version 4),
+	// so the cursors never go back, even when a prune deletes the newest
+	// rows: what is recorded after it still has higher ids. A watched run
+	// that is gone was pruned: stop watching it.
+	seen := make(map[int64]bool, len(runs))
+	for i := range runs {
+		seen[runs[i].ID] = true
+	}
+	for _, id := range open {
+		if !seen[id] {
+			delete(st.open, id)
 		}
+	}
+	if len(runs) == 0 && len(exs) == 0 {
 		return false, nil
 	}
 	var finished []store.Run

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,15 +46,49 @@ func (f *dbFlags) open(ctx context.Context, env *cliEnv) (*store.Store, error) {
 	return store.Open(ctx, p)
 }
 
-// openExisting is open for the commands that read a history: a --db that
-// names no file is a mistake (a typo), not a new empty history.
+// openExisting opens the history for the commands that read it (runs,
+// show, serve, export, replay, prune): a --db that names no file, or a
+// file in a directory that does not exist, is a mistake (a typo), not a
+// new empty history. A file or directory hooksim may not write is read
+// read-only (store.OpenExisting). Only the default history is made on
+// first use, as run makes it.
 func (f *dbFlags) openExisting(ctx context.Context, env *cliEnv) (*store.Store, error) {
-	if f.path != "" {
-		if _, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) {
-			return nil, usagef("--db %s: no such history database (hooksim run --db %s records one)", f.path, f.path)
+	p, err := f.resolve(env)
+	if err != nil {
+		return nil, err
+	}
+	if f.path == "" {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			return store.Open(ctx, p)
 		}
 	}
-	return f.open(ctx, env)
+	st, err := store.OpenExisting(ctx, p)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, derr := os.Stat(filepath.Dir(p)); errors.Is(derr, os.ErrNotExist) {
+			return nil, usagef("--db %s: no such directory %s (hooksim run --db %s records a history there)", p, filepath.Dir(p), p)
+		}
+		return nil, usagef("--db %s: no such history database (hooksim run --db %s records one)", p, p)
+	}
+	return st, err
+}
+
+// openToWatch is openExisting for serve, which also watches a history
+// that other processes are about to record: a --db naming a new file in
+// an existing directory is made, a missing directory is an error.
+func (f *dbFlags) openToWatch(ctx context.Context, env *cliEnv) (*store.Store, error) {
+	p, err := f.resolve(env)
+	if err != nil {
+		return nil, err
+	}
+	if f.path != "" {
+		if _, err := os.Stat(filepath.Dir(p)); errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("--db %s: no such directory %s (hooksim run --db %s records a history there)", p, filepath.Dir(p), p)
+		}
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			return store.Open(ctx, p)
+		}
+	}
+	return f.openExisting(ctx, env)
 }
 
 // parseRunID reads a run id argument ("42" or "#42").

@@ -218,24 +218,37 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	r := loaded.Run
-	fmt.Fprintf(env.stdout, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
+	out := termSafe{env.stdout}
+	fmt.Fprintf(out, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
 	if r.ReplayOf != 0 {
-		fmt.Fprintf(env.stdout, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
+		fmt.Fprintf(out, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
 	}
-	fmt.Fprintln(env.stdout)
+	fmt.Fprintln(out)
 	replayTranscript(termSafe{env.stdout}, loaded)
 	return nil
 }
 
 // replayTranscript prints a loaded run with the same transcript as run.
 func replayTranscript(w io.Writer, l *recorder.Loaded) {
-	tw := &transcript{w: w}
+	tw := &transcript{w: w, verdict: storedVerdict(&l.Run)}
 	res := l.Result
 	p := simulator.Begin(context.Background(), tw, sessionInfoOf(l))
 	for _, st := range res.Steps {
 		p.Step(st)
 	}
 	p.Finish(res)
+}
+
+// storedVerdict is the verdict of a run that did not finish, "" for one
+// that did: never PASS for a run whose recorder died.
+func storedVerdict(r *store.Run) string {
+	switch r.Outcome {
+	case store.OutcomeRunning:
+		return "RUNNING (still being recorded; this is what is recorded so far)"
+	case store.OutcomeInterrupted:
+		return "INTERRUPTED (" + strings.TrimPrefix(r.Error, "interrupted: ") + ")"
+	}
+	return ""
 }
 
 // writeRawExchange prints exchange ex of run runID as it was on the wire

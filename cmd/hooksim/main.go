@@ -108,19 +108,22 @@ func exitCode(env *cliEnv, err error) int {
 	}
 	var ue usageError
 	var fe failedError
+	// An error may quote what a hook, a message or a file held (a MIME
+	// error, a header): never raw control bytes on the terminal.
+	stderr := termSafe{env.stderr}
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &fe):
 		if fe.msg != "" {
-			fmt.Fprintln(env.stderr, fe.msg)
+			fmt.Fprintln(stderr, fe.msg)
 		}
 		return exitFailed
 	case errors.As(err, &ue):
-		fmt.Fprintln(env.stderr, "hooksim:", err)
+		fmt.Fprintln(stderr, "hooksim:", err)
 		return exitUsage
 	default:
-		fmt.Fprintln(env.stderr, "hooksim:", err)
+		fmt.Fprintln(stderr, "hooksim:", err)
 		return exitRuntime
 	}
 }

@@ -191,7 +191,7 @@ func (o *replayOptions) runIDs(ctx context.Context, st *store.Store, args []stri
 	}
 	var ids []int64
 	for _, r := range runs {
-		if r.Source != "replay" && r.Outcome != "running" {
+		if r.Source != "replay" && r.Outcome != store.OutcomeRunning && r.Outcome != store.OutcomeInterrupted {
 			ids = append(ids, r.ID)
 		}
 	}

@@ -26,7 +26,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if len(rest) > 0 {
 		return usagef("serve takes no arguments, got %q", rest)
 	}
-	st, err := db.open(ctx, env)
+	st, err := db.openToWatch(ctx, env)
 	if err != nil {
 		return err
 	}

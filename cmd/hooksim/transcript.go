@@ -24,6 +24,9 @@ type transcript struct {
 	// verbose 1 also prints every request and response body (long
 	// strings cut), 2 prints them whole.
 	verbose int
+	// verdict, when set, replaces the verdict Finish works out: show of
+	// a run still being recorded, or interrupted, says so.
+	verdict string
 }
 
 var _ simulator.Observer = (*transcript)(nil)
@@ -284,6 +287,9 @@ func (t *transcriptPlay) Finish(r *simulator.SessionResult) {
 	}
 	if r.Err != nil {
 		verdict = "ERROR: " + r.Err.Error()
+	}
+	if t.verdict != "" {
+		verdict = t.verdict
 	}
 	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), shortDuration(r.Duration))
 }

@@ -95,7 +95,7 @@ export function badge(text, kind) {
 export function outcomeKind(o) {
   switch (String(o || '').toLowerCase()) {
     case 'passed': case 'accept': case 'accepted': case 'delivered': case 'ok': return 'ok';
-    case 'failed': case 'reject': case 'rejected': case 'error': return 'bad';
+    case 'failed': case 'reject': case 'rejected': case 'error': case 'interrupted': return 'bad';
     case 'discard': case 'quarantine': case 'tempfail': case 'skipped': return 'warn';
     case 'running': return 'live';
     default: return 'plain';
