@@ -3,7 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"github.com/hooksim/hooksim/simulator/compare"
+	"github.com/hooksim/hooksim/recorder/replay/compare"
 	"net/http"
 	"strings"
 
