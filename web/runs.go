@@ -10,8 +10,8 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/recorder/replay/compare"
+	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
