@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -93,9 +92,5 @@ func exportJSON(ctx context.Context, st *store.Store, id int64) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.MarshalIndent(report.Recorded(s), "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("export: run %d: %w", id, err)
-	}
-	return append(data, '\n'), nil
+	return report.Recorded(s).JSON()
 }

@@ -86,8 +86,8 @@ func liveStep(st *simulator.StepResult) Step {
 func LiveExchange(ex *simulator.Exchange, reply string) Exchange {
 	e := Exchange{Seq: ex.Seq, Step: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage), Hook: ex.HookID,
 		URL: ex.URL, Started: ex.Started, DurationMS: MS(ex.Call.Duration), HTTPVersion: ex.Call.Proto,
-		Request:  newBody(fieldPairs(ex.RequestHdrs), ex.Request),
-		Response: Response{Status: ex.Call.Status, Body: newBody(fieldPairs(ex.Call.ResponseHeaders), ex.Call.Body)},
+		Request:  newBody(HeaderPairs(ex.RequestHdrs), ex.Request),
+		Response: Response{Status: ex.Call.Status, Body: newBody(HeaderPairs(ex.Call.ResponseHeaders), ex.Call.Body)},
 		Effect:   ex.Effect, Outcome: ex.Outcome, Reply: reply, Parsed: ParsedOf(ex.Response), Modifications: []string{},
 		Lints: LintsOf(ex.Lints)}
 	if ex.Err != nil {
@@ -99,12 +99,24 @@ func LiveExchange(ex *simulator.Exchange, reply string) Exchange {
 	return e
 }
 
-func fieldPairs(h []hookconf.HeaderField) [][2]string {
+// HeaderPairs is h as [name, value] pairs, in order; never nil.
+func HeaderPairs(h []hookconf.HeaderField) [][2]string {
 	out := make([][2]string, len(h))
 	for i, f := range h {
 		out[i] = [2]string{f.Name, f.Value}
 	}
 	return out
+}
+
+// JSON is r as `hooksim export --as json` and the web API's export
+// as=json write it: indented by two spaces, with a final newline. Both
+// call it, so the two are the same bytes.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return append(b, '\n'), nil
 }
 
 // Recorded is the Report of one recorded run (`hooksim export --as json`,

@@ -97,18 +97,28 @@ func FromRows(run *store.Run, steps []store.Step, exs []store.Exchange, msgs []s
 		}
 	}
 	for i := range msgs {
-		m := &msgs[i]
-		tx := Transaction{Number: m.Number, QueueID: m.QueueID, Delivered: m.Delivered, Reply: m.Reply,
-			Original: bytesOrNil(nonNil(m.Original)), Final: bytesOrNil(m.Final), QueuedNotes: []string{}}
-		if err := storedEnvelope(m.EnvelopeBefore, &tx.EnvelopeBefore); err != nil {
-			return nil, fmt.Errorf("report: run %d: message %d: envelope before: %w", run.ID, m.Number, err)
-		}
-		if err := storedEnvelope(m.EnvelopeAfter, &tx.EnvelopeAfter); err != nil {
-			return nil, fmt.Errorf("report: run %d: message %d: envelope after: %w", run.ID, m.Number, err)
+		tx, err := StoredTransaction(&msgs[i])
+		if err != nil {
+			return nil, fmt.Errorf("report: run %d: %w", run.ID, err)
 		}
 		s.Transactions = append(s.Transactions, tx)
 	}
 	return s, nil
+}
+
+// StoredTransaction is a message row in the vocabulary. Queued is null
+// and QueuedNotes empty: the message as queued is not stored. An error is
+// an envelope column that is not the JSON the recorder writes.
+func StoredTransaction(m *store.Message) (Transaction, error) {
+	tx := Transaction{Number: m.Number, QueueID: m.QueueID, Delivered: m.Delivered, Reply: m.Reply,
+		Original: bytesOrNil(nonNil(m.Original)), Final: bytesOrNil(m.Final), QueuedNotes: []string{}}
+	if err := storedEnvelope(m.EnvelopeBefore, &tx.EnvelopeBefore); err != nil {
+		return tx, fmt.Errorf("message %d: envelope before: %w", m.Number, err)
+	}
+	if err := storedEnvelope(m.EnvelopeAfter, &tx.EnvelopeAfter); err != nil {
+		return tx, fmt.Errorf("message %d: envelope after: %w", m.Number, err)
+	}
+	return tx, nil
 }
 
 // StoredExchange is an exchange row in the vocabulary. The HTTP version
