@@ -12,9 +12,10 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/replay"
+	"github.com/hooksim/hooksim/recorder/replay/compare"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/compare"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/wire"
 	"github.com/hooksim/hooksim/store"
@@ -155,12 +156,12 @@ type sendAnswer struct {
 	Status  int         `json:"status"`
 	Headers [][2]string `json:"headers"`
 	textOrBase64
-	DurationMS float64     `json:"duration_ms"`
-	Error      *errorView  `json:"error"`
-	Outcome    string      `json:"outcome"`
-	Lints      []lintView  `json:"lints"`
-	Reply      string      `json:"reply"`
-	Parsed     *parsedView `json:"parsed"`
+	DurationMS float64        `json:"duration_ms"`
+	Error      *report.Error  `json:"error"`
+	Outcome    string         `json:"outcome"`
+	Lints      []report.Lint  `json:"lints"`
+	Reply      string         `json:"reply"`
+	Parsed     *report.Parsed `json:"parsed"`
 }
 
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
@@ -207,11 +208,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 // sendAnswerOf shows one hook call and what the SMTP client would hear.
 func sendAnswerOf(ex *simulator.Exchange) sendAnswer {
 	ans := sendAnswer{
-		Status: ex.Call.Status, Headers: fieldPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body),
-		DurationMS: durationMS(ex.Call.Duration), Outcome: ex.Outcome, Lints: lintsOf(ex.Lints), Parsed: parsedOf(ex.Response),
+		Status: ex.Call.Status, Headers: report.HeaderPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body),
+		DurationMS: report.MS(ex.Call.Duration), Outcome: ex.Outcome, Lints: report.LintsOf(ex.Lints), Parsed: report.ParsedOf(ex.Response),
 	}
 	if ex.Err != nil {
-		ans.Error = &errorView{Class: string(ex.Err.Class), Message: ex.Err.Message}
+		ans.Error = &report.Error{Class: string(ex.Err.Class), Message: ex.Err.Message}
 		ans.Reply = simulator.ReplyHookTempFail + " (with tempFailOnError; without it the hook is skipped)"
 	} else {
 		ans.Reply = simulator.StageReply(ex.Stage, ex.Response)

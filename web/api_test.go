@@ -6,15 +6,17 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/hooksim/hooksim/recorder/report"
 	"time"
 )
 
 // waitFinished polls the API until run id has ended.
-func (ts *testServer) waitFinished(t testing.TB, id int64) runDetail {
+func (ts *testServer) waitFinished(t testing.TB, id int64) report.Session {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var d runDetail
+		var d report.Session
 		ts.getJSON(t, fmt.Sprintf("/api/v1/runs/%d", id), &d)
 		if d.Run.Ended != nil {
 			return d
@@ -129,7 +131,7 @@ func TestRunDetailShape(t *testing.T) {
 	ts := startServer(t, nil)
 	hook := newTestHook(t, "", "accept")
 	id := record(t, ts.dbPath, hook.URL, "hello", "")
-	var d runDetail
+	var d report.Session
 	ts.getJSON(t, fmt.Sprintf("/api/v1/runs/%d", id), &d)
 	if d.Run.ID != id || d.Run.Session != "hello" || d.Run.Outcome != "failed" || d.Run.Failures == 0 || d.Run.Ended == nil || d.Run.Exchanges != 5 {
 		t.Errorf("run = %+v", d.Run)
@@ -147,8 +149,8 @@ func TestRunDetailShape(t *testing.T) {
 		t.Errorf("transactions = %+v", d.Transactions)
 	}
 	var hooks []map[string]any
-	if err := json.Unmarshal(d.Hooks, &hooks); err != nil || len(hooks) != 1 || hooks[0]["url"] != hook.URL {
-		t.Errorf("hooks = %s (%v)", d.Hooks, err)
+	if err := json.Unmarshal(d.Run.Hooks, &hooks); err != nil || len(hooks) != 1 || hooks[0]["url"] != hook.URL {
+		t.Errorf("hooks = %s (%v)", d.Run.Hooks, err)
 	}
 }
 
@@ -180,7 +182,7 @@ func TestActions(t *testing.T) {
 			if ans.Equal != tt.equal || (ans.Differences == 0) != tt.equal || ans.ReplayRun <= id || ans.Diff == nil || ans.Text == "" {
 				t.Errorf("%s: replay = equal %v, %d differences, run %d, text %q", tt.name, ans.Equal, ans.Differences, ans.ReplayRun, ans.Text)
 			}
-			var d runDetail
+			var d report.Session
 			ts.getJSON(t, fmt.Sprintf("/api/v1/runs/%d", ans.ReplayRun), &d)
 			if d.Run.Source != "replay" || d.Run.ReplayOf != id {
 				t.Errorf("%s: replay run = %+v", tt.name, d.Run)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -24,14 +25,14 @@ type event struct {
 	Seq      uint64         `json:"seq"`
 	Type     string         `json:"type"`
 	Latest   *uint64        `json:"latest,omitempty"` // hello only
-	Run      *runView       `json:"run,omitempty"`
+	Run      *report.Run    `json:"run,omitempty"`
 	Exchange *exchangeEvent `json:"exchange,omitempty"`
 }
 
 // exchangeEvent is an exchange summary with its run.
 type exchangeEvent struct {
 	RunID int64 `json:"run_id"`
-	exchangeSummary
+	report.Exchange
 }
 
 // eventLog keeps the last events, encoded once, for every client to read
@@ -177,7 +178,7 @@ func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error)
 		r := runs[i]
 		if r.ID > st.lastRun {
 			st.lastRun = r.ID
-			v := runViewOf(&r)
+			v := report.StoredRun(&r)
 			v.Ended, v.Outcome = nil, store.OutcomeRunning // its end comes as run-finished
 			s.events.append(event{Type: evRunStarted, Run: &v})
 		}
@@ -204,8 +205,7 @@ func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error)
 			break // its run is beyond this snapshot's batch: next poll
 		}
 		st.lastRow = e.RowID
-		sum := summaryOfRow(&e.Exchange)
-		s.events.append(event{Type: evExchange, Exchange: &exchangeEvent{RunID: e.RunID, exchangeSummary: sum}})
+		s.events.append(event{Type: evExchange, Exchange: &exchangeEvent{RunID: e.RunID, Exchange: exchangeOfRow(&e.Exchange)}})
 		if r, ok := st.open[e.RunID]; ok {
 			r.Exchanges = max(r.Exchanges, e.Seq)
 			if !updated[e.RunID] {
@@ -217,7 +217,7 @@ func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error)
 	truncated := len(exs) >= tailBatch || len(runs)-len(open) >= tailBatch
 	for _, id := range order {
 		if r, ok := st.open[id]; ok {
-			v := runViewOf(r)
+			v := report.StoredRun(r)
 			s.events.append(event{Type: evRunUpdated, Run: &v})
 		}
 	}
@@ -232,7 +232,7 @@ func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error)
 	}
 	for i := range finished {
 		delete(st.open, finished[i].ID)
-		v := runViewOf(&finished[i])
+		v := report.StoredRun(&finished[i])
 		s.events.append(event{Type: evRunFinished, Run: &v})
 	}
 	return false, nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hooksim/hooksim/recorder/report"
 )
 
 // TestLintFixReachesTheAPI: a lint's fix is recorded with the exchange and
@@ -13,9 +15,9 @@ func TestLintFixReachesTheAPI(t *testing.T) {
 	ts := startServer(t, nil)
 	hook := newTestHook(t, "", "quarantine")
 	id := record(t, ts.dbPath, hook.URL, "hello", "")
-	var d runDetail
+	var d report.Session
 	ts.getJSON(t, fmt.Sprintf("/api/v1/runs/%d", id), &d)
-	var found []lintView
+	var found []report.Lint
 	for _, st := range d.Steps {
 		for _, ex := range st.Exchanges {
 			for _, l := range ex.Lints {

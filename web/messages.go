@@ -1,16 +1,14 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
-	"github.com/hooksim/hooksim/simulator/compare"
 	"net/http"
 	"strings"
 
-	"github.com/jhillyerd/enmime/v2"
-
+	"github.com/hooksim/hooksim/recorder/replay/compare"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/store"
 )
 
 // Limits of the message view.
@@ -21,7 +19,7 @@ const (
 
 // messageView is the answer of GET /api/v1/runs/{id}/messages/{n}.
 type messageView struct {
-	txView
+	report.Transaction
 	Original   msgView        `json:"original"`
 	Final      *msgView       `json:"final"`
 	HeaderDiff []headerChange `json:"header_diff"`
@@ -34,21 +32,8 @@ type msgView struct {
 	Size    int         `json:"size"`
 	Headers [][2]string `json:"headers"`
 	textOrBase64
-	MIME     *partView `json:"mime"`
-	Warnings []string  `json:"warnings"`
-}
-
-// partView is one MIME part.
-type partView struct {
-	ContentType  string      `json:"content_type"`
-	Filename     string      `json:"filename"`
-	Disposition  string      `json:"disposition"`
-	Charset      string      `json:"charset"`
-	Size         int         `json:"size"`
-	IsAttachment bool        `json:"is_attachment"`
-	Text         string      `json:"text"`
-	Truncated    bool        `json:"truncated,omitempty"`
-	Children     []*partView `json:"children"`
+	MIME     *sessions.MIMEPart `json:"mime"`
+	Warnings []string           `json:"warnings"`
 }
 
 // headerChange is one line of the header diff.
@@ -65,9 +50,10 @@ type bodyLine struct {
 	Text string `json:"text"`
 }
 
-// findMessage picks transaction {n} of a loaded run.
-func (s *Server) findMessage(w http.ResponseWriter, r *http.Request) (int64, *simulator.TransactionResult, bool) {
-	l, ok := s.load(w, r)
+// findMessage reads transaction {n} of run {id} from the store, answering
+// the error itself (404 for a run or transaction that does not exist).
+func (s *Server) findMessage(w http.ResponseWriter, r *http.Request) (int64, *store.Message, bool) {
+	id, ok := pathID(w, r, "id")
 	if !ok {
 		return 0, nil, false
 	}
@@ -75,27 +61,45 @@ func (s *Server) findMessage(w http.ResponseWriter, r *http.Request) (int64, *si
 	if !ok {
 		return 0, nil, false
 	}
-	for _, tx := range l.Result.Transactions {
-		if int64(tx.Number) == n {
-			return l.Run.ID, tx, true
+	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return 0, nil, false
+	}
+	msgs, err := s.cfg.Store.Messages(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return 0, nil, false
+	}
+	for i := range msgs {
+		if int64(msgs[i].Number) == n {
+			return id, &msgs[i], true
 		}
 	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("run #%d has no transaction %d", l.Run.ID, n))
+	writeError(w, http.StatusNotFound, fmt.Sprintf("run #%d has no transaction %d", id, n))
 	return 0, nil, false
 }
 
+// handleMessage answers GET /api/v1/runs/{id}/messages/{n}: the
+// transaction (report.Transaction) with both messages parsed for display
+// and their differences.
 func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
-	_, tx, ok := s.findMessage(w, r)
+	id, m, ok := s.findMessage(w, r)
 	if !ok {
 		return
 	}
-	v := messageView{txView: txViewOf(tx), Original: msgViewOf(tx.Original), HeaderDiff: []headerChange{}, BodyDiff: []bodyLine{}}
-	if tx.Final != nil {
-		f := msgViewOf(tx.Final)
+	tx, err := report.StoredTransaction(m)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("web: run %d: %w", id, err))
+		return
+	}
+	tx.Original, tx.Final = nil, nil // shown below as messages
+	v := messageView{Transaction: tx, Original: msgViewOf(m.Original), HeaderDiff: []headerChange{}, BodyDiff: []bodyLine{}}
+	if m.Final != nil {
+		f := msgViewOf(m.Final)
 		v.Final = &f
-		oh, ob := splitMessage(tx.Original)
-		fh, fb := splitMessage(tx.Final)
-		v.HeaderDiff = headerDiff(parseHeaders(oh), parseHeaders(fh))
+		oh, ob := sessions.SplitMessage(m.Original)
+		fh, fb := sessions.SplitMessage(m.Final)
+		v.HeaderDiff = headerDiff(sessions.HeaderFields(oh), sessions.HeaderFields(fh))
 		v.BodyDiff = bodyDiff(ob, fb)
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -126,89 +130,12 @@ func (s *Server) handleMessageEML(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-// splitMessage cuts a message at the blank line after its headers: the
-// header block keeps its line ends, the body is what follows.
-func splitMessage(raw []byte) (header, body []byte) {
-	if bytes.HasPrefix(raw, []byte("\r\n")) {
-		return nil, raw[2:]
-	}
-	if bytes.HasPrefix(raw, []byte("\n")) {
-		return nil, raw[1:]
-	}
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		j := bytes.Index(raw, []byte("\n\n"))
-		if j >= 0 && j < i {
-			return raw[:j+1], raw[j+2:]
-		}
-		return raw[:i+2], raw[i+4:]
-	}
-	if j := bytes.Index(raw, []byte("\n\n")); j >= 0 {
-		return raw[:j+1], raw[j+2:]
-	}
-	return raw, nil
-}
-
-// parseHeaders splits a header block into [name, value] pairs as Stalwart
-// keeps them: the name before the colon, the value after it with folded
-// lines joined, line ends removed, leading space trimmed.
-func parseHeaders(block []byte) [][2]string {
-	out := [][2]string{}
-	lines := strings.SplitAfter(string(block), "\n")
-	for _, ln := range lines {
-		if ln == "" {
-			continue
-		}
-		text := strings.TrimRight(ln, "\r\n")
-		if (ln[0] == ' ' || ln[0] == '\t') && len(out) > 0 {
-			out[len(out)-1][1] += "\n" + text
-			continue
-		}
-		name, value, ok := strings.Cut(text, ":")
-		if !ok {
-			out = append(out, [2]string{"", text})
-			continue
-		}
-		out = append(out, [2]string{name, strings.TrimLeft(value, " \t")})
-	}
-	return out
-}
-
 func msgViewOf(raw []byte) msgView {
-	h, b := splitMessage(raw)
-	v := msgView{Size: len(raw), Headers: parseHeaders(h), textOrBase64: bodyOf(b), Warnings: []string{}}
-	env, warnings, err := sessions.ParseMIME(raw, true)
-	if err != nil {
-		v.Warnings = append(v.Warnings, err.Error())
-		return v
-	}
+	h, b := sessions.SplitMessage(raw)
+	v := msgView{Size: len(raw), Headers: sessions.HeaderFields(h), textOrBase64: bodyOf(b), Warnings: []string{}}
+	mime, warnings := sessions.MIMETree(raw, maxPartText, maxParts)
+	v.MIME = mime
 	v.Warnings = append(v.Warnings, warnings...)
-	if env.Root != nil {
-		count := 0
-		v.MIME = partViewOf(env.Root, &count)
-	}
-	return v
-}
-
-func partViewOf(p *enmime.Part, count *int) *partView {
-	*count++
-	v := &partView{
-		ContentType: p.ContentType, Filename: p.FileName, Disposition: p.Disposition, Charset: p.Charset,
-		Size: len(p.Content), Children: []*partView{},
-	}
-	v.IsAttachment = p.Disposition == "attachment" || (p.FileName != "" && p.Disposition != "inline")
-	if strings.HasPrefix(p.ContentType, "text/") && !v.IsAttachment {
-		text := p.Content
-		if len(text) > maxPartText {
-			text, v.Truncated = text[:maxPartText], true
-		}
-		v.Text = strings.ToValidUTF8(string(text), "\uFFFD")
-	}
-	for c := p.FirstChild; c != nil; c = c.NextSibling {
-		if *count >= maxParts {
-			break
-		}
-		v.Children = append(v.Children, partViewOf(c, count))
-	}
 	return v
 }
 

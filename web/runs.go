@@ -1,8 +1,7 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,9 +9,9 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
+	"github.com/hooksim/hooksim/recorder/replay/compare"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/compare"
-	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -24,8 +23,8 @@ const (
 
 // runsPage is the answer of GET /api/v1/runs.
 type runsPage struct {
-	Runs       []runView `json:"runs"`
-	NextBefore int64     `json:"next_before"`
+	Runs       []report.Run `json:"runs"`
+	NextBefore int64        `json:"next_before"`
 }
 
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
@@ -64,13 +63,13 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page := runsPage{Runs: []runView{}}
+	page := runsPage{Runs: []report.Run{}}
 	if len(runs) > limit {
 		runs = runs[:limit]
 		page.NextBefore = runs[limit-1].ID
 	}
 	for i := range runs {
-		page.Runs = append(page.Runs, runViewOf(&runs[i]))
+		page.Runs = append(page.Runs, report.StoredRun(&runs[i]))
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -89,54 +88,54 @@ func (s *Server) load(w http.ResponseWriter, r *http.Request) (*recorder.Loaded,
 	return l, true
 }
 
-// runDetail is the answer of GET /api/v1/runs/{id}.
-type runDetail struct {
-	Run          runView         `json:"run"`
-	Hooks        json.RawMessage `json:"hooks"`
-	Steps        []stepView      `json:"steps"`
-	Transactions []txView        `json:"transactions"`
-}
-
-func detailOf(l *recorder.Loaded) runDetail {
-	d := runDetail{Run: runViewOf(&l.Run), Hooks: json.RawMessage("[]"), Steps: []stepView{}, Transactions: []txView{}}
-	if json.Valid(l.Run.Hooks) && len(bytes.TrimSpace(l.Run.Hooks)) > 0 {
-		d.Hooks = l.Run.Hooks // redacted by the recorder: the store never has a secret
-	}
-	for _, st := range l.Result.Steps {
-		d.Steps = append(d.Steps, stepViewOf(st))
-	}
-	for _, tx := range l.Result.Transactions {
-		d.Transactions = append(d.Transactions, txViewOf(tx))
-	}
-	return d
-}
-
+// handleRun answers GET /api/v1/runs/{id}: the run as one report.Session
+// (docs/report.md), the document `hooksim export --as json` holds in its
+// "sessions"; with ?bodies=0 without request, response and message bytes
+// (what the run page loads).
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
-	l, ok := s.load(w, r)
+	id, ok := pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, detailOf(l))
+	doc, err := report.Stored(r.Context(), s.cfg.Store, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	switch r.URL.Query().Get("bodies") {
+	case "", "1", "true":
+		writeJSON(w, http.StatusOK, doc)
+	case "0", "false":
+		writeJSON(w, http.StatusOK, doc.WithoutBodies())
+	default:
+		writeError(w, http.StatusBadRequest, "bodies wants 1 or 0")
+	}
 }
 
-// exchangeDetail is the answer of GET /api/v1/runs/{id}/exchanges/{seq}.
-type exchangeDetail struct {
-	exchangeSummary
-	Request  requestView  `json:"request"`
-	Response responseView `json:"response"`
-	Parsed   *parsedView  `json:"parsed"`
-	Reply    string       `json:"reply"`
-}
-
-type requestView struct {
-	Headers [][2]string `json:"headers"`
-	textOrBase64
-}
-
-type responseView struct {
-	Status  int         `json:"status"`
-	Headers [][2]string `json:"headers"`
-	textOrBase64
+// storedExchange reads exchange {seq} of run {id}, answering the error
+// itself: 404 for a run or an exchange that does not exist.
+func (s *Server) storedExchange(w http.ResponseWriter, r *http.Request) (*store.Exchange, bool) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return nil, false
+	}
+	seq, ok := pathID(w, r, "seq")
+	if !ok {
+		return nil, false
+	}
+	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	e, err := s.cfg.Store.Exchange(r.Context(), id, int(seq))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("run #%d has no exchange %d", id, seq))
+		return nil, false
+	} else if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return e, true
 }
 
 // findExchange picks exchange {seq} of a loaded run and its step.
@@ -158,50 +157,38 @@ func (s *Server) findExchange(w http.ResponseWriter, r *http.Request) (*recorder
 	return nil, nil, false
 }
 
-func fieldPairs(h []hookconf.HeaderField) [][2]string {
-	out := make([][2]string, len(h))
-	for i, f := range h {
-		out[i] = [2]string{f.Name, f.Value}
-	}
-	return out
-}
-
+// handleExchange answers GET /api/v1/runs/{id}/exchanges/{seq}: one
+// report.Exchange, bodies included.
 func (s *Server) handleExchange(w http.ResponseWriter, r *http.Request) {
-	l, ex, ok := s.findExchange(w, r)
+	e, ok := s.storedExchange(w, r)
 	if !ok {
 		return
 	}
-	d := exchangeDetail{
-		exchangeSummary: summaryOf(ex),
-		Request:         requestView{Headers: fieldPairs(ex.RequestHdrs), textOrBase64: bodyOf(ex.Request)},
-		Response:        responseView{Status: ex.Call.Status, Headers: fieldPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body)},
-		Parsed:          parsedOf(ex.Response),
+	v, err := report.StoredExchange(e)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("web: run %d: %w", e.RunID, err))
+		return
 	}
-	for _, st := range l.Result.Steps {
-		if st.Index == ex.StepIndex {
-			d.Reply = st.Reply()
-		}
-	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) handleExchangeRaw(w http.ResponseWriter, r *http.Request) {
-	l, ex, ok := s.findExchange(w, r)
+	e, ok := s.storedExchange(w, r)
 	if !ok {
 		return
 	}
 	var body []byte
 	switch part := r.URL.Query().Get("part"); part {
 	case "request", "":
-		body = ex.Request
+		body = e.RequestBody
 	case "response":
-		body = ex.Call.Body
+		body = e.ResponseBody
 	default:
 		writeError(w, http.StatusBadRequest, "part wants request or response")
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"run-%d-exchange-%d-%s.json\"", l.Run.ID, ex.Seq, orDefault(r.URL.Query().Get("part"), "request")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"run-%d-exchange-%d-%s.json\"", e.RunID, e.Seq, orDefault(r.URL.Query().Get("part"), "request")))
 	w.Write(body)
 }
 
@@ -213,6 +200,11 @@ func orDefault(s, def string) string {
 }
 
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	as := r.URL.Query().Get("as")
+	if as == "json" {
+		s.exportJSON(w, r)
+		return
+	}
 	l, ok := s.load(w, r)
 	if !ok {
 		return
@@ -223,7 +215,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		name string
 		ct   string
 	)
-	switch as := r.URL.Query().Get("as"); as {
+	switch as {
 	case "session", "":
 		data, err = export.Session(l, export.SessionOptions{Lints: r.URL.Query().Get("lints") == "1"})
 		name, ct = fmt.Sprintf("run-%d.yaml", l.Run.ID), "text/yaml; charset=utf-8"
@@ -234,13 +226,6 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	case "curl":
 		data = export.Curl(l)
 		name, ct = fmt.Sprintf("run-%d.sh", l.Run.ID), "text/x-shellscript; charset=utf-8"
-	case "json":
-		data, err = json.MarshalIndent(fullExport(l), "", "  ")
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("web: export run %d: %w", l.Run.ID, err))
-			return
-		}
-		name, ct = fmt.Sprintf("run-%d.json", l.Run.ID), "application/json"
 	default:
 		writeError(w, http.StatusBadRequest, "as wants session, curl or json")
 		return
@@ -250,22 +235,26 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-// fullExport is a run with every exchange in full, for as=json.
-func fullExport(l *recorder.Loaded) any {
-	d := detailOf(l)
-	var exs []exchangeDetail
-	for _, ex := range l.Exchanges {
-		exs = append(exs, exchangeDetail{
-			exchangeSummary: summaryOf(ex),
-			Request:         requestView{Headers: fieldPairs(ex.RequestHdrs), textOrBase64: bodyOf(ex.Request)},
-			Response:        responseView{Status: ex.Call.Status, Headers: fieldPairs(ex.Call.ResponseHeaders), textOrBase64: bodyOf(ex.Call.Body)},
-			Parsed:          parsedOf(ex.Response),
-		})
+// exportJSON answers export?as=json: the run as one report
+// (docs/report.md), the same bytes as hooksim export --as json.
+func (s *Server) exportJSON(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
 	}
-	return struct {
-		runDetail
-		Exchanges []exchangeDetail `json:"exchanges"`
-	}{d, exs}
+	doc, err := report.Stored(r.Context(), s.cfg.Store, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data, err := report.Recorded(doc).JSON()
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("web: export run %d: %w", id, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"run-%d.json\"", id))
+	w.Write(data)
 }
 
 // diffAnswer is a comparison as the API shows it.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,7 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -52,22 +51,22 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer st.Close()
-	loaded, err := recorder.Load(ctx, st, id)
+	var out []byte
+	if *as == "json" {
+		out, err = exportJSON(ctx, st, id)
+	} else {
+		var loaded *recorder.Loaded
+		if loaded, err = recorder.Load(ctx, st, id); err == nil {
+			if *as == "session" {
+				out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints})
+			} else {
+				out = export.Curl(loaded)
+			}
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return usagef("no run #%d in %s", id, st.Path())
 	} else if err != nil {
-		return err
-	}
-	var out []byte
-	switch *as {
-	case "session":
-		out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints})
-	case "curl":
-		out = export.Curl(loaded)
-	case "json":
-		out, err = exportJSON(loaded)
-	}
-	if err != nil {
 		return err
 	}
 	if *outPath == "" {
@@ -86,18 +85,12 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-func exportJSON(l *recorder.Loaded) ([]byte, error) {
-	rep := buildReport(nil, []*simulator.SessionResult{l.Result})
-	var hooks []map[string]any
-	if err := json.Unmarshal(l.Run.Hooks, &hooks); err == nil {
-		rep.Hooks = hooks
-	}
-	data, err := json.MarshalIndent(struct {
-		Run runJSON `json:"run"`
-		*report
-	}{newRunJSON(l.Run), rep}, "", "  ")
+// exportJSON is run id as one report (docs/report.md), the same document
+// as the web API's export as=json.
+func exportJSON(ctx context.Context, st *store.Store, id int64) ([]byte, error) {
+	s, err := report.Stored(ctx, st, id)
 	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+		return nil, err
 	}
-	return append(data, '\n'), nil
+	return report.Recorded(s).JSON()
 }

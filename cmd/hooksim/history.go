@@ -14,6 +14,7 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
 )
@@ -69,9 +70,9 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *asJSON {
-		out := make([]runJSON, 0, len(runs))
-		for _, r := range runs {
-			out = append(out, newRunJSON(r))
+		out := make([]report.Run, 0, len(runs))
+		for i := range runs {
+			out = append(out, report.StoredRun(&runs[i]))
 		}
 		return writeJSON(env.stdout, out)
 	}
@@ -108,38 +109,6 @@ func runDuration(r store.Run) string {
 		return "-"
 	}
 	return r.Ended.Sub(r.Started).Round(time.Millisecond).String()
-}
-
-// runJSON is a run as `runs --json` prints it.
-type runJSON struct {
-	ID         int64           `json:"id"`
-	Session    string          `json:"session"`
-	File       string          `json:"file"`
-	Hash       string          `json:"hash"`
-	Source     string          `json:"source"`
-	ReplayOf   int64           `json:"replay_of,omitempty"`
-	ReplayMode string          `json:"replay_mode,omitempty"`
-	Started    time.Time       `json:"started"`
-	Ended      *time.Time      `json:"ended"`
-	Outcome    string          `json:"outcome"`
-	Failures   int             `json:"failures"`
-	Exchanges  int             `json:"exchanges"`
-	Error      string          `json:"error,omitempty"`
-	Hooks      json.RawMessage `json:"hooks"`
-}
-
-func newRunJSON(r store.Run) runJSON {
-	j := runJSON{ID: r.ID, Session: r.SessionName, File: r.SessionFile, Hash: r.SessionHash, Source: r.Source,
-		ReplayOf: r.ReplayOf, ReplayMode: r.ReplayMode, Started: r.Started, Outcome: r.Outcome,
-		Failures: r.Failures, Exchanges: r.Exchanges, Error: r.Error, Hooks: json.RawMessage("null")}
-	if !r.Ended.IsZero() {
-		e := r.Ended
-		j.Ended = &e
-	}
-	if json.Valid(r.Hooks) {
-		j.Hooks = r.Hooks
-	}
-	return j
 }
 
 func writeJSON(w io.Writer, v any) error {

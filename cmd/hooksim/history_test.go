@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/hooksim/hooksim/recorder/report"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,7 +54,7 @@ func TestRecordShowRunsPrune(t *testing.T) {
 		}
 	}
 	filtered := mustRun(t, data, "runs", "--action", "reject", "--json")
-	var runs []runJSON
+	var runs []report.Run
 	if err := json.Unmarshal([]byte(filtered), &runs); err != nil {
 		t.Fatalf("runs --json: %v\n%s", err, filtered)
 	}
@@ -192,8 +193,8 @@ func TestExportJSON(t *testing.T) {
 	mustRun(t, data, "run", "--no-expect", "--url", exampleHook(t), "bundled:hello")
 	out := mustRun(t, data, "export", "1", "--as", "json")
 	var doc struct {
-		Run      runJSON `json:"run"`
 		Sessions []struct {
+			Run   report.Run `json:"run"`
 			Steps []struct {
 				Exchanges []struct {
 					Request struct{ Body string } `json:"request"`
@@ -204,7 +205,7 @@ func TestExportJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("export --as json: %v", err)
 	}
-	if doc.Run.ID != 1 || len(doc.Sessions) != 1 {
-		t.Errorf("export json header %+v", doc.Run)
+	if len(doc.Sessions) != 1 || doc.Sessions[0].Run.ID != 1 {
+		t.Errorf("export json sessions %+v", doc.Sessions)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/hooksim/hooksim/recorder/report"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -146,11 +147,11 @@ func TestRunJSONReportAndOut(t *testing.T) {
 	if bytes.Contains(data, []byte("s3cr3t-token")) {
 		t.Error("the report contains the bearer token")
 	}
-	var rep report
+	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("report is not valid JSON: %v", err)
 	}
-	if rep.Version != 1 || rep.Summary.Sessions != 2 || rep.Summary.Passed != 2 || len(rep.Hooks) != 1 {
+	if rep.Version != report.Version || rep.Summary.Sessions != 2 || rep.Summary.Passed != 2 || len(rep.Hooks) != 1 {
 		t.Errorf("report header %+v", rep.Summary)
 	}
 	s := rep.Sessions[0]
@@ -158,8 +159,8 @@ func TestRunJSONReportAndOut(t *testing.T) {
 	if first.Stage != "connect" || first.Outcome != "accept" || first.Response.Status != 200 {
 		t.Errorf("first exchange %+v", first)
 	}
-	if first.Request.Body == nil || !strings.HasPrefix(*first.Request.Body, `{"context":{"stage":"connect","client":`) {
-		t.Errorf("request body %v", first.Request.Body)
+	if first.Request.Text == nil || !strings.HasPrefix(*first.Request.Text, `{"context":{"stage":"connect","client":`) {
+		t.Errorf("request body %v", first.Request.Text)
 	}
 	auth := ""
 	for _, h := range first.Request.Headers {

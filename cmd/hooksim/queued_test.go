@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/hooksim/hooksim/recorder/report"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,7 +68,7 @@ func TestOutWritesQueued(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep report
+	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/hooksim/hooksim/cmd/hooksim/internal/junit"
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/replay"
-	"github.com/hooksim/hooksim/simulator/compare"
+	"github.com/hooksim/hooksim/recorder/replay/compare"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"

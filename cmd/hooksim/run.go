@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
@@ -259,7 +260,11 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 }
 
 func writeReport(env *cliEnv, path string, hooks []*hookconf.Hook, results []*simulator.SessionResult) error {
-	data, err := json.MarshalIndent(buildReport(hooks, results), "", "  ")
+	rep, err := report.Live(hooks, results)
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

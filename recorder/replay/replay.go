@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
+	"github.com/hooksim/hooksim/recorder/replay/compare"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/compare"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"

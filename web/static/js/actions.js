@@ -133,7 +133,7 @@ export function comparePage(root, ctx) {
     return;
   }
   out.appendChild(h('p', { class: 'muted', text: 'Comparing…' }));
-  Promise.all([get(`/api/v1/compare?a=${ia}&b=${ib}`), get(`/api/v1/runs/${ia}`), get(`/api/v1/runs/${ib}`)]).then(([cmp, ra, rb]) => {
+  Promise.all([get(`/api/v1/compare?a=${ia}&b=${ib}`), get(`/api/v1/runs/${ia}?bodies=0`), get(`/api/v1/runs/${ib}?bodies=0`)]).then(([cmp, ra, rb]) => {
     clear(out).append(diffResult(cmp, ia, null),
       h('div', { class: 'two-col side-by-side' }, compactRun(ra), compactRun(rb)));
   }).catch((e) => {
@@ -150,7 +150,7 @@ function compactRun(d) {
     h('ol', { class: 'timeline compact' }, (d.steps || []).map((st) => h('li', { class: 'step' },
       h('div', { class: 'line client' }, h('span', { class: 'who', text: 'C' }), h('span', { class: 'mono', text: st.command || st.kind })),
       (st.exchanges || []).map((ex) => h('div', { class: 'line hook' }, h('span', { class: 'who', text: 'H' }),
-        h('span', { class: 'mono small', text: `${ex.stage} HTTP ${ex.status || '-'}` }), ' ',
+        h('span', { class: 'mono small', text: `${ex.stage} HTTP ${(ex.response && ex.response.status) || '-'}` }), ' ',
         ex.outcome ? badge(ex.outcome, outcomeKind(ex.outcome)) : null,
         (ex.modifications || []).map((m) => h('div', { class: 'mono small mod', text: m })))),
       (st.replies && st.replies.length ? st.replies : st.reply ? [st.reply] : []).map((rep) => h('div', { class: `line server ${replyClass(rep)}` },

@@ -26,7 +26,7 @@ export function runPage(root, ctx) {
 
   async function load() {
     try {
-      data = await get(`/api/v1/runs/${id}`);
+      data = await get(`/api/v1/runs/${id}?bodies=0`);
     } catch (e) {
       clear(head).appendChild(h('div', { class: 'error-box', text: `Could not load run #${id}: ${e.message}` }));
       return;
@@ -54,7 +54,7 @@ export function runPage(root, ctx) {
         facts.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v) })]),
         r.replay_of ? [h('dt', { text: 'Replay of' }), h('dd', {}, h('a', { href: `#/runs/${r.replay_of}`, text: `#${r.replay_of}` }), ` (${r.replay_mode || 'replay'})`)] : null),
       r.error ? h('div', { class: 'error-box', text: r.error }) : null,
-      hooksSummary(data.hooks || [])]);
+      hooksSummary(data.run.hooks || [])]);
     renderActions();
   }
 
@@ -149,7 +149,7 @@ export function runPage(root, ctx) {
         err ? badge(ex.error.class, 'bad') : null,
         ex.effect ? badge(ex.effect, 'warn') : null,
         ex.outcome ? badge(ex.outcome, outcomeKind(ex.outcome)) : null,
-        h('span', { class: 'mono small status', text: ex.status ? `HTTP ${ex.status}` : 'no answer' }),
+        h('span', { class: 'mono small status', text: ex.response && ex.response.status ? `HTTP ${ex.response.status}` : 'no answer' }),
         h('span', { class: 'mono small muted', text: fmtMs(ex.duration_ms) })),
       body]);
     if (ex.modifications && ex.modifications.length) {
@@ -227,7 +227,7 @@ export function exchangeDetail(d, runID) {
   const res = d.response || {};
   const base = `/api/v1/runs/${runID}/exchanges/${d.seq}`;
   const meta = [
-    ['URL', d.url], ['Status', d.status ? String(d.status) : 'no answer'], ['Latency', fmtMs(d.duration_ms)],
+    ['URL', d.url], ['HTTP', d.http_version], ['Status', res.status ? String(res.status) : 'no answer'], ['Latency', fmtMs(d.duration_ms)],
     ['Started', fmtTime(d.started)], ['Outcome', d.outcome], ['Effect', d.effect],
   ].filter(([, v]) => v);
   return h('div', { class: 'ex-detail' },

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/com
 // golden compares got with testdata/compare/name.golden.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "compare", name+".golden")
+	path := filepath.Join("..", "..", "..", "testdata", "compare", name+".golden")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
