@@ -28,6 +28,7 @@ type op struct {
 	play    *Play
 	batch   store.Batch
 	result  *simulator.SessionResult
+	summary *store.RunSummary // opFinish: the run's summary, from every exchange queued
 	flushed chan struct{}
 }
 
@@ -185,7 +186,7 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 			res := o.result
 			oc, errText := outcome(res)
 			ended := res.Started.Add(res.Duration).UTC()
-			if err := tx.FinishRun(ctx, id, ended, oc, res.Failures, res.Exchanges, errText); err != nil {
+			if err := tx.FinishRunSummary(ctx, id, ended, oc, res.Failures, res.Exchanges, errText, o.summary); err != nil {
 				return err
 			}
 		}

@@ -131,6 +131,20 @@ type Message struct {
 	EnvelopeAfter  []byte // JSON
 }
 
+// RunSummary is what a run's exchanges came to, as the run's filter
+// columns hold it (stages, outcomes, errored; see RunFilter). FinishRun
+// reads it back from the exchanges stored; Tx.FinishRunSummary takes it
+// from a writer that wrote every exchange of the run itself.
+type RunSummary struct {
+	// Stages and Outcomes are the distinct stages and outcomes of the
+	// run's exchanges, in the order of the first exchange (by Seq) with
+	// each.
+	Stages   []string
+	Outcomes []string
+	// Errored is whether an exchange has an ErrorClass.
+	Errored bool
+}
+
 // Batch is what Write stores in one transaction.
 type Batch struct {
 	Steps     []Step
