@@ -218,11 +218,18 @@ func (w *writer) runRow(p *Play) *store.Run {
 	}
 }
 
-// script is sess as a YAML script, nil when it cannot be written (the run
-// is still recorded, only not exportable as a script).
+// script is sess as stored with its run, for Load to read back with
+// sessions.ParseArchive: its source bytes as Parse read them (with its
+// message files) when sess.Archive can give them, else sess written as
+// YAML by sessions.Marshal, which parses its output back (YAML and MIME)
+// and so costs more than playing a short session; nil when neither works
+// (the run is still recorded, only not exportable as a script).
 func (w *writer) script(sess *sessions.Session) []byte {
 	if sess == nil {
 		return nil
+	}
+	if b, ok := sess.Archive(); ok {
+		return b
 	}
 	if e, ok := w.scripts[sess]; ok && e.hash == sess.Hash {
 		return e.script

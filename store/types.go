@@ -23,8 +23,10 @@ type Run struct {
 	SessionName string
 	SessionFile string
 	SessionHash string
-	// Script is the session as YAML, for export and re-simulation; nil
-	// when unknown. ListRuns leaves it nil.
+	// Script is the session as the recorder stored it, for export and
+	// re-simulation: a YAML script or a script archive (the script's
+	// source with its message files; sessions.ParseArchive reads both);
+	// nil when unknown. ListRuns leaves it nil.
 	Script     []byte
 	Source     string // SourceScript (the default), SourceSMTP or SourceReplay
 	ReplayOf   int64  // the run replayed; 0 when none
