@@ -40,7 +40,7 @@ func TestCompactLints(t *testing.T) {
 		{"counts add up", []wire.Lint{{Code: "a", Message: "same", Count: 5}, a},
 			[]wire.Lint{{Code: "a", Message: "same", Count: 6}}},
 		{"at the cap", many(MaxLints), many(MaxLints)},
-		{"over the cap", append(append(many(MaxLints+2), many(MaxLints+2)[MaxLints+1]), a), append(many(MaxLints), wire.Lint{
+		{"over the cap", append(append(many(MaxLints+2), many(MaxLints + 2)[MaxLints+1]), a), append(many(MaxLints), wire.Lint{
 			Code: LintLeftOut, Message: fmt.Sprintf("3 more distinct lints (4 reports) were not stored: at most %d are kept per exchange or step", MaxLints)})},
 	}
 	for _, tc := range tests {
