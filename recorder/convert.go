@@ -10,11 +10,13 @@ import (
 	"github.com/hooksim/hooksim/store"
 )
 
-// lintsJSON encodes lints as a JSON array ("[]" when none).
+// lintsJSON encodes lints as a JSON array ("[]" when none), duplicates
+// counted and capped (compactLints).
 func lintsJSON(l []wire.Lint) []byte {
 	if len(l) == 0 {
 		return []byte("[]")
 	}
+	l = compactLints(l)
 	b, err := json.Marshal(l)
 	if err != nil {
 		return []byte("[]")

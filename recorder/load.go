@@ -17,7 +17,8 @@ import (
 // Loaded is a recorded run rebuilt for show, export and replay.
 type Loaded struct {
 	Run store.Run
-	// Session is the script parsed back from Run.Script; nil when the run
+	// Session is the script read back from Run.Script (a script or a
+	// script archive: sessions.ParseArchive); nil when the run
 	// has none or it does not parse (SessionErr says why).
 	Session    *sessions.Session
 	SessionErr error
@@ -39,7 +40,7 @@ func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
 	}
 	l := &Loaded{Run: *run}
 	if len(run.Script) > 0 {
-		s, err := sessions.Parse(run.SessionFile, run.Script, nil)
+		s, err := sessions.ParseArchive(run.SessionFile, run.Script)
 		if err != nil {
 			l.SessionErr = fmt.Errorf("recorder: run %d: session script: %w", runID, err)
 		} else {

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"context"
+	"slices"
 
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
@@ -27,6 +28,9 @@ type Play struct {
 	// pending are exchanges reported but not yet part of a step; only
 	// the goroutine playing the session touches it.
 	pending map[int]*simulator.Exchange
+	// sum gathers the run's summary from the exchanges queued; only the
+	// goroutine playing the session touches it.
+	sum summary
 }
 
 var _ simulator.Play = (*Play)(nil)
@@ -100,6 +104,7 @@ func (p *Play) Step(st *simulator.StepResult) {
 		}
 		delete(p.pending, ex.Seq)
 		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, reply))
+		p.sum.add(&o.batch.Exchanges[len(o.batch.Exchanges)-1])
 	}
 	if !p.r.enqueue(o) {
 		p.r.fail(ErrClosed)
@@ -129,6 +134,11 @@ func (p *Play) Finish(res *simulator.SessionResult) {
 	for _, ex := range p.pending {
 		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, ""))
 	}
+	slices.SortFunc(o.batch.Exchanges, func(a, b store.Exchange) int { return a.Seq - b.Seq })
+	for i := range o.batch.Exchanges {
+		p.sum.add(&o.batch.Exchanges[i])
+	}
+	o.summary = p.sum.run()
 	p.pending = nil
 	if !p.r.enqueue(o) {
 		p.r.fail(ErrClosed)

@@ -51,7 +51,10 @@ type Recorder struct {
 	mu     sync.RWMutex // held for reading while sending to queue
 	closed bool
 	queue  chan op
-	done   chan struct{} // closed when the writer goroutine ends
+	// kick ends the writer's Linger early: sent (without blocking) by
+	// Flush, Close and a send that leaves the queue half full.
+	kick chan struct{}
+	done chan struct{} // closed when the writer goroutine ends
 
 	errMu sync.Mutex
 	err   error
@@ -76,6 +79,7 @@ func New(st *store.Store, opts Options) *Recorder {
 	r := &Recorder{
 		st: st, opts: opts,
 		queue: make(chan op, opts.QueueSize),
+		kick:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
 	r.w = newWriter(r)
@@ -90,6 +94,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	if !r.enqueue(op{kind: opFlush, flushed: done}) {
 		return nil
 	}
+	r.wake()
 	select {
 	case <-done:
 		return nil
@@ -107,6 +112,7 @@ func (r *Recorder) Close() error {
 		close(r.queue)
 	}
 	r.mu.Unlock()
+	r.wake()
 	<-r.done
 	return r.Err()
 }
@@ -138,5 +144,22 @@ func (r *Recorder) enqueue(o op) bool {
 		return false
 	}
 	r.queue <- o
+	if r.filling() {
+		r.wake()
+	}
 	return true
+}
+
+// wake ends the writer's Linger now, if it is waiting.
+func (r *Recorder) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// filling reports a queue so full that the writer should not wait: half
+// its size, or a whole batch.
+func (r *Recorder) filling() bool {
+	return len(r.queue) >= min(cap(r.queue)/2, r.opts.MaxBatch)
 }

@@ -28,6 +28,7 @@ type op struct {
 	play    *Play
 	batch   store.Batch
 	result  *simulator.SessionResult
+	summary *store.RunSummary // opFinish: the run's summary, from every exchange queued
 	flushed chan struct{}
 }
 
@@ -73,26 +74,21 @@ func (w *writer) run() {
 }
 
 // gather collects a batch that starts with first; open is false once the
-// queue is closed.
+// queue is closed. Unless first is a Flush, it waits Linger (or until a
+// Flush, a Close or a filling queue kicks it) without receiving, and only
+// then takes what is queued: the players' sends meanwhile go into the
+// channel's buffer and wake no goroutine, which costs less than waking
+// the writer for every step of every session.
 func (w *writer) gather(first op) (batch []op, open bool) {
 	batch = append(make([]op, 0, 64), first)
-	if first.kind == opFlush || w.r.opts.Linger <= 0 {
-		// Still take what is already queued, without waiting.
-		for len(batch) < w.r.opts.MaxBatch {
-			select {
-			case o, ok := <-w.r.queue:
-				if !ok {
-					return batch, false
-				}
-				batch = append(batch, o)
-			default:
-				return batch, true
-			}
+	if first.kind != opFlush && w.r.opts.Linger > 0 && !w.r.filling() {
+		timer := time.NewTimer(w.r.opts.Linger)
+		select {
+		case <-timer.C:
+		case <-w.r.kick:
+			timer.Stop()
 		}
-		return batch, true
 	}
-	timer := time.NewTimer(w.r.opts.Linger)
-	defer timer.Stop()
 	for len(batch) < w.r.opts.MaxBatch {
 		select {
 		case o, ok := <-w.r.queue:
@@ -103,7 +99,7 @@ func (w *writer) gather(first op) (batch []op, open bool) {
 			if o.kind == opFlush {
 				return batch, true
 			}
-		case <-timer.C:
+		default:
 			return batch, true
 		}
 	}
@@ -185,7 +181,7 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 			res := o.result
 			oc, errText := outcome(res)
 			ended := res.Started.Add(res.Duration).UTC()
-			if err := tx.FinishRun(ctx, id, ended, oc, res.Failures, res.Exchanges, errText); err != nil {
+			if err := tx.FinishRunSummary(ctx, id, ended, oc, res.Failures, res.Exchanges, errText, o.summary); err != nil {
 				return err
 			}
 		}
@@ -217,11 +213,18 @@ func (w *writer) runRow(p *Play) *store.Run {
 	}
 }
 
-// script is sess as a YAML script, nil when it cannot be written (the run
-// is still recorded, only not exportable as a script).
+// script is sess as stored with its run, for Load to read back with
+// sessions.ParseArchive: its source bytes as Parse read them (with its
+// message files) when sess.Archive can give them, else sess written as
+// YAML by sessions.Marshal, which parses its output back (YAML and MIME)
+// and so costs more than playing a short session; nil when neither works
+// (the run is still recorded, only not exportable as a script).
 func (w *writer) script(sess *sessions.Session) []byte {
 	if sess == nil {
 		return nil
+	}
+	if b, ok := sess.Archive(); ok {
+		return b
 	}
 	if e, ok := w.scripts[sess]; ok && e.hash == sess.Hash {
 		return e.script

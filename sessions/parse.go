@@ -164,6 +164,7 @@ func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Se
 	if err := normalise(d, s, cs, ss, items); err != nil {
 		return nil, err
 	}
+	s.setOrigin(data, sd.files)
 	return s, nil
 }
 

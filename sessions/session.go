@@ -20,6 +20,10 @@ type Session struct {
 	Steps []Step
 	// Hash is the hex SHA-256 of the script's bytes, for recording.
 	Hash string
+
+	// origin is what Parse read, for Archive; nil for a Session built
+	// otherwise.
+	origin *origin
 }
 
 // Client is the connecting SMTP client.

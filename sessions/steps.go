@@ -31,6 +31,9 @@ type stepDecoder struct {
 	*decoder
 	dir      string
 	readFile func(string) ([]byte, error)
+	// files are the message files read, in order, each name once: what
+	// Session.Archive writes.
+	files []archivedFile
 }
 
 // steps decodes the steps list.
@@ -485,6 +488,9 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 			return it, sd.errAt(fileN, f, "read message %s: %v", name, rerr)
 		}
 		body, source = b, name
+		if !slices.ContainsFunc(sd.files, func(f archivedFile) bool { return f.name == name }) {
+			sd.files = append(sd.files, archivedFile{name: name, data: b})
+		}
 	} else {
 		at = inlineN
 		if body, err = sd.inline(inlineN, child(field, "inline")); err != nil {

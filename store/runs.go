@@ -69,6 +69,21 @@ const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exch
 	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> '')
 	WHERE id = ?`
 
+// updateRunEndSummary is updateRunEnd with the summary bound instead of
+// read back: reading it needs two temporary B-trees (DISTINCT) and every
+// exchange row of the run, which made finishing a run the costliest
+// statement a recording ran.
+const updateRunEndSummary = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ?,
+	stages = ?, outcomes = ?, errored = ? WHERE id = ?`
+
+// summaryList is list as a summary column: ",a,b," ("" when empty).
+func summaryList(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return "," + strings.Join(list, ",") + ","
+}
+
 func finishRun(ctx context.Context, exec execer, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
 	res, err := exec(ctx, timeValue(ended), outcome, failures, exchanges, errText, id)
 	if err != nil {

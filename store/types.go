@@ -28,8 +28,10 @@ type Run struct {
 	SessionName string
 	SessionFile string
 	SessionHash string
-	// Script is the session as YAML, for export and re-simulation; nil
-	// when unknown. ListRuns leaves it nil.
+	// Script is the session as the recorder stored it, for export and
+	// re-simulation: a YAML script or a script archive (the script's
+	// source with its message files; sessions.ParseArchive reads both);
+	// nil when unknown. ListRuns leaves it nil.
 	Script     []byte
 	Source     string // SourceScript (the default), SourceSMTP or SourceReplay
 	ReplayOf   int64  // the run replayed; 0 when none
@@ -134,6 +136,20 @@ type Message struct {
 	Final          []byte
 	EnvelopeBefore []byte // JSON
 	EnvelopeAfter  []byte // JSON
+}
+
+// RunSummary is what a run's exchanges came to, as the run's filter
+// columns hold it (stages, outcomes, errored; see RunFilter). FinishRun
+// reads it back from the exchanges stored; Tx.FinishRunSummary takes it
+// from a writer that wrote every exchange of the run itself.
+type RunSummary struct {
+	// Stages and Outcomes are the distinct stages and outcomes of the
+	// run's exchanges, in the order of the first exchange (by Seq) with
+	// each.
+	Stages   []string
+	Outcomes []string
+	// Errored is whether an exchange has an ErrorClass.
+	Errored bool
 }
 
 // Batch is what Write stores in one transaction.

@@ -35,10 +35,11 @@ const (
 	stmtStep
 	stmtExchange
 	stmtMessage
+	stmtFinishSummary
 	numStmts
 )
 
-var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage}
+var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage, updateRunEndSummary}
 
 // prepare prepares the writer's statements once.
 func (s *Store) prepare(ctx context.Context) error {
@@ -104,6 +105,30 @@ func (t *Tx) FinishRun(ctx context.Context, id int64, ended time.Time, outcome s
 		return fmt.Errorf("store: finish run %d: %w", id, err)
 	}
 	return finishRun(ctx, st.ExecContext, id, ended, outcome, failures, exchanges, errText)
+}
+
+// FinishRunSummary is FinishRun with the run's summary (the filters'
+// columns) given by the caller instead of read back from the exchanges
+// stored, for a writer that wrote every exchange of the run itself and
+// knows it; the cheaper statement. It returns ErrNotFound for an unknown
+// run.
+func (t *Tx) FinishRunSummary(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string, sum *RunSummary) error {
+	st, err := t.stmt(ctx, stmtFinishSummary)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	if sum == nil {
+		sum = &RunSummary{}
+	}
+	res, err := st.ExecContext(ctx, timeValue(ended), outcome, failures, exchanges, errText,
+		summaryList(sum.Stages), summaryList(sum.Outcomes), boolInt(sum.Errored), id)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: finish run %d: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // stmt is the store's prepared statement k bound to the transaction

@@ -15,10 +15,15 @@ type Lint struct {
 	Path    string `json:"path,omitempty"` // JSON path in the response, when there is one
 	Message string `json:"message"`        // why: what Stalwart does instead, one line
 	Fix     string `json:"fix,omitempty"`  // what to send instead, one line; empty when there is nothing to change
+	// Count is how many times the same lint (same Code and Message) was
+	// reported in one exchange or step, when the recorder stored it once
+	// for all of them (Path is the first one's); 0 means once.
+	Count int `json:"count,omitempty"`
 }
 
 // String renders the lint on one line: "[code] path: why. Fix: what to do."
-// (without the path, or the fix, when there is none).
+// (without the path, or the fix, when there is none), followed by
+// " (N times)" when Count is over 1.
 func (l Lint) String() string {
 	s := "[" + l.Code + "] "
 	if l.Path != "" {
@@ -27,6 +32,9 @@ func (l Lint) String() string {
 	s += l.Message
 	if l.Fix != "" {
 		s = strings.TrimSuffix(s, ".") + ". Fix: " + l.Fix
+	}
+	if l.Count > 1 {
+		s += " (" + strconv.Itoa(l.Count) + " times)"
 	}
 	return s
 }
