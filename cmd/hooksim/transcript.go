@@ -365,14 +365,27 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// recorded says which runs the sessions were recorded as.
+// recorded says which runs the sessions were recorded as; consecutive
+// ids are written as a range (#3-#7).
 func (t *transcript) recorded(runIDs []int64, dbPath string) {
-	var ids []string
-	for _, id := range runIDs {
-		ids = append(ids, fmt.Sprintf("#%d", id))
-	}
-	if len(ids) == 0 {
+	if len(runIDs) == 0 {
 		return
+	}
+	var ids []string
+	for i := 0; i < len(runIDs); {
+		j := i
+		for j+1 < len(runIDs) && runIDs[j+1] == runIDs[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			ids = append(ids, fmt.Sprintf("#%d", runIDs[i]))
+		case j == i+1:
+			ids = append(ids, fmt.Sprintf("#%d", runIDs[i]), fmt.Sprintf("#%d", runIDs[j]))
+		default:
+			ids = append(ids, fmt.Sprintf("#%d-#%d", runIDs[i], runIDs[j]))
+		}
+		i = j + 1
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -380,7 +393,7 @@ func (t *transcript) recorded(runIDs []int64, dbPath string) {
 	if dbPath != "" {
 		where = " --db " + dbPath
 	}
-	fmt.Fprintf(t.w, "recorded as run %s (hooksim show%s %s)\n", strings.Join(ids, ", "), where, strings.TrimPrefix(ids[len(ids)-1], "#"))
+	fmt.Fprintf(t.w, "recorded as run %s (hooksim show%s %d)\n", strings.Join(ids, ", "), where, runIDs[len(runIDs)-1])
 }
 
 // shortDuration rounds d for a person: milliseconds, or microseconds
