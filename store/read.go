@@ -114,25 +114,54 @@ func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, 
 	return &e, nil
 }
 
-// Messages returns the transactions of run runID in order.
+// Messages returns the transactions of run runID in order. Bodies are
+// read from their blobs (messages recorded since migration 0005) or from
+// the row (before); the original and final of a message the hooks left
+// unchanged may share one slice, which callers must not change.
 func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
-		envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
-	}
-	defer rows.Close()
 	var out []Message
-	for rows.Next() {
-		m := Message{RunID: runID}
-		var before, after string
-		if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final, &before, &after); err != nil {
-			return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
+			original_blob, final_blob, envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
+		if err != nil {
+			return err
 		}
-		m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		type refs struct{ original, final sql.NullInt64 }
+		var ids []refs
+		for rows.Next() {
+			m := Message{RunID: runID}
+			var before, after string
+			var r refs
+			if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final,
+				&r.original, &r.final, &before, &after); err != nil {
+				return err
+			}
+			m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
+			out = append(out, m)
+			ids = append(ids, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		br := blobReader{tx: tx}
+		for i := range out {
+			m := &out[i]
+			if ids[i].original.Valid {
+				if m.Original, err = br.read(ctx, ids[i].original); err != nil {
+					return fmt.Errorf("message %d: original: %w", m.Number, err)
+				}
+			}
+			if ids[i].final.Valid {
+				if m.Final, err = br.read(ctx, ids[i].final); err != nil {
+					return fmt.Errorf("message %d: final: %w", m.Number, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
 	}
 	return out, nil
