@@ -227,8 +227,23 @@ func (r *blobReader) readParts(ctx context.Context, ids string) ([]byte, error) 
 	return out, nil
 }
 
-// sweepBlobs deletes the blobs no message and no run names.
+// sweepBlobs deletes the blobs no message, exchange or run names.
 const sweepBlobs = `DELETE FROM blobs WHERE id NOT IN (
 	SELECT original_blob FROM messages WHERE original_blob IS NOT NULL
 	UNION SELECT final_blob FROM messages WHERE final_blob IS NOT NULL
+	UNION SELECT request_blob FROM exchanges WHERE request_blob IS NOT NULL
 	UNION SELECT j.value FROM runs, json_each(runs.script_blobs) AS j WHERE runs.script_blobs <> '')`
+
+// requestBody reads e's request body from blob id when the row named one
+// (a body over ChunkSize, recorded since migration 0005).
+func (r *blobReader) requestBody(ctx context.Context, e *Exchange, id sql.NullInt64) error {
+	if !id.Valid {
+		return nil
+	}
+	b, err := r.read(ctx, id)
+	if err != nil {
+		return fmt.Errorf("exchange %d: request body: %w", e.Seq, err)
+	}
+	e.RequestBody = b
+	return nil
+}

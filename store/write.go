@@ -25,8 +25,8 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints, request_head, response_head, body_read, redirects)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -218,10 +218,20 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 			return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 		}
 	}
+	// A request body over ChunkSize goes to a blob, in chunks, so that
+	// SQLite never copies the whole of it at once.
+	reqBody, reqBlob := blob(e.RequestBody), any(nil)
+	if len(reqBody) > ChunkSize {
+		id, err := t.putBlob(ctx, reqBody)
+		if err != nil {
+			return fmt.Errorf("store: insert exchange %d of run %d: request body: %w", e.Seq, e.RunID, err)
+		}
+		reqBody, reqBlob = []byte{}, id
+	}
 	if _, err := st.ExecContext(ctx, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
-		e.Started.UnixNano(), int64(e.Duration), reqH, blob(e.RequestBody), e.Status, respH, blob(e.ResponseBody),
+		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, blob(e.ResponseBody),
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
-		reqHead, respHead, bodyRead, redirects); err != nil {
+		reqHead, respHead, bodyRead, redirects, reqBlob); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil

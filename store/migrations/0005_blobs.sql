@@ -11,11 +11,15 @@
 -- idx order, so that writing or reading it never binds the whole body at
 -- once. Prune deletes the blobs no row names any more.
 --
+-- A request body larger than 1 MiB (the data stage's, which embeds the
+-- message JSON-escaped, so it shares no bytes with it) is a blob too, for
+-- its chunks: exchanges.request_body is then empty and request_blob names
+-- it; the bytes are verbatim either way. Response bodies stay in
+-- exchanges.
+--
 -- Rows written before this migration keep their bytes where they were
 -- (messages.original and final, runs.script) and are read from there;
--- new rows leave those columns NULL. Exchange bodies stay in exchanges,
--- verbatim: a request embeds the message JSON-escaped, so it shares no
--- bytes with it. The references carry no foreign key: SQLite would scan
+-- new rows leave those columns NULL. The references carry no foreign key: SQLite would scan
 -- messages for every blob deleted; the prune's sweep is the check.
 
 CREATE TABLE blobs (
@@ -35,3 +39,4 @@ CREATE TABLE blob_chunks (
 ALTER TABLE messages ADD COLUMN original_blob INTEGER;
 ALTER TABLE messages ADD COLUMN final_blob    INTEGER;
 ALTER TABLE runs     ADD COLUMN script_blobs  TEXT NOT NULL DEFAULT '';
+ALTER TABLE exchanges ADD COLUMN request_blob INTEGER;
