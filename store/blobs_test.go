@@ -40,7 +40,7 @@ func TestBlobsStoredOnce(t *testing.T) {
 				}
 				ex := testExchange(id, i, 1)
 				ex.RequestBody = body(2, i, tc.size+100) // distinct per run
-				final := bytes.Clone(msg)                 // unchanged, another slice
+				final := bytes.Clone(msg)                // unchanged, another slice
 				if i == 1 {
 					final = changed
 				}
