@@ -47,7 +47,7 @@ type writer struct {
 
 type scriptEntry struct {
 	hash   string
-	script []byte
+	script [][]byte
 }
 
 func newWriter(r *Recorder) *writer {
@@ -207,37 +207,39 @@ func (w *writer) runRow(p *Play) *store.Run {
 		src = store.SourceScript
 	}
 	return &store.Run{
-		SessionName: info.Name, SessionFile: info.File, SessionHash: info.Hash, Script: w.script(info.Session),
+		SessionName: info.Name, SessionFile: info.File, SessionHash: info.Hash, ScriptParts: w.script(info.Session),
 		Source: src, ReplayOf: info.Origin.ReplayOf, ReplayMode: info.Origin.ReplayMode, Hooks: w.hooksJSON(info.Hooks),
 		Started: info.Started.UTC(), Outcome: store.OutcomeRunning,
 	}
 }
 
 // script is sess as stored with its run, for Load to read back with
-// sessions.ParseArchive: its source bytes as Parse read them (with its
-// message files) when sess.Archive can give them, else sess written as
+// sessions.ParseArchive, in pieces the store keeps once each by content:
+// its source bytes as Parse read them (with its message files, the bytes
+// read, not copied, and shared in the store with the messages played)
+// when sess.ArchiveParts can give them, else sess written as
 // YAML by sessions.Marshal, which parses its output back (YAML and MIME)
 // and so costs more than playing a short session; nil when neither works
 // (the run is still recorded, only not exportable as a script).
-func (w *writer) script(sess *sessions.Session) []byte {
+func (w *writer) script(sess *sessions.Session) [][]byte {
 	if sess == nil {
 		return nil
 	}
-	if b, ok := sess.Archive(); ok {
-		return b
+	if parts, ok := sess.ArchiveParts(); ok {
+		return parts
 	}
 	if e, ok := w.scripts[sess]; ok && e.hash == sess.Hash {
 		return e.script
 	}
-	b, err := sessions.Marshal(sess)
-	if err != nil {
-		b = nil
+	var parts [][]byte
+	if b, err := sessions.Marshal(sess); err == nil {
+		parts = [][]byte{b}
 	}
 	if len(w.scripts) >= cacheLimit {
 		clear(w.scripts)
 	}
-	w.scripts[sess] = scriptEntry{hash: sess.Hash, script: b}
-	return b
+	w.scripts[sess] = scriptEntry{hash: sess.Hash, script: parts}
+	return parts
 }
 
 // hooksJSON is the hook configuration, secrets redacted, as a JSON array.

@@ -61,6 +61,26 @@ func (s *Session) setOrigin(script []byte, files []archivedFile) {
 // Steps and Hooks elements): a change made through a pointer both share,
 // such as a field of a step's *Expect, is not seen; replace the pointer.
 func (s *Session) Archive() (b []byte, ok bool) {
+	parts, ok := s.ArchiveParts()
+	if !ok {
+		return nil, false
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	return bytes.Join(parts, nil), true
+}
+
+// ArchiveParts is Archive in pieces whose concatenation is Archive's
+// bytes, without copying the message files: the script alone (a plain
+// script), or the archive's head and script, then for each message file
+// its entry head, its bytes up to its last CRLF (the bytes read, not a
+// copy) and that CRLF. The pieces split so because a message file whose
+// lines end in CRLF is, without its last CRLF, the message as Stalwart
+// receives it (it drops the CRLF before the final dot): a store that keeps
+// pieces by content keeps such a file and the message played once. The
+// pieces must not be changed.
+func (s *Session) ArchiveParts() (parts [][]byte, ok bool) {
 	o := s.origin
 	if o == nil {
 		return nil, false
@@ -75,32 +95,44 @@ func (s *Session) Archive() (b []byte, ok bool) {
 		noExpect = o.noExpect
 	}
 	if len(o.files) == 0 && !noExpect {
-		return o.script, true
+		return [][]byte{o.script}, true
 	}
-	size := len(archiveMagic) + len(o.script) + 64
-	for _, f := range o.files {
-		size += len(f.name) + len(f.data) + 32
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	buf.WriteString(archiveMagic)
+	head := bytes.NewBuffer(make([]byte, 0, len(archiveMagic)+len(o.script)+64))
+	head.WriteString(archiveMagic)
 	flags := "-"
 	if noExpect {
 		flags = archiveNoExpect
 	}
-	fmt.Fprintf(buf, "flags %s\n", flags)
-	writeEntry(buf, "", o.script)
+	fmt.Fprintf(head, "flags %s\n", flags)
+	writeEntry(head, "", o.script)
+	parts = make([][]byte, 0, 1+3*len(o.files))
 	for _, f := range o.files {
-		writeEntry(buf, f.name, f.data)
+		writeEntryHead(head, f.name, len(f.data))
+		parts = append(parts, head.Bytes())
+		head = new(bytes.Buffer)
+		if body, ok := bytes.CutSuffix(f.data, []byte("\r\n")); ok && len(body) > 0 {
+			parts = append(parts, body, f.data[len(body):])
+		} else {
+			parts = append(parts, f.data)
+		}
 	}
-	return buf.Bytes(), true
+	if len(o.files) == 0 {
+		parts = append(parts, head.Bytes())
+	}
+	return parts, true
 }
 
 // writeEntry writes one archive entry: "<name length> <data length>\n",
 // the name, the data.
 func writeEntry(buf *bytes.Buffer, name string, data []byte) {
-	fmt.Fprintf(buf, "%d %d\n", len(name), len(data))
-	buf.WriteString(name)
+	writeEntryHead(buf, name, len(data))
 	buf.Write(data)
+}
+
+// writeEntryHead writes an entry's head and name, the data to follow.
+func writeEntryHead(buf *bytes.Buffer, name string, size int) {
+	fmt.Fprintf(buf, "%d %d\n", len(name), size)
+	buf.WriteString(name)
 }
 
 // unchanged reports whether s is still as parsed (with every expectation

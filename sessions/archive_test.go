@@ -228,3 +228,63 @@ func FuzzParseArchive(f *testing.F) {
 		}
 	})
 }
+
+// TestArchiveParts: the pieces join to Archive's bytes, and a message
+// file with CRLF lines is a piece of its own without its last CRLF,
+// the same bytes (and the same memory) as the message played minus the
+// CRLF before the final dot, so that a store keeping pieces by content
+// keeps the file and the message once.
+func TestArchiveParts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	eml := "From: a@example.net\r\nTo: b@example.org\r\nSubject: crlf\r\n\r\nbody\r\n"
+	tests := []struct {
+		name, script string
+		files        map[string]string
+		wantMessage  bool // a piece is the message without its last CRLF
+	}{
+		{"plain script", "data:\n  inline: |\n    From: a@example.net\n    To: b@example.org\n\n    hi\n", nil, false},
+		{"crlf file", "data: m.eml\n", map[string]string{"m.eml": eml}, true},
+		{"lf file", "data: m.eml\n", map[string]string{"m.eml": "From: a@example.net\nTo: b@example.org\n\nhi"}, false},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sub := filepath.Join(dir, strings.Repeat("d", i+1))
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range tc.files {
+				if err := os.WriteFile(filepath.Join(sub, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := filepath.Join(sub, "s.yaml")
+			if err := os.WriteFile(p, []byte(tc.script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := ParseFile(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, ok := s.Archive()
+			parts, okParts := s.ArchiveParts()
+			if !ok || !okParts || !bytes.Equal(bytes.Join(parts, nil), whole) {
+				t.Fatalf("ArchiveParts joined (%v) differs from Archive (%v)", okParts, ok)
+			}
+			var raw []byte
+			for _, st := range s.Steps {
+				if st.Message != nil {
+					raw = st.Message.Raw
+				}
+			}
+			msg := bytes.TrimSuffix(raw, []byte("\r\n"))
+			found := slices.ContainsFunc(parts, func(b []byte) bool {
+				return len(b) == len(msg) && len(b) > 0 && &b[0] == &msg[0]
+			})
+			if found != tc.wantMessage {
+				t.Errorf("a piece is the played message's memory: %v, want %v (%d pieces)", found, tc.wantMessage, len(parts))
+			}
+		})
+	}
+}

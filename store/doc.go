@@ -2,7 +2,11 @@
 // database: runs (one played session each), their steps, the exchanges
 // with request and response bodies byte for byte (and, since schema
 // version 3, their HTTP heads as they were on the wire), and the messages
-// of their transactions.
+// of their transactions. Since schema version 5, message bodies, the
+// pieces of a run's script and request bodies over ChunkSize are blobs:
+// each kept once by the SHA-256 of its bytes (an unchanged final message,
+// a script's message file and the message played share one), in 1 MiB
+// chunks when larger, and deleted by Prune once no run uses them.
 //
 // A Store has one writer connection (so writes never wait on each other
 // inside the process) and a pool of read-only connections; the database

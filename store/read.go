@@ -40,9 +40,11 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 
 const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
 	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints,
-	request_head IS NOT NULL, request_head, response_head, body_read, redirects`
+	request_head IS NOT NULL, request_head, response_head, body_read, redirects, request_blob`
 
-func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, error) {
+// scanExchange reads exchangeColumns; reqBlob is the blob holding the
+// request body when it is not in the row (see resolveExchange).
+func scanExchange(row interface{ Scan(...any) error }, runID int64, reqBlob *sql.NullInt64) (Exchange, error) {
 	e := Exchange{RunID: runID}
 	var (
 		started, dur       int64
@@ -54,7 +56,7 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, e
 	)
 	if err := row.Scan(&e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL, &started, &dur, &reqH,
 		&e.RequestBody, &e.Status, &respH, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect); err != nil {
+		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect, reqBlob); err != nil {
 		return Exchange{}, err
 	}
 	if hasWire {
@@ -81,20 +83,35 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64) (Exchange, e
 
 // Exchanges returns the exchanges of run runID in sequence.
 func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? ORDER BY seq`, runID)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
-	}
-	defer rows.Close()
 	var out []Exchange
-	for rows.Next() {
-		e, err := scanExchange(rows, runID)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? ORDER BY seq`, runID)
 		if err != nil {
-			return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
+			return err
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		var blobs []sql.NullInt64
+		for rows.Next() {
+			var reqBlob sql.NullInt64
+			e, err := scanExchange(rows, runID, &reqBlob)
+			if err != nil {
+				return err
+			}
+			out, blobs = append(out, e), append(blobs, reqBlob)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		br := blobReader{tx: tx}
+		for i := range out {
+			if err := br.requestBody(ctx, &out[i], blobs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, s.check(fmt.Errorf("store: exchanges of run %d: %w", runID, err))
 	}
 	return out, nil
@@ -103,8 +120,17 @@ func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) 
 // Exchange returns exchange seq of run runID, or an error wrapping
 // ErrNotFound.
 func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? AND seq = ?`, runID, seq)
-	e, err := scanExchange(row, runID)
+	var e Exchange
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		row := tx.QueryRowContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? AND seq = ?`, runID, seq)
+		var reqBlob sql.NullInt64
+		var err error
+		if e, err = scanExchange(row, runID, &reqBlob); err != nil {
+			return err
+		}
+		br := blobReader{tx: tx}
+		return br.requestBody(ctx, &e, reqBlob)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.check(fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, ErrNotFound))
 	}
@@ -114,25 +140,54 @@ func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, 
 	return &e, nil
 }
 
-// Messages returns the transactions of run runID in order.
+// Messages returns the transactions of run runID in order. Bodies are
+// read from their blobs (messages recorded since migration 0005) or from
+// the row (before); the original and final of a message the hooks left
+// unchanged may share one slice, which callers must not change.
 func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
-		envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
-	}
-	defer rows.Close()
 	var out []Message
-	for rows.Next() {
-		m := Message{RunID: runID}
-		var before, after string
-		if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final, &before, &after); err != nil {
-			return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
+			original_blob, final_blob, envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
+		if err != nil {
+			return err
 		}
-		m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		type refs struct{ original, final sql.NullInt64 }
+		var ids []refs
+		for rows.Next() {
+			m := Message{RunID: runID}
+			var before, after string
+			var r refs
+			if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final,
+				&r.original, &r.final, &before, &after); err != nil {
+				return err
+			}
+			m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
+			out = append(out, m)
+			ids = append(ids, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		br := blobReader{tx: tx}
+		for i := range out {
+			m := &out[i]
+			if ids[i].original.Valid {
+				if m.Original, err = br.read(ctx, ids[i].original); err != nil {
+					return fmt.Errorf("message %d: original: %w", m.Number, err)
+				}
+			}
+			if ids[i].final.Valid {
+				if m.Final, err = br.read(ctx, ids[i].final); err != nil {
+					return fmt.Errorf("message %d: final: %w", m.Number, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
 	}
 	return out, nil

@@ -26,12 +26,14 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) (int64, error) {
 type execer func(ctx context.Context, args ...any) (sql.Result, error)
 
 // insertRun also names the process recording the run (see process).
-const insertRun = `INSERT INTO runs (session_name, session_file, session_hash, script, source,
+const insertRun = `INSERT INTO runs (session_name, session_file, session_hash, script_blobs, source,
 	replay_of, replay_mode, hooks, started, ended, outcome, failures, exchanges, error,
 	pid, pid_start, pid_ns, boot_id, host)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func createRun(ctx context.Context, exec execer, r *Run, self process) (int64, error) {
+// createRun inserts r, its script already stored as the blobs listed in
+// scriptBlobs (a JSON array of blob ids, "" for none).
+func createRun(ctx context.Context, exec execer, r *Run, scriptBlobs string, self process) (int64, error) {
 	source, outcome, started := r.Source, r.Outcome, r.Started
 	if source == "" {
 		source = SourceScript
@@ -42,7 +44,7 @@ func createRun(ctx context.Context, exec execer, r *Run, self process) (int64, e
 	if started.IsZero() {
 		started = time.Now()
 	}
-	res, err := exec(ctx, r.SessionName, r.SessionFile, r.SessionHash, nullBlob(r.Script), source,
+	res, err := exec(ctx, r.SessionName, r.SessionFile, r.SessionHash, scriptBlobs, source,
 		nullID(r.ReplayOf), r.ReplayMode, rawJSON(r.Hooks, "[]"), timeValue(started), timeValue(r.Ended), outcome,
 		r.Failures, r.Exchanges, r.Error, self.PID, self.Start, self.NS, self.Boot, self.Host)
 	if err != nil {
@@ -106,10 +108,11 @@ const runColumns = `id, session_name, session_file, session_hash, source, replay
 	error, pid, pid_start, pid_ns, boot_id, host,
 	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END`
 
-// scanRun reads runColumns (plus script when withScript). A run marked
+// scanRun reads runColumns (plus script and script_blobs when
+// withScript, whose blobs the caller reads). A run marked
 // running whose recorder is gone (process.gone) is returned as
 // OutcomeInterrupted, as the next writer will store it.
-func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool) (Run, error) {
+func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool, scriptBlobs *string) (Run, error) {
 	var (
 		r              Run
 		replayOf       sql.NullInt64
@@ -122,7 +125,7 @@ func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool) (R
 		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error,
 		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd}
 	if withScript {
-		dest = append(dest, &r.Script)
+		dest = append(dest, &r.Script, scriptBlobs)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return Run{}, err
@@ -141,9 +144,25 @@ func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool) (R
 }
 
 // GetRun returns run id with its script, or an error wrapping ErrNotFound.
+// The script is read from its blobs (runs recorded since migration 0005)
+// or from the run's row (before).
 func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+runColumns+`, script FROM runs WHERE id = ?`, id)
-	r, err := s.scanRun(row, true)
+	var r Run
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var scriptBlobs string
+		var err error
+		row := tx.QueryRowContext(ctx, `SELECT `+runColumns+`, script, script_blobs FROM runs WHERE id = ?`, id)
+		if r, err = s.scanRun(row, true, &scriptBlobs); err != nil {
+			return err
+		}
+		if scriptBlobs != "" {
+			br := blobReader{tx: tx}
+			if r.Script, err = br.readParts(ctx, scriptBlobs); err != nil {
+				return fmt.Errorf("script: %w", err)
+			}
+		}
+		return nil
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.check(fmt.Errorf("store: run %d: %w", id, ErrNotFound))
 	}
@@ -151,6 +170,17 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 		return nil, s.check(fmt.Errorf("store: run %d: %w", id, err))
 	}
 	return &r, nil
+}
+
+// read runs fn in one read transaction on a reader connection, so that
+// its queries see one snapshot (a row and the blobs it names).
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
 }
 
 // where builds the WHERE clause of f; paging adds BeforeID.
@@ -210,7 +240,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := s.scanRun(rows, false)
+		r, err := s.scanRun(rows, false, nil)
 		if err != nil {
 			return nil, s.check(fmt.Errorf("store: list runs: %w", err))
 		}
@@ -238,6 +268,8 @@ func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int, error) {
 // running by a dead recorder are marked interrupted first; when one of
 // the runs is still being recorded by a live process, nothing is deleted
 // and the error wraps ErrRecording. Run IDs are never reused afterwards.
+// The message bodies and script pieces (blobs) no remaining run uses are
+// deleted with them.
 func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 	var n int64
 	err := s.Update(ctx, func(tx *Tx) error {
@@ -256,8 +288,13 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, sweepBlobs); err != nil {
+			return fmt.Errorf("delete unused blobs: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, s.check(fmt.Errorf("store: prune runs started before %s: %w", olderThan.UTC().Format(time.RFC3339), err))

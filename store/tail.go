@@ -91,7 +91,7 @@ func (s *Store) runsAfter(ctx context.Context, db tailQueryer, afterID int64, op
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := s.scanRun(rows, false)
+		r, err := s.scanRun(rows, false, nil)
 		if err != nil {
 			return nil, s.check(fmt.Errorf("store: runs after %d: %w", afterID, err))
 		}
@@ -166,7 +166,7 @@ func (s *Store) SearchRuns(ctx context.Context, f RunFilter, q string) ([]Run, e
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := s.scanRun(rows, false)
+		r, err := s.scanRun(rows, false, nil)
 		if err != nil {
 			return nil, s.check(fmt.Errorf("store: search runs %q: %w", q, err))
 		}

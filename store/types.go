@@ -32,10 +32,16 @@ type Run struct {
 	// re-simulation: a YAML script or a script archive (the script's
 	// source with its message files; sessions.ParseArchive reads both);
 	// nil when unknown. ListRuns leaves it nil.
-	Script     []byte
-	Source     string // SourceScript (the default), SourceSMTP or SourceReplay
-	ReplayOf   int64  // the run replayed; 0 when none
-	ReplayMode string // "exact" or "resimulate" for replays
+	Script []byte
+	// ScriptParts, when not nil, is Script to store, given as pieces
+	// whose concatenation is the script; each piece is stored once by
+	// content (a script archive's message files share the blobs of the
+	// messages played). CreateRun stores Script as one piece otherwise;
+	// GetRun returns the whole in Script and leaves ScriptParts nil.
+	ScriptParts [][]byte
+	Source      string // SourceScript (the default), SourceSMTP or SourceReplay
+	ReplayOf    int64  // the run replayed; 0 when none
+	ReplayMode  string // "exact" or "resimulate" for replays
 	// Hooks is the hook configuration as a JSON array, secrets redacted.
 	Hooks     []byte
 	Started   time.Time

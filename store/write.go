@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"time"
@@ -13,6 +14,10 @@ type Tx struct {
 	tx    *sql.Tx
 	s     *Store
 	stmts [numStmts]*sql.Stmt // the store's statements bound to tx, made on first use
+	// blobByHash and blobBySlice are the blobs putBlob stored or found in
+	// this transaction, by content and by the slice it was given.
+	blobByHash  map[[sha256.Size]byte]int64
+	blobBySlice map[blobKey]int64
 }
 
 const (
@@ -20,9 +25,9 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints, request_head, response_head, body_read, redirects)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original, final,
+	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
@@ -36,10 +41,14 @@ const (
 	stmtExchange
 	stmtMessage
 	stmtFinishSummary
+	stmtBlobFind
+	stmtBlobInsert
+	stmtChunkInsert
 	numStmts
 )
 
-var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage, updateRunEndSummary}
+var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage, updateRunEndSummary,
+	findBlob, insertBlob, insertChunk}
 
 // prepare prepares the writer's statements once.
 func (s *Store) prepare(ctx context.Context) error {
@@ -95,7 +104,15 @@ func (t *Tx) CreateRun(ctx context.Context, r *Run) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
 	}
-	return createRun(ctx, st.ExecContext, r, t.s.self)
+	parts := r.ScriptParts
+	if parts == nil && r.Script != nil {
+		parts = [][]byte{r.Script}
+	}
+	scriptBlobs, err := t.putBlobs(ctx, parts)
+	if err != nil {
+		return 0, fmt.Errorf("store: create run %q: script: %w", r.SessionName, err)
+	}
+	return createRun(ctx, st.ExecContext, r, scriptBlobs, t.s.self)
 }
 
 // FinishRun is Store.FinishRun inside the transaction.
@@ -201,22 +218,49 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 			return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 		}
 	}
+	// A request body over ChunkSize goes to a blob, in chunks, so that
+	// SQLite never copies the whole of it at once.
+	reqBody, reqBlob := blob(e.RequestBody), any(nil)
+	if len(reqBody) > ChunkSize {
+		id, err := t.putBlob(ctx, reqBody)
+		if err != nil {
+			return fmt.Errorf("store: insert exchange %d of run %d: request body: %w", e.Seq, e.RunID, err)
+		}
+		reqBody, reqBlob = []byte{}, id
+	}
 	if _, err := st.ExecContext(ctx, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
-		e.Started.UnixNano(), int64(e.Duration), reqH, blob(e.RequestBody), e.Status, respH, blob(e.ResponseBody),
+		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, blob(e.ResponseBody),
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
-		reqHead, respHead, bodyRead, redirects); err != nil {
+		reqHead, respHead, bodyRead, redirects, reqBlob); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil
 }
 
+// writeMessage stores the message's original and final bodies as blobs
+// (once each by content: an unchanged final is the original's blob) and
+// the message row naming them.
 func (t *Tx) writeMessage(ctx context.Context, m *Message) error {
 	st, err := t.stmt(ctx, stmtMessage)
 	if err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}
+	var original, final any // NULL: no body
+	for _, b := range []struct {
+		body []byte
+		id   *any
+	}{{m.Original, &original}, {m.Final, &final}} {
+		if b.body == nil {
+			continue
+		}
+		id, err := t.putBlob(ctx, b.body)
+		if err != nil {
+			return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
+		}
+		*b.id = id
+	}
 	if _, err := st.ExecContext(ctx, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
-		nullBlob(m.Original), nullBlob(m.Final), rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
+		original, final, rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}
 	return nil

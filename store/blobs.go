@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ChunkSize is the most bytes of a blob one row holds (migration 0005):
+// a blob up to this size is one row of blobs, a larger one is split into
+// rows of blob_chunks this size, so that storing a 30 MiB message binds
+// (and SQLite copies, as go-sqlite3 binds with SQLITE_TRANSIENT) 1 MiB at
+// a time, never the whole body. go-sqlite3 does not expose SQLite's
+// incremental blob I/O (sqlite3_blob_open), which would avoid even that.
+const ChunkSize = 1 << 20
+
+const (
+	findBlob    = `SELECT id FROM blobs WHERE hash = ?`
+	insertBlob  = `INSERT INTO blobs (hash, size, data) VALUES (?, ?, ?)`
+	insertChunk = `INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)`
+)
+
+// blobKey names a byte slice by where it lives: a body handed to the
+// store several times in one transaction (a script played in many runs,
+// a final message the hooks left unchanged) is hashed once. The pointer
+// keeps the slice's memory alive while the key is held, so it cannot name
+// another slice meanwhile.
+type blobKey struct {
+	p *byte
+	n int
+}
+
+// putBlob stores b once by content and returns its blob id: the id of
+// the blob with the same SHA-256 when there is one, else a new blob (in
+// chunks when larger than ChunkSize). b must not change afterwards while
+// the transaction lasts.
+func (t *Tx) putBlob(ctx context.Context, b []byte) (int64, error) {
+	var key blobKey
+	if len(b) > 0 {
+		key = blobKey{p: &b[0], n: len(b)}
+		if id, ok := t.blobBySlice[key]; ok {
+			return id, nil
+		}
+	}
+	sum := sha256.Sum256(b)
+	id, ok := t.blobByHash[sum]
+	if !ok {
+		var err error
+		if id, err = t.findOrInsertBlob(ctx, sum, b); err != nil {
+			return 0, err
+		}
+		if t.blobByHash == nil {
+			t.blobByHash = map[[sha256.Size]byte]int64{}
+		}
+		t.blobByHash[sum] = id
+	}
+	if len(b) > 0 {
+		if t.blobBySlice == nil {
+			t.blobBySlice = map[blobKey]int64{}
+		}
+		t.blobBySlice[key] = id
+	}
+	return id, nil
+}
+
+func (t *Tx) findOrInsertBlob(ctx context.Context, sum [sha256.Size]byte, b []byte) (int64, error) {
+	find, err := t.stmt(ctx, stmtBlobFind)
+	if err != nil {
+		return 0, fmt.Errorf("store: blob of %d bytes: %w", len(b), err)
+	}
+	var id int64
+	switch err := find.QueryRowContext(ctx, sum[:]).Scan(&id); err {
+	case nil:
+		return id, nil
+	case sql.ErrNoRows:
+	default:
+		return 0, fmt.Errorf("store: find blob of %d bytes: %w", len(b), err)
+	}
+	ins, err := t.stmt(ctx, stmtBlobInsert)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert blob of %d bytes: %w", len(b), err)
+	}
+	var data any = blob(b)
+	if len(b) > ChunkSize {
+		data = nil
+	}
+	res, err := ins.ExecContext(ctx, sum[:], len(b), data)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert blob of %d bytes: %w", len(b), err)
+	}
+	if id, err = res.LastInsertId(); err != nil {
+		return 0, fmt.Errorf("store: insert blob of %d bytes: %w", len(b), err)
+	}
+	if data != nil {
+		return id, nil
+	}
+	chunk, err := t.stmt(ctx, stmtChunkInsert)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert blob %d: %w", id, err)
+	}
+	for i, off := 0, 0; off < len(b); i, off = i+1, off+ChunkSize {
+		if _, err := chunk.ExecContext(ctx, id, i, b[off:min(off+ChunkSize, len(b))]); err != nil {
+			return 0, fmt.Errorf("store: insert chunk %d of blob %d: %w", i, id, err)
+		}
+	}
+	return id, nil
+}
+
+// putBlobs stores each part with putBlob and returns their ids as the
+// JSON array runs.script_blobs holds ("" for no parts).
+func (t *Tx) putBlobs(ctx context.Context, parts [][]byte) (string, error) {
+	if len(parts) == 0 {
+		return "", nil
+	}
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, p := range parts {
+		id, err := t.putBlob(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatInt(id, 10))
+	}
+	sb.WriteByte(']')
+	return sb.String(), nil
+}
+
+// blobReader reads blobs inside one read transaction, each blob once.
+type blobReader struct {
+	tx   *sql.Tx
+	seen map[int64][]byte
+}
+
+// read returns the bytes of blob id; nil with no error when id is not
+// valid (no blob named). The bytes may be shared with another read of
+// the same blob: callers must not change them. A blob whose chunks do not
+// add up to its size is reported as damaged.
+func (r *blobReader) read(ctx context.Context, id sql.NullInt64) ([]byte, error) {
+	if !id.Valid {
+		return nil, nil
+	}
+	if b, ok := r.seen[id.Int64]; ok {
+		return b, nil
+	}
+	var (
+		size int64
+		data []byte
+	)
+	if err := r.tx.QueryRowContext(ctx, `SELECT size, data FROM blobs WHERE id = ?`, id.Int64).Scan(&size, &data); err != nil {
+		if err == sql.ErrNoRows {
+			return nil, fmt.Errorf("blob %d: missing", id.Int64)
+		}
+		return nil, fmt.Errorf("blob %d: %w", id.Int64, err)
+	}
+	if data == nil && size > 0 {
+		var err error
+		if data, err = r.chunks(ctx, id.Int64, size); err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(data)) != size {
+		return nil, fmt.Errorf("blob %d: %d bytes stored, %d recorded: damaged", id.Int64, len(data), size)
+	}
+	data = blob(data)
+	if r.seen == nil {
+		r.seen = map[int64][]byte{}
+	}
+	r.seen[id.Int64] = data
+	return data, nil
+}
+
+// chunks reads a chunked blob into one slice of its size, each chunk
+// copied once (sql.RawBytes).
+func (r *blobReader) chunks(ctx context.Context, id, size int64) ([]byte, error) {
+	rows, err := r.tx.QueryContext(ctx, `SELECT data FROM blob_chunks WHERE blob_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return nil, fmt.Errorf("blob %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := make([]byte, 0, size)
+	for rows.Next() {
+		var raw sql.RawBytes
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("blob %d: %w", id, err)
+		}
+		if int64(len(out)+len(raw)) > size {
+			return nil, fmt.Errorf("blob %d: chunks longer than its %d bytes: damaged", id, size)
+		}
+		out = append(out, raw...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("blob %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// readParts reads the JSON array of blob ids of runs.script_blobs and
+// returns the blobs' bytes concatenated.
+func (r *blobReader) readParts(ctx context.Context, ids string) ([]byte, error) {
+	var list []int64
+	if err := json.Unmarshal([]byte(ids), &list); err != nil {
+		return nil, fmt.Errorf("script blobs %.40q: %w", ids, err)
+	}
+	parts := make([][]byte, len(list))
+	size := 0
+	for i, id := range list {
+		b, err := r.read(ctx, sql.NullInt64{Int64: id, Valid: true})
+		if err != nil {
+			return nil, err
+		}
+		parts[i], size = b, size+len(b)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+// sweepBlobs deletes the blobs no message, exchange or run names.
+const sweepBlobs = `DELETE FROM blobs WHERE id NOT IN (
+	SELECT original_blob FROM messages WHERE original_blob IS NOT NULL
+	UNION SELECT final_blob FROM messages WHERE final_blob IS NOT NULL
+	UNION SELECT request_blob FROM exchanges WHERE request_blob IS NOT NULL
+	UNION SELECT j.value FROM runs, json_each(runs.script_blobs) AS j WHERE runs.script_blobs <> '')`
+
+// requestBody reads e's request body from blob id when the row named one
+// (a body over ChunkSize, recorded since migration 0005).
+func (r *blobReader) requestBody(ctx context.Context, e *Exchange, id sql.NullInt64) error {
+	if !id.Valid {
+		return nil
+	}
+	b, err := r.read(ctx, id)
+	if err != nil {
+		return fmt.Errorf("exchange %d: request body: %w", e.Seq, err)
+	}
+	e.RequestBody = b
+	return nil
+}
