@@ -136,9 +136,9 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 // (one writev on plain TCP), never copied.
 func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, head, body []byte, reused bool) (*exchange, *HookError, bool) {
 	cl.received = nil
-	bufs := net.Buffers{append(head, body...)} // into the room encodeRequest left
-	if len(body) > copyBodyMax {
-		bufs = net.Buffers{head, body}
+	bufs := net.Buffers{head, body}
+	if len(body) <= copyBodyMax {
+		bufs = net.Buffers{append(head, body...)} // into the room encodeRequest left
 	}
 	if _, err := bufs.WriteTo(pc.conn); err != nil {
 		return nil, cl.classify(err, phaseWrite, t), reused && isStale(err) && !cl.expired(err)
