@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -80,6 +81,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Checking a large message's MIME with enmime leaves a parse tree
+	// several times the message's size behind: collect it now, so that
+	// the heap the play grows to is sized on what the sessions keep.
+	runtime.GC()
 	if err := plan.needsFlags(list); err != nil {
 		return err
 	}
