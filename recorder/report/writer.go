@@ -41,6 +41,7 @@ type Writer struct {
 	rep   *Report // the document without its sessions; Summary counts them
 	n     int     // sessions written
 	nonce string
+	buf   []byte // a piece of a large string, escaped
 	err   error
 }
 
@@ -284,26 +285,75 @@ func (it spliced) writeTo(w *Writer) {
 	case it.raw != nil:
 		for b := it.raw; len(b) > 0; {
 			n := runeCut(b, spliceChunk)
-			w.writeEscaped(string(b[:n]))
+			w.writeEscaped(b[:n])
 			b = b[n:]
 		}
 	default:
 		for s := it.str; len(s) > 0; {
 			n := runeCutString(s, spliceChunk)
-			w.writeEscaped(s[:n])
+			w.writeEscaped([]byte(s[:n]))
 			s = s[n:]
 		}
 	}
 }
 
-// writeEscaped writes s escaped by encoding/json, without the quotes.
-func (w *Writer) writeEscaped(s string) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		w.err = fmt.Errorf("report: %w", err)
-		return
+// writeEscaped writes s escaped by encoding/json, without the quotes,
+// through the Writer's reused buffer.
+func (w *Writer) writeEscaped(s []byte) {
+	w.buf = appendEscaped(w.buf[:0], s)
+	w.write(w.buf)
+}
+
+// appendEscaped appends the inside of encoding/json's string for s (with
+// its default HTML escaping): the same bytes json.Marshal writes between
+// the quotes (writer_test.go checks it byte for byte), without the
+// allocations of a Marshal per piece.
+func appendEscaped(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	w.write(b[1 : len(b)-1])
+	return append(b, s[start:]...)
 }
 
 // runeCut is the length of b's first piece of at most n bytes that ends

@@ -189,3 +189,20 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestAppendEscaped checks the Writer's string escaping against
+// encoding/json for every ASCII byte, the runes it treats apart, and
+// invalid UTF-8.
+func TestAppendEscaped(t *testing.T) {
+	t.Parallel()
+	var all strings.Builder
+	for c := range 128 {
+		all.WriteByte(byte(c))
+	}
+	for _, s := range []string{"", all.String(), "é€😀\u2028\u2029\u2027\u202a", "bad \xff\xfe \xe2\x82 end", "<script>&amp;</script>", strings.Repeat("a\"b", 1000)} {
+		want := mustJSON(t, s)
+		if got := report.AppendEscaped(nil, []byte(s)); string(got) != string(want[1:len(want)-1]) {
+			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want[1:len(want)-1])
+		}
+	}
+}
