@@ -2,8 +2,8 @@
 # Peak memory of `hooksim run` for one large message: builds hooksim once,
 # starts its example hook on a free 127.0.0.1 port, and for each size plays a
 # generated message (a text part and a base64 attachment, CRLF lines) in a
-# one-step session script, once each --no-record, recorded (a fresh --db) and
-# recorded with --json FILE. Prints the peak RSS, RSS / message size (issue
+# one-step session script, once each --no-record, recorded (a fresh --db),
+# recorded with --json FILE, and --no-record with --json FILE. Prints the peak RSS, RSS / message size (issue
 # 9's goal: under 4), the database and report sizes.
 #
 #   bench/rss.sh [MIB...]    e.g. bench/rss.sh 1 10 30 (the default)
@@ -113,19 +113,20 @@ for size in "${sizes[@]}"; do
   message "$size" "$dir/message.eml"
   printf 'description: one %s MiB message with a base64 attachment\ndata: message.eml\n' "$size" >"$dir/rss.yaml"
   bytes=$(wc -c <"$dir/message.eml")
-  for mode in unrecorded recorded json; do
+  for mode in unrecorded recorded json json-unrec; do
     rm -rf "$dir/db" "$dir/report.json" && mkdir "$dir/db"
     flags=(--no-record)
     case $mode in
       recorded) flags=(--db "$dir/db/hooksim.db") ;;
       json) flags=(--db "$dir/db/hooksim.db" --json "$dir/report.json") ;;
+      json-unrec) flags=(--no-record --json "$dir/report.json") ;;
     esac
     measure "$hs" run --url "$url" --stages "$stages" -q "${flags[@]}" "$dir/rss.yaml"
     grep -q '^1 session' "$tmp/out" || { echo "rss: unexpected summary:" >&2; cat "$tmp/out" >&2; exit 1; }
     db=-
-    [ "$mode" = unrecorded ] || db=$(mib "$(du -cb "$dir"/db/* | tail -n 1 | cut -f1)")
+    [ "$mode" = unrecorded ] || [ "$mode" = json-unrec ] || db=$(mib "$(du -cb "$dir"/db/* | tail -n 1 | cut -f1)")
     js=-
-    [ "$mode" = json ] && js=$(mib "$(wc -c <"$dir/report.json")")
+    [ "$mode" = json ] || [ "$mode" = json-unrec ] && js=$(mib "$(wc -c <"$dir/report.json")")
     printf '%-8s %-11s %8s %14s %8s %10s %10s\n' "$(mib "$bytes")" "$mode" "$secs" \
       "$(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
       "$(awk -v k="$peak_kib" -v b="$bytes" 'BEGIN { printf "%.2f", k * 1024 / b }')" "$db" "$js"

@@ -25,16 +25,18 @@ type chainOutcome struct {
 // as Stalwart's run_mta_hooks does.
 func (p *player) runHooks(ctx context.Context, st *StepResult, stage wire.Stage, msg *modify.Message, queueID string) chainOutcome {
 	var out chainOutcome
-	var req *wire.Request
+	// Every hook of the stage gets the same request: it is encoded once
+	// and its bytes shared by the exchanges (they are never modified).
+	var body []byte
 	var earlier []accepted // the accepting hooks so far, for chain lints
 	for _, h := range p.sim.Hooks {
 		if !h.Stages[stage] || !h.Enable.Enabled(p.exprVars()) {
 			continue
 		}
-		if req == nil {
-			req = p.request(stage, msg, queueID)
+		if body == nil {
+			body = p.request(stage, msg, queueID).Encode()
 		}
-		ex := p.call(ctx, st, stage, h, req.Encode())
+		ex := p.call(ctx, st, stage, h, body)
 		if ex.Err != nil {
 			if h.TempFailOnError {
 				ex.Effect = "tempfail"
@@ -221,7 +223,7 @@ func (p *player) request(stage wire.Stage, msg *modify.Message, queueID string) 
 		r.Envelope = env
 	}
 	if msg != nil {
-		r.Message = &wire.Message{Headers: msg.WireHeaders(), Contents: msg.WireContents(), Size: len(msg.Raw)}
+		r.Message = &wire.Message{Headers: msg.WireHeaders(), Contents: msg.Body, Size: len(msg.Raw)}
 	}
 	return r
 }

@@ -385,8 +385,11 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 			st.Lints = append(st.Lints, wire.Lint{Code: n.Code, Path: modPath(out.modSource, n.Mod), Message: n.Text})
 		}
 	}
-	tx.Final = final
 	tx.Queued, tx.QueuedNotes = p.queuedMessage(msg, final, sender, id)
+	// The queued message ends with the final one: share its bytes rather
+	// than keep a second copy of a large message.
+	n := len(tx.Queued) - len(final)
+	tx.Final = tx.Queued[n:len(tx.Queued):len(tx.Queued)]
 	tx.Delivered = true
 	p.delivered++
 	return finish(replyQueued(tx.QueueID))

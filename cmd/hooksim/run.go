@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -81,6 +81,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Checking a large message's MIME with enmime leaves a parse tree
+	// several times the message's size behind: collect it now, so that
+	// the heap the play grows to is sized on what the sessions keep.
+	runtime.GC()
 	if err := plan.needsFlags(list); err != nil {
 		return err
 	}
@@ -215,9 +219,16 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	client := hookclient.New()
 	defer client.Close()
 	ids := simulator.NewQueueIDs(nil, 1)
+	var rw *reportWriter
+	if o.json != "" {
+		rw = newReportWriter(env, o.json, distinctHooks(sets))
+	}
 	var results []*simulator.SessionResult
-	for _, j := range jobs {
+	for i, j := range jobs {
 		res := newSimulator(j.hooks, client, obs, ids).Play(ctx, j.session)
+		// The script is no longer needed: its message goes with it.
+		jobs[i].session = nil
+		rw.session(res)
 		results = append(results, res)
 		if res.Err != nil {
 			break
@@ -233,10 +244,8 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	if rec != nil {
 		tw.recorded(recorded.runIDs(), o.db.path)
 	}
-	if o.json != "" {
-		if err := writeReport(env, o.json, distinctHooks(sets), results); err != nil {
-			return err
-		}
+	if err := rw.close(); err != nil {
+		return err
 	}
 	if o.out != "" {
 		if err := writeMessages(o.out, results); err != nil {
@@ -259,24 +268,76 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 	return nil
 }
 
-func writeReport(env *cliEnv, path string, hooks []*hookconf.Hook, results []*simulator.SessionResult) error {
-	rep, err := report.Live(hooks, results)
-	if err != nil {
+// reportWriter writes run's --json document (report.Writer) to a file or
+// to stdout ("-"), a session as each play ends. Its first error (the
+// file cannot be created, a write fails) stops the writing and is
+// returned by close, so that the transcript is printed whatever happens
+// to the report. Its methods do nothing on a nil reportWriter.
+type reportWriter struct {
+	path string
+	f    *os.File // nil for stdout
+	w    *report.Writer
+	err  error
+}
+
+func newReportWriter(env *cliEnv, path string, hooks []*hookconf.Hook) *reportWriter {
+	rw := &reportWriter{path: path}
+	out := env.stdout
+	if path != "-" {
+		f, err := os.Create(path)
+		if err != nil {
+			rw.err = fmt.Errorf("report: write %s: %w", path, err)
+			return rw
+		}
+		rw.f, out = f, f
+	}
+	if rw.w, rw.err = report.NewWriter(out, hooks); rw.err != nil {
+		rw.closeFile()
+	}
+	return rw
+}
+
+// session writes the document of one played session.
+func (rw *reportWriter) session(res *simulator.SessionResult) {
+	if rw == nil || rw.err != nil {
+		return
+	}
+	if rw.err = rw.wrap(rw.w.Session(res)); rw.err != nil {
+		rw.closeFile()
+	}
+}
+
+// close ends the document and closes the file; it returns the first
+// error met.
+func (rw *reportWriter) close() error {
+	if rw == nil || rw.err != nil {
+		if rw != nil {
+			return rw.err
+		}
+		return nil
+	}
+	rw.err = rw.wrap(rw.w.Close())
+	if err := rw.closeFile(); rw.err == nil && err != nil {
+		rw.err = fmt.Errorf("report: write %s: %w", rw.path, err)
+	}
+	return rw.err
+}
+
+func (rw *reportWriter) closeFile() error {
+	if rw.f == nil {
+		return nil
+	}
+	err := rw.f.Close()
+	rw.f = nil
+	return err
+}
+
+// wrap names the file in an error of the report.Writer.
+func (rw *reportWriter) wrap(err error) error {
+	if err == nil || rw.path == "-" {
 		return err
 	}
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	data = append(data, '\n')
-	if path == "-" {
-		_, err = env.stdout.Write(data)
-		return err
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	return nil
+	return fmt.Errorf("%w (%s)", err, rw.path)
 }
 
 func writeMessages(dir string, results []*simulator.SessionResult) error {

@@ -25,6 +25,28 @@ func bytesOrNil(b []byte) *Bytes {
 	return &v
 }
 
+// bytesFunc makes the Bytes of b: NewBytes, or a Writer's placeholder
+// for large bytes that it writes itself.
+type bytesFunc func(b []byte) Bytes
+
+// orNil is f(b), or nil for a nil slice (no message).
+func (f bytesFunc) orNil(b []byte) *Bytes {
+	if b == nil {
+		return nil
+	}
+	v := f(b)
+	return &v
+}
+
+// body is headers (name, value pairs in order) and f(b).
+func (f bytesFunc) body(headers [][2]string, b []byte) Body {
+	if headers == nil {
+		headers = [][2]string{}
+	}
+	v := f(b)
+	return Body{Headers: headers, Text: v.Text, Base64: v.Base64}
+}
+
 // newBody is headers (name, value pairs in order) and a body.
 func newBody(headers [][2]string, b []byte) Body {
 	if headers == nil {

@@ -46,7 +46,12 @@ func (r *Report) Add(s Session) {
 }
 
 // LiveSession is one played session in the vocabulary (Run nil).
-func LiveSession(r *simulator.SessionResult) Session {
+func LiveSession(r *simulator.SessionResult) Session { return liveSession(r, NewBytes) }
+
+// liveSession is LiveSession with bytesOf making the Bytes of every
+// request, response and message (NewBytes, or a Writer's placeholder for
+// a large one).
+func liveSession(r *simulator.SessionResult, bytesOf bytesFunc) Session {
 	s := Session{Name: r.Name, File: r.File, Passed: r.Passed(), Failures: []string{}, Started: r.Started,
 		DurationMS: MS(r.Duration), Steps: []Step{}, Transactions: []Transaction{}, Unstepped: []Exchange{}}
 	if r.Err != nil {
@@ -54,13 +59,13 @@ func LiveSession(r *simulator.SessionResult) Session {
 	}
 	for _, st := range r.Steps {
 		s.Failures = append(s.Failures, st.Failures...)
-		s.Steps = append(s.Steps, liveStep(st))
+		s.Steps = append(s.Steps, liveStep(st, bytesOf))
 	}
 	for _, tx := range r.Transactions {
 		s.Transactions = append(s.Transactions, Transaction{
 			Number: tx.Number, QueueID: tx.QueueID, Delivered: tx.Delivered, Reply: tx.Reply,
 			EnvelopeBefore: envelope(tx.EnvelopeIn), EnvelopeAfter: envelope(tx.EnvelopeOut),
-			Original: bytesOrNil(nonNil(tx.Original)), Final: bytesOrNil(tx.Final), Queued: bytesOrNil(tx.Queued),
+			Original: bytesOf.orNil(nonNil(tx.Original)), Final: bytesOf.orNil(tx.Final), Queued: bytesOf.orNil(tx.Queued),
 			QueuedNotes: append([]string{}, tx.QueuedNotes...),
 		})
 	}
@@ -71,12 +76,12 @@ func envelope(e simulator.EnvelopeView) Envelope {
 	return Envelope{From: e.From, To: append([]string{}, e.To...)}
 }
 
-func liveStep(st *simulator.StepResult) Step {
+func liveStep(st *simulator.StepResult, bytesOf bytesFunc) Step {
 	s := Step{Index: st.Index, Kind: st.Kind, Line: st.Line, Implied: st.Implied, Command: st.Command, Message: st.Message,
 		Replies: append([]string{}, st.Replies...), Reply: st.Reply(), Action: st.Action, Transaction: st.Transaction,
 		Closed: st.Closed, Exchanges: []Exchange{}, Lints: LintsOf(st.Lints), Failures: append([]string{}, st.Failures...)}
 	for _, ex := range st.Exchanges {
-		s.Exchanges = append(s.Exchanges, LiveExchange(ex, s.Reply))
+		s.Exchanges = append(s.Exchanges, liveExchange(ex, s.Reply, bytesOf))
 	}
 	return s
 }
@@ -84,10 +89,14 @@ func liveStep(st *simulator.StepResult) Step {
 // LiveExchange is ex in the vocabulary; reply is the SMTP reply of its
 // step. The answer is not parsed again: the simulator's parse is used.
 func LiveExchange(ex *simulator.Exchange, reply string) Exchange {
+	return liveExchange(ex, reply, NewBytes)
+}
+
+func liveExchange(ex *simulator.Exchange, reply string, bytesOf bytesFunc) Exchange {
 	e := Exchange{Seq: ex.Seq, Step: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage), Hook: ex.HookID,
 		URL: ex.URL, Started: ex.Started, DurationMS: MS(ex.Call.Duration), HTTPVersion: ex.Call.Proto,
-		Request:  newBody(HeaderPairs(ex.RequestHdrs), ex.Request),
-		Response: Response{Status: ex.Call.Status, Body: newBody(HeaderPairs(ex.Call.ResponseHeaders), ex.Call.Body)},
+		Request:  bytesOf.body(HeaderPairs(ex.RequestHdrs), ex.Request),
+		Response: Response{Status: ex.Call.Status, Body: bytesOf.body(HeaderPairs(ex.Call.ResponseHeaders), ex.Call.Body)},
 		Effect:   ex.Effect, Outcome: ex.Outcome, Reply: reply, Parsed: ParsedOf(ex.Response), Modifications: []string{},
 		Lints: LintsOf(ex.Lints)}
 	if ex.Err != nil {

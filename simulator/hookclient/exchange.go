@@ -80,8 +80,7 @@ func (c *Client) dial(cl *call, t *target) (*pconn, *HookError) {
 // connection that turns out to be closed by the hook is replaced by a new
 // one once, as hyper's pool does.
 func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookconf.HeaderField, body []byte) (*exchange, *HookError) {
-	wireReq := encodeRequest(method, t.requestURI, headers, body)
-	headLen := len(wireReq) - len(body)
+	head := encodeRequest(method, t.requestURI, headers, body)
 	cl.sent, cl.sentFields = nil, nil
 	key := t.poolKey(cl.insec)
 	for attempt := 0; ; attempt++ {
@@ -114,7 +113,7 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 			ex, herr, stale = c.sendOnH2(cl, t, pc, method, headers, body, reused)
 		} else {
 			cl.proto = ProtoHTTP11
-			ex, herr, stale = c.sendOn(cl, t, pc, method, wireReq, headLen, reused)
+			ex, herr, stale = c.sendOn(cl, t, pc, method, head, body, reused)
 		}
 		if herr == nil {
 			ex.stop = stop
@@ -131,14 +130,20 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 
 // sendOn writes the request on pc and reads the response head. stale
 // reports a reused connection that the hook had already closed. It keeps
-// the request head written (the first headLen bytes of wireReq) in
-// cl.sent and a copy of every response head read in cl.received.
-func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, wireReq []byte, headLen int, reused bool) (*exchange, *HookError, bool) {
+// the request head written in cl.sent and a copy of every response head
+// read in cl.received. A body of up to copyBodyMax bytes is written with
+// the head in one write; a larger one after it, from the caller's bytes
+// (one writev on plain TCP), never copied.
+func (c *Client) sendOn(cl *call, t *target, pc *pconn, method string, head, body []byte, reused bool) (*exchange, *HookError, bool) {
 	cl.received = nil
-	if _, err := pc.conn.Write(wireReq); err != nil {
+	bufs := net.Buffers{head, body}
+	if len(body) <= copyBodyMax {
+		bufs = net.Buffers{append(head, body...)} // into the room encodeRequest left
+	}
+	if _, err := bufs.WriteTo(pc.conn); err != nil {
 		return nil, cl.classify(err, phaseWrite, t), reused && isStale(err) && !cl.expired(err)
 	}
-	cl.sent = wireReq[:headLen]
+	cl.sent = head
 	for {
 		if _, err := pc.br.Peek(1); err != nil {
 			return nil, cl.classify(err, phaseHead, t), reused && isStale(err) && !cl.expired(err)
@@ -177,11 +182,20 @@ func isStale(err error) bool {
 		errors.Is(err, net.ErrClosed)
 }
 
-// encodeRequest writes an HTTP/1.1 request the way hyper does: request
-// line, "name: value" lines in the given order and case, blank line, body.
+// copyBodyMax is the largest request body sendOn copies behind the head
+// to write both at once: bytes, 64 KiB.
+const copyBodyMax = 64 << 10
+
+// encodeRequest writes the head of an HTTP/1.1 request the way hyper
+// does: request line, "name: value" lines in the given order and case,
+// blank line. Its capacity leaves room for body when body is small.
 func encodeRequest(method, requestURI string, headers []hookconf.HeaderField, body []byte) []byte {
 	var b bytes.Buffer
-	b.Grow(64 + len(body) + 40*len(headers))
+	room := len(body)
+	if room > copyBodyMax {
+		room = 0
+	}
+	b.Grow(64 + room + 40*len(headers))
 	b.WriteString(method)
 	b.WriteByte(' ')
 	b.WriteString(requestURI)
@@ -193,7 +207,6 @@ func encodeRequest(method, requestURI string, headers []hookconf.HeaderField, bo
 		b.WriteString("\r\n")
 	}
 	b.WriteString("\r\n")
-	b.Write(body)
 	return b.Bytes()
 }
 

@@ -109,9 +109,12 @@ type Address struct {
 }
 
 // Message is the data-stage message: raw top-level headers, raw body, size.
+// Contents is the body's raw bytes, not transfer-decoded: Encode writes
+// them as Stalwart does, through String::from_utf8_lossy (every maximal
+// invalid UTF-8 subpart becomes U+FFFD), without copying them first.
 type Message struct {
 	Headers  []Header
-	Contents string
+	Contents []byte
 	Size     int
 }
 
@@ -126,7 +129,7 @@ type Header struct {
 // compact, keys in Stalwart's order, strings escaped the serde_json way
 // (no HTML escaping, U+2028/U+2029 left as they are).
 func (r *Request) Encode() []byte {
-	b := make([]byte, 0, 512+r.messageSizeHint())
+	b := make([]byte, 0, r.sizeHint())
 	b = append(b, `{"context":{"stage":`...)
 	b = appendJSONString(b, string(r.Context.Stage))
 	c := r.Context.Client
@@ -196,7 +199,7 @@ func (r *Request) Encode() []byte {
 			b = append(b, ']')
 		}
 		b = append(b, `],"contents":`...)
-		b = appendJSONString(b, m.Contents)
+		b = appendJSONLossy(b, m.Contents)
 		b = append(b, `,"size":`...)
 		b = strconv.AppendInt(b, int64(m.Size), 10)
 		b = append(b, '}')
@@ -204,11 +207,48 @@ func (r *Request) Encode() []byte {
 	return append(b, '}')
 }
 
-func (r *Request) messageSizeHint() int {
-	if r.Message == nil {
-		return 0
+// sizeHint is at least the size of the encoded request, so that its
+// body is allocated once (a message body is copied once): the JSON
+// string of the message body exactly, every other string at worst
+// escaped six bytes for one, and room for the keys and numbers.
+func (r *Request) sizeHint() int {
+	n := 512
+	str := func(ss ...string) {
+		for _, s := range ss {
+			n += 6*len(s) + 8
+		}
 	}
-	return r.Message.Size + len(r.Message.Headers)*8
+	c := r.Context
+	str(string(c.Stage), c.Client.IP, c.Server.Name, c.Server.IP)
+	if c.Client.PTR != nil {
+		str(*c.Client.PTR)
+	}
+	if c.Client.HELO != nil {
+		str(*c.Client.HELO)
+	}
+	if c.SASL != nil {
+		str(c.SASL.Login)
+	}
+	if c.TLS != nil {
+		str(c.TLS.Version, c.TLS.Cipher)
+	}
+	if c.Queue != nil {
+		str(c.Queue.ID)
+	}
+	if e := r.Envelope; e != nil {
+		str(e.From.Address)
+		for _, to := range e.To {
+			str(to.Address)
+			n += len(`{"address":},`)
+		}
+	}
+	if m := r.Message; m != nil {
+		n += jsonLossyLen(m.Contents) + 64
+		for _, h := range m.Headers {
+			str(h.Name, h.Value)
+		}
+	}
+	return n
 }
 
 func appendOptString(b []byte, s *string) []byte {

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -74,7 +75,7 @@ func TestRequestEncode(t *testing.T) {
 				Protocol: Protocol{Version: 1}},
 			Envelope: &Envelope{From: Address{Address: ""}, To: []Address{{Address: "a@b.c"}, {Address: "d@e.f"}}},
 			Message: &Message{Headers: []Header{{Name: "Subject", Value: " Hi\r\n"}, {Name: "X", Value: " a\r\n b\r\n"}},
-				Contents: "body", Size: 30}},
+				Contents: []byte("body"), Size: 30}},
 			`{"context":{"stage":"data","client":{"ip":"::1","port":1,"ptr":"mail.example.net.","helo":"mail.example.net","activeConnections":1},"sasl":{"login":"john"},"tls":{"version":"TLSv1.3","cipher":"TLS13_AES_256_GCM_SHA384"},"server":{"name":"Stalwart v0.16.18","port":587,"ip":"::1"},"queue":{"id":"1a2b3c"},"protocol":{"version":1}},"envelope":{"from":{"address":""},"to":[{"address":"a@b.c"},{"address":"d@e.f"}]},"message":{"headers":[["Subject"," Hi\r\n"],["X"," a\r\n b\r\n"]],"contents":"body","size":30}}`},
 		{"mail stage empty to", Request{
 			Context:  Context{Stage: StageMail, Client: ClientInfo{IP: "10.0.0.1", Port: 2, HELO: &helo, ActiveConnections: 1}, Server: ServerInfo{Name: ServerName, Port: 25, IP: "10.0.0.2"}, Protocol: Protocol{Version: 1}},
@@ -146,5 +147,48 @@ func TestLintResponse(t *testing.T) {
 	l := LintResponse([]byte(`{"action":"accept","actoin":"x"}`), StageData)
 	if len(l) != 1 || l[0].Message != `Stalwart ignores this key (did you mean "action"?)` {
 		t.Errorf("typo suggestion: %v", l)
+	}
+}
+
+// TestJSONLossy checks that a message body is written as LossyString and
+// serde_json's escaping would write it, and that its size is known
+// before it is written, for bytes of every kind.
+func TestJSONLossy(t *testing.T) {
+	t.Parallel()
+	tests := []string{
+		"", "plain", "line\r\nnext\r\n", "\"q\" \\ \b\f\t\x00\x1f\x7f", "é€😀\u2028\u2029",
+		"bad \xff\xfe end", "truncated \xe2\x82", "\xe2\x82\xac\xe2", "surrogate \xed\xa0\x80", "overlong \xc0\xaf \xf0\x80\x80\x80",
+		"too high \xf4\x90\x80\x80", strings.Repeat("ab\xc3", 1000),
+	}
+	for _, in := range tests {
+		want := string(appendJSONString(nil, LossyString([]byte(in))))
+		if got := string(appendJSONLossy(nil, []byte(in))); got != want {
+			t.Errorf("appendJSONLossy(%q) = %q, want %q", in, got, want)
+		}
+		if got := jsonLossyLen([]byte(in)); got != len(want) {
+			t.Errorf("jsonLossyLen(%q) = %d, want %d", in, got, len(want))
+		}
+	}
+}
+
+// TestEncodeAllocatesOnce checks that the size hint covers the encoded
+// request, however its strings escape, so that a message is copied into
+// the body once.
+func TestEncodeAllocatesOnce(t *testing.T) {
+	t.Parallel()
+	nasty := strings.Repeat("\x01\"", 300)
+	helo := nasty
+	tests := []Request{
+		{Context: Context{Stage: StageConnect}},
+		{Context: Context{Stage: StageData, Client: ClientInfo{IP: nasty, HELO: &helo, PTR: &helo}, SASL: &SASL{Login: nasty},
+			TLS: &TLSInfo{Version: nasty, Cipher: nasty}, Server: ServerInfo{Name: nasty, IP: nasty}, Queue: &Queue{ID: nasty}},
+			Envelope: &Envelope{From: Address{Address: nasty}, To: []Address{{Address: nasty}, {Address: ""}, {Address: nasty}}},
+			Message:  &Message{Headers: []Header{{Name: nasty, Value: nasty}, {}}, Contents: []byte(nasty + "\xff\r\n"), Size: 9}},
+	}
+	for i, r := range tests {
+		b := r.Encode()
+		if len(b) > r.sizeHint() {
+			t.Errorf("request %d: encoded %d bytes, over its size hint %d", i, len(b), r.sizeHint())
+		}
 	}
 }

@@ -86,7 +86,7 @@ func rawMessage(text string) *wire.Message {
 	m := &wire.Message{Size: len(raw), Headers: []wire.Header{}}
 	head, body, found := strings.Cut(raw, "\r\n\r\n")
 	if found {
-		m.Contents = body
+		m.Contents = []byte(body)
 	}
 	for _, line := range strings.SplitAfter(head, "\r\n") {
 		if line == "" {
