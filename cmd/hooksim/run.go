@@ -234,21 +234,30 @@ func play(ctx context.Context, env *cliEnv, jobs []job, o runOptions) error {
 			break
 		}
 	}
+	// Everything already played goes to disk, also after Ctrl-C. A
+	// recording that fails (a full disk) still lets the summary, the
+	// report and the messages out; its error is returned after them.
+	var recErr error
 	if rec != nil {
-		// Everything already played goes to disk, also after Ctrl-C.
 		if err := rec.Close(); err != nil {
-			return fmt.Errorf("recording: %w", err)
+			recErr = fmt.Errorf("recording: %w", err)
 		}
 	}
 	sum := tw.summary(results, checked)
 	if rec != nil {
-		tw.recorded(recorded.runIDs(), o.db.path)
+		ids := recorded.runIDs()
+		tw.recorded(ids, o.db.path)
+		if n := len(results) - len(ids); n > 0 && recErr != nil {
+			fmt.Fprintf(tw.w, "%s not recorded (see the error below)\n", plural(n, "session"))
+		}
 	}
-	if err := rw.close(); err != nil {
-		return err
-	}
+	repErr := rw.close()
+	var outErr error
 	if o.out != "" {
-		if err := writeMessages(o.out, results); err != nil {
+		outErr = writeMessages(o.out, results)
+	}
+	for _, err := range []error{recErr, repErr, outErr} {
+		if err != nil {
 			return err
 		}
 	}
