@@ -139,7 +139,7 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	}
 	if ex.Err == nil {
 		resp, lints, err := wire.Inspect(ex.Call.Body, stage)
-		ex.Lints = lints
+		ex.Lints = wire.CompactLints(lints)
 		if err != nil {
 			ex.Err = &hookclient.HookError{Class: hookclient.ErrParse, Message: "Failed to parse Hook response: " + err.Error()}
 		} else {

@@ -69,6 +69,9 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 		}
 		p.res.Steps = append(p.res.Steps, st)
 		p.res.Failures += len(st.Failures)
+		// A million identical lints (a million duplicate modifications)
+		// are one lint with a count, capped: on screen, in reports, stored.
+		st.Lints = wire.CompactLints(st.Lints)
 		p.obs.Step(st)
 	}
 	p.res.Duration = p.now().Sub(p.res.Started)

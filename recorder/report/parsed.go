@@ -64,7 +64,7 @@ func ModificationLines(mods []wire.Modification) []string {
 func LintsOf(ls []wire.Lint) []Lint {
 	out := make([]Lint, len(ls))
 	for i, l := range ls {
-		out[i] = Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix}
+		out[i] = Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix, Count: l.Count}
 	}
 	return out
 }

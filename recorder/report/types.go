@@ -152,6 +152,9 @@ type Lint struct {
 	Path    string `json:"path,omitempty"` // JSON path in the response, when there is one
 	Message string `json:"message"`
 	Fix     string `json:"fix,omitempty"` // what to send instead; left out when nothing
+	// Count is how many times the lint was reported, when more than once
+	// (identical lints are counted, not repeated; wire.CompactLints).
+	Count int `json:"count,omitempty"`
 }
 
 // Parsed is a hook's answer as Stalwart's serde types read it

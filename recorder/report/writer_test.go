@@ -14,6 +14,7 @@ import (
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // bigText is a message of about n bytes whose body is text with
@@ -204,5 +205,22 @@ func TestAppendEscaped(t *testing.T) {
 		if got := report.AppendEscaped(nil, []byte(s)); string(got) != string(want[1:len(want)-1]) {
 			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want[1:len(want)-1])
 		}
+	}
+}
+
+// TestLintCountSurvives: a counted lint keeps its count in the
+// vocabulary, so export --as json and the web show "count" as stored.
+func TestLintCountSurvives(t *testing.T) {
+	t.Parallel()
+	got := report.LintsOf([]wire.Lint{{Code: "add-recipient-duplicate", Message: "m", Count: 100000}, {Code: "x", Message: "y"}})
+	if len(got) != 2 || got[0].Count != 100000 || got[1].Count != 0 {
+		t.Fatalf("LintsOf: %+v", got)
+	}
+	js, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"code":"add-recipient-duplicate","message":"m","count":100000},{"code":"x","message":"y"}]`; string(js) != want {
+		t.Errorf("JSON %s, want %s", js, want)
 	}
 }
