@@ -105,6 +105,17 @@ func TestSIGKILLShowsInterrupted(t *testing.T) {
 		t.Errorf("show of the interrupted run lacks %q or says PASS:\n%s", want, out)
 	}
 	t.Logf("show %d:\n%s", id, out)
+
+	// A run that did not finish is not exported as a test that passes by
+	// checking only what was played, unless --partial says so.
+	code, _, errOut = runCLI(t, "", "export", "--db", db, row[1])
+	if code != exitUsage || !strings.Contains(errOut, "is interrupted: it did not finish") {
+		t.Errorf("export of the interrupted run: exit %d, %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "export", "--db", db, "--partial", row[1])
+	if code != exitOK || !strings.Contains(out, "steps:") || !strings.Contains(errOut, "expects only the steps played before it stopped") {
+		t.Errorf("export --partial: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 // TestReadCommandsNeedTheDirectory: runs, show and serve with a --db in a

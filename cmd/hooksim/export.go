@@ -29,6 +29,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	as := fs.String("as", "session", "session, curl or json")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
 	expectLints := fs.Bool("expect-lints", false, "with --as session: also expect the lint codes reported then (off: fixing a lint must not fail a test)")
+	partial := fs.Bool("partial", false, "with --as session: export a run that did not finish (running, or interrupted); its script\nexpects only what was played before it stopped")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -58,6 +59,11 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		var loaded *recorder.Loaded
 		if loaded, err = recorder.Load(ctx, st, id); err == nil {
 			if *as == "session" {
+				if o := loaded.Run.Outcome; (o == store.OutcomeRunning || o == store.OutcomeInterrupted) && !*partial {
+					return usagef("run #%d is %s: it did not finish, so a script made from it would expect only the steps played before it stopped (--partial exports it anyway)", id, o)
+				} else if o == store.OutcomeRunning || o == store.OutcomeInterrupted {
+					fmt.Fprintf(env.stderr, "hooksim: run #%d is %s: the script expects only the steps played before it stopped\n", id, o)
+				}
 				out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints})
 			} else {
 				out = export.Curl(loaded)
