@@ -102,11 +102,11 @@ func TestOpenRefuses(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				if _, err := db.Exec("PRAGMA user_version = 6"); err != nil {
+				if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1)); err != nil {
 					t.Fatal(err)
 				}
 			},
-			want: fmt.Sprintf("database schema version 6 is newer than this hooksim (%d); upgrade hooksim", SchemaVersion()),
+			want: fmt.Sprintf("database schema version %d is newer than this hooksim (%d); upgrade hooksim", SchemaVersion()+1, SchemaVersion()),
 		},
 		{
 			name: "not sqlite",
