@@ -34,10 +34,11 @@ type Loaded struct {
 // Load rebuilds run runID from st. A missing run is an error wrapping
 // store.ErrNotFound.
 func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
-	run, err := st.GetRun(ctx, runID)
+	rows, err := st.ReadRun(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
+	run, steps, exs, msgs := rows.Run, rows.Steps, rows.Exchanges, rows.Messages
 	l := &Loaded{Run: *run}
 	if len(run.Script) > 0 {
 		s, err := sessions.ParseArchive(run.SessionFile, run.Script)
@@ -46,18 +47,6 @@ func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
 		} else {
 			l.Session = s
 		}
-	}
-	steps, err := st.Steps(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	exs, err := st.Exchanges(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := st.Messages(ctx, runID)
-	if err != nil {
-		return nil, err
 	}
 	res := &simulator.SessionResult{
 		Name: run.SessionName, File: run.SessionFile, Exchanges: run.Exchanges, Failures: run.Failures,

@@ -192,3 +192,31 @@ func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
 	}
 	return out, nil
 }
+
+// RunRows are all the rows of one run.
+type RunRows struct {
+	Run       *Run
+	Steps     []Step
+	Exchanges []Exchange
+	Messages  []Message
+}
+
+// ReadRun reads run id with its steps, exchanges and messages, each in
+// order. A missing run is an error wrapping ErrNotFound.
+func (s *Store) ReadRun(ctx context.Context, id int64) (*RunRows, error) {
+	run, err := s.GetRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &RunRows{Run: run}
+	if r.Steps, err = s.Steps(ctx, id); err != nil {
+		return nil, err
+	}
+	if r.Exchanges, err = s.Exchanges(ctx, id); err != nil {
+		return nil, err
+	}
+	if r.Messages, err = s.Messages(ctx, id); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

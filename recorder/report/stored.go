@@ -35,23 +35,11 @@ func StoredRun(r *store.Run) Run {
 // no error) once, for Parsed and Modifications. A missing run is an error
 // wrapping store.ErrNotFound.
 func Stored(ctx context.Context, st *store.Store, runID int64) (*Session, error) {
-	run, err := st.GetRun(ctx, runID)
+	rows, err := st.ReadRun(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	steps, err := st.Steps(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	exs, err := st.Exchanges(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := st.Messages(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	return FromRows(run, steps, exs, msgs)
+	return FromRows(rows.Run, rows.Steps, rows.Exchanges, rows.Messages)
 }
 
 // FromRows is Stored for rows already read. An error is a lint or
