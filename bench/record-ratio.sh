@@ -22,31 +22,11 @@ target=${BENCH_SECONDS:-3}
 stages=${STAGES:-all}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-tmp=$(mktemp -d)
-hook_pid=
-cleanup() {
-  if [ -n "$hook_pid" ]; then kill "$hook_pid" 2>/dev/null || true; wait "$hook_pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 machine() { echo "machine ($1): nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"; }
 machine start
-
-hs=$tmp/hooksim
-(cd "$top" && go build -o "$hs" ./cmd/hooksim)
-
-# The example hook on a port the kernel picks; its first line names the URL.
-"$hs" example-hook --listen 127.0.0.1:0 -q >"$tmp/hook.out" 2>&1 &
-hook_pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$tmp/hook.out" || true)
-  [ -n "$url" ] && break
-  kill -0 "$hook_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "record-ratio: the example hook did not start:" >&2; cat "$tmp/hook.out" >&2; exit 1; }
+start_bench record-ratio
 
 if [ $# -eq 0 ]; then
   mapfile -t base < <("$hs" sessions | awk 'NF { print "bundled:" $1 }')

@@ -30,30 +30,10 @@ if [ -z "$method" ]; then
 fi
 case $method in time | proc) ;; *) echo "$usage" >&2; exit 2 ;; esac
 
-tmp=$(mktemp -d)
-hook_pid=
-cleanup() {
-  if [ -n "$hook_pid" ]; then kill "$hook_pid" 2>/dev/null || true; wait "$hook_pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 echo "machine: nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg), MemAvailable $(awk '/^MemAvailable/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo)"
-
-hs=$tmp/hooksim
-(cd "$top" && go build -o "$hs" ./cmd/hooksim)
-
-# The example hook on a port the kernel picks; its first line names the URL.
-"$hs" example-hook --listen 127.0.0.1:0 -q >"$tmp/hook.out" 2>&1 &
-hook_pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$tmp/hook.out" || true)
-  [ -n "$url" ] && break
-  kill -0 "$hook_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "rss: the example hook did not start:" >&2; cat "$tmp/hook.out" >&2; exit 1; }
+start_bench rss
 echo "hook $url, stages $stages, peak RSS from $([ "$method" = time ] && echo '/usr/bin/time -v' || echo 'sampled /proc/PID/status VmHWM')"
 
 # message MIB FILE: about MIB MiB; 57 random bytes make a 76-character
