@@ -14,8 +14,12 @@ import (
 // goroutine playing the session, in order (see simulator.Play). RunID may
 // be called from any goroutine.
 type Play struct {
-	r    *Recorder
+	r *Recorder
+	// info describes the play until the writer has created its run; the
+	// writer then drops it (after), so that a finished play kept for its
+	// RunID does not keep its session and script alive.
 	info *simulator.SessionInfo
+	name string // the session's name, for errors
 	// ready is closed once the run's row is committed (or failed);
 	// runID is written by the writer before that, read by others after.
 	ready chan struct{}
@@ -51,12 +55,12 @@ func (r *Recorder) BeginPlay(_ context.Context, info *simulator.SessionInfo) *Pl
 	if info == nil {
 		info = &simulator.SessionInfo{}
 	}
-	p := &Play{
-		r: r, info: info, ready: make(chan struct{}),
-		secrets: map[string]string{}, pending: map[int]*simulator.Exchange{},
-	}
+	p := &Play{r: r, info: info, name: info.Name, ready: make(chan struct{})}
 	for _, h := range info.Hooks {
 		if h != nil && h.Auth.Secret != "" {
+			if p.secrets == nil {
+				p.secrets = map[string]string{}
+			}
 			p.secrets[h.ID] = h.Auth.Secret
 		}
 	}
@@ -85,6 +89,9 @@ func (p *Play) Recorded() <-chan struct{} { return p.ready }
 func (p *Play) Exchange(ex *simulator.Exchange) {
 	if ex == nil || p.off {
 		return
+	}
+	if p.pending == nil {
+		p.pending = map[int]*simulator.Exchange{}
 	}
 	p.pending[ex.Seq] = ex
 }

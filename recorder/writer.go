@@ -144,10 +144,10 @@ func (w *writer) commit(batch []op) {
 }
 
 func (o *op) sessName() string {
-	if o.play == nil || o.play.info == nil {
+	if o.play == nil {
 		return "?"
 	}
-	return o.play.info.Name
+	return o.play.name
 }
 
 // apply writes o in tx. Rows of a run that could not be created are
@@ -193,6 +193,7 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 func (w *writer) after(o *op) {
 	switch o.kind {
 	case opStart:
+		o.play.info = nil // the run is created: its session is no longer needed
 		close(o.play.ready)
 	case opFlush:
 		close(o.flushed)
