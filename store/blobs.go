@@ -38,7 +38,7 @@ type blobKey struct {
 // the blob with the same SHA-256 when there is one, else a new blob (in
 // chunks when larger than ChunkSize). b must not change afterwards while
 // the transaction lasts.
-func (t *Tx) putBlob(ctx context.Context, b []byte) (int64, error) {
+func (t *Tx) putBlob(ctx context.Context, d *driverConn, b []byte) (int64, error) {
 	var key blobKey
 	if len(b) > 0 {
 		key = blobKey{p: &b[0], n: len(b)}
@@ -49,8 +49,11 @@ func (t *Tx) putBlob(ctx context.Context, b []byte) (int64, error) {
 	sum := sha256.Sum256(b)
 	id, ok := t.blobByHash[sum]
 	if !ok {
+		id, ok = t.s.blobs.lookup(ctx, t, d, sum)
+	}
+	if !ok {
 		var err error
-		if id, err = t.findOrInsertBlob(ctx, sum, b); err != nil {
+		if id, err = t.findOrInsertBlob(ctx, d, sum, b); err != nil {
 			return 0, err
 		}
 		if t.blobByHash == nil {
@@ -67,28 +70,65 @@ func (t *Tx) putBlob(ctx context.Context, b []byte) (int64, error) {
 	return id, nil
 }
 
-func (t *Tx) findOrInsertBlob(ctx context.Context, sum [sha256.Size]byte, b []byte) (int64, error) {
-	find, err := t.stmt(ctx, stmtBlobFind)
-	if err != nil {
-		return 0, fmt.Errorf("store: blob of %d bytes: %w", len(b), err)
+// blobCache is the store's memory of blobs it committed or found, by
+// content, so that a script played in run after run is not looked up
+// again in every transaction. It is valid while no other connection
+// commits: PRAGMA data_version changes then (another process may have
+// pruned a blob), and the cache is emptied. Only Update's transactions
+// touch it, one at a time.
+type blobCache struct {
+	ids     map[[sha256.Size]byte]int64
+	version int64
+}
+
+// blobCacheLimit bounds the entries a blobCache keeps.
+const blobCacheLimit = 4096
+
+// lookup is the id of the blob with SHA-256 sum, if the cache knows it.
+// The first lookup of a transaction checks the cache is still valid.
+func (c *blobCache) lookup(ctx context.Context, t *Tx, d *driverConn, sum [sha256.Size]byte) (int64, bool) {
+	if len(c.ids) == 0 {
+		return 0, false
 	}
-	var id int64
-	switch err := find.QueryRowContext(ctx, sum[:]).Scan(&id); err {
-	case nil:
-		return id, nil
-	case sql.ErrNoRows:
-	default:
+	if !t.blobCacheChecked {
+		t.blobCacheChecked = true
+		v, ok, err := d.queryInt64(ctx, stmtDataVersion)
+		if err != nil || !ok || v != c.version {
+			clear(c.ids)
+			c.version = v
+			return 0, false
+		}
+	}
+	id, ok := c.ids[sum]
+	return id, ok
+}
+
+// keep remembers the blobs of a committed transaction.
+func (c *blobCache) keep(ids map[[sha256.Size]byte]int64) {
+	if len(ids) == 0 {
+		return
+	}
+	if c.ids == nil || len(c.ids)+len(ids) > blobCacheLimit {
+		c.ids = make(map[[sha256.Size]byte]int64, len(ids))
+	}
+	for h, id := range ids {
+		c.ids[h] = id
+	}
+}
+
+func (t *Tx) findOrInsertBlob(ctx context.Context, d *driverConn, sum [sha256.Size]byte, b []byte) (int64, error) {
+	id, found, err := d.queryInt64(ctx, stmtBlobFind, sum[:])
+	if err != nil {
 		return 0, fmt.Errorf("store: find blob of %d bytes: %w", len(b), err)
 	}
-	ins, err := t.stmt(ctx, stmtBlobInsert)
-	if err != nil {
-		return 0, fmt.Errorf("store: insert blob of %d bytes: %w", len(b), err)
+	if found {
+		return id, nil
 	}
 	var data any = blob(b)
 	if len(b) > ChunkSize {
 		data = nil
 	}
-	res, err := ins.ExecContext(ctx, sum[:], len(b), data)
+	res, err := d.exec(ctx, stmtBlobInsert, sum[:], len(b), data)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert blob of %d bytes: %w", len(b), err)
 	}
@@ -98,12 +138,8 @@ func (t *Tx) findOrInsertBlob(ctx context.Context, sum [sha256.Size]byte, b []by
 	if data != nil {
 		return id, nil
 	}
-	chunk, err := t.stmt(ctx, stmtChunkInsert)
-	if err != nil {
-		return 0, fmt.Errorf("store: insert blob %d: %w", id, err)
-	}
 	for i, off := 0, 0; off < len(b); i, off = i+1, off+ChunkSize {
-		if _, err := chunk.ExecContext(ctx, id, i, b[off:min(off+ChunkSize, len(b))]); err != nil {
+		if _, err := d.exec(ctx, stmtChunkInsert, id, i, b[off:min(off+ChunkSize, len(b))]); err != nil {
 			return 0, fmt.Errorf("store: insert chunk %d of blob %d: %w", i, id, err)
 		}
 	}
@@ -112,14 +148,14 @@ func (t *Tx) findOrInsertBlob(ctx context.Context, sum [sha256.Size]byte, b []by
 
 // putBlobs stores each part with putBlob and returns their ids as the
 // JSON array runs.script_blobs holds ("" for no parts).
-func (t *Tx) putBlobs(ctx context.Context, parts [][]byte) (string, error) {
+func (t *Tx) putBlobs(ctx context.Context, d *driverConn, parts [][]byte) (string, error) {
 	if len(parts) == 0 {
 		return "", nil
 	}
 	var sb strings.Builder
 	sb.WriteByte('[')
 	for i, p := range parts {
-		id, err := t.putBlob(ctx, p)
+		id, err := t.putBlob(ctx, d, p)
 		if err != nil {
 			return "", err
 		}

@@ -138,3 +138,60 @@ func count(t *testing.T, s *Store, q string, args ...any) int {
 	}
 	return n
 }
+
+// TestBlobCacheSurvivesPrunes: the writer remembers blob ids by content
+// across transactions, so a prune that deletes a blob, by this store or by
+// another connection (another process), must make it store the bytes
+// again rather than name a blob that is gone.
+func TestBlobCacheSurvivesPrunes(t *testing.T) {
+	t.Parallel()
+	for _, other := range []bool{false, true} {
+		name := "same store prunes"
+		if other {
+			name = "another connection prunes"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, path := openTemp(t)
+			pruner := s
+			if other {
+				p, err := Open(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { p.Close() })
+				pruner = p
+			}
+			script := []byte("name: cached\nsteps:\n  - connect: {}\n")
+			record := func(i int) int64 {
+				t.Helper()
+				started := t0.Add(time.Duration(i) * time.Minute)
+				id, err := s.CreateRun(ctx, &Run{SessionName: "cached", Started: started, ScriptParts: [][]byte{bytes.Clone(script)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.FinishRun(ctx, id, started.Add(time.Second), OutcomePassed, 0, 0, ""); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			record(0)
+			record(1) // the script's blob id now comes from the cache
+			if n, err := pruner.Prune(ctx, t0.Add(time.Hour)); err != nil || n != 2 {
+				t.Fatalf("Prune = %d, %v", n, err)
+			}
+			if n := count(t, s, `SELECT count(*) FROM blobs`); n != 0 {
+				t.Fatalf("%d blobs left after pruning every run", n)
+			}
+			id := record(2)
+			r, err := s.GetRun(ctx, id)
+			if err != nil {
+				t.Fatalf("run %d after the prune: %v", id, err)
+			}
+			if !bytes.Equal(r.Script, script) {
+				t.Fatalf("run %d after the prune: script %q, want %q", id, r.Script, script)
+			}
+		})
+	}
+}

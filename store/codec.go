@@ -23,23 +23,6 @@ func timeFrom(v sql.NullInt64) time.Time {
 	return time.Unix(0, v.Int64).UTC()
 }
 
-// headersJSON encodes headers as [[name, value], ...], order and
-// duplicates kept.
-func headersJSON(h []Header) (string, error) {
-	if len(h) == 0 {
-		return "[]", nil
-	}
-	pairs := make([][2]string, len(h))
-	for i, f := range h {
-		pairs[i] = [2]string{f.Name, f.Value}
-	}
-	b, err := json.Marshal(pairs)
-	if err != nil {
-		return "", fmt.Errorf("encode headers: %w", err)
-	}
-	return string(b), nil
-}
-
 func headersFrom(s string) ([]Header, error) {
 	var pairs [][2]string
 	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
@@ -50,17 +33,6 @@ func headersFrom(s string) ([]Header, error) {
 		out[i] = Header{Name: p[0], Value: p[1]}
 	}
 	return out, nil
-}
-
-func stringsJSON(s []string) (string, error) {
-	if len(s) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return "", fmt.Errorf("encode list: %w", err)
-	}
-	return string(b), nil
 }
 
 func stringsFrom(s string) ([]string, error) {

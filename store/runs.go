@@ -294,6 +294,8 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 		if _, err := tx.tx.ExecContext(ctx, sweepBlobs); err != nil {
 			return fmt.Errorf("delete unused blobs: %w", err)
 		}
+		// This connection's own deletes leave data_version as it was.
+		s.blobs = blobCache{}
 		return nil
 	})
 	if err != nil {

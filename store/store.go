@@ -27,8 +27,11 @@ type Store struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
 	cp   *checkpointer
-	// stmts are prepared on the writer connection.
-	stmts [numStmts]*sql.Stmt
+	// dc is the writer connection as go-sqlite3's, with the writer's
+	// statements; only Tx.raw touches it.
+	dc driverConn
+	// blobs are the blob ids the writer knows by content.
+	blobs blobCache
 	// self is this process, named in the runs it creates and judging the
 	// runs others left running.
 	self process
@@ -69,10 +72,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, openError(path, err)
 	}
 	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, openError(path, err)
-	}
-	if err := s.prepare(ctx); err != nil {
 		w.Close()
 		return nil, openError(path, err)
 	}
@@ -149,10 +148,8 @@ func (s *Store) close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
-	for _, st := range s.stmts {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	if s.w != nil && s.dc.conn != nil {
+		errs = append(errs, s.closeStatements())
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
@@ -161,6 +158,22 @@ func (s *Store) close() error {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// closeStatements finalizes the writer's statements on its connection.
+func (s *Store) closeStatements() error {
+	ctx := context.Background()
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		if dc != any(s.dc.conn) {
+			return nil // the statements went with an older connection
+		}
+		return s.dc.close()
+	})
 }
 
 // Path is the database file's path as given to Open.

@@ -11,13 +11,16 @@ import (
 // Tx is a write transaction of Update: several runs created, rows
 // written and runs finished, committed together.
 type Tx struct {
-	tx    *sql.Tx
-	s     *Store
-	stmts [numStmts]*sql.Stmt // the store's statements bound to tx, made on first use
+	tx   *sql.Tx
+	conn *sql.Conn // the writer connection tx runs on
+	s    *Store
 	// blobByHash and blobBySlice are the blobs putBlob stored or found in
 	// this transaction, by content and by the slice it was given.
 	blobByHash  map[[sha256.Size]byte]int64
 	blobBySlice map[blobKey]int64
+	// blobCacheChecked is set once the store's blob cache was checked
+	// against other connections' commits in this transaction.
+	blobCacheChecked bool
 }
 
 const (
@@ -44,23 +47,12 @@ const (
 	stmtBlobFind
 	stmtBlobInsert
 	stmtChunkInsert
+	stmtDataVersion
 	numStmts
 )
 
 var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage, updateRunEndSummary,
-	findBlob, insertBlob, insertChunk}
-
-// prepare prepares the writer's statements once.
-func (s *Store) prepare(ctx context.Context) error {
-	for k, q := range stmtSQL {
-		st, err := s.w.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		s.stmts[k] = st
-	}
-	return nil
-}
+	findBlob, insertBlob, insertChunk, "PRAGMA data_version"}
 
 // Update runs fn in one write transaction: everything fn wrote is
 // committed when it returns nil, nothing when it returns an error.
@@ -68,17 +60,17 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.readOnly {
 		return fmt.Errorf("store: write to %s: %w (hooksim could not write the file or its directory)", s.path, ErrReadOnly)
 	}
-	sqlTx, err := s.w.BeginTx(ctx, nil)
+	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, s: s}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, conn: conn, s: s}
 	defer func() {
-		for _, st := range tx.stmts {
-			if st != nil {
-				st.Close()
-			}
-		}
 		if err != nil {
 			sqlTx.Rollback()
 		}
@@ -89,6 +81,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.blobs.keep(tx.blobByHash)
 	return nil
 }
 
@@ -99,29 +92,27 @@ func (s *Store) Write(ctx context.Context, b Batch) error {
 
 // CreateRun is Store.CreateRun inside the transaction. The ID is only
 // valid once the transaction commits.
-func (t *Tx) CreateRun(ctx context.Context, r *Run) (int64, error) {
-	st, err := t.stmt(ctx, stmtRun)
-	if err != nil {
-		return 0, fmt.Errorf("store: create run %q: %w", r.SessionName, err)
-	}
+func (t *Tx) CreateRun(ctx context.Context, r *Run) (id int64, err error) {
 	parts := r.ScriptParts
 	if parts == nil && r.Script != nil {
 		parts = [][]byte{r.Script}
 	}
-	scriptBlobs, err := t.putBlobs(ctx, parts)
-	if err != nil {
-		return 0, fmt.Errorf("store: create run %q: script: %w", r.SessionName, err)
-	}
-	return createRun(ctx, st.ExecContext, r, scriptBlobs, t.s.self)
+	err = t.raw(func(d *driverConn) error {
+		scriptBlobs, err := t.putBlobs(ctx, d, parts)
+		if err != nil {
+			return fmt.Errorf("store: create run %q: script: %w", r.SessionName, err)
+		}
+		id, err = createRun(ctx, d.execer(stmtRun), r, scriptBlobs, t.s.self)
+		return err
+	})
+	return id, err
 }
 
 // FinishRun is Store.FinishRun inside the transaction.
 func (t *Tx) FinishRun(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string) error {
-	st, err := t.stmt(ctx, stmtFinish)
-	if err != nil {
-		return fmt.Errorf("store: finish run %d: %w", id, err)
-	}
-	return finishRun(ctx, st.ExecContext, id, ended, outcome, failures, exchanges, errText)
+	return t.raw(func(d *driverConn) error {
+		return finishRun(ctx, d.execer(stmtFinish), id, ended, outcome, failures, exchanges, errText)
+	})
 }
 
 // FinishRunSummary is FinishRun with the run's summary (the filters'
@@ -130,86 +121,56 @@ func (t *Tx) FinishRun(ctx context.Context, id int64, ended time.Time, outcome s
 // knows it; the cheaper statement. It returns ErrNotFound for an unknown
 // run.
 func (t *Tx) FinishRunSummary(ctx context.Context, id int64, ended time.Time, outcome string, failures, exchanges int, errText string, sum *RunSummary) error {
-	st, err := t.stmt(ctx, stmtFinishSummary)
-	if err != nil {
-		return fmt.Errorf("store: finish run %d: %w", id, err)
-	}
 	if sum == nil {
 		sum = &RunSummary{}
 	}
-	res, err := st.ExecContext(ctx, timeValue(ended), outcome, failures, exchanges, errText,
-		summaryList(sum.Stages), summaryList(sum.Outcomes), boolInt(sum.Errored), id)
-	if err != nil {
-		return fmt.Errorf("store: finish run %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("store: finish run %d: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// stmt is the store's prepared statement k bound to the transaction
-// (prepared once per connection, not per transaction).
-func (t *Tx) stmt(ctx context.Context, k stmtKind) (*sql.Stmt, error) {
-	if t.stmts[k] == nil {
-		t.stmts[k] = t.tx.StmtContext(ctx, t.s.stmts[k])
-	}
-	return t.stmts[k], nil
+	return t.raw(func(d *driverConn) error {
+		res, err := d.exec(ctx, stmtFinishSummary, timeValue(ended), outcome, failures, exchanges, errText,
+			summaryList(sum.Stages), summaryList(sum.Outcomes), boolInt(sum.Errored), id)
+		if err != nil {
+			return fmt.Errorf("store: finish run %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("store: finish run %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // Write inserts b's rows. Their runs must exist.
 func (t *Tx) Write(ctx context.Context, b Batch) error {
-	for i := range b.Steps {
-		if err := t.writeStep(ctx, &b.Steps[i]); err != nil {
-			return err
+	return t.raw(func(d *driverConn) error {
+		for i := range b.Steps {
+			if err := t.writeStep(ctx, d, &b.Steps[i]); err != nil {
+				return err
+			}
 		}
-	}
-	for i := range b.Exchanges {
-		if err := t.writeExchange(ctx, &b.Exchanges[i]); err != nil {
-			return err
+		for i := range b.Exchanges {
+			if err := t.writeExchange(ctx, d, &b.Exchanges[i]); err != nil {
+				return err
+			}
 		}
-	}
-	for i := range b.Messages {
-		if err := t.writeMessage(ctx, &b.Messages[i]); err != nil {
-			return err
+		for i := range b.Messages {
+			if err := t.writeMessage(ctx, d, &b.Messages[i]); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func (t *Tx) writeStep(ctx context.Context, s *Step) error {
-	st, err := t.stmt(ctx, stmtStep)
-	if err != nil {
-		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
-	}
-	replies, err := stringsJSON(s.Replies)
-	if err != nil {
-		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
-	}
-	failures, err := stringsJSON(s.Failures)
-	if err != nil {
-		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
-	}
-	if _, err := st.ExecContext(ctx, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
-		replies, s.Action, s.Transaction, boolInt(s.Closed), failures, rawJSON(s.Lints, "[]")); err != nil {
+func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
+	if _, err := d.exec(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
+		stringsJSON(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), stringsJSON(s.Failures),
+		rawJSON(s.Lints, "[]")); err != nil {
 		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
 	}
 	return nil
 }
 
-func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
-	st, err := t.stmt(ctx, stmtExchange)
-	if err != nil {
-		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
-	}
-	reqH, err := headersJSON(e.RequestHeaders)
-	if err != nil {
-		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
-	}
-	respH, err := headersJSON(e.ResponseHeaders)
-	if err != nil {
-		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
-	}
+func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) error {
+	var err error
+	reqH, respH := headersJSON(e.RequestHeaders), headersJSON(e.ResponseHeaders)
 	var reqHead, respHead any // NULL: no wire record
 	bodyRead, redirects := "", "[]"
 	if w := e.Wire; w != nil {
@@ -222,13 +183,13 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 	// SQLite never copies the whole of it at once.
 	reqBody, reqBlob := blob(e.RequestBody), any(nil)
 	if len(reqBody) > ChunkSize {
-		id, err := t.putBlob(ctx, reqBody)
+		id, err := t.putBlob(ctx, d, reqBody)
 		if err != nil {
 			return fmt.Errorf("store: insert exchange %d of run %d: request body: %w", e.Seq, e.RunID, err)
 		}
 		reqBody, reqBlob = []byte{}, id
 	}
-	if _, err := st.ExecContext(ctx, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
+	if _, err := d.exec(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
 		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, blob(e.ResponseBody),
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
 		reqHead, respHead, bodyRead, redirects, reqBlob); err != nil {
@@ -240,11 +201,7 @@ func (t *Tx) writeExchange(ctx context.Context, e *Exchange) error {
 // writeMessage stores the message's original and final bodies as blobs
 // (once each by content: an unchanged final is the original's blob) and
 // the message row naming them.
-func (t *Tx) writeMessage(ctx context.Context, m *Message) error {
-	st, err := t.stmt(ctx, stmtMessage)
-	if err != nil {
-		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
-	}
+func (t *Tx) writeMessage(ctx context.Context, d *driverConn, m *Message) error {
 	var original, final any // NULL: no body
 	for _, b := range []struct {
 		body []byte
@@ -253,13 +210,13 @@ func (t *Tx) writeMessage(ctx context.Context, m *Message) error {
 		if b.body == nil {
 			continue
 		}
-		id, err := t.putBlob(ctx, b.body)
+		id, err := t.putBlob(ctx, d, b.body)
 		if err != nil {
 			return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 		}
 		*b.id = id
 	}
-	if _, err := st.ExecContext(ctx, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
+	if _, err := d.exec(ctx, stmtMessage, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
 		original, final, rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}
