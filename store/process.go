@@ -69,16 +69,18 @@ func procStatMissing(pid int) (start int64, state byte, ok, missing bool) {
 }
 
 // gone reports whether the recorder of a run, as stored in its row, is
-// known to be dead as seen from self: a run recorded before schema
-// version 4 (no pid), by this host before its last boot, or by a process
-// of this host, boot and pid namespace that no longer exists (or is a
-// zombie, or is another process that reused its pid). A recorder on
-// another host or in another pid namespace, or one self cannot look up,
-// counts as alive: it is never marked interrupted from here.
+// known to be dead as seen from self: a run recorded by this host before
+// its last boot, or by a process of this host, boot and pid namespace
+// that no longer exists (or is a zombie, or is another process that
+// reused its pid). A recorder on another host or in another pid
+// namespace, or one self cannot look up, counts as alive: it is never
+// marked interrupted from here. A run recorded before schema version 4
+// names no recorder (pid 0): nothing about it can be read here, and gone
+// says alive; Store.recorderGone judges it from the database's openers.
 func (self process) gone(rec process) bool {
 	switch {
 	case rec.PID == 0:
-		return true
+		return false
 	case rec.Host != self.Host:
 		return false
 	case rec.Boot != "" && self.Boot != "" && rec.Boot != self.Boot:

@@ -46,13 +46,16 @@ const markInterrupted = `UPDATE runs SET outcome = 'interrupted', error = ?,
 type runningRun struct {
 	id      int64
 	started time.Time
+	last    time.Time // the end of its last exchange, or started when none
 	rec     process
 }
 
 // running lists the runs marked running (started before before, when it
 // is not zero) inside tx.
 func running(ctx context.Context, tx *sql.Tx, before time.Time) ([]runningRun, error) {
-	q := `SELECT id, started, pid, pid_start, pid_ns, boot_id, host FROM runs WHERE outcome = 'running'`
+	q := `SELECT id, started, pid, pid_start, pid_ns, boot_id, host,
+		coalesce((SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id), started)
+		FROM runs WHERE outcome = 'running'`
 	var args []any
 	if !before.IsZero() {
 		q += ` AND started < ?`
@@ -66,11 +69,12 @@ func running(ctx context.Context, tx *sql.Tx, before time.Time) ([]runningRun, e
 	var out []runningRun
 	for rows.Next() {
 		var r runningRun
-		var started int64
-		if err := rows.Scan(&r.id, &started, &r.rec.PID, &r.rec.Start, &r.rec.NS, &r.rec.Boot, &r.rec.Host); err != nil {
+		var started, last int64
+		if err := rows.Scan(&r.id, &started, &r.rec.PID, &r.rec.Start, &r.rec.NS, &r.rec.Boot, &r.rec.Host, &last); err != nil {
 			return nil, fmt.Errorf("running runs: %w", err)
 		}
 		r.started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
+		r.last = timeFrom(sql.NullInt64{Int64: last, Valid: true})
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -79,11 +83,13 @@ func running(ctx context.Context, tx *sql.Tx, before time.Time) ([]runningRun, e
 	return out, nil
 }
 
-// markGone marks the runs in rs whose recorder is gone as interrupted and
-// returns the others (still being recorded).
+// markGone marks the runs in rs whose recorder is gone (recorderGone) as
+// interrupted and returns the others (still being recorded, or, for a
+// run of a hooksim from before schema version 4, perhaps).
 func (s *Store) markGone(ctx context.Context, tx *sql.Tx, rs []runningRun) (alive []runningRun, err error) {
+	var others *openers
 	for _, r := range rs {
-		if !s.self.gone(r.rec) {
+		if !s.recorderGone(r.rec, r.last, &others) {
 			alive = append(alive, r)
 			continue
 		}

@@ -110,7 +110,7 @@ const runColumns = `id, session_name, session_file, session_hash, source, replay
 
 // scanRun reads runColumns (plus script and script_blobs when
 // withScript, whose blobs the caller reads). A run marked
-// running whose recorder is gone (process.gone) is returned as
+// running whose recorder is gone (recorderGone) is returned as
 // OutcomeInterrupted, as the next writer will store it.
 func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool, scriptBlobs *string) (Run, error) {
 	var (
@@ -133,11 +133,13 @@ func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool, sc
 	r.ReplayOf = replayOf.Int64
 	r.Hooks = []byte(hooks)
 	r.Started, r.Ended = timeFrom(started), timeFrom(ended)
-	if r.Outcome == OutcomeRunning && s.self.gone(rec) {
-		r.Outcome, r.Error = OutcomeInterrupted, interruptedText(rec)
-		r.Ended = r.Started
+	if r.Outcome == OutcomeRunning {
+		last := r.Started
 		if lastEnd.Valid {
-			r.Ended = timeFrom(lastEnd)
+			last = timeFrom(lastEnd)
+		}
+		if s.recorderGone(rec, last, nil) {
+			r.Outcome, r.Error, r.Ended = OutcomeInterrupted, interruptedText(rec), last
 		}
 	}
 	return r, nil

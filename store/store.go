@@ -35,6 +35,10 @@ type Store struct {
 	// self is this process, named in the runs it creates and judging the
 	// runs others left running.
 	self process
+	// locksPath is the kernel's lock table read to tell whether other
+	// processes have the database open (recorderGone); "" is procLocks.
+	// Only tests set it.
+	locksPath string
 	// readOnly is a store opened by OpenExisting on a file or directory
 	// it cannot write: w is nil and every write fails.
 	readOnly bool

@@ -52,28 +52,27 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer st.Close()
-	var out []byte
 	if *as == "json" {
-		out, err = exportJSON(ctx, st, id)
-	} else {
-		var loaded *recorder.Loaded
-		if loaded, err = recorder.Load(ctx, st, id); err == nil {
-			if *as == "session" {
-				if o := loaded.Run.Outcome; (o == store.OutcomeRunning || o == store.OutcomeInterrupted) && !*partial {
-					return usagef("run #%d is %s: it did not finish, so a script made from it would expect only the steps played before it stopped (--partial exports it anyway)", id, o)
-				} else if o == store.OutcomeRunning || o == store.OutcomeInterrupted {
-					fmt.Fprintf(env.stderr, "hooksim: run #%d is %s: the script expects only the steps played before it stopped\n", id, o)
-				}
-				out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints})
-			} else {
-				out = export.Curl(loaded)
-			}
-		}
+		return exportJSON(ctx, env, st, id, *outPath)
 	}
+	loaded, err := recorder.Load(ctx, st, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return usagef("no run #%d in %s", id, st.Path())
 	} else if err != nil {
 		return err
+	}
+	var out []byte
+	if *as == "session" {
+		if o := loaded.Run.Outcome; (o == store.OutcomeRunning || o == store.OutcomeInterrupted) && !*partial {
+			return usagef("run #%d is %s: it did not finish, so a script made from it would expect only the steps played before it stopped (--partial exports it anyway)", id, o)
+		} else if o == store.OutcomeRunning || o == store.OutcomeInterrupted {
+			fmt.Fprintf(env.stderr, "hooksim: run #%d is %s: the script expects only the steps played before it stopped\n", id, o)
+		}
+		if out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints}); err != nil {
+			return err
+		}
+	} else {
+		out = export.Curl(loaded)
 	}
 	if *outPath == "" {
 		_, err = env.stdout.Write(out)
@@ -91,12 +90,36 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// exportJSON is run id as one report (docs/report.md), the same document
-// as the web API's export as=json.
-func exportJSON(ctx context.Context, st *store.Store, id int64) ([]byte, error) {
-	s, err := report.Stored(ctx, st, id)
-	if err != nil {
-		return nil, err
+// exportJSON writes run id as one report (docs/report.md), the same
+// document as the web API's export as=json, to outPath (standard output
+// when ""). It is streamed (report.WriteRecorded): a large message or
+// many exchanges are not built into one document in memory first.
+func exportJSON(ctx context.Context, env *cliEnv, st *store.Store, id int64, outPath string) error {
+	rows, err := st.ReadRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return usagef("no run #%d in %s", id, st.Path())
+	} else if err != nil {
+		return err
 	}
-	return report.Recorded(s).JSON()
+	if outPath == "" {
+		return report.WriteRecorded(env.stdout, rows)
+	}
+	if dir := filepath.Dir(outPath); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usagef("export: %v", err)
+		}
+	}
+	f, err := os.Create(outPath)
+	if err != nil {
+		return usagef("export: %v", err)
+	}
+	if err := report.WriteRecorded(f, rows); err != nil {
+		f.Close()
+		return fmt.Errorf("export %s: %w", outPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return usagef("export: %v", err)
+	}
+	fmt.Fprintf(env.stderr, "wrote %s\n", outPath)
+	return nil
 }

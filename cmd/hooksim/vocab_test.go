@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -66,6 +67,11 @@ func TestCLIAndWebGiveOneDocument(t *testing.T) {
 			webExport := get(fmt.Sprintf("/api/v1/runs/%d/export?as=json", id))
 			if cli != string(webExport) {
 				t.Errorf("export --as json and the web's export differ:\n%s\n----\n%s", cli, webExport)
+			}
+			file := filepath.Join(t.TempDir(), "out", "run.json")
+			code, _, errOut := runCLIData(t, data, "", "export", fmt.Sprint(id), "--as", "json", "-o", file)
+			if written, err := os.ReadFile(file); code != exitOK || err != nil || string(written) != cli || errOut != "wrote "+file+"\n" {
+				t.Errorf("export -o: exit %d, %v, stderr %q; the file is the same document: %t", code, err, errOut, string(written) == cli)
 			}
 			doc := decode("export", []byte(cli)).(map[string]any)
 			sessions := doc["sessions"].([]any)

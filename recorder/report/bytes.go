@@ -16,15 +16,6 @@ func NewBytes(b []byte) Bytes {
 	return Bytes{Base64: &e}
 }
 
-// bytesOrNil is NewBytes, or nil for a nil slice (no message).
-func bytesOrNil(b []byte) *Bytes {
-	if b == nil {
-		return nil
-	}
-	v := NewBytes(b)
-	return &v
-}
-
 // bytesFunc makes the Bytes of b: NewBytes, or a Writer's placeholder
 // for large bytes that it writes itself.
 type bytesFunc func(b []byte) Bytes
@@ -44,15 +35,6 @@ func (f bytesFunc) body(headers [][2]string, b []byte) Body {
 		headers = [][2]string{}
 	}
 	v := f(b)
-	return Body{Headers: headers, Text: v.Text, Base64: v.Base64}
-}
-
-// newBody is headers (name, value pairs in order) and a body.
-func newBody(headers [][2]string, b []byte) Body {
-	if headers == nil {
-		headers = [][2]string{}
-	}
-	v := NewBytes(b)
 	return Body{Headers: headers, Text: v.Text, Base64: v.Base64}
 }
 

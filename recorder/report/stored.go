@@ -45,6 +45,35 @@ func Stored(ctx context.Context, st *store.Store, runID int64) (*Session, error)
 // FromRows is Stored for rows already read. An error is a lint or
 // envelope column that is not the JSON the recorder writes.
 func FromRows(run *store.Run, steps []store.Step, exs []store.Exchange, msgs []store.Message) (*Session, error) {
+	s := storedHead(run, steps)
+	g := groupExchanges(steps, exs)
+	for i := range steps {
+		step, err := storedStep(run.ID, &steps[i], g.byStep[steps[i].Index], NewBytes)
+		if err != nil {
+			return nil, err
+		}
+		s.Steps = append(s.Steps, step)
+	}
+	for _, row := range g.unstepped {
+		e, err := storedExchange(row, NewBytes)
+		if err != nil {
+			return nil, fmt.Errorf("report: run %d: %w", run.ID, err)
+		}
+		s.Unstepped = append(s.Unstepped, e)
+	}
+	for i := range msgs {
+		tx, err := storedTransaction(&msgs[i], NewBytes)
+		if err != nil {
+			return nil, fmt.Errorf("report: run %d: %w", run.ID, err)
+		}
+		s.Transactions = append(s.Transactions, tx)
+	}
+	return s, nil
+}
+
+// storedHead is the Session of run without its steps, transactions and
+// unstepped exchanges (empty lists); its Failures are every step's.
+func storedHead(run *store.Run, steps []store.Step) *Session {
 	r := StoredRun(run)
 	s := &Session{Run: &r, Name: run.SessionName, File: run.SessionFile, Passed: run.Outcome == store.OutcomePassed,
 		Failures: []string{}, Started: r.Started, Steps: []Step{}, Transactions: []Transaction{}, Unstepped: []Exchange{}}
@@ -54,52 +83,70 @@ func FromRows(run *store.Run, steps []store.Step, exs []store.Exchange, msgs []s
 	if r.Ended != nil {
 		s.DurationMS = MS(r.Ended.Sub(r.Started))
 	}
-	byStep := map[int][]Exchange{}
-	for i := range exs {
-		e, err := StoredExchange(&exs[i])
-		if err != nil {
-			return nil, fmt.Errorf("report: run %d: %w", run.ID, err)
-		}
-		byStep[e.Step] = append(byStep[e.Step], e)
-	}
 	for i := range steps {
-		row := &steps[i]
-		lints, err := storedLints(row.Lints)
-		if err != nil {
-			return nil, fmt.Errorf("report: run %d: step %d: %w", run.ID, row.Index, err)
-		}
-		step := Step{Index: row.Index, Kind: row.Kind, Line: row.Line, Implied: row.Implied, Command: row.Command,
-			Message: row.Message, Replies: append([]string{}, row.Replies...), Action: row.Action, Transaction: row.Transaction,
-			Closed: row.Closed, Exchanges: nonNil(byStep[row.Index]), Lints: lints, Failures: append([]string{}, row.Failures...)}
-		if n := len(step.Replies); n > 0 {
-			step.Reply = step.Replies[n-1]
-		}
-		delete(byStep, row.Index)
-		s.Failures = append(s.Failures, step.Failures...)
-		s.Steps = append(s.Steps, step)
+		s.Failures = append(s.Failures, steps[i].Failures...)
 	}
+	return s
+}
+
+// exchangeGroups are a run's exchange rows by the step that holds them,
+// and those no step row holds (unstepped), in order: grouped by step
+// index, each group where its first exchange is.
+type exchangeGroups struct {
+	byStep    map[int][]*store.Exchange
+	unstepped []*store.Exchange
+}
+
+func groupExchanges(steps []store.Step, exs []store.Exchange) exchangeGroups {
+	g := exchangeGroups{byStep: map[int][]*store.Exchange{}}
 	for i := range exs {
-		if ex, ok := byStep[exs[i].StepIndex]; ok {
-			s.Unstepped = append(s.Unstepped, ex...)
-			delete(byStep, exs[i].StepIndex)
+		g.byStep[exs[i].StepIndex] = append(g.byStep[exs[i].StepIndex], &exs[i])
+	}
+	stepped := make(map[int]bool, len(steps))
+	for i := range steps {
+		stepped[steps[i].Index] = true
+	}
+	done := map[int]bool{}
+	for i := range exs {
+		if k := exs[i].StepIndex; !stepped[k] && !done[k] {
+			g.unstepped = append(g.unstepped, g.byStep[k]...)
+			done[k] = true
 		}
 	}
-	for i := range msgs {
-		tx, err := StoredTransaction(&msgs[i])
+	return g
+}
+
+// storedStep is a step row of run runID with its exchange rows, their
+// bodies made by bytesOf.
+func storedStep(runID int64, row *store.Step, exs []*store.Exchange, bytesOf bytesFunc) (Step, error) {
+	lints, err := storedLints(row.Lints)
+	if err != nil {
+		return Step{}, fmt.Errorf("report: run %d: step %d: %w", runID, row.Index, err)
+	}
+	step := Step{Index: row.Index, Kind: row.Kind, Line: row.Line, Implied: row.Implied, Command: row.Command,
+		Message: row.Message, Replies: append([]string{}, row.Replies...), Action: row.Action, Transaction: row.Transaction,
+		Closed: row.Closed, Exchanges: []Exchange{}, Lints: lints, Failures: append([]string{}, row.Failures...)}
+	if n := len(step.Replies); n > 0 {
+		step.Reply = step.Replies[n-1]
+	}
+	for _, e := range exs {
+		v, err := storedExchange(e, bytesOf)
 		if err != nil {
-			return nil, fmt.Errorf("report: run %d: %w", run.ID, err)
+			return Step{}, fmt.Errorf("report: run %d: %w", runID, err)
 		}
-		s.Transactions = append(s.Transactions, tx)
+		step.Exchanges = append(step.Exchanges, v)
 	}
-	return s, nil
+	return step, nil
 }
 
 // StoredTransaction is a message row in the vocabulary. Queued is null
 // and QueuedNotes empty: the message as queued is not stored. An error is
 // an envelope column that is not the JSON the recorder writes.
-func StoredTransaction(m *store.Message) (Transaction, error) {
+func StoredTransaction(m *store.Message) (Transaction, error) { return storedTransaction(m, NewBytes) }
+
+func storedTransaction(m *store.Message, bytesOf bytesFunc) (Transaction, error) {
 	tx := Transaction{Number: m.Number, QueueID: m.QueueID, Delivered: m.Delivered, Reply: m.Reply,
-		Original: bytesOrNil(nonNil(m.Original)), Final: bytesOrNil(m.Final), QueuedNotes: []string{}}
+		Original: bytesOf.orNil(nonNil(m.Original)), Final: bytesOf.orNil(m.Final), QueuedNotes: []string{}}
 	if err := storedEnvelope(m.EnvelopeBefore, &tx.EnvelopeBefore); err != nil {
 		return tx, fmt.Errorf("message %d: envelope before: %w", m.Number, err)
 	}
@@ -113,15 +160,17 @@ func StoredTransaction(m *store.Message) (Transaction, error) {
 // is told from the recorded request head (an HTTP/2 HEADERS rendering or
 // an HTTP/1.1 request line); "" when none was kept. An error is a lint
 // column that is not a JSON array of lints.
-func StoredExchange(e *store.Exchange) (Exchange, error) {
+func StoredExchange(e *store.Exchange) (Exchange, error) { return storedExchange(e, NewBytes) }
+
+func storedExchange(e *store.Exchange, bytesOf bytesFunc) (Exchange, error) {
 	lints, err := storedLints(e.Lints)
 	if err != nil {
 		return Exchange{}, fmt.Errorf("exchange %d: %w", e.Seq, err)
 	}
 	v := Exchange{Seq: e.Seq, Step: e.StepIndex, Transaction: e.Transaction, Stage: e.Stage, Hook: e.HookID, URL: e.URL,
 		Started: e.Started.UTC(), DurationMS: MS(e.Duration),
-		Request:  newBody(storedPairs(e.RequestHeaders), e.RequestBody),
-		Response: Response{Status: e.Status, Body: newBody(storedPairs(e.ResponseHeaders), e.ResponseBody)},
+		Request:  bytesOf.body(storedPairs(e.RequestHeaders), e.RequestBody),
+		Response: Response{Status: e.Status, Body: bytesOf.body(storedPairs(e.ResponseHeaders), e.ResponseBody)},
 		Effect:   e.Effect, Outcome: e.Outcome, Reply: e.Reply, Modifications: []string{}, Lints: lints}
 	if w := e.Wire; w != nil && len(w.RequestHead) > 0 {
 		v.HTTPVersion = hookclient.ProtoHTTP11

@@ -186,21 +186,24 @@ func (sp *splicer) bytes(b []byte) Bytes {
 // strings replaces the large strings of s that are not bytes (a
 // replaceContents value) by placeholders.
 func (sp *splicer) strings(s *Session) {
-	each := func(exs []Exchange) {
-		for i := range exs {
-			if p := exs[i].Parsed; p != nil {
-				for j := range p.Modifications {
-					if v := p.Modifications[j].Value; len(v) >= spliceMin {
-						p.Modifications[j].Value = sp.add(spliced{str: v})
-					}
+	for i := range s.Steps {
+		sp.exchanges(s.Steps[i].Exchanges)
+	}
+	sp.exchanges(s.Unstepped)
+}
+
+// exchanges replaces the large strings of exs that are not bytes (a
+// replaceContents value) by placeholders.
+func (sp *splicer) exchanges(exs []Exchange) {
+	for i := range exs {
+		if p := exs[i].Parsed; p != nil {
+			for j := range p.Modifications {
+				if v := p.Modifications[j].Value; len(v) >= spliceMin {
+					p.Modifications[j].Value = sp.add(spliced{str: v})
 				}
 			}
 		}
 	}
-	for i := range s.Steps {
-		each(s.Steps[i].Exchanges)
-	}
-	each(s.Unstepped)
 }
 
 func (sp *splicer) add(it spliced) string {
