@@ -368,12 +368,13 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 	if out.stopped {
 		return finish(out.reply)
 	}
-	final, sender := raw, p.from
+	// The message as the hooks left it is written once, straight after
+	// the server's headers in the queued form (queuedMessage); Final is
+	// that tail of it. A 30 MiB message is not built a second time.
+	final, sender := modify.Result{}, p.from
 	if len(out.mods) > 0 {
-		res := modify.Apply(msg, modify.Envelope{From: p.from, To: p.to}, out.mods)
-		if res.Raw != nil {
-			final = res.Raw
-		}
+		res := modify.Edit(msg, modify.Envelope{From: p.from, To: p.to}, out.mods)
+		final = res
 		sender = res.Envelope.From
 		tx.EnvelopeOut = envelopeView(res.Envelope)
 		for _, n := range res.Notes {
@@ -385,10 +386,10 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 			st.Lints = append(st.Lints, wire.Lint{Code: n.Code, Path: modPath(out.modSource, n.Mod), Message: n.Text})
 		}
 	}
-	tx.Queued, tx.QueuedNotes = p.queuedMessage(msg, final, sender, id)
+	var n int
+	tx.Queued, n, tx.QueuedNotes = p.queuedMessage(msg, &final, sender, id)
 	// The queued message ends with the final one: share its bytes rather
 	// than keep a second copy of a large message.
-	n := len(tx.Queued) - len(final)
 	tx.Final = tx.Queued[n:len(tx.Queued):len(tx.Queued)]
 	tx.Delivered = true
 	p.delivered++

@@ -57,11 +57,13 @@ import (
 
 // queuedMessage returns the message Stalwart would queue for a
 // transaction whose data hooks all accepted: the server's headers, then
-// final (the message as the hooks left it). orig is the message as
-// received, sender the envelope sender after the hooks' changeFrom (nil
-// is kept as the null sender), id the queue id. The notes say what
-// Stalwart would add that hooksim leaves out.
-func (p *player) queuedMessage(orig *modify.Message, final []byte, sender *modify.Address, id uint64) (queued []byte, notes []string) {
+// the message as the hooks left it (final; orig.Raw when final is
+// unchanged), written once into a buffer of exactly its size; queued[n:]
+// is that final message. orig is the message as received, sender the
+// envelope sender after the hooks' changeFrom (nil is kept as the null
+// sender), id the queue id. The notes say what Stalwart would add that
+// hooksim leaves out.
+func (p *player) queuedMessage(orig *modify.Message, final *modify.Result, sender *modify.Address, id uint64) (queued []byte, n int, notes []string) {
 	sv := p.sess.Server
 	now := p.now()
 	var h bytes.Buffer
@@ -105,7 +107,12 @@ func (p *player) queuedMessage(orig *modify.Message, final []byte, sender *modif
 		_, domain, _ := strings.Cut(strings.ToLower(sender.Address), "@")
 		notes = append(notes, fmt.Sprintf("Stalwart signs mail of authenticated senders with the DKIM key of the sender's domain (%s) when that domain is local and has one, a DKIM-Signature in front of every other header; hooksim has no keys and leaves it out", domain))
 	}
-	return append(h.Bytes(), final...), notes
+	if !final.Changed() {
+		queued = make([]byte, 0, h.Len()+len(orig.Raw))
+		return append(append(queued, h.Bytes()...), orig.Raw...), h.Len(), notes
+	}
+	queued = make([]byte, 0, h.Len()+final.Size())
+	return final.AppendMessage(append(queued, h.Bytes()...)), h.Len(), notes
 }
 
 // addHeader is one of Stalwart's add*Header settings: as the session sets

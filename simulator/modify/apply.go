@@ -31,11 +31,41 @@ func (e Envelope) clone() Envelope {
 	return out
 }
 
-// Result is the outcome of Apply.
+// Result is the outcome of Apply and Edit.
 type Result struct {
-	Raw      []byte   // the new message; nil when the message is unchanged
+	Raw      []byte   // the new message (Apply only); nil when the message is unchanged
 	Envelope Envelope // always a fresh copy (never aliases the input's To slice)
 	Notes    []Note
+
+	// out is the new message before it is written: every header line
+	// and the body, slices of the received message or of the
+	// modifications, in order. nil when the message is unchanged.
+	out [][]byte
+}
+
+// Changed reports whether the modifications change the message (Raw is
+// then set by Apply, and AppendMessage writes the new one).
+func (r *Result) Changed() bool { return r.out != nil }
+
+// Size is the length in bytes of the new message; 0 when unchanged.
+func (r *Result) Size() int {
+	n := 0
+	for _, p := range r.out {
+		n += len(p)
+	}
+	return n
+}
+
+// AppendMessage appends the new message to dst and returns the extended
+// slice (dst unchanged when the message is unchanged). With cap(dst) at
+// least len(dst)+Size() nothing is allocated: a caller can write the
+// message after its own bytes (simulator/queued.go writes it after the
+// server's headers) without a second copy of a large message.
+func (r *Result) AppendMessage(dst []byte) []byte {
+	for _, p := range r.out {
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 // headerChange is one pending header edit, as Stalwart queues them: an add
@@ -54,8 +84,21 @@ type headerChange struct {
 // list order and against the message as received. mods are taken as one
 // list already merged across hooks (see PROTOCOL.md §3 for how a later
 // hook's replaceContents drops earlier ones). A nil msg is an empty
-// message.
+// message. Result.Raw is the new message in a buffer of its own, of
+// exactly its size.
 func Apply(msg *Message, env Envelope, mods []wire.Modification) Result {
+	res := Edit(msg, env, mods)
+	if res.Changed() {
+		res.Raw = res.AppendMessage(make([]byte, 0, res.Size()))
+	}
+	return res
+}
+
+// Edit is Apply without writing the new message: Result.Raw stays nil,
+// and Result.AppendMessage writes the message (Size bytes) where the
+// caller wants it. The result holds slices of msg and of mods, which must
+// not change until the message is written.
+func Edit(msg *Message, env Envelope, mods []wire.Modification) Result {
 	if msg == nil {
 		msg = &Message{}
 	}
@@ -125,16 +168,16 @@ func Apply(msg *Message, env Envelope, mods []wire.Modification) Result {
 	case len(changes) == 0 && len(body) == 0:
 		// Unchanged message.
 	case len(changes) == 0:
-		res.Raw = concat(msg.HeaderBlock, body)
+		res.out = [][]byte{msg.HeaderBlock, body}
 	default:
 		newBody := msg.Body
 		if len(body) > 0 {
 			newBody = body
 		}
 		if needsRewrite {
-			res.Raw = rewrite(msg, changes, newBody, &ns)
+			res.out = rewrite(msg, changes, newBody, &ns)
 		} else {
-			res.Raw = prepend(msg, changes, newBody)
+			res.out = prepend(msg, changes, newBody)
 		}
 	}
 
@@ -163,32 +206,18 @@ func noteInjection(ns *notes, i int, m wire.Modification) {
 	}
 }
 
-func concat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// prepend writes the added headers as "Name: value" lines before the
+// prepend lists the added headers as "Name: value" lines before the
 // untouched original header block (Stalwart's mode without rewrite).
-func prepend(msg *Message, changes []headerChange, body []byte) []byte {
-	out := make([]byte, 0, len(msg.HeaderBlock)+len(body)+64*len(changes))
+func prepend(msg *Message, changes []headerChange, body []byte) [][]byte {
+	out := make([][]byte, 0, 3*len(changes)+2)
+	crlf := []byte("\r\n")
 	for _, c := range changes {
-		out = append(out, c.name...)
-		out = append(out, ": "...)
-		out = append(out, c.value...)
+		out = append(out, []byte(c.name), []byte(": "+c.value))
 		if !strings.HasSuffix(c.value, "\n") {
-			out = append(out, "\r\n"...)
+			out = append(out, crlf)
 		}
 	}
-	out = append(out, msg.HeaderBlock...)
-	return append(out, body...)
+	return append(out, msg.HeaderBlock, body)
 }
 
 // rawField is a header in the rewrite list.
@@ -197,9 +226,9 @@ type rawField struct {
 }
 
 // rewrite applies the header changes one after the other to the list of
-// received headers and writes the whole header block anew (Stalwart's
+// received headers and lists the whole header block anew (Stalwart's
 // rewrite mode).
-func rewrite(msg *Message, changes []headerChange, body []byte, ns *notes) []byte {
+func rewrite(msg *Message, changes []headerChange, body []byte, ns *notes) [][]byte {
 	fields := make([]rawField, len(msg.Headers))
 	for i, h := range msg.Headers {
 		fields[i] = rawField{name: h.Name, value: h.Value}
@@ -212,25 +241,21 @@ func rewrite(msg *Message, changes []headerChange, body []byte, ns *notes) []byt
 		}
 	}
 
-	size := len(body) + 2
+	out := make([][]byte, 0, 4*len(fields)+2)
+	crlf, colon, colonSpace := []byte("\r\n"), []byte(":"), []byte(": ")
 	for _, f := range fields {
-		size += len(f.name) + len(f.value) + 4
-	}
-	out := make([]byte, 0, size)
-	for _, f := range fields {
-		out = append(out, f.name...)
+		out = append(out, f.name)
 		if len(f.value) > 0 && isRustSpace(f.value[0]) {
-			out = append(out, ':')
+			out = append(out, colon)
 		} else {
-			out = append(out, ": "...)
+			out = append(out, colonSpace)
 		}
-		out = append(out, f.value...)
+		out = append(out, f.value)
 		if len(f.value) == 0 || f.value[len(f.value)-1] != '\n' {
-			out = append(out, "\r\n"...)
+			out = append(out, crlf)
 		}
 	}
-	out = append(out, "\r\n"...)
-	return append(out, body...)
+	return append(out, crlf, body)
 }
 
 // applyChange replaces (or, with an empty value, removes) the index-th
