@@ -86,6 +86,41 @@ func (d *driverConn) exec(ctx context.Context, k stmtKind, vals ...any) (sql.Res
 	return st.ExecContext(ctx, d.bind(vals))
 }
 
+// fusedLimit is the most bytes of text and blobs a row passed to insert
+// may hold to take the query path: that path copies them into a buffer
+// the statement keeps (for its next rows) until the store closes.
+const fusedLimit = 64 << 10
+
+// insert runs statement k, an INSERT whose row id is not needed, with
+// vals. A row of up to fusedLimit bytes goes through go-sqlite3's query
+// path, which resets, binds every argument and steps in one cgo call,
+// where Exec makes a call per argument: for a 25-column row that was
+// most of the insert's cost.
+func (d *driverConn) insert(ctx context.Context, k stmtKind, vals ...any) error {
+	size := 0
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			size += len(v)
+		case []byte:
+			size += len(v)
+		}
+	}
+	if size > fusedLimit {
+		_, err := d.exec(ctx, k, vals...)
+		return err
+	}
+	st, err := d.stmt(ctx, k)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, d.bind(vals))
+	if err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 // execer is statement k as an execer.
 func (d *driverConn) execer(k stmtKind) execer {
 	return func(ctx context.Context, args ...any) (sql.Result, error) { return d.exec(ctx, k, args...) }

@@ -160,7 +160,7 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 }
 
 func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
-	if _, err := d.exec(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
+	if err := d.insert(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
 		stringsJSON(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), stringsJSON(s.Failures),
 		rawJSON(s.Lints, "[]")); err != nil {
 		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
@@ -189,7 +189,7 @@ func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) erro
 		}
 		reqBody, reqBlob = []byte{}, id
 	}
-	if _, err := d.exec(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
+	if err := d.insert(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
 		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, blob(e.ResponseBody),
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
 		reqHead, respHead, bodyRead, redirects, reqBlob); err != nil {
@@ -216,7 +216,7 @@ func (t *Tx) writeMessage(ctx context.Context, d *driverConn, m *Message) error 
 		}
 		*b.id = id
 	}
-	if _, err := d.exec(ctx, stmtMessage, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
+	if err := d.insert(ctx, stmtMessage, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
 		original, final, rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}
