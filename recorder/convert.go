@@ -39,7 +39,7 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 	secret := p.secrets[ex.HookID]
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
-		HookID: ex.HookID, URL: hookconf.RedactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
+		HookID: ex.HookID, URL: p.redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
 		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret)), RequestBody: ex.Request,
 		Status: ex.Call.Status, ResponseHeaders: headers(ex.Call.ResponseHeaders), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
@@ -49,6 +49,16 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
 	}
 	return row
+}
+
+// redactURL is hookconf.RedactURL(u), remembered for the last URL: a
+// play calls the same few hooks again and again, and parsing the URL
+// for every exchange cost more than the rest of its row.
+func (p *Play) redactURL(u string) string {
+	if u != p.lastURL || p.lastRedacted == "" {
+		p.lastURL, p.lastRedacted = u, hookconf.RedactURL(u)
+	}
+	return p.lastRedacted
 }
 
 // wireRow is what the call looked like on the wire: the heads as sent

@@ -32,6 +32,9 @@ type Play struct {
 	// pending are exchanges reported but not yet part of a step; only
 	// the goroutine playing the session touches it.
 	pending map[int]*simulator.Exchange
+	// lastURL and lastRedacted are the last hook URL redacted
+	// (redactURL); only the goroutine playing the session touches them.
+	lastURL, lastRedacted string
 	// sum gathers the run's summary from the exchanges queued; only the
 	// goroutine playing the session touches it.
 	sum summary

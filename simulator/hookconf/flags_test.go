@@ -125,6 +125,8 @@ func TestSensitiveHeader(t *testing.T) {
 		"Authorization": true, "X-Api-Key": true, "X-Hook-Key": true, "Apikey": true, "X-Signature": true,
 		"X-Auth": true, "X-Access-Key": true, "X-Session-Id": true, "X-Credential": true, "Cookie": true,
 		"X-Tenant": false, "X-Request-Id": false, "Accept": false, "Content-Type": false,
+		"X-\u00c9T\u00c9-TOKEN": true, "X-\u00c9t\u00e9": false, "PROXY-AUTHORIZATION": true,
+		"X-" + strings.Repeat("A", 70) + "-Secret": true, "X-" + strings.Repeat("a", 70): false,
 	} {
 		if got := SensitiveHeader(name); got != want {
 			t.Errorf("SensitiveHeader(%q) = %v, want %v", name, got, want)

@@ -1,8 +1,10 @@
 package hookconf
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/simulator/wire"
 )
@@ -62,12 +64,46 @@ func (h *Hook) Redacted() map[string]any {
 // password, key, auth, signature, credential or session): their values
 // are never shown or stored.
 func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
+	// Lowered on the stack: this runs for every header of every exchange.
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return sensitiveLower(strings.ToLower(name))
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return sensitiveLower(strings.ToLower(name))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	switch string(b) {
+	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
+		return true
+	}
+	for _, part := range sensitiveParts() {
+		if bytes.Contains(b, []byte(part)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveParts are the words that make a header name a credential's.
+func sensitiveParts() [10]string {
+	return [...]string{"secret", "token", "password", "passwd", "key", "auth", "signature", "credential", "session", "cookie"}
+}
+
+// sensitiveLower is SensitiveHeader for a name already lowered.
+func sensitiveLower(n string) bool {
 	switch n {
 	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
 		return true
 	}
-	for _, part := range []string{"secret", "token", "password", "passwd", "key", "auth", "signature", "credential", "session", "cookie"} {
+	for _, part := range sensitiveParts() {
 		if strings.Contains(n, part) {
 			return true
 		}
