@@ -195,3 +195,40 @@ func TestBlobCacheSurvivesPrunes(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderChunkSize: blobs written by a hooksim whose chunks were 1 MiB
+// (before ChunkSize was 256 KiB) read back the same.
+func TestOlderChunkSize(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	id, err := s.CreateRun(ctx, &Run{SessionName: "old chunks", Started: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := body(3, 1, 2<<20+12345)
+	if err := s.Write(ctx, Batch{Messages: []Message{{RunID: id, Number: 1, Original: msg}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the blob's chunks as 1 MiB rows, as the older writer did.
+	var blobID int64
+	if err := s.r.QueryRowContext(ctx, `SELECT original_blob FROM messages WHERE run_id = ?`, id).Scan(&blobID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id = ?`, blobID); err != nil {
+		t.Fatal(err)
+	}
+	for i, off := 0, 0; off < len(msg); i, off = i+1, off+1<<20 {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)`,
+			blobID, i, msg[off:min(off+1<<20, len(msg))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, s, `SELECT count(*) FROM blob_chunks WHERE blob_id = ?`, blobID); n != 3 {
+		t.Fatalf("%d chunks, want 3 of at most 1 MiB", n)
+	}
+	msgs, err := s.Messages(ctx, id)
+	if err != nil || len(msgs) != 1 || !bytes.Equal(msgs[0].Original, msg) {
+		t.Fatalf("message with 1 MiB chunks: %d messages, %v", len(msgs), err)
+	}
+}

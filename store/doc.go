@@ -5,7 +5,7 @@
 // of their transactions. Since schema version 5, message bodies, the
 // pieces of a run's script and request bodies over ChunkSize are blobs:
 // each kept once by the SHA-256 of its bytes (an unchanged final message,
-// a script's message file and the message played share one), in 1 MiB
+// a script's message file and the message played share one), in 256 KiB
 // chunks when larger, and deleted by Prune once no run uses them.
 //
 // A Store has one writer connection (so writes never wait on each other
