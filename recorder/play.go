@@ -33,10 +33,10 @@ type Play struct {
 	// the goroutine playing the session touches it.
 	pending map[int]*simulator.Exchange
 	// lastURL and lastRedacted are the last hook URL redacted
-	// (redactURL); only the goroutine playing the session touches them.
+	// (redactURL); only the writer goroutine touches them.
 	lastURL, lastRedacted string
-	// sum gathers the run's summary from the exchanges queued; only the
-	// goroutine playing the session touches it.
+	// sum gathers the run's summary from the exchange rows built; only
+	// the writer goroutine touches it.
 	sum summary
 }
 
@@ -100,23 +100,19 @@ func (p *Play) Exchange(ex *simulator.Exchange) {
 }
 
 // Step implements simulator.Play: it queues the step with its
-// exchanges, which take the step's SMTP reply.
+// exchanges, which take the step's SMTP reply. The rows are built by the
+// writer goroutine (prepare), off the goroutine playing the session: the
+// simulator does not change what it reported (simulator.Play).
 func (p *Play) Step(st *simulator.StepResult) {
 	if st == nil || p.off {
 		return
 	}
-	o := op{kind: opRows, play: p}
-	o.batch.Steps = []store.Step{stepRow(st)}
-	reply := st.Reply()
 	for _, ex := range st.Exchanges {
-		if ex == nil {
-			continue
+		if ex != nil {
+			delete(p.pending, ex.Seq)
 		}
-		delete(p.pending, ex.Seq)
-		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, reply))
-		p.sum.add(&o.batch.Exchanges[len(o.batch.Exchanges)-1])
 	}
-	if !p.r.enqueue(o) {
+	if !p.r.enqueue(op{kind: opRows, play: p, step: st}) {
 		p.r.fail(ErrClosed)
 	}
 }
@@ -126,9 +122,7 @@ func (p *Play) Transaction(tx *simulator.TransactionResult) {
 	if tx == nil || p.off {
 		return
 	}
-	o := op{kind: opRows, play: p}
-	o.batch.Messages = []store.Message{messageRow(tx)}
-	if !p.r.enqueue(o) {
+	if !p.r.enqueue(op{kind: opRows, play: p, tx: tx}) {
 		p.r.fail(ErrClosed)
 	}
 }
@@ -142,15 +136,43 @@ func (p *Play) Finish(res *simulator.SessionResult) {
 	p.off = true
 	o := op{kind: opFinish, play: p, result: res}
 	for _, ex := range p.pending {
-		o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, ""))
+		o.leftover = append(o.leftover, ex)
 	}
-	slices.SortFunc(o.batch.Exchanges, func(a, b store.Exchange) int { return a.Seq - b.Seq })
-	for i := range o.batch.Exchanges {
-		p.sum.add(&o.batch.Exchanges[i])
-	}
-	o.summary = p.sum.run()
 	p.pending = nil
 	if !p.r.enqueue(o) {
 		p.r.fail(ErrClosed)
+	}
+}
+
+// prepare builds o's rows from what the play reported, once, on the
+// writer goroutine, in the order the ops were queued (so that a run's
+// summary has every exchange before its Finish).
+func (p *Play) prepare(o *op) {
+	switch {
+	case o.step != nil:
+		st := o.step
+		o.step = nil
+		o.batch.Steps = []store.Step{stepRow(st)}
+		reply := st.Reply()
+		for _, ex := range st.Exchanges {
+			if ex == nil {
+				continue
+			}
+			o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, reply))
+			p.sum.add(&o.batch.Exchanges[len(o.batch.Exchanges)-1])
+		}
+	case o.tx != nil:
+		o.batch.Messages = []store.Message{messageRow(o.tx)}
+		o.tx = nil
+	case o.kind == opFinish && o.summary == nil:
+		for _, ex := range o.leftover {
+			o.batch.Exchanges = append(o.batch.Exchanges, p.exchangeRow(ex, ""))
+		}
+		o.leftover = nil
+		slices.SortFunc(o.batch.Exchanges, func(a, b store.Exchange) int { return a.Seq - b.Seq })
+		for i := range o.batch.Exchanges {
+			p.sum.add(&o.batch.Exchanges[i])
+		}
+		o.summary = p.sum.run()
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"github.com/hooksim/hooksim/store"
 )
 
-// summary gathers a play's store.RunSummary from the exchange rows it
-// queues, so that finishing the run need not read them back. Only the
-// goroutine playing the session touches it.
+// summary gathers a play's store.RunSummary from the exchange rows the
+// writer builds for it, so that finishing the run need not read them
+// back. Only the writer goroutine touches it.
 type summary struct {
 	stages, outcomes map[string]int // value: the lowest Seq with it
 	errored          bool

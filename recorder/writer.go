@@ -24,12 +24,17 @@ const (
 
 // op is one unit of work for the writer.
 type op struct {
-	kind    opKind
-	play    *Play
-	batch   store.Batch
-	result  *simulator.SessionResult
-	summary *store.RunSummary // opFinish: the run's summary, from every exchange queued
-	flushed chan struct{}
+	kind  opKind
+	play  *Play
+	batch store.Batch
+	// step, tx and leftover are what the play reported, made into
+	// batch's rows by Play.prepare on the writer goroutine.
+	step     *simulator.StepResult
+	tx       *simulator.TransactionResult
+	leftover []*simulator.Exchange // opFinish: exchanges no step claimed
+	result   *simulator.SessionResult
+	summary  *store.RunSummary // opFinish: the run's summary, from every exchange queued
+	flushed  chan struct{}
 }
 
 // cacheLimit bounds the writer's cache of scripts.
@@ -109,6 +114,11 @@ func (w *writer) gather(first op) (batch []op, open bool) {
 // commit writes batch in one transaction. When that fails, each op is
 // tried on its own, so one bad op does not lose the others.
 func (w *writer) commit(batch []op) {
+	for i := range batch {
+		if o := &batch[i]; o.play != nil && (o.kind == opRows || o.kind == opFinish) {
+			o.play.prepare(o)
+		}
+	}
 	// Writing must finish even when the simulator's context was cancelled.
 	ctx := context.Background()
 	err := w.r.st.Update(ctx, func(tx *store.Tx) error {
