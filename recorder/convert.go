@@ -1,7 +1,9 @@
 package recorder
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
@@ -102,9 +104,14 @@ func envelopeJSON(e simulator.EnvelopeView) []byte {
 	return b
 }
 
-// outcome is the run's outcome for a finished session.
+// outcome is the run's outcome for a finished session, with its error
+// text: interrupted when its play was stopped (Ctrl-C, SIGTERM: the
+// context was cancelled), error when the simulator failed, failed when an
+// expectation failed, else passed.
 func outcome(res *simulator.SessionResult) (string, string) {
 	switch {
+	case res.Err != nil && errors.Is(res.Err, context.Canceled):
+		return store.OutcomeInterrupted, res.Err.Error()
 	case res.Err != nil:
 		return store.OutcomeError, res.Err.Error()
 	case res.Failures > 0:

@@ -62,6 +62,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("store: open %s: is a directory", path)
+	} else if err == nil && !writable(path) {
+		// SQLite would open it read-only without a word and fail at the
+		// first write: after a whole session was played for nothing.
+		return nil, fmt.Errorf("store: open %s for writing: %w (hooksim cannot write the file)", path, ErrReadOnly)
 	}
 	// The writer never checkpoints: a checkpoint waits for fsync, which
 	// can take long on some disks; the checkpointer does it beside it.
@@ -110,6 +114,9 @@ func openError(path string, err error) error {
 	}
 	if isCorrupt(err) {
 		return &corruptError{path: path, err: err}
+	}
+	if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
+		return fmt.Errorf("store: open %s for writing: %w (hooksim could not write the file or its directory; %v)", path, ErrReadOnly, err)
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }

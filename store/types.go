@@ -15,10 +15,11 @@ const (
 	OutcomePassed  = "passed"
 	OutcomeFailed  = "failed" // an expectation failed
 	OutcomeError   = "error"  // the simulator itself failed
-	// OutcomeInterrupted is a run whose recording process died before it
-	// finished (SIGKILL, a full disk, a power cut): the next process that
-	// opens the database for writing marks it so, with the counts of the
-	// rows it left; readers show it so at once.
+	// OutcomeInterrupted is a run that did not finish: stopped by Ctrl-C
+	// or SIGTERM, or whose recording process died (SIGKILL, a full disk,
+	// a power cut), which the next process that opens the database for
+	// writing marks so, with the counts of the rows it left; readers show
+	// it so at once.
 	OutcomeInterrupted = "interrupted"
 )
 

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -224,6 +225,21 @@ func TestReadOnlyHistory(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "read-only") {
 				t.Errorf("prune of a read-only history: %v\n%s", err, out)
 			}
+			// Commands that would record say they cannot, in words, and
+			// a replay says so before it calls the hook.
+			calls := countingHook(t)
+			for _, args := range [][]string{
+				{"run", "--db", db, "--no-expect", "--url", calls.url, "bundled:hello"},
+				{"replay", "--db", db, "--url", calls.url, "1"},
+			} {
+				out, err := asUser(t, bin, args...).CombinedOutput()
+				if err == nil || !strings.Contains(string(out), "read-only") {
+					t.Errorf("hooksim %s on a read-only history: %v\n%s", args[0], err, out)
+				}
+			}
+			if n := calls.n.Load(); n != 0 {
+				t.Errorf("the hook was called %d times by commands that could not record", n)
+			}
 			serveReadOnly(t, bin, db)
 			if tc.dirMode == 0o555 {
 				if after := listDir(t, dir); after != before {
@@ -300,4 +316,22 @@ func TestErrorsAreTerminalSafe(t *testing.T) {
 			t.Errorf("stderr for %q = %q; want control bytes escaped", err, got)
 		}
 	}
+}
+
+// countedHook is a loopback hook that counts its calls.
+type countedHook struct {
+	url string
+	n   *atomic.Int64
+}
+
+func countingHook(t *testing.T) countedHook {
+	t.Helper()
+	n := new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return countedHook{url: srv.URL, n: n}
 }

@@ -71,6 +71,10 @@ func main() {
 	// The first Ctrl-C stops hooksim cleanly (what was played is kept);
 	// a second one kills it, whatever it is waiting for.
 	context.AfterFunc(ctx, stop)
+	// An output closed early (hooksim run | head) must not kill hooksim
+	// before it has recorded what it played: writes to it fail instead,
+	// and the run goes on without printing.
+	signal.Ignore(syscall.SIGPIPE)
 	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.LookupEnv}
 	code := runMain(ctx, env, os.Args[1:])
 	stop()

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 // TestInterruptKeepsWhatWasPlayed: SIGINT in the middle of a run stops it,
 // and every exchange the transcript showed is in the database, with the
-// interrupted run finished as an error.
+// interrupted run finished as interrupted.
 // hookLine matches a transcript's line of one hook exchange.
 var hookLine = regexp.MustCompile(`^\s+#\d+ hook `)
 
@@ -107,11 +107,72 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 			t.Errorf("run #%d was left running", r.ID)
 		}
 	}
-	if runs[0].Outcome != "error" {
-		t.Errorf("the interrupted run's outcome is %q, want error", runs[0].Outcome)
+	if runs[0].Outcome != store.OutcomeInterrupted {
+		t.Errorf("the interrupted run's outcome is %q, want interrupted", runs[0].Outcome)
 	}
 	if stored != shown {
 		t.Errorf("%d exchanges recorded, %d shown in the transcript", stored, shown)
 	}
 	t.Logf("%d runs, %d exchanges recorded after SIGINT", len(runs), stored)
+}
+
+// TestClosedOutputKeepsRecording: `hooksim run | head -1` closes hooksim's
+// output after one line. That must not kill hooksim (SIGPIPE) before it
+// has recorded what it played: every session is played and recorded,
+// passed, with all its exchanges.
+func TestClosedOutputKeepsRecording(t *testing.T) {
+	t.Parallel()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	defer hook.Close()
+	db := filepath.Join(t.TempDir(), "h.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", hook.URL, "--stages", "all")
+	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Close() // as head does after its line
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
+		t.Fatalf("hooksim was killed by %v when its output closed", ee.ProcessState.Sys().(syscall.WaitStatus).Signal())
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, _ := runCLI(t, "", "sessions")
+	bundled := 0
+	for _, l := range strings.Split(list, "\n") {
+		if strings.TrimSpace(l) != "" {
+			bundled++
+		}
+	}
+	if len(runs) != bundled {
+		t.Fatalf("%d runs recorded, want every one of the %d bundled sessions", len(runs), bundled)
+	}
+	for _, r := range runs {
+		exs, err := st.Exchanges(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Outcome != store.OutcomePassed || len(exs) == 0 || len(exs) != r.Exchanges {
+			t.Errorf("run #%d (%s): %s with %d of %d exchanges", r.ID, r.SessionName, r.Outcome, len(exs), r.Exchanges)
+		}
+	}
 }
