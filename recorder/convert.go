@@ -36,14 +36,16 @@ func stepRow(st *simulator.StepResult) store.Step {
 
 // exchangeRow is ex as stored. Authorization is redacted again here, the
 // hook's secret hidden wherever it shows in a header, credential-like
-// headers (X-Api-Key, Cookie, ...) masked, and a password in the URL hidden.
+// headers (X-Api-Key, Cookie, ...) masked, and a password in the URL
+// hidden; in the response's headers and head too (a Set-Cookie, the
+// secret echoed back). The bodies are kept byte for byte.
 func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange {
 	secret := p.secrets[ex.HookID]
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
 		HookID: ex.HookID, URL: p.redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
 		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret)), RequestBody: ex.Request,
-		Status: ex.Call.Status, ResponseHeaders: headers(ex.Call.ResponseHeaders), ResponseBody: ex.Call.Body,
+		Status: ex.Call.Status, ResponseHeaders: headers(hookclient.RedactHeaders(ex.Call.ResponseHeaders, secret)), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
 		Wire: wireRow(&ex.Call, secret),
 	}
@@ -64,11 +66,11 @@ func (p *Play) redactURL(u string) string {
 }
 
 // wireRow is what the call looked like on the wire: the heads as sent
-// (credentials hidden again) and received, how much of the body was read,
+// and received (credentials hidden in both), how much of the body was read,
 // and the redirects followed with passwords hidden in their URLs.
 func wireRow(c *hookclient.CallResult, secret string) *store.Wire {
 	w := &store.Wire{
-		RequestHead: hookclient.RedactHead(c.RequestHead, secret), ResponseHead: c.ResponseHead,
+		RequestHead: hookclient.RedactHead(c.RequestHead, secret), ResponseHead: hookclient.RedactHead(c.ResponseHead, secret),
 		BodyRead: string(c.BodyRead),
 	}
 	for _, r := range c.Redirects {

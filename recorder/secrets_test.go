@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -109,4 +111,71 @@ func TestSecretsNeverStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	grep("after close")
+}
+
+// TestResponseSecretsNeverStored: a hook's answer may carry credentials
+// too (a Set-Cookie, the request's Authorization echoed back); its
+// headers and head are stored with them hidden, by the same rules as the
+// request's, while the body stays byte for byte.
+func TestResponseSecretsNeverStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := openStore(t)
+	const (
+		bearer = "Echoed-Token-3c3c"
+		cookie = "Cookie-Secret-8e8e"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session="+cookie)
+		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	t.Cleanup(srv.Close)
+	rec := New(st, Options{})
+	sim := newSim(t, rec, flagHook(t, hookconf.FlagSpec{URL: srv.URL, Bearer: bearer, Stages: []string{"all"}}))
+	res, play := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
+	if res.Exchanges == 0 {
+		t.Fatal("no exchange played")
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exs, err := st.Exchanges(ctx, play.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exs {
+		var cookieShown, echoShown bool
+		for _, h := range e.ResponseHeaders {
+			cookieShown = cookieShown || (strings.EqualFold(h.Name, "Set-Cookie") && h.Value == "****")
+			echoShown = echoShown || (strings.EqualFold(h.Name, "X-Echo") && h.Value == "Bearer ****")
+		}
+		if !cookieShown || !echoShown {
+			t.Errorf("exchange %d: response headers %v, want Set-Cookie and X-Echo kept with their values hidden", e.Seq, e.ResponseHeaders)
+		}
+		if e.Wire == nil || !bytes.Contains(e.Wire.ResponseHead, []byte("HTTP/1.1 200 OK")) || !bytes.Contains(e.Wire.ResponseHead, []byte("Set-Cookie: ****")) {
+			t.Errorf("exchange %d: response head %q", e.Seq, e.Wire.ResponseHead)
+		}
+		if string(e.ResponseBody) != `{"action":"accept"}` {
+			t.Errorf("exchange %d: response body %q changed", e.Seq, e.ResponseBody)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{bearer, cookie} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds the secret %q", f, s)
+			}
+		}
+	}
 }

@@ -133,6 +133,11 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	ex.Call = client.Call(ctx, h, body)
 	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
 	ex.Call.RequestHeaders = ex.RequestHdrs
+	// The answer's headers and head are shown, reported and stored with
+	// credentials hidden too (a Set-Cookie, the secret echoed back); its
+	// body stays byte for byte.
+	ex.Call.ResponseHeaders = hookclient.RedactHeaders(ex.Call.ResponseHeaders, h.Auth.Secret)
+	ex.Call.ResponseHead = hookclient.RedactHead(ex.Call.ResponseHead, h.Auth.Secret)
 	ex.Err = ex.Call.Err
 	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
 		ex.Lints = []wire.Lint{StatusLint(ex.Call.Status, ex.Call.Body)}
