@@ -44,8 +44,8 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
 		HookID: ex.HookID, URL: p.redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
-		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret)), RequestBody: ex.Request,
-		Status: ex.Call.Status, ResponseHeaders: headers(hookclient.RedactHeaders(ex.Call.ResponseHeaders, secret)), ResponseBody: ex.Call.Body,
+		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret...)), RequestBody: ex.Request,
+		Status: ex.Call.Status, ResponseHeaders: headers(hookclient.RedactHeaders(ex.Call.ResponseHeaders, secret...)), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
 		Wire: wireRow(&ex.Call, secret),
 	}
@@ -68,9 +68,9 @@ func (p *Play) redactURL(u string) string {
 // wireRow is what the call looked like on the wire: the heads as sent
 // and received (credentials hidden in both), how much of the body was read,
 // and the redirects followed with passwords hidden in their URLs.
-func wireRow(c *hookclient.CallResult, secret string) *store.Wire {
+func wireRow(c *hookclient.CallResult, secret []string) *store.Wire {
 	w := &store.Wire{
-		RequestHead: hookclient.RedactHead(c.RequestHead, secret), ResponseHead: hookclient.RedactHead(c.ResponseHead, secret),
+		RequestHead: hookclient.RedactHead(c.RequestHead, secret...), ResponseHead: hookclient.RedactHead(c.ResponseHead, secret...),
 		BodyRead: string(c.BodyRead),
 	}
 	for _, r := range c.Redirects {

@@ -28,7 +28,7 @@ type Play struct {
 	// events are dropped (the failure was reported once, by Begin).
 	off bool
 	// secrets are the hooks' credentials by hook ID, for redaction.
-	secrets map[string]string
+	secrets map[string][]string
 	// pending are exchanges reported but not yet part of a step; only
 	// the goroutine playing the session touches it.
 	pending map[int]*simulator.Exchange
@@ -60,11 +60,11 @@ func (r *Recorder) BeginPlay(_ context.Context, info *simulator.SessionInfo) *Pl
 	}
 	p := &Play{r: r, info: info, name: info.Name, ready: make(chan struct{})}
 	for _, h := range info.Hooks {
-		if h != nil && h.Auth.Secret != "" {
+		if secrets := h.Secrets(); len(secrets) > 0 {
 			if p.secrets == nil {
-				p.secrets = map[string]string{}
+				p.secrets = map[string][]string{}
 			}
-			p.secrets[h.ID] = h.Auth.Secret
+			p.secrets[h.ID] = secrets
 		}
 	}
 	if !r.enqueue(op{kind: opStart, play: p}) {

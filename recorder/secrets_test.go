@@ -32,8 +32,12 @@ func TestSecretsNeverStored(t *testing.T) {
 	hostport := strings.TrimPrefix(srv.URL, "http://")
 	hooks := []*hookconf.Hook{
 		flagHook(t, hookconf.FlagSpec{URL: srv.URL + "/basic", Basic: basicUser + ":" + basicSecret}),
-		flagHook(t, hookconf.FlagSpec{URL: srv.URL + "/bearer", Bearer: bearer, Headers: []string{"X-Api-Key: " + apiKey}}),
-		flagHook(t, hookconf.FlagSpec{URL: "http://u:" + urlPass + "@" + hostport + "/url", Stages: []string{"connect"}}),
+		// The credentials are copied into other headers too: they must be
+		// hidden there as well.
+		flagHook(t, hookconf.FlagSpec{URL: srv.URL + "/bearer", Bearer: bearer,
+			Headers: []string{"X-Api-Key: " + apiKey, "X-Copy: k=" + apiKey, "X-Copy-Bearer: v=" + bearer}}),
+		flagHook(t, hookconf.FlagSpec{URL: "http://u:" + urlPass + "@" + hostport + "/url", Stages: []string{"connect"},
+			Headers: []string{"X-Copy-Pass: " + urlPass}}),
 	}
 	for i, h := range hooks {
 		h.ID = []string{"basic", "bearer", "urlpass"}[i]

@@ -131,13 +131,14 @@ func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *
 func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, stage wire.Stage, body []byte, now func() time.Time) *Exchange {
 	ex := &Exchange{Stage: stage, HookID: h.ID, URL: hookconf.RedactURL(h.URL), Started: now(), Request: body}
 	ex.Call = client.Call(ctx, h, body)
-	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, h.Auth.Secret)
+	secrets := h.Secrets()
+	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, secrets...)
 	ex.Call.RequestHeaders = ex.RequestHdrs
 	// The answer's headers and head are shown, reported and stored with
 	// credentials hidden too (a Set-Cookie, the secret echoed back); its
 	// body stays byte for byte.
-	ex.Call.ResponseHeaders = hookclient.RedactHeaders(ex.Call.ResponseHeaders, h.Auth.Secret)
-	ex.Call.ResponseHead = hookclient.RedactHead(ex.Call.ResponseHead, h.Auth.Secret)
+	ex.Call.ResponseHeaders = hookclient.RedactHeaders(ex.Call.ResponseHeaders, secrets...)
+	ex.Call.ResponseHead = hookclient.RedactHead(ex.Call.ResponseHead, secrets...)
 	ex.Err = ex.Call.Err
 	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
 		ex.Lints = []wire.Lint{StatusLint(ex.Call.Status, ex.Call.Body)}

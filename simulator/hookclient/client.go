@@ -113,7 +113,7 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 			}
 		}
 		if len(previous) == 0 && cl.sent != nil {
-			res.RequestHead = RedactHead(cl.sent, h.Auth.Secret)
+			res.RequestHead = RedactHead(cl.sent, h.Secrets()...)
 		}
 		if herr != nil {
 			if res.Status == 0 {

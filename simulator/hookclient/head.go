@@ -10,10 +10,11 @@ import (
 // header lines up to the blank line, as encodeRequest writes them) with
 // credentials hidden by the rules of RedactHeaders, line by line: only the
 // value of a hidden header changes ("authorization: Basic ****"); names,
-// spacing, order and line endings stay as they were. The hook's secret is
-// also hidden wherever else it shows, the request line included. nil
-// stays nil; the result never shares memory with head.
-func RedactHead(head []byte, secret string) []byte {
+// spacing, order and line endings stay as they were. The hook's secrets
+// are also hidden wherever else they show, the first line (a request's
+// or a response's status line) included. A response head is redacted
+// the same way. nil stays nil; the result never shares memory with head.
+func RedactHead(head []byte, secrets ...string) []byte {
 	if head == nil {
 		return nil
 	}
@@ -24,30 +25,32 @@ func RedactHead(head []byte, secret string) []byte {
 			line = rest[:j+1]
 		}
 		rest = rest[len(line):]
-		out = appendRedactedLine(out, line, secret, i == 0)
+		out = appendRedactedLine(out, line, secrets, i == 0)
 	}
 	return out
 }
 
 // appendRedactedLine appends one head line to out, redacted.
-func appendRedactedLine(out, line []byte, secret string, requestLine bool) []byte {
+func appendRedactedLine(out, line []byte, secrets []string, requestLine bool) []byte {
 	content := bytes.TrimRight(line, "\r\n")
 	eol := line[len(content):]
 	name, value, isField := bytes.Cut(content, []byte(":"))
 	if requestLine || !isField {
-		if secret != "" {
-			content = bytes.ReplaceAll(content, []byte(secret), []byte("****"))
+		for _, secret := range secrets {
+			if secret != "" {
+				content = bytes.ReplaceAll(content, []byte(secret), []byte("****"))
+			}
 		}
 		return append(append(out, content...), eol...)
 	}
-	if !mayHide(name, value, secret) {
+	if !mayHide(name, value, secrets) {
 		return append(out, line...)
 	}
 	v := bytes.TrimLeft(value, " \t")
 	lead := value[:len(value)-len(v)]
 	v = bytes.TrimRight(v, " \t")
 	trail := value[len(lead)+len(v):]
-	f := RedactHeaders([]hookconf.HeaderField{{Name: string(name), Value: string(v)}}, secret)[0]
+	f := RedactHeaders([]hookconf.HeaderField{{Name: string(name), Value: string(v)}}, secrets...)[0]
 	if f.Value == string(v) {
 		return append(out, line...)
 	}
@@ -59,6 +62,14 @@ func appendRedactedLine(out, line []byte, secret string, requestLine bool) []byt
 // mayHide reports whether RedactHeaders could change a header line's
 // value, without building strings for the lines it leaves alone (most
 // of them, in every request of every exchange).
-func mayHide(name, value []byte, secret string) bool {
-	return hookconf.SensitiveHeader(string(name)) || (secret != "" && bytes.Contains(value, []byte(secret)))
+func mayHide(name, value []byte, secrets []string) bool {
+	if hookconf.SensitiveHeader(string(name)) {
+		return true
+	}
+	for _, secret := range secrets {
+		if secret != "" && bytes.Contains(value, []byte(secret)) {
+			return true
+		}
+	}
+	return false
 }

@@ -120,23 +120,44 @@ type Redirect struct {
 // RedactHeaders returns a copy of h with credentials hidden: the
 // Authorization and Proxy-Authorization values keep only their scheme
 // ("Basic ****"); other credential headers (hookconf.SensitiveHeader:
-// Cookie, X-Api-Key, ...) are hidden whole; any occurrence of the hook's
-// secret in another value is replaced by "****".
-func RedactHeaders(h []hookconf.HeaderField, secret string) []hookconf.HeaderField {
+// Cookie, X-Api-Key, ...) are hidden whole; any occurrence of one of the
+// hook's secrets (hookconf.Hook.Secrets: its auth secret, URL password,
+// credential header values) in another value is replaced by "****".
+func RedactHeaders(h []hookconf.HeaderField, secrets ...string) []hookconf.HeaderField {
 	out := make([]hookconf.HeaderField, len(h))
 	for i, f := range h {
 		out[i] = f
 		switch {
 		case text.EqualFoldASCII(f.Name, "Authorization"), text.EqualFoldASCII(f.Name, "Proxy-Authorization"):
 			out[i].Value = "****"
-			if j := strings.IndexByte(f.Value, ' '); j > 0 && !(secret != "" && strings.Contains(f.Value[:j], secret)) {
+			if j := strings.IndexByte(f.Value, ' '); j > 0 && !containsAny(f.Value[:j], secrets) {
 				out[i].Value = f.Value[:j] + " ****"
 			}
 		case hookconf.SensitiveHeader(f.Name):
 			out[i].Value = "****"
-		case secret != "" && strings.Contains(f.Value, secret):
-			out[i].Value = strings.ReplaceAll(f.Value, secret, "****")
+		case containsAny(f.Value, secrets):
+			out[i].Value = replaceAll(f.Value, secrets)
 		}
 	}
 	return out
+}
+
+// containsAny reports whether s holds one of secrets ("" never matches).
+func containsAny(s string, secrets []string) bool {
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceAll replaces every secret in s by "****".
+func replaceAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "****")
+		}
+	}
+	return s
 }

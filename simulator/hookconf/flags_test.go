@@ -3,6 +3,7 @@ package hookconf
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,28 @@ func TestSensitiveHeader(t *testing.T) {
 		if got := SensitiveHeader(name); got != want {
 			t.Errorf("SensitiveHeader(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestHookSecrets(t *testing.T) {
+	t.Parallel()
+	h := &Hook{
+		URL:  "http://user:url-pass@127.0.0.1:1/hook",
+		Auth: HTTPAuth{Kind: AuthBearer, Secret: "tok"},
+		HTTPHeaders: []HeaderField{
+			{Name: "X-Api-Key", Value: "api-key-value"}, {Name: "X-Session", Value: "1"},
+			{Name: "X-Tenant", Value: "not-a-secret"}, {Name: "Cookie", Value: "url-pass"},
+		},
+	}
+	got := h.Secrets()
+	want := []string{"api-key-value", "url-pass", "tok"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Secrets() = %q, want %q (longest first, short credential values and other headers left out)", got, want)
+	}
+	if s := (*Hook)(nil).Secrets(); s != nil {
+		t.Errorf("nil hook: %q", s)
+	}
+	if s := (&Hook{URL: "http://127.0.0.1:1/"}).Secrets(); len(s) != 0 {
+		t.Errorf("hook without credentials: %q", s)
 	}
 }

@@ -3,6 +3,7 @@ package hookconf
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -25,7 +26,7 @@ func (h *Hook) Redacted() map[string]any {
 	headers := map[string]any{}
 	for _, hf := range h.HTTPHeaders {
 		v := hf.Value
-		if SensitiveHeader(hf.Name) || (h.Auth.Secret != "" && strings.Contains(v, h.Auth.Secret)) {
+		if SensitiveHeader(hf.Name) || containsSecret(v, h.Secrets()) {
 			v = mask
 		}
 		headers[hf.Name] = v
@@ -59,6 +60,40 @@ func (h *Hook) Redacted() map[string]any {
 	}
 }
 
+// minSecretLen is the shortest credential header value Secrets lists: a
+// shorter one ("1", "yes") would hide every occurrence of it anywhere.
+const minSecretLen = 4
+
+// Secrets are the credentials the hook is configured with, to hide
+// wherever they show (headers, heads, the configuration as stored): its
+// auth secret (Basic password or Bearer token), the password in its URL,
+// and the values of its credential headers (SensitiveHeader) of at least
+// minSecretLen bytes; longest first, so that a secret holding another is
+// hidden whole. Empty for a nil hook.
+func (h *Hook) Secrets() []string {
+	if h == nil {
+		return nil
+	}
+	var out []string
+	if h.Auth.Secret != "" {
+		out = append(out, h.Auth.Secret)
+	}
+	if !strings.Contains(h.URL, "@") {
+		// No userinfo: no password (and no URL to parse on every call).
+	} else if u, err := url.Parse(h.URL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+	}
+	for _, f := range h.HTTPHeaders {
+		if SensitiveHeader(f.Name) && len(f.Value) >= minSecretLen {
+			out = append(out, f.Value)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out)
+}
+
 // SensitiveHeader reports header names whose values are credentials
 // (Authorization, Cookie, X-Api-Key, anything naming a secret, token,
 // password, key, auth, signature, credential or session): their values
@@ -86,6 +121,16 @@ func SensitiveHeader(name string) bool {
 	}
 	for _, part := range sensitiveParts() {
 		if bytes.Contains(b, []byte(part)) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsSecret reports whether s holds one of secrets.
+func containsSecret(s string, secrets []string) bool {
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
 			return true
 		}
 	}

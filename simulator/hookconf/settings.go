@@ -68,7 +68,7 @@ func (h *Hook) Settings() Settings {
 		s.Enable = h.Enable.String()
 	}
 	for _, f := range h.HTTPHeaders {
-		if SensitiveHeader(f.Name) || (h.Auth.Secret != "" && strings.Contains(f.Value, h.Auth.Secret)) {
+		if SensitiveHeader(f.Name) || containsSecret(f.Value, h.Secrets()) {
 			f.Value = ""
 		}
 		s.Headers = append(s.Headers, f)
