@@ -272,18 +272,26 @@ const sweepBlobs = `DELETE FROM blobs WHERE id NOT IN (
 	SELECT original_blob FROM messages WHERE original_blob IS NOT NULL
 	UNION SELECT final_blob FROM messages WHERE final_blob IS NOT NULL
 	UNION SELECT request_blob FROM exchanges WHERE request_blob IS NOT NULL
+	UNION SELECT response_blob FROM exchanges WHERE response_blob IS NOT NULL
 	UNION SELECT j.value FROM runs, json_each(runs.script_blobs) AS j WHERE runs.script_blobs <> '')`
 
-// requestBody reads e's request body from blob id when the row named one
-// (a body over ChunkSize, recorded since migration 0005).
-func (r *blobReader) requestBody(ctx context.Context, e *Exchange, id sql.NullInt64) error {
-	if !id.Valid {
-		return nil
+// bodies reads e's request and response bodies from the blobs its row
+// named (bodies over ChunkSize: requests since migration 0005, responses
+// since 0007).
+func (r *blobReader) bodies(ctx context.Context, e *Exchange, b bodyBlobs) error {
+	if b.request.Valid {
+		body, err := r.read(ctx, b.request)
+		if err != nil {
+			return fmt.Errorf("exchange %d: request body: %w", e.Seq, err)
+		}
+		e.RequestBody = body
 	}
-	b, err := r.read(ctx, id)
-	if err != nil {
-		return fmt.Errorf("exchange %d: request body: %w", e.Seq, err)
+	if b.response.Valid {
+		body, err := r.read(ctx, b.response)
+		if err != nil {
+			return fmt.Errorf("exchange %d: response body: %w", e.Seq, err)
+		}
+		e.ResponseBody = body
 	}
-	e.RequestBody = b
 	return nil
 }

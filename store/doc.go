@@ -3,7 +3,8 @@
 // with request and response bodies byte for byte (and, since schema
 // version 3, their HTTP heads as they were on the wire), and the messages
 // of their transactions. Since schema version 5, message bodies, the
-// pieces of a run's script and request bodies over ChunkSize are blobs:
+// pieces of a run's script and request bodies over ChunkSize are blobs
+// (response bodies over ChunkSize too, since version 7):
 // each kept once by the SHA-256 of its bytes (an unchanged final message,
 // a script's message file and the message played share one), in 256 KiB
 // chunks when larger, and deleted by Prune once no run uses them.

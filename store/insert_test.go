@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 )
 
 // Rows are inserted two ways (insert: one cgo call for a small row, one
@@ -41,11 +42,38 @@ func TestInsertBothPaths(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("%d exchanges read back, want %d", len(got), len(want))
 	}
+	// A response over ChunkSize is a blob (migration 0007), read back by
+	// every reader, the live tail too, and swept with its run.
+	if n := count(t, s, `SELECT count(*) FROM exchanges WHERE response_blob IS NOT NULL AND length(response_body) = 0`); n != 1 {
+		t.Errorf("%d responses stored as blobs, want the one over ChunkSize", n)
+	}
+	tail, err := s.ExchangesAfter(ctx, 0, 100)
+	if err != nil || len(tail) != len(want) {
+		t.Fatalf("ExchangesAfter: %d, %v", len(tail), err)
+	}
+	for i := range tail {
+		if !bytes.Equal(tail[i].ResponseBody, want[i].ResponseBody) {
+			t.Errorf("tail: exchange %d's response (%d bytes) read back as %d bytes", want[i].Seq, len(want[i].ResponseBody), len(tail[i].ResponseBody))
+		}
+	}
 	for i := range want {
 		g, w := got[i], want[i]
 		if !bytes.Equal(g.ResponseBody, w.ResponseBody) || !bytes.Equal(g.RequestBody, w.RequestBody) || g.Reply != w.Reply ||
 			len(g.ResponseHeaders) != len(w.ResponseHeaders) || g.ResponseHeaders[len(g.ResponseHeaders)-1] != w.ResponseHeaders[len(w.ResponseHeaders)-1] {
 			t.Errorf("exchange %d (%d bytes) did not read back as written", w.Seq, len(w.ResponseBody))
 		}
+	}
+	one, err := s.Exchange(ctx, id, 5)
+	if err != nil || !bytes.Equal(one.ResponseBody, want[4].ResponseBody) {
+		t.Errorf("Exchange(5): the 3 MiB response did not read back: %v", err)
+	}
+	if err := s.FinishRun(ctx, id, t0.Add(time.Second), OutcomePassed, 0, len(want), ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	if n := count(t, s, `SELECT (SELECT count(*) FROM blobs) + (SELECT count(*) FROM blob_chunks)`); n != 0 {
+		t.Errorf("%d blobs and chunks left after pruning the run", n)
 	}
 }

@@ -40,11 +40,15 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 
 const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
 	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints,
-	request_head IS NOT NULL, request_head, response_head, body_read, redirects, request_blob`
+	request_head IS NOT NULL, request_head, response_head, body_read, redirects, request_blob, response_blob`
 
-// scanExchange reads exchangeColumns; reqBlob is the blob holding the
-// request body when it is not in the row (see resolveExchange).
-func scanExchange(row interface{ Scan(...any) error }, runID int64, reqBlob *sql.NullInt64) (Exchange, error) {
+// bodyBlobs name the blobs holding an exchange's request and response
+// bodies when they are not in its row (bodies over ChunkSize).
+type bodyBlobs struct{ request, response sql.NullInt64 }
+
+// scanExchange reads exchangeColumns; blobs receives the blobs of the
+// bodies not in the row, which the caller reads (blobReader.bodies).
+func scanExchange(row interface{ Scan(...any) error }, runID int64, blobs *bodyBlobs) (Exchange, error) {
 	e := Exchange{RunID: runID}
 	var (
 		started, dur       int64
@@ -56,7 +60,7 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64, reqBlob *sql
 	)
 	if err := row.Scan(&e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL, &started, &dur, &reqH,
 		&e.RequestBody, &e.Status, &respH, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect, reqBlob); err != nil {
+		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect, &blobs.request, &blobs.response); err != nil {
 		return Exchange{}, err
 	}
 	if hasWire {
@@ -90,14 +94,14 @@ func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) 
 			return err
 		}
 		defer rows.Close()
-		var blobs []sql.NullInt64
+		var blobs []bodyBlobs
 		for rows.Next() {
-			var reqBlob sql.NullInt64
-			e, err := scanExchange(rows, runID, &reqBlob)
+			var b bodyBlobs
+			e, err := scanExchange(rows, runID, &b)
 			if err != nil {
 				return err
 			}
-			out, blobs = append(out, e), append(blobs, reqBlob)
+			out, blobs = append(out, e), append(blobs, b)
 		}
 		if err := rows.Err(); err != nil {
 			return err
@@ -105,7 +109,7 @@ func (s *Store) Exchanges(ctx context.Context, runID int64) ([]Exchange, error) 
 		rows.Close()
 		br := blobReader{tx: tx}
 		for i := range out {
-			if err := br.requestBody(ctx, &out[i], blobs[i]); err != nil {
+			if err := br.bodies(ctx, &out[i], blobs[i]); err != nil {
 				return err
 			}
 		}
@@ -123,13 +127,13 @@ func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, 
 	var e Exchange
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `SELECT `+exchangeColumns+` FROM exchanges WHERE run_id = ? AND seq = ?`, runID, seq)
-		var reqBlob sql.NullInt64
+		var b bodyBlobs
 		var err error
-		if e, err = scanExchange(row, runID, &reqBlob); err != nil {
+		if e, err = scanExchange(row, runID, &b); err != nil {
 			return err
 		}
 		br := blobReader{tx: tx}
-		return br.requestBody(ctx, &e, reqBlob)
+		return br.bodies(ctx, &e, b)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.check(fmt.Errorf("store: exchange %d of run %d: %w", seq, runID, ErrNotFound))

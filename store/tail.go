@@ -33,32 +33,55 @@ func (s *Store) exchangesAfter(ctx context.Context, db tailQueryer, afterRow int
 		limit = 1000
 	}
 	rows, err := db.QueryContext(ctx, `SELECT id, run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
-		status, response_body, error_class, error_text, effect, outcome, reply, lints
+		status, response_body, error_class, error_text, effect, outcome, reply, lints, response_blob
 		FROM exchanges WHERE id > ? ORDER BY id LIMIT ?`, afterRow, limit)
 	if err != nil {
 		return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 	}
 	defer rows.Close()
 	var out []TailExchange
+	var inBlobs []int // indexes in out of responses stored as blobs
+	var blobIDs []sql.NullInt64
 	for rows.Next() {
 		var (
 			e            TailExchange
 			started, dur int64
 			lints        string
+			respBlob     sql.NullInt64
 		)
 		if err := rows.Scan(&e.RowID, &e.RunID, &e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL,
 			&started, &dur, &e.Status, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-			&e.Reply, &lints); err != nil {
+			&e.Reply, &lints, &respBlob); err != nil {
 			return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 		}
 		e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
 		e.Duration = durationFrom(dur)
 		e.ResponseBody = blob(e.ResponseBody)
 		e.Lints = []byte(lints)
+		if respBlob.Valid {
+			inBlobs, blobIDs = append(inBlobs, len(out)), append(blobIDs, respBlob)
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
+	}
+	rows.Close()
+	if len(inBlobs) > 0 {
+		// Blobs never change once written: reading them beside db's
+		// snapshot reads the same bytes.
+		err := s.read(ctx, func(tx *sql.Tx) error {
+			br := blobReader{tx: tx}
+			for k, i := range inBlobs {
+				if err := br.bodies(ctx, &out[i].Exchange, bodyBlobs{response: blobIDs[k]}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
+		}
 	}
 	return out, nil
 }

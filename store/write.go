@@ -28,8 +28,8 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -179,23 +179,37 @@ func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) erro
 			return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 		}
 	}
-	// A request body over ChunkSize goes to a blob, in chunks, so that
-	// SQLite never copies the whole of it at once.
-	reqBody, reqBlob := blob(e.RequestBody), any(nil)
-	if len(reqBody) > ChunkSize {
-		id, err := t.putBlob(ctx, d, reqBody)
-		if err != nil {
-			return fmt.Errorf("store: insert exchange %d of run %d: request body: %w", e.Seq, e.RunID, err)
-		}
-		reqBody, reqBlob = []byte{}, id
+	// A body over ChunkSize goes to a blob, in chunks, so that SQLite
+	// never copies the whole of it at once.
+	reqBody, reqBlob, err := t.bodyBlob(ctx, d, e.RequestBody)
+	if err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: request body: %w", e.Seq, e.RunID, err)
+	}
+	respBody, respBlob, err := t.bodyBlob(ctx, d, e.ResponseBody)
+	if err != nil {
+		return fmt.Errorf("store: insert exchange %d of run %d: response body: %w", e.Seq, e.RunID, err)
 	}
 	if err := d.insert(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
-		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, blob(e.ResponseBody),
+		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, respBody,
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
-		reqHead, respHead, bodyRead, redirects, reqBlob); err != nil {
+		reqHead, respHead, bodyRead, redirects, reqBlob, respBlob); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil
+}
+
+// bodyBlob is how an exchange's body is stored: in the row (the bytes,
+// blob NULL) up to ChunkSize, else as a blob (the row's column empty,
+// blob its id).
+func (t *Tx) bodyBlob(ctx context.Context, d *driverConn, body []byte) (inRow []byte, blobID any, err error) {
+	if len(body) <= ChunkSize {
+		return blob(body), nil, nil
+	}
+	id, err := t.putBlob(ctx, d, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte{}, id, nil
 }
 
 // writeMessage stores the message's original and final bodies as blobs
