@@ -126,6 +126,11 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(termSafe{env.stdout}, "run %s: %v\n", run, err)
 			continue
 		}
+		if orig, err := st.GetRun(ctx, id); err == nil && (orig.Outcome == store.OutcomeInterrupted || orig.Outcome == store.OutcomeRunning) {
+			// Its recording stopped early: steps it never played come
+			// out as new in the replay.
+			diff.Notes = append(diff.Notes, fmt.Sprintf("run %s is %s: the steps after its last recorded one show as new", run, orig.Outcome))
+		}
 		row := diff.Row(run)
 		if replayID != 0 {
 			row.Note = strings.TrimSpace(row.Note + fmt.Sprintf(" recorded as #%d", replayID))
