@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/hooksim/hooksim/store/jsonesc"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -307,57 +308,9 @@ func (w *Writer) writeEscaped(s []byte) {
 	w.write(w.buf)
 }
 
-// appendEscaped appends the inside of encoding/json's string for s (with
-// its default HTML escaping): the same bytes json.Marshal writes between
-// the quotes (writer_test.go checks it byte for byte), without the
-// allocations of a Marshal per piece.
-func appendEscaped(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(b, s[start:]...)
-}
+// appendEscaped appends the inside of encoding/json's string for s
+// (jsonesc.Append).
+func appendEscaped(b, s []byte) []byte { return jsonesc.Append(b, s) }
 
 // runeCut is the length of b's first piece of at most n bytes that ends
 // at a rune boundary (b is valid UTF-8), or len(b) when b is shorter.
