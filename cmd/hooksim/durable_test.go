@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -29,27 +28,8 @@ import (
 // interrupted, never PASS.
 func TestSIGKILLShowsInterrupted(t *testing.T) {
 	t.Parallel()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(30 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"action":"accept"}`))
-	}))
-	defer slow.Close()
 	db := filepath.Join(t.TempDir(), "h.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", slow.URL, "--stages", "all")
-	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startRun(t, db, slowHook(t, 30*time.Millisecond))
 	shown, sessionsDone := 0, 0
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {

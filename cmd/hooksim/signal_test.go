@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,27 +35,8 @@ var hookLine = regexp.MustCompile(`^\s+#\d+ hook `)
 
 func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 	t.Parallel()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"action":"accept"}`))
-	}))
-	defer slow.Close()
 	db := filepath.Join(t.TempDir(), "h.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", slow.URL, "--stages", "all")
-	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startRun(t, db, slowHook(t, 50*time.Millisecond))
 	shown, sessionsDone := 0, 0
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -77,7 +59,7 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 			shown++
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 		t.Fatalf("interrupted run exited with %v, want a failure code", err)
 	}
@@ -122,28 +104,13 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 // passed, with all its exchanges.
 func TestClosedOutputKeepsRecording(t *testing.T) {
 	t.Parallel()
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"action":"accept"}`))
-	}))
-	defer hook.Close()
 	db := filepath.Join(t.TempDir(), "h.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", hook.URL, "--stages", "all")
-	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startRun(t, db, slowHook(t, 0))
 	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
 	stdout.Close() // as head does after its line
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); ok && ee.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
 		t.Fatalf("hooksim was killed by %v when its output closed", ee.ProcessState.Sys().(syscall.WaitStatus).Signal())
 	}
@@ -175,4 +142,40 @@ func TestClosedOutputKeepsRecording(t *testing.T) {
 			t.Errorf("run #%d (%s): %s with %d of %d exchanges", r.ID, r.SessionName, r.Outcome, len(exs), r.Exchanges)
 		}
 	}
+}
+
+// slowHook is a loopback hook that accepts after delay (or when the
+// request is cancelled).
+func slowHook(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// startRun starts `hooksim run --db db --no-expect --url url --stages
+// all` (every bundled session) in a child process running the real main,
+// and returns it with its standard output; the process is killed if it
+// is still running after a minute.
+func startRun(t *testing.T, db, url string) (*exec.Cmd, io.ReadCloser) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", url, "--stages", "all")
+	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout
 }
