@@ -30,20 +30,7 @@ func TestSIGKILLShowsInterrupted(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "h.db")
 	cmd, stdout := startRun(t, db, slowHook(t, 30*time.Millisecond))
-	shown, sessionsDone := 0, 0
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if hookLine.MatchString(line) {
-			shown++
-		}
-		if strings.HasPrefix(line, "== ") && strings.Contains(line, "steps,") {
-			sessionsDone++
-		}
-		if sessionsDone == 1 && shown >= 8 {
-			break // in the middle of the second session
-		}
-	}
+	readPlayed(bufio.NewScanner(stdout), 1, 8) // in the middle of the second session
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

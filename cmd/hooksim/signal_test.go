@@ -37,20 +37,8 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "h.db")
 	cmd, stdout := startRun(t, db, slowHook(t, 50*time.Millisecond))
-	shown, sessionsDone := 0, 0
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if hookLine.MatchString(line) {
-			shown++
-		}
-		if strings.HasPrefix(line, "== ") && strings.Contains(line, "steps,") {
-			sessionsDone++
-		}
-		if sessionsDone == 2 && shown >= 12 {
-			break // in the middle of the third session
-		}
-	}
+	shown := readPlayed(sc, 2, 12) // in the middle of the third session
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -178,4 +166,24 @@ func startRun(t *testing.T, db, url string) (*exec.Cmd, io.ReadCloser) {
 		t.Fatal(err)
 	}
 	return cmd, stdout
+}
+
+// readPlayed reads a run's transcript from sc until it has shown the
+// ends of sessions sessions and at least calls hook exchanges, and
+// returns how many exchanges it showed.
+func readPlayed(sc *bufio.Scanner, sessions, calls int) int {
+	shown, done := 0, 0
+	for sc.Scan() {
+		line := sc.Text()
+		if hookLine.MatchString(line) {
+			shown++
+		}
+		if strings.HasPrefix(line, "== ") && strings.Contains(line, "steps,") {
+			done++
+		}
+		if done == sessions && shown >= calls {
+			break
+		}
+	}
+	return shown
 }
