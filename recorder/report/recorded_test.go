@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
@@ -23,7 +20,6 @@ import (
 // run's id.
 func recordInto(t *testing.T, st *store.Store, url, script string, msg []byte, tempFail bool) int64 {
 	t.Helper()
-	ctx := context.Background()
 	h, err := hookconf.FromFlags(hookconf.FlagSpec{URL: url, Stages: []string{"all"}, NoTempFail: !tempFail})
 	if err != nil {
 		t.Fatal(err)
@@ -32,19 +28,8 @@ func recordInto(t *testing.T, st *store.Store, url, script string, msg []byte, t
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := recorder.New(st, recorder.Options{})
-	var p *recorder.Play
-	sim := simulator.New([]*hookconf.Hook{h}, simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
-		p = rec.BeginPlay(ctx, info)
-		return p
-	}))
-	sim.Now = time.Now
-	defer sim.Client.Close()
-	sim.Play(ctx, sess)
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p.RunID()
+	_, id := playRecorded(t, st, h, sess)
+	return id
 }
 
 // refusedURL is a loopback URL nothing listens on.

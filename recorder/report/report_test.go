@@ -65,6 +65,15 @@ func record(t *testing.T, url, name string) (*simulator.SessionResult, *store.St
 	if err != nil {
 		t.Fatal(err)
 	}
+	res, id := playRecorded(t, st, h, sess)
+	return res, st, id
+}
+
+// playRecorded plays sess against h, records it in st through a
+// recorder of its own (closed once the play is written) and returns the
+// result and the run's ID.
+func playRecorded(t *testing.T, st *store.Store, h *hookconf.Hook, sess *sessions.Session) (*simulator.SessionResult, int64) {
+	t.Helper()
 	rec := recorder.New(st, recorder.Options{})
 	var p *recorder.Play
 	sim := simulator.New([]*hookconf.Hook{h}, simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
@@ -72,12 +81,12 @@ func record(t *testing.T, url, name string) (*simulator.SessionResult, *store.St
 		return p
 	}))
 	sim.Now = time.Now
-	t.Cleanup(func() { sim.Client.Close() })
-	res := sim.Play(ctx, sess)
+	defer sim.Client.Close()
+	res := sim.Play(context.Background(), sess)
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return res, st, p.RunID()
+	return res, p.RunID()
 }
 
 // comparable drops what a recording cannot hold, or holds differently:
