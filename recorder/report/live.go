@@ -62,12 +62,7 @@ func liveSession(r *simulator.SessionResult, bytesOf bytesFunc) Session {
 		s.Steps = append(s.Steps, liveStep(st, bytesOf))
 	}
 	for _, tx := range r.Transactions {
-		s.Transactions = append(s.Transactions, Transaction{
-			Number: tx.Number, QueueID: tx.QueueID, Delivered: tx.Delivered, Reply: tx.Reply,
-			EnvelopeBefore: envelope(tx.EnvelopeIn), EnvelopeAfter: envelope(tx.EnvelopeOut),
-			Original: bytesOf.orNil(nonNil(tx.Original)), Final: bytesOf.orNil(tx.Final), Queued: bytesOf.orNil(tx.Queued),
-			QueuedNotes: append([]string{}, tx.QueuedNotes...),
-		})
+		s.Transactions = append(s.Transactions, liveTransaction(tx, bytesOf))
 	}
 	return s
 }
