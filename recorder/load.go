@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
@@ -22,6 +23,14 @@ type Loaded struct {
 	// has none or it does not parse (SessionErr says why).
 	Session    *sessions.Session
 	SessionErr error
+	// Report is the run in the one vocabulary (report.FromRows): its
+	// steps with their exchanges, its transactions, the exchanges no step
+	// holds (Unstepped), and Run.
+	Report *report.Session
+	// ExchangeRows are the run's exchange rows as stored, in sequence
+	// order: the wire record (heads, redirects) the vocabulary leaves out,
+	// for what re-sends or prints the recorded bytes (curl, raw).
+	ExchangeRows []store.Exchange
 	// Result is the run as the simulator reported it: steps with their
 	// exchanges (responses parsed again), and transactions.
 	Result *simulator.SessionResult
@@ -39,7 +48,11 @@ func Load(ctx context.Context, st *store.Store, runID int64) (*Loaded, error) {
 		return nil, err
 	}
 	run, steps, exs, msgs := rows.Run, rows.Steps, rows.Exchanges, rows.Messages
-	l := &Loaded{Run: *run}
+	doc, err := report.FromRows(run, steps, exs, msgs)
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{Run: *run, Report: doc, ExchangeRows: exs}
 	if len(run.Script) > 0 {
 		s, err := sessions.ParseArchive(run.SessionFile, run.Script)
 		if err != nil {
