@@ -11,7 +11,6 @@ import (
 	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/recorder/replay/compare"
 	"github.com/hooksim/hooksim/recorder/report"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -138,8 +137,9 @@ func (s *Server) storedExchange(w http.ResponseWriter, r *http.Request) (*store.
 	return e, true
 }
 
-// findExchange picks exchange {seq} of a loaded run and its step.
-func (s *Server) findExchange(w http.ResponseWriter, r *http.Request) (*recorder.Loaded, *simulator.Exchange, bool) {
+// findExchange picks exchange {seq} of a loaded run, as the vocabulary
+// has it.
+func (s *Server) findExchange(w http.ResponseWriter, r *http.Request) (*recorder.Loaded, *report.Exchange, bool) {
 	l, ok := s.load(w, r)
 	if !ok {
 		return nil, nil, false
@@ -148,7 +148,7 @@ func (s *Server) findExchange(w http.ResponseWriter, r *http.Request) (*recorder
 	if !ok {
 		return nil, nil, false
 	}
-	for _, ex := range l.Exchanges {
+	for _, ex := range report.SortedExchanges(l.Report) {
 		if int64(ex.Seq) == seq {
 			return l, ex, true
 		}
@@ -273,21 +273,21 @@ func diffAnswerOf(d *compare.Diff) diffAnswer {
 }
 
 func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
-	var ls [2]*recorder.Loaded
+	var docs [2]*report.Session
 	for i, name := range []string{"a", "b"} {
 		id, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
 		if err != nil || id <= 0 {
 			writeError(w, http.StatusBadRequest, "compare wants two run ids: ?a=ID&b=ID")
 			return
 		}
-		if ls[i], err = recorder.Load(r.Context(), s.cfg.Store, id); err != nil {
+		if docs[i], err = report.Stored(r.Context(), s.cfg.Store, id); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
-	d := compare.Sessions(ls[0].Result, ls[1].Result, compare.Options{})
+	d := compare.Sessions(docs[0], docs[1], compare.Options{})
 	if d.Session == "" {
-		d.Session = ls[0].Run.SessionName
+		d.Session = docs[0].Name
 	}
 	writeJSON(w, http.StatusOK, diffAnswerOf(d))
 }

@@ -13,10 +13,12 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/replay/compare"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -118,14 +120,17 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	case compare.ModeExact:
 		after = resendExact(ctx, client, obs, origin, loaded, hooks)
 	}
+	// Both sides in the one vocabulary: the recording as stored, the
+	// replay as just played.
+	before, played := loaded.Report, report.LiveSession(after)
 	var diff *compare.Diff
 	if mode == compare.ModeExact {
-		diff = compare.Exchanges(exchangesOf(loaded.Result), exchangesOf(after), compare.Options{})
+		diff = compare.Exchanges(loaded.Run.SessionName, stepExchanges(before), stepExchanges(&played), compare.Options{})
 	} else {
-		before, compared := loaded.Result, after
+		compared := &played
 		if recorded, err := recordedSettings(loaded.Run); err == nil {
 			var stageNotes []string
-			before, compared, stageNotes = commonStages(before, after, recorded, hooks)
+			before, compared, stageNotes = commonStages(before, compared, recorded, hooks)
 			notes = append(notes, stageNotes...)
 		}
 		diff = compare.Sessions(before, compared, compare.Options{})
@@ -146,10 +151,11 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	return diff, replayID, nil
 }
 
-// resendExact re-sends every recorded request body, in order, to the hook
-// with the same id (or the only hook given), and rebuilds each step's
-// reply from the new answers with Stalwart's chain rules. It reports the
-// replay to obs (nil: nobody) as the simulator reports a play, with origin.
+// resendExact re-sends every recorded request body (the exchanges of the
+// recorded steps), in order, to the hook with the same id (or the only
+// hook given), and rebuilds each step's reply from the new answers with
+// Stalwart's chain rules. It reports the replay to obs (nil: nobody) as
+// the simulator reports a play, with origin.
 func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.Observer, origin simulator.Origin,
 	l *recorder.Loaded, hooks []*hookconf.Hook) *simulator.SessionResult {
 	byID := map[string]*hookconf.Hook{}
@@ -171,17 +177,20 @@ func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.O
 	play := simulator.Begin(ctx, obs, &simulator.SessionInfo{Name: name, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: res.Started,
 		Hooks: hooks, Session: l.Session, Origin: origin})
 	seq := 0
-	for _, orig := range l.Result.Steps {
+	for i := range l.Report.Steps {
+		orig := &l.Report.Steps[i]
 		st := &simulator.StepResult{Session: name, Index: orig.Index, Kind: orig.Kind, Command: orig.Command, Message: orig.Message,
 			Line: orig.Line, Implied: orig.Implied, Transaction: orig.Transaction, Action: "none"}
-		for _, oex := range orig.Exchanges {
-			h := pick(oex.HookID)
+		for j := range orig.Exchanges {
+			oex := &orig.Exchanges[j]
+			stage, request := wire.Stage(oex.Stage), report.RawBody(oex.Request)
+			h := pick(oex.Hook)
 			var ex *simulator.Exchange
 			if h == nil {
-				ex = &simulator.Exchange{Stage: oex.Stage, HookID: oex.HookID, URL: oex.URL, Started: now(), Request: oex.Request, Outcome: "error",
-					Err: &hookclient.HookError{Class: hookclient.ErrConnect, Message: "no hook with id " + oex.HookID + " in the replay configuration"}}
+				ex = &simulator.Exchange{Stage: stage, HookID: oex.Hook, URL: oex.URL, Started: now(), Request: request, Outcome: "error",
+					Err: &hookclient.HookError{Class: hookclient.ErrConnect, Message: "no hook with id " + oex.Hook + " in the replay configuration"}}
 			} else {
-				ex = simulator.CallHook(ctx, client, h, oex.Stage, oex.Request, now)
+				ex = simulator.CallHook(ctx, client, h, stage, request, now)
 			}
 			seq++
 			ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = name, seq, orig.Index, oex.Transaction
@@ -212,10 +221,13 @@ func resendExact(ctx context.Context, client *hookclient.Client, obs simulator.O
 	return res
 }
 
-func exchangesOf(r *simulator.SessionResult) []*simulator.Exchange {
-	var out []*simulator.Exchange
-	for _, st := range r.Steps {
-		out = append(out, st.Exchanges...)
+// stepExchanges are the exchanges of s's steps, as pointers into s.
+func stepExchanges(s *report.Session) []*report.Exchange {
+	var out []*report.Exchange
+	for i := range s.Steps {
+		for j := range s.Steps[i].Exchanges {
+			out = append(out, &s.Steps[i].Exchanges[j])
+		}
 	}
 	return out
 }
@@ -260,7 +272,7 @@ func recordedSettings(r store.Run) ([]hookconf.Settings, error) {
 // stage only one of them called it at (by hook id), so that a replay
 // configured for fewer or other stages is not reported as "not called"
 // everywhere; the notes name the stages left out.
-func commonStages(before, after *simulator.SessionResult, recorded []hookconf.Settings, replay []*hookconf.Hook) (*simulator.SessionResult, *simulator.SessionResult, []string) {
+func commonStages(before, after *report.Session, recorded []hookconf.Settings, replay []*hookconf.Hook) (*report.Session, *report.Session, []string) {
 	was := map[string]hookconf.StageSet{}
 	for _, s := range recorded {
 		was[s.ID] = s.Stages
@@ -299,44 +311,43 @@ func commonStages(before, after *simulator.SessionResult, recorded []hookconf.Se
 		return before, after, nil
 	}
 	// An exchange is kept when both configurations call its hook at its stage.
-	both := func(ex *simulator.Exchange) bool {
-		o, okOld := was[ex.HookID]
-		n, okNew := now[ex.HookID]
-		return !okOld || !okNew || (o[ex.Stage] && n[ex.Stage])
+	both := func(ex *report.Exchange) bool {
+		o, okOld := was[ex.Hook]
+		n, okNew := now[ex.Hook]
+		return !okOld || !okNew || (o[wire.Stage(ex.Stage)] && n[wire.Stage(ex.Stage)])
 	}
 	return filterExchanges(before, both), filterExchanges(after, both), notes
 }
 
-// filterExchanges is a copy of r whose steps keep only the exchanges keep accepts.
-func filterExchanges(r *simulator.SessionResult, keep func(*simulator.Exchange) bool) *simulator.SessionResult {
-	out := *r
-	out.Steps = make([]*simulator.StepResult, len(r.Steps))
-	out.Exchanges = 0
-	for i, st := range r.Steps {
-		c := *st
-		c.Exchanges = nil
-		for _, ex := range st.Exchanges {
-			if keep(ex) {
-				c.Exchanges = append(c.Exchanges, ex)
+// filterExchanges is a copy of s whose steps keep only the exchanges keep
+// accepts.
+func filterExchanges(s *report.Session, keep func(*report.Exchange) bool) *report.Session {
+	out := *s
+	out.Steps = make([]report.Step, len(s.Steps))
+	for i, st := range s.Steps {
+		st.Exchanges = nil
+		for j := range s.Steps[i].Exchanges {
+			if ex := &s.Steps[i].Exchanges[j]; keep(ex) {
+				st.Exchanges = append(st.Exchanges, *ex)
 			}
 		}
-		out.Exchanges += len(c.Exchanges)
-		out.Steps[i] = &c
+		out.Steps[i] = st
 	}
 	return &out
 }
 
-// Exchange re-sends one recorded exchange's request bytes to its hook
-// (the recorded one, or the only hook of explicit) and compares the
-// answer with the recorded one. The new exchange is not recorded.
-func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig *simulator.Exchange, hs Hooks) (*simulator.Exchange, *compare.Diff, error) {
+// Exchange re-sends the request bytes of orig, an exchange of recorded run
+// r, to its hook (the recorded one, or the only hook of explicit) and
+// compares the answer with the recorded one. The new exchange is not
+// recorded.
+func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig *report.Exchange, hs Hooks) (*simulator.Exchange, *compare.Diff, error) {
 	hooks, _, err := hs.resolve(r)
 	if err != nil {
 		return nil, nil, err
 	}
 	var h *hookconf.Hook
 	for _, c := range hooks {
-		if c.ID == orig.HookID {
+		if c.ID == orig.Hook {
 			h = c
 		}
 	}
@@ -344,15 +355,13 @@ func Exchange(ctx context.Context, client *hookclient.Client, r store.Run, orig 
 		h = hooks[0]
 	}
 	if h == nil {
-		return nil, nil, fmt.Errorf("run #%d: no hook with id %s to send exchange %d to", r.ID, orig.HookID, orig.Seq)
+		return nil, nil, fmt.Errorf("run #%d: no hook with id %s to send exchange %d to", r.ID, orig.Hook, orig.Seq)
 	}
-	ex := simulator.CallHook(ctx, client, h, orig.Stage, orig.Request, time.Now)
-	ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = orig.Session, orig.Seq, orig.StepIndex, orig.Transaction
+	ex := simulator.CallHook(ctx, client, h, wire.Stage(orig.Stage), report.RawBody(orig.Request), time.Now)
+	ex.Session, ex.Seq, ex.StepIndex, ex.Transaction = r.SessionName, orig.Seq, orig.Step, orig.Transaction
 	simulator.ChainReply([]*simulator.Exchange{ex}, func(string) bool { return h.TempFailOnError })
-	d := compare.Exchanges([]*simulator.Exchange{orig}, []*simulator.Exchange{ex}, compare.Options{})
-	if d.Session == "" {
-		d.Session = r.SessionName
-	}
+	after := report.LiveExchange(ex, "")
+	d := compare.Exchanges(r.SessionName, []*report.Exchange{orig}, []*report.Exchange{&after}, compare.Options{})
 	return ex, d, nil
 }
 

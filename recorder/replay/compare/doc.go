@@ -3,6 +3,11 @@
 // ("resimulate"), Exchange and Exchanges compare the answers to the same
 // request bytes sent twice ("exact").
 //
+// Both sides are in the one vocabulary (recorder/report): a recorded run
+// as report.FromRows reads it from the store, a play just made as
+// report.LiveSession converts it. Answers are compared as stored
+// (report.Exchange.Parsed), never parsed again.
+//
 // Exchanges are matched by (step index, stage, hook id, n-th call of that
 // triple), never by raw sequence number, so a call that no longer happens
 // (a hook that now rejects at mail, so rcpt is never called) shows as one

@@ -1,19 +1,20 @@
 package compare
 
 import (
-	"bytes"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
+	"time"
 
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // Exchange compares the answers to the same request sent twice (exact
 // replay). The reply compared is the one each answer alone leads to.
 // Either side may be nil (a missing or new exchange); both nil gives nil.
-func Exchange(before, after *simulator.Exchange, o Options) *ExchangeDiff {
+func Exchange(before, after *report.Exchange, o Options) *ExchangeDiff {
 	if before == nil && after == nil {
 		return nil
 	}
@@ -21,40 +22,40 @@ func Exchange(before, after *simulator.Exchange, o Options) *ExchangeDiff {
 }
 
 // keyOf is the key of ex without its n-th count.
-func keyOf(ex *simulator.Exchange) ExchangeKey {
-	return ExchangeKey{StepIndex: ex.StepIndex, Stage: ex.Stage, HookID: ex.HookID}
+func keyOf(ex *report.Exchange) ExchangeKey {
+	return ExchangeKey{StepIndex: ex.Step, Stage: wire.Stage(ex.Stage), HookID: ex.Hook}
 }
 
 // compareExchange compares two exchanges; replyB and replyA give each
 // side's SMTP reply.
-func compareExchange(b, a *simulator.Exchange, replyB, replyA func(*simulator.Exchange) string, o Options) *ExchangeDiff {
+func compareExchange(b, a *report.Exchange, replyB, replyA func(*report.Exchange) string, o Options) *ExchangeDiff {
 	d := &ExchangeDiff{}
-	var bMods, aMods []wire.Modification
+	var bMods, aMods []report.Modification
 	var bLints, aLints []wire.Lint
 	if b != nil {
 		d.Key = keyOf(b)
 		d.BeforeSeq = b.Seq
-		d.Outcome.Before, d.Effect.Before, d.ErrorClass.Before = b.Outcome, b.Effect, errClass(b.Err)
+		d.Outcome.Before, d.Effect.Before, d.ErrorClass.Before = b.Outcome, b.Effect, errClass(b.Error)
 		d.Reply.Before = replyB(b)
-		if b.Response != nil {
-			bMods = b.Response.Modifications
+		if b.Parsed != nil {
+			bMods = b.Parsed.Modifications
 		}
-		bLints = b.Lints
+		bLints = wireLints(b.Lints)
 		if !o.IgnoreLatency {
-			d.Latency.Before = b.Call.Duration.String()
+			d.Latency.Before = duration(b.DurationMS).String()
 		}
 	}
 	if a != nil {
 		d.Key = keyOf(a)
 		d.AfterSeq = a.Seq
-		d.Outcome.After, d.Effect.After, d.ErrorClass.After = a.Outcome, a.Effect, errClass(a.Err)
+		d.Outcome.After, d.Effect.After, d.ErrorClass.After = a.Outcome, a.Effect, errClass(a.Error)
 		d.Reply.After = replyA(a)
-		if a.Response != nil {
-			aMods = a.Response.Modifications
+		if a.Parsed != nil {
+			aMods = a.Parsed.Modifications
 		}
-		aLints = a.Lints
+		aLints = wireLints(a.Lints)
 		if !o.IgnoreLatency {
-			d.Latency.After = a.Call.Duration.String()
+			d.Latency.After = duration(a.DurationMS).String()
 		}
 	}
 	switch {
@@ -80,48 +81,67 @@ func compareExchange(b, a *simulator.Exchange, replyB, replyA func(*simulator.Ex
 	return d
 }
 
+// duration is a report's milliseconds (to the microsecond) as a
+// time.Duration.
+func duration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms*1000)) * time.Microsecond
+}
+
 // exchangeNotes lists the differences that do not change the meaning.
-func exchangeNotes(b, a *simulator.Exchange) []string {
+func exchangeNotes(b, a *report.Exchange) []string {
 	var notes []string
 	if b.URL != a.URL {
 		notes = append(notes, fmt.Sprintf("URL %s%s%s", b.URL, arrow, a.URL))
 	}
 	// A status or body that changed with the meaning is no news; one
 	// that changed without it is worth a note.
-	if b.Call.Status != a.Call.Status && b.Call.Status != 0 && a.Call.Status != 0 {
-		notes = append(notes, fmt.Sprintf("HTTP status %d%s%d", b.Call.Status, arrow, a.Call.Status))
+	if b.Response.Status != a.Response.Status && b.Response.Status != 0 && a.Response.Status != 0 {
+		notes = append(notes, fmt.Sprintf("HTTP status %d%s%d", b.Response.Status, arrow, a.Response.Status))
 	}
-	if !bytes.Equal(b.Call.Body, a.Call.Body) && b.Err == nil && a.Err == nil && sameResponse(b.Response, a.Response) {
+	if !sameBody(b.Response.Body, a.Response.Body) && b.Error == nil && a.Error == nil && sameResponse(b.Parsed, a.Parsed) {
 		notes = append(notes, "response body bytes differ, same meaning")
 	}
-	if b.Err != nil && a.Err != nil && b.Err.Class == a.Err.Class && b.Err.Message != a.Err.Message {
-		notes = append(notes, fmt.Sprintf("error message %q%s%q", errText(b.Err), arrow, errText(a.Err)))
+	if b.Error != nil && a.Error != nil && b.Error.Class == a.Error.Class && b.Error.Message != a.Error.Message {
+		notes = append(notes, fmt.Sprintf("error message %q%s%q", errText(b.Error), arrow, errText(a.Error)))
 	}
 	// A new or other kind of error: say what it was, not only its class.
-	if a.Err != nil && (b.Err == nil || b.Err.Class != a.Err.Class) {
-		notes = append(notes, "now: "+errText(a.Err))
+	if a.Error != nil && (b.Error == nil || b.Error.Class != a.Error.Class) {
+		notes = append(notes, "now: "+errText(a.Error))
 	}
-	if b.Err != nil && (a.Err == nil || b.Err.Class != a.Err.Class) {
-		notes = append(notes, "was: "+errText(b.Err))
+	if b.Error != nil && (a.Error == nil || b.Error.Class != a.Error.Class) {
+		notes = append(notes, "was: "+errText(b.Error))
 	}
-	if b.Response != nil && a.Response != nil && !reflect.DeepEqual(b.Response.Reply, a.Response.Reply) {
-		notes = append(notes, fmt.Sprintf("response object %s%s%s", describeSMTP(b.Response.Reply), arrow, describeSMTP(a.Response.Reply)))
+	if b.Parsed != nil && a.Parsed != nil && !reflect.DeepEqual(b.Parsed.Response, a.Parsed.Response) {
+		notes = append(notes, fmt.Sprintf("response object %s%s%s", describeSMTP(b.Parsed.Response), arrow, describeSMTP(a.Parsed.Response)))
 	}
 	return notes
 }
 
-// sameResponse compares two parsed responses, modifications in canonical
-// form.
-func sameResponse(b, a *wire.Response) bool {
+// sameBody reports whether two bodies carry the same bytes (a body is
+// Text when valid UTF-8, else Base64, so equal bytes are equal fields).
+func sameBody(b, a report.Body) bool {
+	return sameString(b.Text, a.Text) && sameString(b.Base64, a.Base64)
+}
+
+func sameString(b, a *string) bool {
 	if b == nil || a == nil {
 		return b == a
 	}
-	return b.Action == a.Action && reflect.DeepEqual(b.Reply, a.Reply) &&
+	return *b == *a
+}
+
+// sameResponse compares two parsed answers, modifications in canonical
+// form.
+func sameResponse(b, a *report.Parsed) bool {
+	if b == nil || a == nil {
+		return b == a
+	}
+	return b.Action == a.Action && reflect.DeepEqual(b.Response, a.Response) &&
 		slices.Equal(canonicalMods(b.Modifications), canonicalMods(a.Modifications))
 }
 
 // describeSMTP renders a response object in one line.
-func describeSMTP(r *wire.SMTPResponse) string {
+func describeSMTP(r *report.Reply) string {
 	if r == nil {
 		return "(none)"
 	}

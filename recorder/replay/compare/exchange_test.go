@@ -34,7 +34,7 @@ func TestExchange(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := Exchange(tc.before, tc.after, Options{IgnoreLatency: true})
+			d := Exchange(liveExchange(tc.before), liveExchange(tc.after), Options{IgnoreLatency: true})
 			if d.Status != tc.status || d.Reply != tc.reply {
 				t.Errorf("status %s reply %+v, want %s %+v", d.Status, d.Reply, tc.status, tc.reply)
 			}
@@ -56,7 +56,7 @@ func TestExchangesExact(t *testing.T) {
 	before := []*simulator.Exchange{exch(1, 0, wire.StageConnect, "h"), exch(2, 2, wire.StageMail, "h"), exch(3, 3, wire.StageRcpt, "h")}
 	after := []*simulator.Exchange{exch(1, 0, wire.StageConnect, "h"), reject(exch(2, 2, wire.StageMail, "h"), 0, ""), exch(3, 3, wire.StageRcpt, "h")}
 	after[2].Lints = []wire.Lint{{Code: wire.LintUnknownKey, Path: "x", Message: "Stalwart ignores this key"}}
-	d := Exchanges(before, after, Options{IgnoreLatency: true})
+	d := Exchanges("hello", liveExchanges(before), liveExchanges(after), Options{IgnoreLatency: true})
 	if d.Mode != ModeExact || d.Session != "hello" || d.Equal() {
 		t.Fatalf("mode %s session %q equal %v", d.Mode, d.Session, d.Equal())
 	}
@@ -66,7 +66,7 @@ func TestExchangesExact(t *testing.T) {
 	var b bytes.Buffer
 	d.WriteText(&b)
 	golden(t, "exact", b.Bytes())
-	if !Exchanges(before, before, Options{}).Equal() {
+	if !Exchanges("hello", liveExchanges(before), liveExchanges(before), Options{}).Equal() {
 		t.Error("a list compared with itself is not equal")
 	}
 }
@@ -90,7 +90,7 @@ func TestMatchExchanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []string
-			for _, p := range matchExchanges(tc.before, tc.after) {
+			for _, p := range matchExchanges(liveExchanges(tc.before), liveExchanges(tc.after)) {
 				b, a := 0, 0
 				if p.before != nil {
 					b = p.before.Seq
@@ -139,7 +139,7 @@ func TestCanonicalMods(t *testing.T) {
 		{Type: wire.ModInsertHeader, Index: 1, Name: "X: bad", Value: "v\r\nInjected: yes"},
 		{Type: wire.ModChangeHeader, Index: 1, Name: "Subject", Value: long},
 	}
-	got := canonicalMods(mods)
+	got := canonicalMods(reportMods(mods))
 	want := []string{
 		`deleteHeader #2 Received`,
 		`insertHeader #1 "X: bad": "v\r\nInjected: yes"`,
@@ -154,8 +154,8 @@ func TestCanonicalMods(t *testing.T) {
 		t.Errorf("canonical:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Two long values that differ only after the shown prefix still differ.
-	a := canonicalMods([]wire.Modification{{Type: wire.ModReplaceContents, Value: long}})
-	b := canonicalMods([]wire.Modification{{Type: wire.ModReplaceContents, Value: long2}})
+	a := canonicalMods(reportMods([]wire.Modification{{Type: wire.ModReplaceContents, Value: long}}))
+	b := canonicalMods(reportMods([]wire.Modification{{Type: wire.ModReplaceContents, Value: long2}}))
 	if a[0] == b[0] {
 		t.Errorf("long values render the same: %s", a[0])
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/wire"
@@ -125,4 +126,37 @@ func statuses(d *Diff) []Status {
 		out[i] = e.Status
 	}
 	return out
+}
+
+// live is r as Sessions compares it (report.LiveSession); nil for nil.
+func live(r *simulator.SessionResult) *report.Session {
+	if r == nil {
+		return nil
+	}
+	s := report.LiveSession(r)
+	return &s
+}
+
+// liveExchange is ex as Exchange compares it (report.LiveExchange); nil
+// for nil.
+func liveExchange(ex *simulator.Exchange) *report.Exchange {
+	if ex == nil {
+		return nil
+	}
+	e := report.LiveExchange(ex, "")
+	return &e
+}
+
+// liveExchanges is liveExchange of each.
+func liveExchanges(exs []*simulator.Exchange) []*report.Exchange {
+	out := make([]*report.Exchange, len(exs))
+	for i, ex := range exs {
+		out[i] = liveExchange(ex)
+	}
+	return out
+}
+
+// reportMods are mods as the vocabulary holds them (report.ParsedOf).
+func reportMods(mods []wire.Modification) []report.Modification {
+	return report.ParsedOf(&wire.Response{Modifications: mods}).Modifications
 }

@@ -1,6 +1,22 @@
 package compare
 
-import "github.com/hooksim/hooksim/simulator/wire"
+import (
+	"github.com/hooksim/hooksim/recorder/report"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// wireLints are ls as a Diff reports them (wire.Lint: the same JSON, and
+// its String form in the text).
+func wireLints(ls []report.Lint) []wire.Lint {
+	if len(ls) == 0 {
+		return nil
+	}
+	out := make([]wire.Lint, len(ls))
+	for i, l := range ls {
+		out[i] = wire.Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix, Count: l.Count}
+	}
+	return out
+}
 
 // diffLints compares two lint lists as multisets of (code, path); the
 // message is wording and does not count.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
@@ -30,7 +31,7 @@ const (
 )
 
 // canonicalMods returns the modifications in canonical order, rendered.
-func canonicalMods(mods []wire.Modification) []string {
+func canonicalMods(mods []report.Modification) []string {
 	cs := make([]canonicalMod, len(mods))
 	for i, m := range mods {
 		cs[i] = canonicalize(m)
@@ -51,8 +52,8 @@ func canonicalMods(mods []wire.Modification) []string {
 	return out
 }
 
-func canonicalize(m wire.Modification) canonicalMod {
-	switch m.Type {
+func canonicalize(m report.Modification) canonicalMod {
+	switch wire.ModType(m.Type) {
 	case wire.ModAddHeader:
 		return canonicalMod{group: groupHeaders, Text: fmt.Sprintf("addHeader %s: %s", quoteName(m.Name), quoteLong(m.Value))}
 	case wire.ModInsertHeader, wire.ModChangeHeader:
@@ -92,22 +93,27 @@ func stripBrackets(v string) string {
 
 // params renders ESMTP parameters sorted by key: Stalwart keeps them in a
 // hash map, so the order the hook sent carries no meaning.
-func params(ps []wire.Parameter) string {
-	if len(ps) == 0 {
-		return ""
-	}
-	sorted := slices.Clone(ps)
-	slices.SortStableFunc(sorted, func(a, b wire.Parameter) int { return strings.Compare(a.Key, b.Key) })
+func params(ps map[string]*string) string {
 	var sb strings.Builder
-	for _, p := range sorted {
+	for _, k := range sortedKeys(ps) {
 		sb.WriteByte(' ')
-		sb.WriteString(quoteName(p.Key))
-		if p.Value != nil {
+		sb.WriteString(quoteName(k))
+		if v := ps[k]; v != nil {
 			sb.WriteByte('=')
-			sb.WriteString(quoteLong(*p.Value))
+			sb.WriteString(quoteLong(*v))
 		}
 	}
 	return sb.String()
+}
+
+// sortedKeys are the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // quoteName shows a header name or parameter key bare when it is plain
@@ -145,7 +151,7 @@ func utf8Start(c byte) bool { return c&0xC0 != 0x80 }
 // diffMods compares two modification lists in canonical form. reordered
 // is true when they hold the same modifications but their canonical
 // order differs (an order that changes the result).
-func diffMods(before, after []wire.Modification) (lines []Line, reordered bool) {
+func diffMods(before, after []report.Modification) (lines []Line, reordered bool) {
 	a, b := canonicalMods(before), canonicalMods(after)
 	if len(a) == 0 && len(b) == 0 {
 		return nil, false

@@ -3,8 +3,9 @@ package compare
 import (
 	"strings"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 const (
@@ -31,10 +32,10 @@ func maskQueueID(reply string) string {
 // exactReply is the reply an exchange alone leads to, for exact replays
 // where there is no step: the hook's reply for a non-accept, the temp-fail
 // reply for an error (Stalwart's default tempFailOnError).
-func exactReply(ex *simulator.Exchange) string {
+func exactReply(ex *report.Exchange) string {
 	switch {
-	case ex.Response != nil:
-		return maskQueueID(simulator.StageReply(ex.Stage, ex.Response))
+	case ex.Parsed != nil:
+		return maskQueueID(simulator.StageReply(wire.Stage(ex.Stage), wireResponse(ex.Parsed)))
 	case ex.Effect == "skipped":
 		return "(hook skipped: tempFailOnError is false)"
 	default:
@@ -42,14 +43,31 @@ func exactReply(ex *simulator.Exchange) string {
 	}
 }
 
-func errClass(e *hookclient.HookError) string {
+// wireResponse is p as the simulator's reply tables read it; parameters
+// come out sorted by key (the vocabulary keeps them as a map).
+func wireResponse(p *report.Parsed) *wire.Response {
+	r := &wire.Response{Action: wire.Action(p.Action)}
+	if v := p.Response; v != nil {
+		r.Reply = &wire.SMTPResponse{Status: v.Status, EnhancedStatus: v.EnhancedStatus, Message: v.Message, Disconnect: v.Disconnect}
+	}
+	for _, m := range p.Modifications {
+		wm := wire.Modification{Type: wire.ModType(m.Type), Value: m.Value, Name: m.Name, Index: m.Index}
+		for _, k := range sortedKeys(m.Parameters) {
+			wm.Parameters = append(wm.Parameters, wire.Parameter{Key: k, Value: m.Parameters[k]})
+		}
+		r.Modifications = append(r.Modifications, wm)
+	}
+	return r
+}
+
+func errClass(e *report.Error) string {
 	if e == nil {
 		return ""
 	}
-	return string(e.Class)
+	return e.Class
 }
 
-func errText(e *hookclient.HookError) string {
+func errText(e *report.Error) string {
 	if e == nil {
 		return ""
 	}

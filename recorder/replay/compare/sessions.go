@@ -4,28 +4,31 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 )
 
-// Sessions compares two plays of the same session (resimulate). The
-// final reply of a step is compared as the reply of its last exchange. Either result may be
-// nil (treated as a play with nothing in it).
-func Sessions(before, after *simulator.SessionResult, o Options) *Diff {
+// Sessions compares two plays of the same session (resimulate), each as
+// the vocabulary has it: a recorded run (report.FromRows) or a play just
+// made (report.LiveSession). The final reply of a step is compared as the
+// reply of its last exchange. Exchanges no step holds (Unstepped) are not
+// compared. Either session may be nil (treated as a play with nothing in
+// it).
+func Sessions(before, after *report.Session, o Options) *Diff {
 	b, a := orEmpty(before), orEmpty(after)
-	d := &Diff{Session: cmp.Or(a.Name, b.Name), Mode: ModeResimulate, Err: Change{errString(b.Err), errString(a.Err)}}
+	d := &Diff{Session: cmp.Or(a.Name, b.Name), Mode: ModeResimulate, Err: Change{b.Error, a.Error}}
 	bEx, aEx := sessionExchanges(b), sessionExchanges(a)
 	d.BeforeExchanges, d.AfterExchanges = len(bEx), len(aEx)
 	bSteps, aSteps := stepsByIndex(b), stepsByIndex(a)
 	// The step's reply belongs to the step's last exchange, the one that
 	// decided it; earlier ones (accepted, the chain went on) have none, so
 	// that one hook's new answer does not also change the hooks before it.
-	stepReply := func(steps map[int]*simulator.StepResult) func(*simulator.Exchange) string {
-		return func(ex *simulator.Exchange) string {
-			st := steps[ex.StepIndex]
-			if st == nil || len(st.Exchanges) == 0 || st.Exchanges[len(st.Exchanges)-1] != ex {
+	stepReply := func(steps map[int]*report.Step) func(*report.Exchange) string {
+		return func(ex *report.Exchange) string {
+			st := steps[ex.Step]
+			if st == nil || len(st.Exchanges) == 0 || &st.Exchanges[len(st.Exchanges)-1] != ex {
 				return ""
 			}
-			return maskQueueID(st.Reply())
+			return maskQueueID(st.Reply)
 		}
 	}
 	for _, p := range matchExchanges(bEx, aEx) {
@@ -37,18 +40,13 @@ func Sessions(before, after *simulator.SessionResult, o Options) *Diff {
 	return d
 }
 
-// Exchanges compares two lists of exchanges of one run sent again byte
-// for byte (exact replay); each reply is the one the answer alone leads
-// to. There are no steps nor transactions in such a diff.
-func Exchanges(before, after []*simulator.Exchange, o Options) *Diff {
+// Exchanges compares two lists of exchanges of session (its name) sent
+// again byte for byte (exact replay); each reply is the one the answer
+// alone leads to. There are no steps nor transactions in such a diff. Nil
+// exchanges are skipped.
+func Exchanges(session string, before, after []*report.Exchange, o Options) *Diff {
 	bEx, aEx := sortedExchanges(before), sortedExchanges(after)
-	d := &Diff{Mode: ModeExact, BeforeExchanges: len(bEx), AfterExchanges: len(aEx)}
-	for _, ex := range append(slices.Clip(bEx), aEx...) {
-		if ex.Session != "" {
-			d.Session = ex.Session
-			break
-		}
-	}
+	d := &Diff{Session: session, Mode: ModeExact, BeforeExchanges: len(bEx), AfterExchanges: len(aEx)}
 	for _, p := range matchExchanges(bEx, aEx) {
 		d.Exchanges = append(d.Exchanges, *compareExchange(p.before, p.after, exactReply, exactReply, o))
 		d.Exchanges[len(d.Exchanges)-1].Key.N = p.n
@@ -56,67 +54,59 @@ func Exchanges(before, after []*simulator.Exchange, o Options) *Diff {
 	return d
 }
 
-func orEmpty(r *simulator.SessionResult) *simulator.SessionResult {
-	if r == nil {
-		return &simulator.SessionResult{}
+func orEmpty(s *report.Session) *report.Session {
+	if s == nil {
+		return &report.Session{}
 	}
-	return r
+	return s
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// sessionExchanges lists a play's exchanges in sequence order.
-func sessionExchanges(r *simulator.SessionResult) []*simulator.Exchange {
-	var all []*simulator.Exchange
-	for _, st := range r.Steps {
-		if st != nil {
-			all = append(all, st.Exchanges...)
+// sessionExchanges lists the exchanges of a play's steps in sequence
+// order, as pointers into s (a step's reply goes with its last one).
+func sessionExchanges(s *report.Session) []*report.Exchange {
+	var all []*report.Exchange
+	for i := range s.Steps {
+		for j := range s.Steps[i].Exchanges {
+			all = append(all, &s.Steps[i].Exchanges[j])
 		}
 	}
 	return sortedExchanges(all)
 }
 
-func sortedExchanges(in []*simulator.Exchange) []*simulator.Exchange {
-	out := make([]*simulator.Exchange, 0, len(in))
+func sortedExchanges(in []*report.Exchange) []*report.Exchange {
+	out := make([]*report.Exchange, 0, len(in))
 	for _, ex := range in {
 		if ex != nil {
 			out = append(out, ex)
 		}
 	}
-	slices.SortStableFunc(out, func(x, y *simulator.Exchange) int { return x.Seq - y.Seq })
+	slices.SortStableFunc(out, func(x, y *report.Exchange) int { return x.Seq - y.Seq })
 	return out
 }
 
-func stepsByIndex(r *simulator.SessionResult) map[int]*simulator.StepResult {
-	m := make(map[int]*simulator.StepResult, len(r.Steps))
-	for _, st := range r.Steps {
-		if st != nil {
-			m[st.Index] = st
-		}
+func stepsByIndex(s *report.Session) map[int]*report.Step {
+	m := make(map[int]*report.Step, len(s.Steps))
+	for i := range s.Steps {
+		m[s.Steps[i].Index] = &s.Steps[i]
 	}
 	return m
 }
 
 // pair is one exchange of each play with the same key; either may be nil.
 type pair struct {
-	before, after *simulator.Exchange
+	before, after *report.Exchange
 	n             int
 }
 
 // matchExchanges pairs the exchanges of two plays by (step, stage, hook,
 // n-th call) and lists the pairs in play order: the before play's order,
 // with the after play's unmatched exchanges where they occur.
-func matchExchanges(b, a []*simulator.Exchange) []pair {
+func matchExchanges(b, a []*report.Exchange) []pair {
 	type slot struct {
 		key ExchangeKey
 		n   int
 	}
-	number := func(list []*simulator.Exchange) []slot {
+	number := func(list []*report.Exchange) []slot {
 		seen := map[ExchangeKey]int{}
 		out := make([]slot, len(list))
 		for i, ex := range list {

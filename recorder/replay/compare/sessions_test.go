@@ -410,7 +410,7 @@ func TestSessions(t *testing.T) {
 				tc.before(before)
 			}
 			tc.after(after)
-			d := Sessions(before, after, tc.opts)
+			d := Sessions(live(before), live(after), tc.opts)
 			if got := d.Equal(); got != tc.equal {
 				t.Errorf("Equal() = %v, want %v", got, tc.equal)
 			}
@@ -450,7 +450,7 @@ func TestLongMessageDiffIsCut(t *testing.T) {
 	}
 	before.Transactions[0].Final = []byte(bb.String())
 	after.Transactions[0].Final = []byte(ab.String())
-	d := Sessions(before, after, Options{})
+	d := Sessions(live(before), live(after), Options{})
 	var text bytes.Buffer
 	d.WriteText(&text)
 	if n := strings.Count(text.String(), "\n"); n > maxMessageLines+20 {
@@ -465,7 +465,7 @@ func TestDiffJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	after := play("2")
 	rejectAtMail(after)
-	d := Sessions(play("1"), after, Options{})
+	d := Sessions(live(play("1")), live(after), Options{})
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
@@ -488,7 +488,7 @@ func TestSessionsNil(t *testing.T) {
 	if d := Sessions(nil, nil, Options{}); !d.Equal() || len(d.Exchanges) != 0 {
 		t.Errorf("nil vs nil: %+v", d)
 	}
-	d := Sessions(nil, play("1"), Options{})
+	d := Sessions(nil, live(play("1")), Options{})
 	if d.Equal() || d.AfterExchanges != 5 || d.BeforeExchanges != 0 {
 		t.Errorf("nil vs play: equal %v, exchanges %d -> %d", d.Equal(), d.BeforeExchanges, d.AfterExchanges)
 	}

@@ -4,12 +4,12 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // compareSteps compares the steps of two plays by index.
-func compareSteps(b, a *simulator.SessionResult, o Options) []StepDiff {
+func compareSteps(b, a *report.Session, o Options) []StepDiff {
 	bs, as := stepsByIndex(b), stepsByIndex(a)
 	idx := unionKeys(bs, as)
 	out := make([]StepDiff, 0, len(idx))
@@ -19,7 +19,7 @@ func compareSteps(b, a *simulator.SessionResult, o Options) []StepDiff {
 	return out
 }
 
-func compareStep(b, a *simulator.StepResult, o Options) StepDiff {
+func compareStep(b, a *report.Step, o Options) StepDiff {
 	ref := b
 	if ref == nil {
 		ref = a
@@ -63,14 +63,12 @@ func maskAll(replies []string) []string {
 
 // ownLints are the step's lints that no exchange of it reported: the
 // notes about applying the data-stage modifications.
-func ownLints(st *simulator.StepResult) []wire.Lint {
+func ownLints(st *report.Step) []wire.Lint {
 	var fromExchanges []wire.Lint
-	for _, ex := range st.Exchanges {
-		if ex != nil {
-			fromExchanges = append(fromExchanges, ex.Lints...)
-		}
+	for i := range st.Exchanges {
+		fromExchanges = append(fromExchanges, wireLints(st.Exchanges[i].Lints)...)
 	}
-	return subtractLints(st.Lints, fromExchanges)
+	return subtractLints(wireLints(st.Lints), fromExchanges)
 }
 
 // unionKeys returns the keys of either map, sorted.

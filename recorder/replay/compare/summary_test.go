@@ -8,10 +8,10 @@ import (
 
 func TestSummary(t *testing.T) {
 	t.Parallel()
-	same := Sessions(play("1"), play("2"), Options{})
+	same := Sessions(live(play("1")), live(play("2")), Options{})
 	changedAfter := play("2")
 	rejectAtMail(changedAfter)
-	changed := Sessions(play("1"), changedAfter, Options{})
+	changed := Sessions(live(play("1")), live(changedAfter), Options{})
 	rows := []SummaryRow{
 		same.Row("12"),
 		changed.Row("13"),

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 )
 
 // messageContext is the number of unchanged lines shown around a change
@@ -18,13 +18,11 @@ const messageContext = 3
 
 // compareTransactions pairs transactions by number (the MAIL FROM that
 // opened them) and compares each pair.
-func compareTransactions(b, a []*simulator.TransactionResult) []TransactionDiff {
-	byNum := func(list []*simulator.TransactionResult) map[int]*simulator.TransactionResult {
-		m := make(map[int]*simulator.TransactionResult, len(list))
-		for _, t := range list {
-			if t != nil {
-				m[t.Number] = t
-			}
+func compareTransactions(b, a []report.Transaction) []TransactionDiff {
+	byNum := func(list []report.Transaction) map[int]*report.Transaction {
+		m := make(map[int]*report.Transaction, len(list))
+		for i := range list {
+			m[list[i].Number] = &list[i]
 		}
 		return m
 	}
@@ -37,17 +35,20 @@ func compareTransactions(b, a []*simulator.TransactionResult) []TransactionDiff 
 	return out
 }
 
-func compareTransaction(n int, b, a *simulator.TransactionResult) TransactionDiff {
+func compareTransaction(n int, b, a *report.Transaction) TransactionDiff {
 	d := TransactionDiff{Number: n}
+	var bFinal, aFinal []byte
 	if b != nil {
+		bFinal = report.RawBytes(b.Final)
 		d.Delivered.Before, d.Reply.Before = yesNo(b.Delivered), maskQueueID(b.Reply)
-		d.From.Before, d.To.Before = sender(b.EnvelopeOut.From), recipients(b.EnvelopeOut.To)
-		d.Final.Before = describeMessage(b.Final)
+		d.From.Before, d.To.Before = sender(b.EnvelopeAfter.From), recipients(b.EnvelopeAfter.To)
+		d.Final.Before = describeMessage(bFinal)
 	}
 	if a != nil {
+		aFinal = report.RawBytes(a.Final)
 		d.Delivered.After, d.Reply.After = yesNo(a.Delivered), maskQueueID(a.Reply)
-		d.From.After, d.To.After = sender(a.EnvelopeOut.From), recipients(a.EnvelopeOut.To)
-		d.Final.After = describeMessage(a.Final)
+		d.From.After, d.To.After = sender(a.EnvelopeAfter.From), recipients(a.EnvelopeAfter.To)
+		d.Final.After = describeMessage(aFinal)
 	}
 	switch {
 	case a == nil:
@@ -57,15 +58,15 @@ func compareTransaction(n int, b, a *simulator.TransactionResult) TransactionDif
 		d.Status = StatusNew
 		return d
 	}
-	if b.Final != nil && a.Final != nil && !bytes.Equal(b.Final, a.Final) {
-		d.Message = hunks(DiffLines(splitLines(b.Final), splitLines(a.Final)), messageContext)
+	if bFinal != nil && aFinal != nil && !bytes.Equal(bFinal, aFinal) {
+		d.Message = hunks(DiffLines(splitLines(bFinal), splitLines(aFinal)), messageContext)
 	}
-	if !d.To.Changed() && !slices.Equal(b.EnvelopeOut.To, a.EnvelopeOut.To) {
+	if !d.To.Changed() && !slices.Equal(b.EnvelopeAfter.To, a.EnvelopeAfter.To) {
 		d.Notes = append(d.Notes, fmt.Sprintf("recipient order %s%s%s (not a difference)",
-			strings.Join(b.EnvelopeOut.To, ", "), arrow, strings.Join(a.EnvelopeOut.To, ", ")))
+			strings.Join(b.EnvelopeAfter.To, ", "), arrow, strings.Join(a.EnvelopeAfter.To, ", ")))
 	}
 	d.Status = StatusSame
-	finalChanged := !bytes.Equal(b.Final, a.Final) || (b.Final == nil) != (a.Final == nil)
+	finalChanged := !bytes.Equal(bFinal, aFinal) || (bFinal == nil) != (aFinal == nil)
 	if d.Delivered.Changed() || d.Reply.Changed() || d.From.Changed() || d.To.Changed() || finalChanged {
 		d.Status = StatusChanged
 	}
