@@ -15,7 +15,6 @@ import (
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
 	"github.com/hooksim/hooksim/recorder/report"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -197,15 +196,51 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// replayTranscript prints a loaded run with the same transcript as run.
+// replayTranscript prints a loaded run with the same transcript as run:
+// the run as stored (report.FromRows), through the printer run uses.
 func replayTranscript(w io.Writer, l *recorder.Loaded) {
+	s := l.Report
 	tw := &transcript{w: w, verdict: storedVerdict(&l.Run)}
-	res := l.Result
-	p := simulator.Begin(context.Background(), tw, sessionInfoOf(l))
-	for _, st := range res.Steps {
-		p.Step(st)
+	tw.header(s.Name, s.File)
+	p := &transcriptPlay{transcript: tw}
+	notSent := report.NotSent(s.Steps)
+	for i := range s.Steps {
+		p.mu.Lock()
+		p.step(&s.Steps[i], notSent[i])
+		p.mu.Unlock()
 	}
-	p.Finish(res)
+	p.finish(storedEnding(l))
+}
+
+// storedEnding is the last line of a stored run: its counts as recorded
+// (while it is still running, the exchanges recorded so far), the
+// expectations of its script, its duration until it ended (0 while
+// running).
+func storedEnding(l *recorder.Loaded) ending {
+	s, r := l.Report, &l.Run
+	e := ending{name: s.Name, steps: len(s.Steps), exchanges: r.Exchanges, failures: r.Failures,
+		errored: r.Outcome == store.OutcomeError, err: r.Error}
+	if r.Outcome == store.OutcomeRunning {
+		e.exchanges = len(report.SortedExchanges(s))
+	}
+	if !r.Ended.IsZero() {
+		e.duration = r.Ended.Sub(r.Started)
+	}
+	if l.Session != nil {
+		for _, st := range l.Session.Steps {
+			if st.Expect != nil {
+				e.expectations++
+			}
+		}
+	}
+	for _, st := range s.Steps {
+		for _, ex := range st.Exchanges {
+			if ex.Error != nil {
+				e.hookErrors++
+			}
+		}
+	}
+	return e
 }
 
 // storedVerdict is the verdict of a run that did not finish, "" for one
@@ -264,10 +299,6 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "deleted %d runs older than %s from %s\n", n, strings.TrimSpace(*older), st.Path())
 	return nil
-}
-
-func sessionInfoOf(l *recorder.Loaded) *simulator.SessionInfo {
-	return &simulator.SessionInfo{Name: l.Run.SessionName, File: l.Run.SessionFile, Hash: l.Run.SessionHash, Started: l.Run.Started, Session: l.Session}
 }
 
 // checkRunFilter refuses a stage, outcome or source no run can have, so a

@@ -216,7 +216,11 @@ func failureLines(r *simulator.SessionResult) []string {
 		}
 		out = append(out, st.Failures...)
 		for _, ex := range st.Exchanges {
-			for i, l := range hookErrorLines(ex) {
+			e := liveErrorExchange(ex)
+			if e == nil {
+				continue
+			}
+			for i, l := range hookErrorLines(e) {
 				if i == 0 {
 					out = append(out, simulator.StepName(st)+": "+l)
 				} else {

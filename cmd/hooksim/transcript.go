@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hooksim/hooksim/recorder/export"
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // transcript prints sessions as they are played: what the client sent,
@@ -35,15 +39,23 @@ var _ simulator.Observer = (*transcript)(nil)
 // line and returns the play's printer.
 func (t *transcript) Begin(_ context.Context, s *simulator.SessionInfo) simulator.Play {
 	if !t.quiet {
-		t.mu.Lock()
-		fmt.Fprintf(t.w, "== %s (%s)\n", s.Name, s.File)
-		t.mu.Unlock()
+		t.header(s.Name, s.File)
 	}
 	return &transcriptPlay{transcript: t}
 }
 
+// header prints a session's first line.
+func (t *transcript) header(name, file string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "== %s (%s)\n", name, file)
+}
+
 // transcriptPlay prints one play: the transcript's settings and output,
-// and the play's own state.
+// and the play's own state. Its core (step, finish) prints the play in
+// the one vocabulary (recorder/report), so that `hooksim show` prints a
+// stored run with the same lines as `hooksim run` printed it live; the
+// simulator.Play methods convert the live results at the edge.
 type transcriptPlay struct {
 	*transcript
 	// unsent is set once the first step that could not be sent is shown.
@@ -51,7 +63,7 @@ type transcriptPlay struct {
 	// queued holds, with -v, the queued transactions whose step is not
 	// printed yet (a transaction is reported just before its step), by
 	// transaction number.
-	queued map[int]*simulator.TransactionResult
+	queued map[int]*report.Transaction
 }
 
 var _ simulator.Play = (*transcriptPlay)(nil)
@@ -66,15 +78,20 @@ func (t *transcriptPlay) Transaction(tx *simulator.TransactionResult) {
 		return
 	}
 	if t.queued == nil {
-		t.queued = map[int]*simulator.TransactionResult{}
+		t.queued = map[int]*report.Transaction{}
 	}
-	t.queued[tx.Number] = tx
+	v := report.LiveTransaction(tx)
+	t.queued[tx.Number] = &v
 }
 
 // writeQueued prints, with -v, the headers Stalwart writes in front of a
 // queued message and what hooksim leaves out of them.
-func writeQueued(w io.Writer, tx *simulator.TransactionResult) {
-	own := tx.Queued[:len(tx.Queued)-len(tx.Final)]
+func writeQueued(w io.Writer, tx *report.Transaction) {
+	queued, final := report.RawBytes(tx.Queued), report.RawBytes(tx.Final)
+	own := queued
+	if len(final) <= len(queued) {
+		own = queued[:len(queued)-len(final)]
+	}
 	if len(own) == 0 {
 		fmt.Fprintf(w, "     queued as the hooks left it: the server adds no header here\n")
 	} else {
@@ -82,7 +99,7 @@ func writeQueued(w io.Writer, tx *simulator.TransactionResult) {
 		for _, line := range strings.Split(strings.TrimSuffix(string(own), "\r\n"), "\r\n") {
 			fmt.Fprintf(w, "       %s\n", line)
 		}
-		first, _, _ := strings.Cut(string(tx.Final), "\r\n")
+		first, _, _ := strings.Cut(string(final), "\r\n")
 		fmt.Fprintf(w, "       (then the message as the hooks left it: %s ...)\n", first)
 	}
 	for _, n := range tx.QueuedNotes {
@@ -91,7 +108,9 @@ func writeQueued(w io.Writer, tx *simulator.TransactionResult) {
 }
 
 // Step implements simulator.Play: it prints the step, its hook calls and
-// the server's replies.
+// the server's replies. Bodies are converted only when printed: with -v,
+// or the answer of a failed call (its excerpt); -q converts only the
+// failed calls.
 func (t *transcriptPlay) Step(st *simulator.StepResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -100,13 +119,46 @@ func (t *transcriptPlay) Step(st *simulator.StepResult) {
 			fmt.Fprintf(t.w, "FAIL %s: %s\n", st.Session, f)
 		}
 		for _, ex := range st.Exchanges {
-			if lines := hookErrorLines(ex); len(lines) > 0 {
-				fmt.Fprintf(t.w, "hook error %s: %s: %s\n", st.Session, simulator.StepName(st), strings.Join(lines, " | "))
+			if e := liveErrorExchange(ex); e != nil {
+				fmt.Fprintf(t.w, "hook error %s: %s: %s\n", st.Session, simulator.StepName(st), strings.Join(hookErrorLines(e), " | "))
 			}
 		}
 		return
 	}
-	if st.NotSent {
+	step := report.LiveStep(st, t.verbose > 0)
+	if t.verbose == 0 {
+		for i, ex := range st.Exchanges {
+			withErrorBody(&step.Exchanges[i], ex)
+		}
+	}
+	t.step(&step, st.NotSent)
+}
+
+// liveErrorExchange is ex in the vocabulary when its call failed (nil
+// when not), with only the body hookErrorLines shows: the answer's.
+func liveErrorExchange(ex *simulator.Exchange) *report.Exchange {
+	if ex.Err == nil {
+		return nil
+	}
+	e := report.LiveExchangeWithoutBodies(ex, "")
+	withErrorBody(&e, ex)
+	return &e
+}
+
+// withErrorBody gives e, ex in the vocabulary without bodies, the
+// response body when ex failed with an answer: the excerpt of it says why.
+func withErrorBody(e *report.Exchange, ex *simulator.Exchange) {
+	if ex.Err == nil || ex.Call.Status == 0 {
+		return
+	}
+	b := report.NewBytes(ex.Call.Body)
+	e.Response.Text, e.Response.Base64 = b.Text, b.Base64
+}
+
+// step prints st; notSent: the client could not send it (the connection
+// was closed). The caller holds t.mu.
+func (t *transcriptPlay) step(st *report.Step, notSent bool) {
+	if notSent {
 		if !t.unsent {
 			t.unsent = true
 			fmt.Fprintf(t.w, "     (the connection is closed: the steps after this are not sent)\n")
@@ -133,8 +185,8 @@ func (t *transcriptPlay) Step(st *simulator.StepResult) {
 		fmt.Fprintf(t.w, "  S: %s\n", export.OneLine(st.Replies[0]))
 		fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	}
-	for _, ex := range st.Exchanges {
-		writeExchange(t.w, ex, t.verbose)
+	for i := range st.Exchanges {
+		writeExchange(t.w, &st.Exchanges[i], t.verbose)
 	}
 	for _, l := range nonExchangeLints(st) {
 		fmt.Fprintf(t.w, "     lint %s\n", l)
@@ -151,13 +203,13 @@ func (t *transcriptPlay) Step(st *simulator.StepResult) {
 
 // bdat writes a bdat step chunk by chunk: each BDAT line with its reply,
 // the data hook calls before the last chunk's reply.
-func (t *transcriptPlay) bdat(st *simulator.StepResult, cmds []string) {
+func (t *transcriptPlay) bdat(st *report.Step, cmds []string) {
 	fmt.Fprintf(t.w, "  C: %s\n", st.Message)
 	for i, c := range cmds {
 		fmt.Fprintf(t.w, "  C: %s\n", c)
 		if i == len(cmds)-1 {
-			for _, ex := range st.Exchanges {
-				writeExchange(t.w, ex, t.verbose)
+			for j := range st.Exchanges {
+				writeExchange(t.w, &st.Exchanges[j], t.verbose)
 			}
 			for _, l := range nonExchangeLints(st) {
 				fmt.Fprintf(t.w, "     lint %s\n", l)
@@ -170,7 +222,7 @@ func (t *transcriptPlay) bdat(st *simulator.StepResult, cmds []string) {
 
 // stepEnd writes what follows a step's replies: the queued message, the
 // closed connection.
-func (t *transcriptPlay) stepEnd(st *simulator.StepResult) {
+func (t *transcriptPlay) stepEnd(st *report.Step) {
 	if tx, ok := t.queued[st.Transaction]; ok && (st.Kind == "data" || st.Kind == "bdat") {
 		delete(t.queued, st.Transaction)
 		writeQueued(t.w, tx)
@@ -185,16 +237,16 @@ func (t *transcriptPlay) stepEnd(st *simulator.StepResult) {
 
 // nonExchangeLints are the step's lints that no exchange printed already
 // (notes from applying modifications, configuration lints).
-func nonExchangeLints(st *simulator.StepResult) []string {
+func nonExchangeLints(st *report.Step) []string {
 	seen := map[string]int{}
 	for _, ex := range st.Exchanges {
 		for _, l := range ex.Lints {
-			seen[l.String()]++
+			seen[lintText(l)]++
 		}
 	}
 	var out []string
 	for _, l := range st.Lints {
-		s := l.String()
+		s := lintText(l)
 		if seen[s] > 0 {
 			seen[s]--
 			continue
@@ -204,16 +256,29 @@ func nonExchangeLints(st *simulator.StepResult) []string {
 	return out
 }
 
-func writeExchange(w io.Writer, ex *simulator.Exchange, verbose int) {
+// lintText renders l on one line, as wire.Lint.String does.
+func lintText(l report.Lint) string {
+	return wire.Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix, Count: l.Count}.String()
+}
+
+// msDuration is a report's milliseconds (to the microsecond) as a
+// time.Duration.
+func msDuration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms*1000)) * time.Microsecond
+}
+
+func writeExchange(w io.Writer, ex *report.Exchange, verbose int) {
 	status := "no answer"
-	if ex.Call.Status != 0 {
-		status = fmt.Sprintf("%d %s", ex.Call.Status, http.StatusText(ex.Call.Status))
-		if ex.Call.Proto == hookclient.ProtoHTTP2 {
+	if ex.Response.Status != 0 {
+		status = fmt.Sprintf("%d %s", ex.Response.Status, http.StatusText(ex.Response.Status))
+		if ex.HTTPVersion == hookclient.ProtoHTTP2 {
 			status += " over HTTP/2"
 		}
 	}
-	fmt.Fprintf(w, "     #%d hook %s at %s: POST %s -> %s in %s: %s", ex.Seq, export.OneLine(ex.HookID), ex.Stage, export.OneLine(ex.URL), status,
-		ex.Call.Duration.Round(10*time.Microsecond), ex.Outcome)
+	// The report keeps microseconds: rounding them to 10µs gives what
+	// rounding the nanoseconds gave.
+	fmt.Fprintf(w, "     #%d hook %s at %s: POST %s -> %s in %s: %s", ex.Seq, export.OneLine(ex.Hook), ex.Stage, export.OneLine(ex.URL), status,
+		msDuration(ex.DurationMS).Round(10*time.Microsecond), ex.Outcome)
 	switch ex.Effect {
 	case "tempfail":
 		fmt.Fprint(w, " (tempFailOnError: 451)")
@@ -223,35 +288,68 @@ func writeExchange(w io.Writer, ex *simulator.Exchange, verbose int) {
 	fmt.Fprintln(w)
 	if verbose > 0 {
 		fmt.Fprintf(w, "       request:\n")
-		for _, l := range prettyBody(ex.Request, verbose > 1) {
+		for _, l := range prettyBody(report.RawBody(ex.Request), verbose > 1) {
 			fmt.Fprintf(w, "         %s\n", l)
 		}
-		if ex.Call.Status != 0 {
-			fmt.Fprintf(w, "       response (HTTP %d):\n", ex.Call.Status)
-			for _, l := range prettyBody(ex.Call.Body, verbose > 1) {
+		if ex.Response.Status != 0 {
+			fmt.Fprintf(w, "       response (HTTP %d):\n", ex.Response.Status)
+			for _, l := range prettyBody(report.RawBody(ex.Response.Body), verbose > 1) {
 				fmt.Fprintf(w, "         %s\n", l)
 			}
 		}
 	}
-	if ex.Err != nil {
-		fmt.Fprintf(w, "       error %s: %s\n", ex.Err.Class, ex.Err.Message)
-		if ex.Call.Status != 0 && verbose == 0 {
-			for _, l := range bodyExcerpt(ex.Call.Body) {
+	if ex.Error != nil {
+		fmt.Fprintf(w, "       error %s: %s\n", ex.Error.Class, ex.Error.Message)
+		if ex.Response.Status != 0 && verbose == 0 {
+			for _, l := range bodyExcerpt(report.RawBody(ex.Response.Body)) {
 				fmt.Fprintf(w, "       %s\n", l)
 			}
 		}
 	}
-	if ex.Response != nil {
-		if r := ex.Response.Reply; r != nil && ex.Response.Action != "accept" {
+	if p := ex.Parsed; p != nil {
+		if r := p.Response; r != nil && p.Action != "accept" {
 			fmt.Fprintf(w, "       response %s\n", describeReply(r.Status, r.EnhancedStatus, r.Message))
 		}
-		for _, m := range ex.Response.Modifications {
-			fmt.Fprintf(w, "       %s\n", simulator.DescribeModification(m))
+		for _, m := range p.Modifications {
+			fmt.Fprintf(w, "       %s\n", describeModification(m))
 		}
 	}
 	for _, l := range ex.Lints {
-		fmt.Fprintf(w, "       lint %s\n", l)
+		fmt.Fprintf(w, "       lint %s\n", lintText(l))
 	}
+}
+
+// describeModification renders a modification in one short line, as
+// simulator.DescribeModification does; parameters come sorted by key
+// (the vocabulary keeps them as a map, as Stalwart does).
+func describeModification(m report.Modification) string {
+	switch wire.ModType(m.Type) {
+	case wire.ModAddHeader:
+		return fmt.Sprintf("addHeader %s: %q", m.Name, m.Value)
+	case wire.ModInsertHeader, wire.ModChangeHeader:
+		return fmt.Sprintf("%s #%d %s: %q", m.Type, m.Index, m.Name, m.Value)
+	case wire.ModDeleteHeader:
+		return fmt.Sprintf("deleteHeader #%d %s", m.Index, m.Name)
+	case wire.ModReplaceContents:
+		v := m.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return fmt.Sprintf("replaceContents %q", v)
+	}
+	s := fmt.Sprintf("%s %s", m.Type, m.Value)
+	keys := make([]string, 0, len(m.Parameters))
+	for k := range m.Parameters {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		s += " " + k
+		if v := m.Parameters[k]; v != nil {
+			s += "=" + *v
+		}
+	}
+	return s
 }
 
 func describeReply(status *uint16, enhanced, message *string) string {
@@ -268,30 +366,54 @@ func describeReply(status *uint16, enhanced, message *string) string {
 	return strings.Join(parts, " ")
 }
 
+// ending is what a session's last line says.
+type ending struct {
+	name         string
+	steps        int
+	exchanges    int
+	expectations int // steps with an expectation to check
+	failures     int // expectations that failed
+	hookErrors   int // failed hook calls
+	// errored: the simulator itself stopped (err says why).
+	errored  bool
+	err      string
+	duration time.Duration
+}
+
 // Finish implements simulator.Play: it prints the session's verdict.
 func (t *transcriptPlay) Finish(r *simulator.SessionResult) {
+	e := ending{name: r.Name, steps: len(r.Steps), exchanges: r.Exchanges, expectations: r.Expectations,
+		failures: r.Failures, hookErrors: hookErrors(r), duration: r.Duration}
+	if r.Err != nil {
+		e.errored, e.err = true, r.Err.Error()
+	}
+	t.finish(e)
+}
+
+// finish prints the session's last line: its verdict and counts.
+func (t *transcriptPlay) finish(e ending) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.quiet {
 		return
 	}
 	verdict := "PASS"
-	if r.Expectations == 0 {
+	if e.expectations == 0 {
 		verdict = "played, no expectations"
 	}
-	if errs := hookErrors(r); errs > 0 {
-		verdict += fmt.Sprintf(", %s", plural(errs, "hook error"))
+	if e.hookErrors > 0 {
+		verdict += fmt.Sprintf(", %s", plural(e.hookErrors, "hook error"))
 	}
-	if !r.Passed() {
-		verdict = fmt.Sprintf("FAIL (%s)", plural(r.Failures, "failure"))
+	if e.failures > 0 || e.errored {
+		verdict = fmt.Sprintf("FAIL (%s)", plural(e.failures, "failure"))
 	}
-	if r.Err != nil {
-		verdict = "ERROR: " + r.Err.Error()
+	if e.errored {
+		verdict = "ERROR: " + e.err
 	}
 	if t.verdict != "" {
 		verdict = t.verdict
 	}
-	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", r.Name, verdict, plural(len(r.Steps), "step"), plural(r.Exchanges, "hook call"), shortDuration(r.Duration))
+	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", e.name, verdict, plural(e.steps, "step"), plural(e.exchanges, "hook call"), shortDuration(e.duration))
 }
 
 type runSummary struct{ passed, failed, exchanges, hookErrors int }

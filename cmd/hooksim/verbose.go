@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/recorder/export"
-	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/recorder/report"
 )
 
 // Limits of what a transcript shows of bodies.
@@ -28,16 +28,16 @@ const (
 // answered (HTTP status and the first lines of its body) and the cause
 // (refused, timeout, TLS, a parse error with its JSON path), and what the
 // client heard because of it. Nil when the call did not fail.
-func hookErrorLines(ex *simulator.Exchange) []string {
-	if ex.Err == nil {
+func hookErrorLines(ex *report.Exchange) []string {
+	if ex.Error == nil {
 		return nil
 	}
 	var out []string
-	id := export.OneLine(ex.HookID)
-	head := fmt.Sprintf("hook %s at %s: %s: %s", id, ex.Stage, ex.Err.Class, ex.Err.Message)
-	if ex.Call.Status != 0 {
-		head = fmt.Sprintf("hook %s at %s answered HTTP %d %s: %s: %s", id, ex.Stage, ex.Call.Status,
-			http.StatusText(ex.Call.Status), ex.Err.Class, ex.Err.Message)
+	id := export.OneLine(ex.Hook)
+	head := fmt.Sprintf("hook %s at %s: %s: %s", id, ex.Stage, ex.Error.Class, ex.Error.Message)
+	if ex.Response.Status != 0 {
+		head = fmt.Sprintf("hook %s at %s answered HTTP %d %s: %s: %s", id, ex.Stage, ex.Response.Status,
+			http.StatusText(ex.Response.Status), ex.Error.Class, ex.Error.Message)
 	}
 	switch ex.Effect {
 	case "tempfail":
@@ -46,8 +46,8 @@ func hookErrorLines(ex *simulator.Exchange) []string {
 		head += " (tempFailOnError false: the hook is skipped)"
 	}
 	out = append(out, head)
-	if ex.Call.Status != 0 {
-		out = append(out, bodyExcerpt(ex.Call.Body)...)
+	if ex.Response.Status != 0 {
+		out = append(out, bodyExcerpt(report.RawBody(ex.Response.Body))...)
 	}
 	return out
 }

@@ -23,6 +23,12 @@ func LiveStep(st *simulator.StepResult, bodies bool) Step {
 	return liveStep(st, noBytes)
 }
 
+// LiveExchangeWithoutBodies is LiveExchange(ex, reply).WithoutBodies(),
+// without copying the bodies first.
+func LiveExchangeWithoutBodies(ex *simulator.Exchange, reply string) Exchange {
+	return liveExchange(ex, reply, noBytes)
+}
+
 // noBytes is the Bytes of a body left out.
 func noBytes([]byte) Bytes { return Bytes{} }
 
