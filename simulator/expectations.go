@@ -10,9 +10,12 @@ import (
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
-// queuedReply matches Stalwart's queued reply whatever the queue id, which
-// changes on every play.
-var queuedReply = regexp.MustCompile(`^250 2\.0\.0 Message queued with id [0-9a-f]+\.$`)
+// QueuedReplyPattern matches Stalwart's queued reply whatever the queue
+// id, which changes on every play: what a captured expectation of a
+// queued reply expects (reply_match).
+const QueuedReplyPattern = `^250 2\.0\.0 Message queued with id [0-9a-f]+\.$`
+
+var queuedReply = regexp.MustCompile(QueuedReplyPattern)
 
 // ExpectOptions tune what Expectations captures.
 type ExpectOptions struct {
@@ -77,7 +80,7 @@ func Expectations(s *sessions.Session, res *SessionResult, o ExpectOptions) *ses
 						env.From = &from
 					}
 					e.Envelope = env
-					e.Headers = changedHeaders(tx.Original, tx.Final)
+					e.Headers = ChangedHeaders(tx.Original, tx.Final)
 				}
 			}
 		}
@@ -108,11 +111,12 @@ func uniqueCodes(lints []wire.Lint) []string {
 	return out
 }
 
-// changedHeaders lists the headers whose occurrences (every value, in
+// ChangedHeaders lists the headers whose occurrences (every value, in
 // order, compared as HeaderText) differ between the original and the final
 // message, in the final message's order, with every final occurrence; and
-// those the hooks removed entirely, as absent.
-func changedHeaders(original, final []byte) []sessions.ExpectHeader {
+// those the hooks removed entirely, as absent. Expectations captures them
+// for a delivered message.
+func ChangedHeaders(original, final []byte) []sessions.ExpectHeader {
 	occurrences := func(raw []byte) (map[string][]string, []string) {
 		vals, order := map[string][]string{}, []string{}
 		for _, h := range modify.Split(raw).Headers {

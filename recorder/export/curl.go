@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/hooksim/hooksim/recorder"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/store"
 )
 
 // Environment variables the curl script reads credentials from: they were
@@ -56,6 +56,10 @@ const inlineBodyLimit = 64 << 10
 // A hook recorded with allowInvalidCerts gets --insecure; its timeout
 // becomes --max-time; redirects are followed (--location) only where the
 // hook redirected when recorded.
+//
+// Like Raw, it reads the exchange rows (Loaded.ExchangeRows): the bytes
+// and headers as recorded, and the redirects, which the vocabulary does
+// not carry.
 func Curl(l *recorder.Loaded) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "#!/bin/sh\n# Hook calls of run #%d (%s), exported by hooksim.\n", l.Run.ID, OneLine(l.Run.SessionName))
@@ -63,7 +67,8 @@ func Curl(l *recorder.Loaded) []byte {
 	fmt.Fprintf(&b, "# Credentials were never recorded: set %s=user:password or %s=token where a hook needs them.\n", EnvBasic, EnvBearer)
 	b.WriteString("set -e\n")
 	hooks := recordedHooks(l.Run.Hooks)
-	for _, ex := range l.Exchanges {
+	for i := range l.ExchangeRows {
+		ex := &l.ExchangeRows[i]
 		writeCurl(&b, ex, hooks[ex.HookID])
 	}
 	return b.Bytes()
@@ -92,20 +97,20 @@ func recordedHooks(raw []byte) map[string]hookSettings {
 	return out
 }
 
-func writeCurl(b *bytes.Buffer, ex *simulator.Exchange, hook hookSettings) {
+func writeCurl(b *bytes.Buffer, ex *store.Exchange, hook hookSettings) {
 	answer := OneLine(ex.Outcome)
-	if ex.Call.Status != 0 {
-		answer = fmt.Sprintf("%d, %s", ex.Call.Status, answer)
+	if ex.Status != 0 {
+		answer = fmt.Sprintf("%d, %s", ex.Status, answer)
 	}
-	fmt.Fprintf(b, "\n# exchange %d: %s stage, hook %s (answered %s)\n", ex.Seq, OneLine(string(ex.Stage)), OneLine(ex.HookID), answer)
+	fmt.Fprintf(b, "\n# exchange %d: %s stage, hook %s (answered %s)\n", ex.Seq, OneLine(ex.Stage), OneLine(ex.HookID), answer)
 	target, err := curlURL(ex.URL)
 	if err != nil {
 		fmt.Fprintf(b, "# hooksim: left out: %s\n", OneLine(err.Error()))
 		return
 	}
 	var args []string
-	for _, h := range ex.RequestHdrs {
-		arg, note := headerArg(h)
+	for _, h := range ex.RequestHeaders {
+		arg, note := headerArg(hookconf.HeaderField{Name: h.Name, Value: h.Value})
 		if note != "" {
 			fmt.Fprintf(b, "# hooksim: header %s: %s\n", headerName(h.Name), note)
 		}
@@ -113,12 +118,12 @@ func writeCurl(b *bytes.Buffer, ex *simulator.Exchange, hook hookSettings) {
 			args = append(args, arg)
 		}
 	}
-	piped := !inlineBody(ex.Request)
+	piped := !inlineBody(ex.RequestBody)
 	if piped {
-		fmt.Fprintf(b, "printf %s |\n  ", shellQuote(printfFormat(ex.Request)))
+		fmt.Fprintf(b, "printf %s |\n  ", shellQuote(printfFormat(ex.RequestBody)))
 	}
 	b.WriteString("curl -sS")
-	if len(ex.Call.Redirects) > 0 {
+	if ex.Wire != nil && len(ex.Wire.Redirects) > 0 {
 		// Without -X, curl turns a POST into a GET after 301, 302 and 303
 		// as reqwest does, and keeps it after 307 and 308.
 		fmt.Fprintf(b, " --location --max-redirs 10 %s", shellQuote(target))
@@ -141,7 +146,7 @@ func writeCurl(b *bytes.Buffer, ex *simulator.Exchange, hook hookSettings) {
 		b.WriteString(" \\\n  --data-binary @-\n")
 		return
 	}
-	fmt.Fprintf(b, " \\\n  --data-binary %s\n", shellQuote(string(ex.Request)))
+	fmt.Fprintf(b, " \\\n  --data-binary %s\n", shellQuote(string(ex.RequestBody)))
 }
 
 // curlURL is the recorded URL as curl gets it: an absolute http(s) URL

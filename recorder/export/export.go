@@ -9,7 +9,6 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/sessions"
-	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
@@ -30,7 +29,7 @@ func Session(l *recorder.Loaded, o SessionOptions) ([]byte, error) {
 	if l.Session == nil {
 		return nil, fmt.Errorf("export: run #%d has no session script recorded (a replay of single exchanges?)", l.Run.ID)
 	}
-	s := simulator.Expectations(l.Session, l.Result, simulator.ExpectOptions{Lints: o.Lints})
+	s := expectations(l.Session, l.Report, o)
 	if len(l.Run.Hooks) > 0 && string(l.Run.Hooks) != "null" {
 		recorded, err := hookconf.ParseRecorded(l.Run.Hooks)
 		if err != nil {
