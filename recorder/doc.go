@@ -4,5 +4,7 @@
 // step, exchange and transaction to the store from one background
 // goroutine, in batched transactions. Live views tail the store (the web
 // package), so they also see runs recorded by other processes. Load
-// rebuilds a recorded run for show, export and replay.
+// reads a recorded run back for show, export, replay and the web: its
+// script and the run in the one vocabulary (package report), never as
+// the simulator's types.
 package recorder

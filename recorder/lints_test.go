@@ -120,10 +120,10 @@ func TestDuplicateModificationLints(t *testing.T) {
 		t.Fatal(err)
 	}
 	var found []wire.Lint
-	for _, s := range l.Result.Steps {
+	for _, s := range l.Report.Steps {
 		for _, x := range s.Lints {
 			if x.Code == "add-recipient-duplicate" {
-				found = append(found, x)
+				found = append(found, wire.Lint{Code: x.Code, Path: x.Path, Message: x.Message, Fix: x.Fix, Count: x.Count})
 			}
 		}
 	}

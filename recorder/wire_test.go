@@ -2,10 +2,12 @@ package recorder
 
 import (
 	"context"
-	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"strings"
 	"testing"
 
+	"github.com/hooksim/hooksim/recorder/report"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
@@ -53,9 +55,15 @@ func TestWireRecorded(t *testing.T) {
 		if ex.Wire == nil || string(ex.Wire.RequestHead) != want || string(ex.Wire.ResponseHead) != head || ex.Wire.BodyRead != "complete" {
 			t.Fatalf("exchange %d: wire %+v\nwant request head %q", ex.Seq, ex.Wire, want)
 		}
-		l := loaded.Exchanges[i]
-		if string(l.Call.RequestHead) != want || string(l.Call.ResponseHead) != head || l.Call.BodyRead != "complete" {
-			t.Errorf("loaded exchange %d: %q %q %q", l.Seq, l.Call.RequestHead, l.Call.ResponseHead, l.Call.BodyRead)
+		l := loaded.ExchangeRows[i]
+		if l.Seq != ex.Seq || l.Wire == nil || string(l.Wire.RequestHead) != want || string(l.Wire.ResponseHead) != head || l.Wire.BodyRead != "complete" {
+			t.Errorf("loaded exchange %d: wire %+v", l.Seq, l.Wire)
+		}
+	}
+	// The vocabulary tells the protocol from the recorded request head.
+	for _, ex := range report.SortedExchanges(loaded.Report) {
+		if ex.HTTPVersion != hookclient.ProtoHTTP11 {
+			t.Errorf("loaded exchange %d: HTTP version %q, want %q", ex.Seq, ex.HTTPVersion, hookclient.ProtoHTTP11)
 		}
 	}
 }
