@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -51,6 +52,9 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 	}
 	if ex.Err != nil {
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
+	}
+	if ex.Response != nil {
+		row.Parsed = report.AppendParsed(nil, ex.Response)
 	}
 	return row
 }

@@ -115,3 +115,12 @@ func redirectsFrom(s string) ([]Redirect, error) {
 	}
 	return out, nil
 }
+
+// textOrNull stores b as text, or NULL when empty (an optional JSON
+// column).
+func textOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

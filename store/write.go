@@ -28,8 +28,8 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob, parsed)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -192,7 +192,7 @@ func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) erro
 	if err := d.insert(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
 		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, respBody,
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
-		reqHead, respHead, bodyRead, redirects, reqBlob, respBlob); err != nil {
+		reqHead, respHead, bodyRead, redirects, reqBlob, respBlob, textOrNull(e.Parsed)); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil
