@@ -160,8 +160,9 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 }
 
 func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
+	d.json.reset()
 	if err := d.insert(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
-		stringsJSON(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), stringsJSON(s.Failures),
+		d.json.strings(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), d.json.strings(s.Failures),
 		rawJSON(s.Lints, "[]")); err != nil {
 		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
 	}
@@ -170,7 +171,8 @@ func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
 
 func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) error {
 	var err error
-	reqH, respH := headersJSON(e.RequestHeaders), headersJSON(e.ResponseHeaders)
+	d.json.reset()
+	reqH, respH := d.json.headers(e.RequestHeaders), d.json.headers(e.ResponseHeaders)
 	var reqHead, respHead any // NULL: no wire record
 	bodyRead, redirects := "", "[]"
 	if w := e.Wire; w != nil {
