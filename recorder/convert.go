@@ -1,10 +1,12 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 
+	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
@@ -44,15 +46,32 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
 		HookID: ex.HookID, URL: p.redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
-		RequestHeaders: headers(hookclient.RedactHeaders(ex.RequestHdrs, secret...)), RequestBody: ex.Request,
-		Status: ex.Call.Status, ResponseHeaders: headers(hookclient.RedactHeaders(ex.Call.ResponseHeaders, secret...)), ResponseBody: ex.Call.Body,
+		RequestHeaders: redactedHeaders(ex.RequestHdrs, secret), RequestBody: ex.Request,
+		Status: ex.Call.Status, ResponseHeaders: redactedHeaders(ex.Call.ResponseHeaders, secret), ResponseBody: ex.Call.Body,
 		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
 		Wire: wireRow(&ex.Call, secret),
 	}
 	if ex.Err != nil {
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
 	}
+	if ex.Response != nil {
+		row.Parsed = p.parsedJSON(ex)
+	}
 	return row
+}
+
+// parsedJSON is ex's parsed answer as stored. A hook gives the same answer
+// again and again ({"action":"accept"} at most stages), and the parse of
+// the same bytes is the same (simulator.CallHook parses the body and
+// nothing else): the last answer's JSON is shared when the body is
+// byte-identical. Rows only read it.
+func (p *Play) parsedJSON(ex *simulator.Exchange) []byte {
+	if p.lastParsed != nil && bytes.Equal(ex.Call.Body, p.lastAnswer) {
+		return p.lastParsed
+	}
+	b := report.AppendParsed(make([]byte, 0, 64+96*len(ex.Response.Modifications)), ex.Response)
+	p.lastAnswer, p.lastParsed = ex.Call.Body, b
+	return b
 }
 
 // redactURL is hookconf.RedactURL(u), remembered for the last URL: a
@@ -69,19 +88,32 @@ func (p *Play) redactURL(u string) string {
 // and received (credentials hidden in both), how much of the body was read,
 // and the redirects followed with passwords hidden in their URLs.
 func wireRow(c *hookclient.CallResult, secret []string) *store.Wire {
-	w := &store.Wire{
-		RequestHead: hookclient.RedactHead(c.RequestHead, secret...), ResponseHead: hookclient.RedactHead(c.ResponseHead, secret...),
-		BodyRead: string(c.BodyRead),
-	}
+	w := &store.Wire{RequestHead: redactedHead(c.RequestHead, secret), ResponseHead: redactedHead(c.ResponseHead, secret),
+		BodyRead: string(c.BodyRead)}
 	for _, r := range c.Redirects {
 		w.Redirects = append(w.Redirects, store.Redirect{Status: r.Status, Method: r.Method, URL: hookconf.RedactURL(r.URL)})
 	}
 	return w
 }
 
-func headers(h []hookconf.HeaderField) []store.Header {
+// redactedHead is head with credentials hidden (hookclient.RedactHead):
+// head itself when it hides none, as the simulator reports heads.
+func redactedHead(head []byte, secret []string) []byte {
+	if hookclient.HeadHides(head, secret...) {
+		return hookclient.RedactHead(head, secret...)
+	}
+	return head
+}
+
+// redactedHeaders is h as stored, with credentials hidden
+// (hookclient.RedactHeaders), in one allocation: only the fields that may
+// hide one are redacted.
+func redactedHeaders(h []hookconf.HeaderField, secret []string) []store.Header {
 	out := make([]store.Header, len(h))
 	for i, f := range h {
+		if hookclient.HeaderMayHide(f.Name, f.Value, secret...) {
+			f = hookclient.RedactHeaders(h[i:i+1], secret...)[0]
+		}
 		out[i] = store.Header{Name: f.Name, Value: f.Value}
 	}
 	return out

@@ -35,6 +35,9 @@ type Play struct {
 	// lastURL and lastRedacted are the last hook URL redacted
 	// (redactURL); only the writer goroutine touches them.
 	lastURL, lastRedacted string
+	// lastAnswer and lastParsed are the last parsed answer's body and its
+	// JSON as stored (parsedJSON).
+	lastAnswer, lastParsed []byte
 	// sum gathers the run's summary from the exchange rows built; only
 	// the writer goroutine touches it.
 	sum summary

@@ -48,6 +48,8 @@ type writer struct {
 	// hold its pointers, so the addresses cannot be reused meanwhile).
 	lastHooks     []*hookconf.Hook
 	lastHooksJSON []byte
+	// batch is the array of the last batch, emptied, for the next.
+	batch []op
 }
 
 type scriptEntry struct {
@@ -56,7 +58,7 @@ type scriptEntry struct {
 }
 
 func newWriter(r *Recorder) *writer {
-	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}}
+	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}, batch: make([]op, 0, 64)}
 }
 
 // run gathers queued ops into batches and commits each in one
@@ -72,6 +74,8 @@ func (w *writer) run() {
 		}
 		batch, open := w.gather(o)
 		w.commit(batch)
+		clear(batch) // let the plays and rows go; the array is reused
+		w.batch = batch[:0]
 		if !open {
 			return
 		}
@@ -85,7 +89,7 @@ func (w *writer) run() {
 // channel's buffer and wake no goroutine, which costs less than waking
 // the writer for every step of every session.
 func (w *writer) gather(first op) (batch []op, open bool) {
-	batch = append(make([]op, 0, 64), first)
+	batch = append(w.batch[:0], first)
 	if first.kind != opFlush && w.r.opts.Linger > 0 && !w.r.filling() {
 		timer := time.NewTimer(w.r.opts.Linger)
 		select {

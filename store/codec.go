@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // timeValue is t as stored: Unix nanoseconds, NULL for the zero time.
@@ -44,12 +45,13 @@ func stringsFrom(s string) ([]string, error) {
 }
 
 // rawJSON is b as a JSON column, def when empty. It is not validated here:
-// the callers produce it with encoding/json.
+// the callers produce it with encoding/json. The string aliases b, which
+// must not change while the statement binds it.
 func rawJSON(b []byte, def string) string {
 	if len(b) == 0 {
 		return def
 	}
-	return string(b)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // blob keeps an empty body distinct from NULL: bodies are NOT NULL.
@@ -114,4 +116,13 @@ func redirectsFrom(s string) ([]Redirect, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// textOrNull stores b as text, or NULL when empty (an optional JSON
+// column).
+func textOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return rawJSON(b, "")
 }

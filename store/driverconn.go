@@ -24,6 +24,7 @@ type driverConn struct {
 	stmts [numStmts]*sqlite3.SQLiteStmt
 	args  []driver.NamedValue // reused for every statement's arguments
 	vals  []driver.Value      // reused for every row read
+	json  jsonScratch         // a row's JSON columns
 }
 
 // raw runs fn with the writer's driver connection, inside the

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/hooksim/hooksim/store/jsonesc"
+import (
+	"unsafe"
+
+	"github.com/hooksim/hooksim/store/jsonesc"
+)
 
 // The JSON columns the writer fills for every row (headers, a step's
 // replies and failures) are encoded by hand: encoding/json's reflection
@@ -15,15 +19,13 @@ func appendJSONString(b []byte, s string) []byte { return jsonesc.AppendQuoted(b
 
 // headersJSON encodes headers as [[name, value], ...], order and
 // duplicates kept ("[]" when none).
-func headersJSON(h []Header) string {
-	if len(h) == 0 {
-		return "[]"
-	}
-	n := 2
-	for _, f := range h {
-		n += len(f.Name) + len(f.Value) + 8
-	}
-	b := make([]byte, 0, n)
+func headersJSON(h []Header) string { return string(appendHeadersJSON(nil, h)) }
+
+// stringsJSON encodes s as a JSON array of strings ("[]" when empty).
+func stringsJSON(s []string) string { return string(appendStringsJSON(nil, s)) }
+
+// appendHeadersJSON appends headersJSON(h) to b.
+func appendHeadersJSON(b []byte, h []Header) []byte {
 	b = append(b, '[')
 	for i, f := range h {
 		if i > 0 {
@@ -35,19 +37,11 @@ func headersJSON(h []Header) string {
 		b = appendJSONString(b, f.Value)
 		b = append(b, ']')
 	}
-	return string(append(b, ']'))
+	return append(b, ']')
 }
 
-// stringsJSON encodes s as a JSON array of strings ("[]" when empty).
-func stringsJSON(s []string) string {
-	if len(s) == 0 {
-		return "[]"
-	}
-	n := 2
-	for _, v := range s {
-		n += len(v) + 3
-	}
-	b := make([]byte, 0, n)
+// appendStringsJSON appends stringsJSON(s) to b.
+func appendStringsJSON(b []byte, s []string) []byte {
 	b = append(b, '[')
 	for i, v := range s {
 		if i > 0 {
@@ -55,5 +49,30 @@ func stringsJSON(s []string) string {
 		}
 		b = appendJSONString(b, v)
 	}
-	return string(append(b, ']'))
+	return append(b, ']')
+}
+
+// jsonScratch encodes a row's JSON columns into one buffer reused from
+// row to row: the strings it returns alias the buffer, and are valid
+// until the next reset. They only live while the row's statement binds
+// them (go-sqlite3 copies every bound value before it steps).
+type jsonScratch struct{ buf []byte }
+
+func (j *jsonScratch) reset() { j.buf = j.buf[:0] }
+
+// add returns what enc appends, as a string over the buffer. A buffer
+// that grows leaves the strings already returned on the old array.
+func (j *jsonScratch) add(enc func([]byte) []byte) string {
+	start := len(j.buf)
+	j.buf = enc(j.buf)
+	b := j.buf[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (j *jsonScratch) headers(h []Header) string {
+	return j.add(func(b []byte) []byte { return appendHeadersJSON(b, h) })
+}
+
+func (j *jsonScratch) strings(s []string) string {
+	return j.add(func(b []byte) []byte { return appendStringsJSON(b, s) })
 }

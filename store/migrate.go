@@ -69,8 +69,9 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate brings the schema of db (the writer) to the newest version, one
-// migration per transaction, recording the version in PRAGMA user_version.
+// migrate brings the schema of db (the writer) to the newest version, all
+// migrations in one transaction, recording the version in PRAGMA
+// user_version.
 // A database newer than this build is refused. Migrations run with
 // foreign keys off, as SQLite's table rebuild procedure needs (dropping a
 // parent table would otherwise cascade to its children), and each checks
@@ -100,10 +101,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: foreign keys off: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
-	for _, m := range ms[have:] {
-		if err := apply(ctx, conn, m, know); err != nil {
-			return err
-		}
+	if err := apply(ctx, conn, ms, know); err != nil {
+		return err
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
 		return fmt.Errorf("migrate: foreign keys on: %w", err)
@@ -123,13 +122,15 @@ func userVersion(ctx context.Context, q queryer) (int, error) {
 	return v, nil
 }
 
-// apply runs one migration in its own transaction. The version is read
-// again inside the transaction (which holds the write lock), so two
-// processes opening a new database at once do not both apply it.
-func apply(ctx context.Context, conn *sql.Conn, m migration, know int) error {
+// apply runs the migrations the database lacks in one transaction: an
+// upgrade (or a new database) is all or nothing, and a new database gets
+// its schema in one commit. The version is read again inside the
+// transaction (which holds the write lock), so two processes opening a
+// new database at once do not both apply them.
+func apply(ctx context.Context, conn *sql.Conn, ms []migration, know int) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migration %s: begin: %w", m.name, err)
+		return fmt.Errorf("migrate: begin: %w", err)
 	}
 	defer tx.Rollback()
 	have, err := userVersion(ctx, tx)
@@ -139,20 +140,25 @@ func apply(ctx context.Context, conn *sql.Conn, m migration, know int) error {
 	if have > know {
 		return &versionError{have: have, know: know}
 	}
-	if have >= m.version {
+	if have >= know {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
+	for _, m := range ms {
+		if have >= m.version {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
 	}
-	if err := foreignKeyCheck(ctx, tx); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-		return fmt.Errorf("migration %s: set version: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", know)); err != nil {
+		return fmt.Errorf("migrate: set version %d: %w", know, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.name, err)
+		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
 }

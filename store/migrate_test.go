@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,55 @@ func TestMigrateFromVersion1(t *testing.T) {
 	var version int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {
 		t.Errorf("user_version %d, %v; want %d", version, err, SchemaVersion())
+	}
+}
+
+// TestFailedUpgradeChangesNothing opens a version 1 database whose rows
+// breaks a later migration (a table named runs_new, the name 0004's
+// rebuild of runs uses; 0002 and 0003 apply fine): Open fails naming the
+// migration, and the file is left exactly at version 1, not halfway.
+func TestFailedUpgradeChangesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		ms[0].sql,
+		"PRAGMA user_version = 1",
+		"INSERT INTO runs (id, session_name, started, ended, outcome) VALUES (1, 'old', 1, 2, 'passed')",
+		"CREATE TABLE runs_new (x)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("building the version 1 database: %v\n%s", err, q)
+		}
+	}
+	schema := func() string {
+		var s string
+		if err := db.QueryRowContext(ctx, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema ORDER BY name)").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := schema()
+	if s, err := Open(ctx, path); err == nil {
+		s.Close()
+		t.Fatal("Open upgraded a database that has a runs_new table; want migration 0004 to fail")
+	} else if !strings.Contains(err.Error(), "migration 0004_") || !strings.Contains(err.Error(), "runs_new") {
+		t.Errorf("error %q does not name the migration and the check", err)
+	}
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != 1 {
+		t.Errorf("user_version %d, %v after the failed upgrade; want 1", version, err)
+	}
+	if after := schema(); after != before {
+		t.Errorf("the failed upgrade changed the schema:\nbefore %s\nafter  %s", before, after)
 	}
 }

@@ -40,7 +40,7 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 
 const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
 	request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints,
-	request_head IS NOT NULL, request_head, response_head, body_read, redirects, request_blob, response_blob`
+	request_head IS NOT NULL, request_head, response_head, body_read, redirects, request_blob, response_blob, parsed`
 
 // bodyBlobs name the blobs holding an exchange's request and response
 // bodies when they are not in its row (bodies over ChunkSize).
@@ -57,10 +57,11 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64, blobs *bodyB
 		hasWire            bool
 		reqHead, respHead  []byte
 		bodyRead, redirect string
+		parsed             sql.NullString
 	)
 	if err := row.Scan(&e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL, &started, &dur, &reqH,
 		&e.RequestBody, &e.Status, &respH, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect, &blobs.request, &blobs.response); err != nil {
+		&e.Reply, &lints, &hasWire, &reqHead, &respHead, &bodyRead, &redirect, &blobs.request, &blobs.response, &parsed); err != nil {
 		return Exchange{}, err
 	}
 	if hasWire {
@@ -82,6 +83,9 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64, blobs *bodyB
 	}
 	e.RequestBody, e.ResponseBody = blob(e.RequestBody), blob(e.ResponseBody)
 	e.Lints = []byte(lints)
+	if parsed.Valid {
+		e.Parsed = []byte(parsed.String)
+	}
 	return e, nil
 }
 

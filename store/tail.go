@@ -8,8 +8,9 @@ import (
 )
 
 // TailExchange is an exchange found by ExchangesAfter, with its row ID
-// (the cursor for the next call). Bodies are left out except the
-// response's, which a summary needs for its modifications.
+// (the cursor for the next call). Bodies are left out: Parsed holds the
+// modifications a summary shows. Only a row recorded before schema
+// version 8 (Parsed nil) carries its response body, to be parsed.
 type TailExchange struct {
 	RowID int64
 	Exchange
@@ -33,7 +34,8 @@ func (s *Store) exchangesAfter(ctx context.Context, db tailQueryer, afterRow int
 		limit = 1000
 	}
 	rows, err := db.QueryContext(ctx, `SELECT id, run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
-		status, response_body, error_class, error_text, effect, outcome, reply, lints, response_blob
+		status, CASE WHEN parsed IS NULL THEN response_body ELSE x'' END, error_class, error_text, effect,
+		outcome, reply, lints, CASE WHEN parsed IS NULL THEN response_blob END, parsed
 		FROM exchanges WHERE id > ? ORDER BY id LIMIT ?`, afterRow, limit)
 	if err != nil {
 		return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
@@ -48,16 +50,20 @@ func (s *Store) exchangesAfter(ctx context.Context, db tailQueryer, afterRow int
 			started, dur int64
 			lints        string
 			respBlob     sql.NullInt64
+			parsed       sql.NullString
 		)
 		if err := rows.Scan(&e.RowID, &e.RunID, &e.Seq, &e.StepIndex, &e.Transaction, &e.Stage, &e.HookID, &e.URL,
 			&started, &dur, &e.Status, &e.ResponseBody, &e.ErrorClass, &e.ErrorText, &e.Effect, &e.Outcome,
-			&e.Reply, &lints, &respBlob); err != nil {
+			&e.Reply, &lints, &respBlob, &parsed); err != nil {
 			return nil, s.check(fmt.Errorf("store: exchanges after row %d: %w", afterRow, err))
 		}
 		e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
 		e.Duration = durationFrom(dur)
 		e.ResponseBody = blob(e.ResponseBody)
 		e.Lints = []byte(lints)
+		if parsed.Valid {
+			e.Parsed = []byte(parsed.String)
+		}
 		if respBlob.Valid {
 			inBlobs, blobIDs = append(inBlobs, len(out)), append(blobIDs, respBlob)
 		}

@@ -95,6 +95,11 @@ type Exchange struct {
 	Outcome         string // accept, reject, discard, quarantine or error
 	Reply           string // the SMTP reply of the exchange's step
 	Lints           []byte // JSON array
+	// Parsed is the answer as the simulator parsed it, JSON (recorder's
+	// report vocabulary, {"action", "response", "modifications"}); nil
+	// when the call or the parse failed, and for rows recorded before
+	// schema version 8 (readers parse ResponseBody then).
+	Parsed []byte
 	// Wire is the exchange as it was on the wire beyond its bodies; nil
 	// for exchanges recorded before schema version 3.
 	Wire *Wire

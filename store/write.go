@@ -28,8 +28,8 @@ const (
 	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
-	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob, parsed)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
 	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -160,8 +160,9 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 }
 
 func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
+	d.json.reset()
 	if err := d.insert(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
-		stringsJSON(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), stringsJSON(s.Failures),
+		d.json.strings(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), d.json.strings(s.Failures),
 		rawJSON(s.Lints, "[]")); err != nil {
 		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
 	}
@@ -170,7 +171,8 @@ func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
 
 func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) error {
 	var err error
-	reqH, respH := headersJSON(e.RequestHeaders), headersJSON(e.ResponseHeaders)
+	d.json.reset()
+	reqH, respH := d.json.headers(e.RequestHeaders), d.json.headers(e.ResponseHeaders)
 	var reqHead, respHead any // NULL: no wire record
 	bodyRead, redirects := "", "[]"
 	if w := e.Wire; w != nil {
@@ -192,7 +194,7 @@ func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) erro
 	if err := d.insert(ctx, stmtExchange, e.RunID, e.Seq, e.StepIndex, e.Transaction, e.Stage, e.HookID, e.URL,
 		e.Started.UnixNano(), int64(e.Duration), reqH, reqBody, e.Status, respH, respBody,
 		e.ErrorClass, e.ErrorText, e.Effect, e.Outcome, e.Reply, rawJSON(e.Lints, "[]"),
-		reqHead, respHead, bodyRead, redirects, reqBlob, respBlob); err != nil {
+		reqHead, respHead, bodyRead, redirects, reqBlob, respBlob, textOrNull(e.Parsed)); err != nil {
 		return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 	}
 	return nil

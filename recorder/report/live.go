@@ -97,8 +97,8 @@ func liveExchange(ex *simulator.Exchange, reply string, bytesOf bytesFunc) Excha
 	if ex.Err != nil {
 		e.Error = &Error{Class: string(ex.Err.Class), Message: ex.Err.Message}
 	}
-	if ex.Response != nil {
-		e.Modifications = ModificationLines(ex.Response.Modifications)
+	if e.Parsed != nil {
+		e.Modifications = ModificationLines(e.Parsed.Modifications)
 	}
 	return e
 }

@@ -2,9 +2,12 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/hooksim/hooksim/simulator/wire"
+	"github.com/hooksim/hooksim/store/jsonesc"
 )
 
 // ParsedOf is r in the vocabulary; nil for nil.
@@ -32,11 +35,12 @@ func ParsedOf(r *wire.Response) *Parsed {
 // ModificationLines renders modifications one per line, as a person reads
 // them: `addHeader X-Spam: "yes"`, `changeHeader Subject[1]: "x"`,
 // `deleteHeader Received[2]`, `replaceContents (812 bytes)`,
-// `addRecipient "a@b.org" NOTIFY=NEVER`. Never nil.
-func ModificationLines(mods []wire.Modification) []string {
+// `addRecipient "a@b.org" NOTIFY=NEVER` (parameters sorted by key, as
+// Parsed keeps them: Stalwart reads them into a map too). Never nil.
+func ModificationLines(mods []Modification) []string {
 	out := make([]string, 0, len(mods))
 	for _, m := range mods {
-		switch m.Type {
+		switch wire.ModType(m.Type) {
 		case wire.ModAddHeader:
 			out = append(out, fmt.Sprintf("%s %s: %s", m.Type, m.Name, strconv.Quote(m.Value)))
 		case wire.ModInsertHeader, wire.ModChangeHeader:
@@ -47,17 +51,94 @@ func ModificationLines(mods []wire.Modification) []string {
 			out = append(out, fmt.Sprintf("%s (%d bytes)", m.Type, len(m.Value)))
 		default:
 			s := fmt.Sprintf("%s %s", m.Type, strconv.Quote(m.Value))
-			for _, p := range m.Parameters {
-				if p.Value == nil {
-					s += " " + p.Key
+			for _, k := range slices.Sorted(maps.Keys(m.Parameters)) {
+				if v := m.Parameters[k]; v == nil {
+					s += " " + k
 				} else {
-					s += " " + p.Key + "=" + *p.Value
+					s += " " + k + "=" + *v
 				}
 			}
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// AppendParsed appends the JSON of ParsedOf(r) to b: the same bytes
+// json.Marshal writes for it ("null" for nil), without its reflection;
+// the recorder stores it with every parsed answer (store.Exchange.Parsed).
+// Parameters of one key keep the last value, as in ParsedOf's map.
+func AppendParsed(b []byte, r *wire.Response) []byte {
+	if r == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"action":`...)
+	b = jsonesc.AppendQuoted(b, string(r.Action))
+	b = append(b, `,"response":`...)
+	if rp := r.Reply; rp == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"status":`...)
+		if rp.Status == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendUint(b, uint64(*rp.Status), 10)
+		}
+		b = append(b, `,"enhanced_status":`...)
+		b = appendStringPtr(b, rp.EnhancedStatus)
+		b = append(b, `,"message":`...)
+		b = appendStringPtr(b, rp.Message)
+		b = append(b, `,"disconnect":`...)
+		b = strconv.AppendBool(b, rp.Disconnect)
+		b = append(b, '}')
+	}
+	b = append(b, `,"modifications":[`...)
+	for i, m := range r.Modifications {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":`...)
+		b = jsonesc.AppendQuoted(b, string(m.Type))
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = jsonesc.AppendQuoted(b, m.Name)
+		}
+		b = append(b, `,"value":`...)
+		b = jsonesc.AppendQuoted(b, m.Value)
+		b = append(b, `,"index":`...)
+		b = strconv.AppendUint(b, uint64(m.Index), 10)
+		if len(m.Parameters) > 0 {
+			b = appendParameters(b, m.Parameters)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func appendStringPtr(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return jsonesc.AppendQuoted(b, *s)
+}
+
+// appendParameters writes ps as ParsedOf's map marshals: keys sorted by
+// their bytes, the last value of a repeated key.
+func appendParameters(b []byte, ps []wire.Parameter) []byte {
+	last := make(map[string]*string, len(ps))
+	for _, p := range ps {
+		last[p.Key] = p.Value
+	}
+	b = append(b, `,"parameters":{`...)
+	for i, k := range slices.Sorted(maps.Keys(last)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonesc.AppendQuoted(b, k)
+		b = append(b, ':')
+		b = appendStringPtr(b, last[k])
+	}
+	return append(b, '}')
 }
 
 // LintsOf is ls in the vocabulary; never nil.

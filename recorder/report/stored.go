@@ -31,8 +31,8 @@ func StoredRun(r *store.Run) Run {
 }
 
 // Stored reads run runID from st as one Session, with Run set. It reads
-// the store's rows only, and parses each answer that arrived whole (2xx,
-// no error) once, for Parsed and Modifications. A missing run is an error
+// the store's rows only: Parsed is the answer as the recorder stored it
+// (rows recorded before schema version 8 have their 2xx answer parsed). A missing run is an error
 // wrapping store.ErrNotFound.
 func Stored(ctx context.Context, st *store.Store, runID int64) (*Session, error) {
 	rows, err := st.ReadRun(ctx, runID)
@@ -178,14 +178,26 @@ func storedExchange(e *store.Exchange, bytesOf bytesFunc) (Exchange, error) {
 			v.HTTPVersion = hookclient.ProtoHTTP2
 		}
 	}
-	if e.ErrorClass != "" {
-		v.Error = &Error{Class: e.ErrorClass, Message: e.ErrorText}
-	} else if e.Status >= 200 && e.Status < 300 {
-		// The answer is not stored parsed: read it as Stalwart did.
+	switch {
+	case len(e.Parsed) > 0:
+		// What the simulator made of the answer, as recorded.
+		if err := json.Unmarshal(e.Parsed, &v.Parsed); err != nil {
+			return Exchange{}, fmt.Errorf("exchange %d: parsed answer: %w", e.Seq, err)
+		}
+	case e.ErrorClass != "":
+	case e.Status >= 200 && e.Status < 300:
+		// Recorded before the parse was stored (schema version 8): read
+		// the answer as Stalwart does.
 		if resp, err := wire.ParseResponse(e.ResponseBody); err == nil {
 			v.Parsed = ParsedOf(resp)
-			v.Modifications = ModificationLines(resp.Modifications)
 		}
+	}
+	if e.ErrorClass != "" {
+		v.Error = &Error{Class: e.ErrorClass, Message: e.ErrorText}
+	}
+	if v.Parsed != nil {
+		v.Parsed.Modifications = nonNil(v.Parsed.Modifications)
+		v.Modifications = ModificationLines(v.Parsed.Modifications)
 	}
 	return v, nil
 }

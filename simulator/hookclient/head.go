@@ -30,6 +30,34 @@ func RedactHead(head []byte, secrets ...string) []byte {
 	return out
 }
 
+// HeadHides reports whether RedactHead(head, secrets...) would differ
+// from head. It is false for a head already redacted (the client and the
+// simulator keep them so), which a caller can then keep instead of a copy.
+func HeadHides(head []byte, secrets ...string) bool {
+	for i, rest := 0, head; len(rest) > 0; i++ {
+		line := rest
+		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+			line = rest[:j+1]
+		}
+		rest = rest[len(line):]
+		content := bytes.TrimRight(line, "\r\n")
+		name, value, isField := bytes.Cut(content, []byte(":"))
+		if i == 0 || !isField {
+			if containsSecret(content, secrets) {
+				return true
+			}
+			continue
+		}
+		if !mayHide(name, value, secrets) {
+			continue
+		}
+		if v := bytes.Trim(value, " \t"); redactValue(name, v, secrets) != string(v) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendRedactedLine appends one head line to out, redacted.
 func appendRedactedLine(out, line []byte, secrets []string, requestLine bool) []byte {
 	content := bytes.TrimRight(line, "\r\n")
@@ -50,26 +78,34 @@ func appendRedactedLine(out, line []byte, secrets []string, requestLine bool) []
 	lead := value[:len(value)-len(v)]
 	v = bytes.TrimRight(v, " \t")
 	trail := value[len(lead)+len(v):]
-	f := RedactHeaders([]hookconf.HeaderField{{Name: string(name), Value: string(v)}}, secrets...)[0]
-	if f.Value == string(v) {
+	redacted := redactValue(name, v, secrets)
+	if redacted == string(v) {
 		return append(out, line...)
 	}
 	out = append(append(append(out, name...), ':'), lead...)
-	out = append(append(append(out, f.Value...), trail...), eol...)
+	out = append(append(append(out, redacted...), trail...), eol...)
 	return out
+}
+
+// redactValue is the value RedactHeaders gives header name: value.
+func redactValue(name, value []byte, secrets []string) string {
+	return RedactHeaders([]hookconf.HeaderField{{Name: string(name), Value: string(value)}}, secrets...)[0].Value
+}
+
+// containsSecret reports whether b holds one of secrets ("" never
+// matches).
+func containsSecret(b []byte, secrets []string) bool {
+	for _, secret := range secrets {
+		if secret != "" && bytes.Contains(b, []byte(secret)) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayHide reports whether RedactHeaders could change a header line's
 // value, without building strings for the lines it leaves alone (most
 // of them, in every request of every exchange).
 func mayHide(name, value []byte, secrets []string) bool {
-	if hookconf.SensitiveHeader(string(name)) {
-		return true
-	}
-	for _, secret := range secrets {
-		if secret != "" && bytes.Contains(value, []byte(secret)) {
-			return true
-		}
-	}
-	return false
+	return hookconf.SensitiveHeader(string(name)) || containsSecret(value, secrets)
 }

@@ -3,12 +3,13 @@ package hookclient
 import (
 	"context"
 	"encoding/base64"
-	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
 
+	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
@@ -50,6 +51,12 @@ func TestRedactHead(t *testing.T) {
 			}
 			if len(got) > 0 && &got[0] == &in[0] {
 				t.Error("the result shares memory with the input")
+			}
+			if hides := HeadHides(in, tt.secret); hides != (tt.want != tt.head) {
+				t.Errorf("HeadHides = %v, want %v", hides, tt.want != tt.head)
+			}
+			if HeadHides(got, tt.secret) {
+				t.Errorf("HeadHides of the redacted head is true: %q", got)
 			}
 		})
 	}
@@ -192,5 +199,45 @@ func TestCallHeadsAfterRedirect(t *testing.T) {
 	}
 	if string(res.ResponseHead) != "HTTP/1.1 200 Fine\r\nContent-Length: 19\r\n\r\n" {
 		t.Errorf("response head %q, want the last response's", res.ResponseHead)
+	}
+}
+
+// HeadHides is exactly "RedactHead would change it", on heads built from
+// lines of every kind.
+func TestHeadHidesIsRedactHeadChanges(t *testing.T) {
+	t.Parallel()
+	lines := []string{"POST /h?k=pw9 HTTP/1.1", "HTTP/1.1 200 OK", "authorization: Basic ****", "Authorization: Bearer pw9",
+		"authorization: ****", "x-api-key: ****", "X-Api-Key: abc", "x-note: pw9 inside", "x-note: plain", "cookie: ****",
+		"content-type: application/json", "no colon here pw9", "no colon", "proxy-authorization: Digest x", "x-empty:", ""}
+	r := rand.New(rand.NewPCG(4, 2))
+	for i := range 3000 {
+		var b strings.Builder
+		for range 1 + r.IntN(5) {
+			b.WriteString(lines[r.IntN(len(lines))])
+			b.WriteString([]string{"\r\n", "\n"}[r.IntN(2)])
+		}
+		head := []byte(b.String())
+		secret := []string{"", "pw9", "abc"}[r.IntN(3)]
+		changed := string(RedactHead(head, secret)) != string(head)
+		if HeadHides(head, secret) != changed {
+			t.Fatalf("case %d: HeadHides(%q, %q) = %v, RedactHead changes it: %v", i, head, secret, !changed, changed)
+		}
+	}
+}
+
+// A field HeaderMayHide passes over is one RedactHeaders keeps as it is.
+func TestHeaderMayHideCoversRedactHeaders(t *testing.T) {
+	t.Parallel()
+	names := []string{"Authorization", "proxy-authorization", "Cookie", "X-Api-Key", "X-Session-Id", "X-Note", "Content-Type", "Accept"}
+	values := []string{"Basic dTpw", "Bearer ****", "plain", "has pw9 inside", "****", ""}
+	for _, n := range names {
+		for _, v := range values {
+			for _, secret := range []string{"", "pw9"} {
+				f := hookconf.HeaderField{Name: n, Value: v}
+				if got := RedactHeaders([]hookconf.HeaderField{f}, secret)[0]; got != f && !HeaderMayHide(n, v, secret) {
+					t.Errorf("HeaderMayHide(%q, %q, %q) = false, but RedactHeaders makes it %q", n, v, secret, got.Value)
+				}
+			}
+		}
 	}
 }

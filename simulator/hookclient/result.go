@@ -117,6 +117,13 @@ type Redirect struct {
 	RequestHeaders []hookconf.HeaderField
 }
 
+// HeaderMayHide reports whether RedactHeaders could change the field
+// name: value (a credential header, or a value holding a secret); false
+// means it keeps it as it is, so a caller can skip the copy.
+func HeaderMayHide(name, value string, secrets ...string) bool {
+	return hookconf.SensitiveHeader(name) || containsAny(value, secrets)
+}
+
 // RedactHeaders returns a copy of h with credentials hidden: the
 // Authorization and Proxy-Authorization values keep only their scheme
 // ("Basic ****"); other credential headers (hookconf.SensitiveHeader:
