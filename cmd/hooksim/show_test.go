@@ -1,6 +1,8 @@
 package main
 
 import (
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,43 @@ func TestShowIsRunTranscript(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestShowPrintsTheStoredParse: show prints an answer as the recorder
+// stored its parse, not as its body would parse now. The body of a
+// recorded data exchange is changed in the database into one that parses
+// as a reject (as a newer parser could read the old bytes differently);
+// show still prints the accept and the modification that were played,
+// line for line what run printed, and export expects them.
+func TestShowPrintsTheStoredParse(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	h.set("data", 200, `{"action":"accept","modifications":[{"type":"addHeader","name":"X-Answer","value":"as played"}]}`)
+	data := t.TempDir()
+	live := mustRun(t, data, "run", "--url", h.url(), "--stages", "data", "bundled:hello")
+	m := runIDPattern.FindStringSubmatch(live)
+	if m == nil || !strings.Contains(live, `addHeader X-Answer: "as played"`) {
+		t.Fatalf("run:\n%s", live)
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(data, "hooksim", "hooksim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`UPDATE exchanges SET response_body = ? WHERE run_id = ? AND stage = 'data'`,
+		[]byte(`{"action":"reject","response":{"status":550,"message":"parsed again"}}`), m[1])
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("changing the stored body: %v (%d rows)", err, n)
+	}
+	db.Close()
+	shown := mustRun(t, data, "show", m[1])
+	_, got, _ := strings.Cut(shown, "\n")
+	want := live[:strings.Index(live, "\n\n")+2]
+	if got != want || strings.Contains(got, "parsed again") {
+		t.Errorf("show differs from what run printed:\n--- show\n%s\n--- run\n%s", got, want)
+	}
+	script := mustRun(t, data, "export", m[1], "--as", "session")
+	if !strings.Contains(script, "X-Answer") || strings.Contains(script, "parsed again") {
+		t.Errorf("export does not expect the stored answer:\n%s", script)
 	}
 }
