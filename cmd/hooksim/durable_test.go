@@ -31,10 +31,13 @@ func TestSIGKILLShowsInterrupted(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	cmd, stdout := startRun(t, db, slowHook(t, 30*time.Millisecond))
 	readPlayed(bufio.NewScanner(stdout), 1, 8) // in the middle of the second session
+	go io.Copy(io.Discard, stdout)
+	// The recorder commits in batches (it lingers before a commit): kill
+	// once the run being played has committed exchanges, not before.
+	waitCommitted(t, db)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	go io.Copy(io.Discard, stdout)
 	cmd.Wait()
 
 	code, out, errOut := runCLI(t, "", "runs", "--db", db)
@@ -84,6 +87,28 @@ func TestSIGKILLShowsInterrupted(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "steps:") || !strings.Contains(errOut, "expects only the steps played before it stopped") {
 		t.Errorf("export --partial: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// waitCommitted waits, up to 20 seconds, until the newest run in db is
+// still running and has exchange rows committed.
+func waitCommitted(t *testing.T, db string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var outcome string
+		var rows int
+		err := raw.QueryRow(`SELECT outcome, (SELECT count(*) FROM exchanges WHERE run_id = runs.id) FROM runs ORDER BY id DESC LIMIT 1`).Scan(&outcome, &rows)
+		if err == nil && outcome == store.OutcomeRunning && rows > 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no running run with committed exchanges in 20 s")
 }
 
 // TestReadCommandsNeedTheDirectory: runs, show and serve with a --db in a
