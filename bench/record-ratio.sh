@@ -12,8 +12,13 @@
 # means every bundled session. They are repeated on the command line so that
 # one unrecorded run lasts about BENCH_SECONDS (default 3; REPEAT=N fixes the
 # count instead). STAGES (default all) is passed to --stages.
+#
+# The recorded runs share one database, as a user's runs share hooksim.db:
+# the first recorded run (the warm-up) creates it. FRESH_DB=1 gives every
+# recorded run a new one instead, so that each also pays for creating the
+# file and its schema (about 15 ms).
 set -euo pipefail
-usage='usage: bench/record-ratio.sh [ROUNDS] [SESSIONS...]   (env: BENCH_SECONDS=3, REPEAT=N, STAGES=all)'
+usage='usage: bench/record-ratio.sh [ROUNDS] [SESSIONS...]   (env: BENCH_SECONDS=3, REPEAT=N, STAGES=all, FRESH_DB=1)'
 case ${1:-} in -h | --help) echo "$usage"; exit 0 ;; esac
 rounds=${1:-7}
 [ $# -gt 0 ] && shift
@@ -45,7 +50,9 @@ play() {
   for ((i = 0; i < reps; i++)); do args+=("${base[@]}"); done
   local flags=(--no-record)
   if [ "$mode" = recorded ]; then
-    rm -rf "$tmp/db" && mkdir "$tmp/db"
+    if [ "${FRESH_DB:-}" = 1 ] || [ ! -d "$tmp/db" ]; then
+      rm -rf "$tmp/db" && mkdir "$tmp/db"
+    fi
     flags=(--db "$tmp/db/hooksim.db")
   fi
   t0=$(now)
@@ -82,7 +89,11 @@ else
   done
   reps=$(awk -v r="$reps" -v s="$secs" -v t="$target" 'BEGIN { n = int(r * t / s + 0.5); print n < 1 ? 1 : n }')
 fi
-echo "hook $url, stages $stages, ${#base[@]} sessions x $reps = $((reps * ${#base[@]})) sessions per run, $rounds rounds"
+# The shared database is created by a recorded warm-up run.
+[ "${FRESH_DB:-}" = 1 ] || play recorded 1
+db_note="one database for all recorded runs"
+[ "${FRESH_DB:-}" = 1 ] && db_note="a new database for each recorded run"
+echo "hook $url, stages $stages, ${#base[@]} sessions x $reps = $((reps * ${#base[@]})) sessions per run, $rounds rounds, $db_note"
 
 # Rounds alternate which mode goes first, so a drift in load hits both alike.
 printf '%-6s %-11s %8s %10s %12s\n' round mode seconds sessions/s calls/s

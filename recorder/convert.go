@@ -36,20 +36,22 @@ func stepRow(st *simulator.StepResult) store.Step {
 	}
 }
 
-// exchangeRow is ex as stored. Authorization is redacted again here, the
-// hook's secret hidden wherever it shows in a header, credential-like
-// headers (X-Api-Key, Cookie, ...) masked, and a password in the URL
-// hidden; in the response's headers and head too (a Set-Cookie, the
-// secret echoed back). The bodies are kept byte for byte.
+// exchangeRow is ex as stored, credentials hidden: Authorization
+// redacted, the hook's secret hidden wherever it shows in a header,
+// credential-like headers (X-Api-Key, Cookie, ...) masked, and a password
+// in the URL hidden; in the response's headers and head too (a
+// Set-Cookie, the secret echoed back). simulator.CallHook hides them as it
+// reports an exchange (Exchange.Redacted); an exchange from elsewhere is
+// redacted here. The bodies are kept byte for byte.
 func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange {
 	secret := p.secrets[ex.HookID]
 	row := store.Exchange{
 		Seq: ex.Seq, StepIndex: ex.StepIndex, Transaction: ex.Transaction, Stage: string(ex.Stage),
 		HookID: ex.HookID, URL: p.redactURL(ex.URL), Started: ex.Started.UTC(), Duration: ex.Call.Duration,
-		RequestHeaders: redactedHeaders(ex.RequestHdrs, secret), RequestBody: ex.Request,
-		Status: ex.Call.Status, ResponseHeaders: redactedHeaders(ex.Call.ResponseHeaders, secret), ResponseBody: ex.Call.Body,
-		Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
-		Wire: wireRow(&ex.Call, secret),
+		RequestHeaders: redactedHeaders(ex.RequestHdrs, secret, ex.Redacted), RequestBody: ex.Request,
+		Status: ex.Call.Status, ResponseHeaders: redactedHeaders(ex.Call.ResponseHeaders, secret, ex.Redacted),
+		ResponseBody: ex.Call.Body, Effect: ex.Effect, Outcome: ex.Outcome, Reply: reply, Lints: lintsJSON(ex.Lints),
+		Wire: wireRow(&ex.Call, secret, ex.Redacted),
 	}
 	if ex.Err != nil {
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
@@ -87,9 +89,9 @@ func (p *Play) redactURL(u string) string {
 // wireRow is what the call looked like on the wire: the heads as sent
 // and received (credentials hidden in both), how much of the body was read,
 // and the redirects followed with passwords hidden in their URLs.
-func wireRow(c *hookclient.CallResult, secret []string) *store.Wire {
-	w := &store.Wire{RequestHead: redactedHead(c.RequestHead, secret), ResponseHead: redactedHead(c.ResponseHead, secret),
-		BodyRead: string(c.BodyRead)}
+func wireRow(c *hookclient.CallResult, secret []string, redacted bool) *store.Wire {
+	w := &store.Wire{RequestHead: redactedHead(c.RequestHead, secret, redacted),
+		ResponseHead: redactedHead(c.ResponseHead, secret, redacted), BodyRead: string(c.BodyRead)}
 	for _, r := range c.Redirects {
 		w.Redirects = append(w.Redirects, store.Redirect{Status: r.Status, Method: r.Method, URL: hookconf.RedactURL(r.URL)})
 	}
@@ -97,9 +99,10 @@ func wireRow(c *hookclient.CallResult, secret []string) *store.Wire {
 }
 
 // redactedHead is head with credentials hidden (hookclient.RedactHead):
-// head itself when it hides none, as the simulator reports heads.
-func redactedHead(head []byte, secret []string) []byte {
-	if hookclient.HeadHides(head, secret...) {
+// head itself when it hides none, or when the simulator already hid them
+// (redacted: simulator.Exchange.Redacted).
+func redactedHead(head []byte, secret []string, redacted bool) []byte {
+	if !redacted && hookclient.HeadHides(head, secret...) {
 		return hookclient.RedactHead(head, secret...)
 	}
 	return head
@@ -107,11 +110,12 @@ func redactedHead(head []byte, secret []string) []byte {
 
 // redactedHeaders is h as stored, with credentials hidden
 // (hookclient.RedactHeaders), in one allocation: only the fields that may
-// hide one are redacted.
-func redactedHeaders(h []hookconf.HeaderField, secret []string) []store.Header {
+// hide one are redacted, none when the simulator already hid them
+// (redacted: simulator.Exchange.Redacted).
+func redactedHeaders(h []hookconf.HeaderField, secret []string, redacted bool) []store.Header {
 	out := make([]store.Header, len(h))
 	for i, f := range h {
-		if hookclient.HeaderMayHide(f.Name, f.Value, secret...) {
+		if !redacted && hookclient.HeaderMayHide(f.Name, f.Value, secret...) {
 			f = hookclient.RedactHeaders(h[i:i+1], secret...)[0]
 		}
 		out[i] = store.Header{Name: f.Name, Value: f.Value}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
@@ -181,5 +184,42 @@ func TestResponseSecretsNeverStored(t *testing.T) {
 				t.Errorf("%s holds the secret %q", f, s)
 			}
 		}
+	}
+}
+
+// TestUnmarkedExchangeRedacted: an exchange that did not come through
+// simulator.CallHook (Redacted unset: a live source, a hand-made one) is
+// redacted by the recorder itself, in its headers and heads.
+func TestUnmarkedExchangeRedacted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := openStore(t)
+	const secret = "Unmarked-Secret-3c3c"
+	h := flagHook(t, hookconf.FlagSpec{URL: "http://127.0.0.1:9/h", Bearer: secret})
+	h.ID = "h"
+	rec := New(st, Options{})
+	play := rec.BeginPlay(ctx, &simulator.SessionInfo{Name: "unmarked", Started: time.Now(), Hooks: []*hookconf.Hook{h}})
+	ex := &simulator.Exchange{Seq: 1, Stage: "connect", HookID: "h", URL: h.URL, Started: time.Now(), Request: []byte("{}"),
+		RequestHdrs: []hookconf.HeaderField{{Name: "Authorization", Value: "Bearer " + secret}, {Name: "X-Echo", Value: "k=" + secret}},
+		Call: hookclient.CallResult{Status: 200, Body: []byte(`{"action":"accept"}`),
+			ResponseHeaders: []hookconf.HeaderField{{Name: "Set-Cookie", Value: "s=" + secret}},
+			RequestHead:     []byte("POST /h HTTP/1.1\r\nauthorization: Bearer " + secret + "\r\n\r\n"),
+			ResponseHead:    []byte("HTTP/1.1 200 OK\r\nx-echo: " + secret + "\r\n\r\n")},
+		Outcome: "accept"}
+	play.Step(&simulator.StepResult{Kind: "connect", Replies: []string{"220 ok"}, Exchanges: []*simulator.Exchange{ex}, Action: "accept"})
+	play.Finish(&simulator.SessionResult{Name: "unmarked", Exchanges: 1, Started: time.Now()})
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.Exchange(ctx, play.RunID(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := fmt.Sprint(stored.RequestHeaders, stored.ResponseHeaders, string(stored.Wire.RequestHead), string(stored.Wire.ResponseHead))
+	if strings.Contains(all, secret) {
+		t.Errorf("the recorder stored the secret of an unmarked exchange: %s", all)
+	}
+	if !strings.Contains(all, "Bearer ****") || !strings.Contains(all, "k=****") {
+		t.Errorf("stored %s, want the values redacted in place", all)
 	}
 }

@@ -139,6 +139,7 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	// body stays byte for byte.
 	ex.Call.ResponseHeaders = hookclient.RedactHeaders(ex.Call.ResponseHeaders, secrets...)
 	ex.Call.ResponseHead = hookclient.RedactHead(ex.Call.ResponseHead, secrets...)
+	ex.Redacted = true // the request head was redacted by the client
 	ex.Err = ex.Call.Err
 	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
 		ex.Lints = []wire.Lint{StatusLint(ex.Call.Status, ex.Call.Body)}

@@ -142,6 +142,11 @@ type Exchange struct {
 	// "skipped" (tempFailOnError false), or "" when there was no error.
 	Effect string
 	Lints  []wire.Lint
+	// Redacted is set by CallHook once it hid the hook's credentials
+	// (hookconf.Hook.Secrets, hookclient.RedactHeaders and RedactHead) in
+	// RequestHdrs and in Call's headers and heads: an observer that stores
+	// them need not redact them again.
+	Redacted bool
 }
 
 // StepResult is one client step and what the server answered.
