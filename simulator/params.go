@@ -153,15 +153,6 @@ func ParseRcpt(line string) (RcptTo, error) {
 	return r, nil
 }
 
-// commandVerb is the verb smtp-proto reads at the start of line (leading
-// spaces skipped, letters upper-cased, at most 8 of them), and whether
-// whitespace follows it, as a known command needs (parser.rs:21-25).
-func commandVerb(line string) (string, bool) {
-	p := newProtoParser(line)
-	v, err := p.hashed(8)
-	return v, err == nil && isSpace(p.stop)
-}
-
 // parseFailure is a refusal found while parsing, before it is turned
 // into the reply of MAIL or RCPT.
 type parseFailure int

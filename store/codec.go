@@ -62,14 +62,6 @@ func blob(b []byte) []byte {
 	return b
 }
 
-// nullBlob stores nil as NULL (a message with no final form).
-func nullBlob(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return b
-}
-
 func boolInt(b bool) int {
 	if b {
 		return 1

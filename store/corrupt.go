@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -34,31 +33,4 @@ func (s *Store) check(err error) error {
 		return err
 	}
 	return &corruptError{path: s.path, err: err}
-}
-
-// quickCheck runs PRAGMA quick_check: nil when the file is sound, an
-// error wrapping ErrCorrupt when it is damaged.
-func (s *Store) quickCheck(ctx context.Context) error {
-	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check(5)")
-	if err != nil {
-		return s.check(fmt.Errorf("quick_check: %w", err))
-	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return s.check(fmt.Errorf("quick_check: %w", err))
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s.check(fmt.Errorf("quick_check: %w", err))
-	}
-	if len(problems) > 0 {
-		return &corruptError{path: s.path, err: fmt.Errorf("quick_check: %s", problems[0])}
-	}
-	return nil
 }

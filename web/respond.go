@@ -97,12 +97,3 @@ func bodyOf(b []byte) textOrBase64 {
 	s := base64.StdEncoding.EncodeToString(b)
 	return textOrBase64{Base64: &s}
 }
-
-// headerPairs renders headers as [[name, value], ...].
-func headerPairs(h []store.Header) [][2]string {
-	out := make([][2]string, len(h))
-	for i, f := range h {
-		out[i] = [2]string{f.Name, f.Value}
-	}
-	return out
-}

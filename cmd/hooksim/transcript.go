@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -311,45 +310,12 @@ func writeExchange(w io.Writer, ex *report.Exchange, verbose int) {
 			fmt.Fprintf(w, "       response %s\n", describeReply(r.Status, r.EnhancedStatus, r.Message))
 		}
 		for _, m := range p.Modifications {
-			fmt.Fprintf(w, "       %s\n", describeModification(m))
+			fmt.Fprintf(w, "       %s\n", simulator.DescribeModification(m.Wire()))
 		}
 	}
 	for _, l := range ex.Lints {
 		fmt.Fprintf(w, "       lint %s\n", lintText(l))
 	}
-}
-
-// describeModification renders a modification in one short line, as
-// simulator.DescribeModification does; parameters come sorted by key
-// (the vocabulary keeps them as a map, as Stalwart does).
-func describeModification(m report.Modification) string {
-	switch wire.ModType(m.Type) {
-	case wire.ModAddHeader:
-		return fmt.Sprintf("addHeader %s: %q", m.Name, m.Value)
-	case wire.ModInsertHeader, wire.ModChangeHeader:
-		return fmt.Sprintf("%s #%d %s: %q", m.Type, m.Index, m.Name, m.Value)
-	case wire.ModDeleteHeader:
-		return fmt.Sprintf("deleteHeader #%d %s", m.Index, m.Name)
-	case wire.ModReplaceContents:
-		v := m.Value
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return fmt.Sprintf("replaceContents %q", v)
-	}
-	s := fmt.Sprintf("%s %s", m.Type, m.Value)
-	keys := make([]string, 0, len(m.Parameters))
-	for k := range m.Parameters {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		s += " " + k
-		if v := m.Parameters[k]; v != nil {
-			s += "=" + *v
-		}
-	}
-	return s
 }
 
 func describeReply(status *uint16, enhanced, message *string) string {

@@ -141,6 +141,16 @@ func appendParameters(b []byte, ps []wire.Parameter) []byte {
 	return append(b, '}')
 }
 
+// Wire is m as the simulator's wire type, its parameters sorted by key
+// (the vocabulary keeps them as a map, as Stalwart does).
+func (m Modification) Wire() wire.Modification {
+	w := wire.Modification{Type: wire.ModType(m.Type), Name: m.Name, Value: m.Value, Index: m.Index}
+	for _, k := range slices.Sorted(maps.Keys(m.Parameters)) {
+		w.Parameters = append(w.Parameters, wire.Parameter{Key: k, Value: m.Parameters[k]})
+	}
+	return w
+}
+
 // LintsOf is ls in the vocabulary; never nil.
 func LintsOf(ls []wire.Lint) []Lint {
 	out := make([]Lint, len(ls))

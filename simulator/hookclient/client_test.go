@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/hooksim/hooksim/simulator/hookclient/hooktest"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 	"io"
 	"net"
 	"net/http"
@@ -362,5 +363,25 @@ func TestCallBadConfig(t *testing.T) {
 	wantClass(t, New().Call(context.Background(), h, nil), ErrProtocol)
 	if res := New().Call(context.Background(), nil, nil); res.Err == nil {
 		t.Error("nil hook: no error")
+	}
+}
+
+// A zero Client works: its clock is time.Now and its pool empty.
+func TestZeroClient(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"action":"accept"}`))
+	}))
+	defer srv.Close()
+	var c Client
+	defer c.Close()
+	h, err := hookconf.FromFlags(hookconf.FlagSpec{URL: srv.URL, Stages: []string{"all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second call reuses the pooled connection
+		if res := c.Call(context.Background(), h, []byte("{}")); res.Err != nil || res.Status != 200 {
+			t.Fatalf("zero Client: status %d, error %v", res.Status, res.Err)
+		}
 	}
 }

@@ -30,7 +30,7 @@ type exchange struct {
 func (c *Client) release(ex *exchange, reusable bool) {
 	detached := ex.stop()
 	if reusable && detached && !ex.resp.Close {
-		c.pool.put(ex.pc, c.now())
+		c.pool.put(ex.pc, c.clock())
 		return
 	}
 	_ = ex.pc.conn.Close()
@@ -87,7 +87,7 @@ func (c *Client) roundTrip(cl *call, t *target, method string, headers []hookcon
 		var pc *pconn
 		reused := false
 		if attempt == 0 {
-			pc = c.pool.get(key, c.now())
+			pc = c.pool.get(key, c.clock())
 			reused = pc != nil
 		}
 		if pc == nil {
