@@ -103,6 +103,11 @@ func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP
 func replyHelo(host string) string     { return "250 " + host + " you had me at HELO" }
 func replyQueued(id string) string     { return "250 2.0.0 Message queued with id " + id + "." }
 
+// QueuedReplyPattern matches the queued reply (replyQueued) whatever the
+// queue id, which changes on every play: what an exported expectation of
+// a queued reply expects (reply_match).
+const QueuedReplyPattern = `^250 2\.0\.0 Message queued with id [0-9a-f]+\.$`
+
 // ehloCaps is what decides the EHLO reply's capabilities (ehlo.rs:145-290).
 type ehloCaps struct {
 	host          string

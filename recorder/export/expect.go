@@ -2,22 +2,27 @@ package export
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/modify"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // expectations returns a copy of s whose steps expect exactly what the
-// recorded run r did, read as stored (report.FromRows), as
-// simulator.Expectations does for a play just made: each step's action
-// and reply (simulator.QueuedReplyPattern for a queued reply), the
-// modifications the hooks returned, for data and bdat steps the
-// delivery, the final envelope and every occurrence of the headers the
-// hooks added, changed or removed (simulator.ChangedHeaders), and with
-// o.Lints the lint codes. Steps the run did not reach, or could not send
-// (report.NotSent), keep no expectations.
+// recorded run r did, read as stored (report.FromRows): each step's
+// action and reply (simulator.QueuedReplyPattern for a queued reply, whose
+// id changes on every play), the modifications the hooks returned, for
+// data and bdat steps the delivery, the final envelope and every
+// occurrence of the headers the hooks added, changed or removed
+// (changedHeaders), and with o.Lints the lint codes. Played again against
+// the same hook the copy passes; against a changed hook it fails where
+// the behaviour changed. Steps the run did not reach, or could not send
+// (report.NotSent), keep no expectations. It is the one builder of
+// captured expectations: `hooksim export --as script` writes its result.
 func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *sessions.Session {
 	out := *s
 	out.Steps = make([]sessions.Step, len(s.Steps))
@@ -62,7 +67,7 @@ func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *ses
 						env.From = &from
 					}
 					e.Envelope = env
-					e.Headers = simulator.ChangedHeaders(report.RawBytes(tx.Original), report.RawBytes(tx.Final))
+					e.Headers = changedHeaders(report.RawBytes(tx.Original), report.RawBytes(tx.Final))
 				}
 			}
 		}
@@ -91,6 +96,44 @@ func uniqueCodes(lints []report.Lint) []string {
 		if !seen[l.Code] {
 			seen[l.Code] = true
 			out = append(out, l.Code)
+		}
+	}
+	return out
+}
+
+// changedHeaders lists the headers whose occurrences (every value, in
+// order, compared as simulator.HeaderText, as a step's header expectation
+// compares them) differ between the original and the final message, in
+// the final message's order, with every final occurrence; and those the
+// hooks removed entirely, as absent. Names a script cannot write
+// (sessions.ValidHeaderName) are left out: a lint says so.
+func changedHeaders(original, final []byte) []sessions.ExpectHeader {
+	occurrences := func(raw []byte) (map[string][]string, []string) {
+		vals, order := map[string][]string{}, []string{}
+		for _, h := range modify.Split(raw).Headers {
+			k := strings.ToLower(string(h.Name))
+			if _, ok := vals[k]; !ok {
+				order = append(order, string(h.Name))
+			}
+			vals[k] = append(vals[k], simulator.HeaderText(h.Value))
+		}
+		return vals, order
+	}
+	before, beforeOrder := occurrences(original)
+	after, afterOrder := occurrences(final)
+	var out []sessions.ExpectHeader
+	for _, name := range afterOrder {
+		k := strings.ToLower(name)
+		if !sessions.ValidHeaderName(name) {
+			continue
+		}
+		if !slices.Equal(before[k], after[k]) {
+			out = append(out, sessions.ExpectHeader{Name: name, Values: after[k]})
+		}
+	}
+	for _, name := range beforeOrder {
+		if _, ok := after[strings.ToLower(name)]; !ok {
+			out = append(out, sessions.ExpectHeader{Name: name, Absent: true})
 		}
 	}
 	return out
