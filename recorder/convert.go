@@ -55,6 +55,9 @@ func (p *Play) exchangeRow(ex *simulator.Exchange, reply string) store.Exchange 
 	}
 	if ex.Err != nil {
 		row.ErrorClass, row.ErrorText = string(ex.Err.Class), ex.Err.Message
+		if !ex.Redacted {
+			row.ErrorText = hookclient.RedactText(row.ErrorText, secret...)
+		}
 	}
 	if ex.Response != nil {
 		row.Parsed = p.parsedJSON(ex)

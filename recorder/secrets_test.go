@@ -1,10 +1,13 @@
 package recorder
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -205,7 +208,8 @@ func TestUnmarkedExchangeRedacted(t *testing.T) {
 			ResponseHeaders: []hookconf.HeaderField{{Name: "Set-Cookie", Value: "s=" + secret}},
 			RequestHead:     []byte("POST /h HTTP/1.1\r\nauthorization: Bearer " + secret + "\r\n\r\n"),
 			ResponseHead:    []byte("HTTP/1.1 200 OK\r\nx-echo: " + secret + "\r\n\r\n")},
-		Outcome: "accept"}
+		Err:     &hookclient.HookError{Class: hookclient.ErrProtocol, Message: `malformed header line "Echo Bearer ` + secret + `"`},
+		Outcome: "error"}
 	play.Step(&simulator.StepResult{Kind: "connect", Replies: []string{"220 ok"}, Exchanges: []*simulator.Exchange{ex}, Action: "accept"})
 	play.Finish(&simulator.SessionResult{Name: "unmarked", Exchanges: 1, Started: time.Now()})
 	if err := rec.Close(); err != nil {
@@ -215,11 +219,120 @@ func TestUnmarkedExchangeRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := fmt.Sprint(stored.RequestHeaders, stored.ResponseHeaders, string(stored.Wire.RequestHead), string(stored.Wire.ResponseHead))
+	all := fmt.Sprint(stored.RequestHeaders, stored.ResponseHeaders, string(stored.Wire.RequestHead), string(stored.Wire.ResponseHead),
+		stored.ErrorText)
 	if strings.Contains(all, secret) {
 		t.Errorf("the recorder stored the secret of an unmarked exchange: %s", all)
 	}
 	if !strings.Contains(all, "Bearer ****") || !strings.Contains(all, "k=****") {
 		t.Errorf("stored %s, want the values redacted in place", all)
+	}
+}
+
+// TestAnswerLeaksHidden: what a hook's answer quotes back is hidden too,
+// in the headers, the heads and the error texts stored: the Basic
+// credentials echoed in base64 (the --basic password and the URL's), a
+// malformed header line quoting the Authorization value (the error text
+// quotes the line), and a password in a Location that cannot be followed.
+func TestAnswerLeaksHidden(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := openStore(t)
+	const (
+		basicPass = "Basic-Pass-6d6d"
+		urlPass   = "Url-Pass-4e4e"
+		bearer    = "Malformed-Token-2f2f"
+		ftpPass   = "Ftp-Pass-1a1a"
+	)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				auth := req.Header.Get("Authorization")
+				switch req.URL.Path {
+				case "/echo":
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Echo: %s\r\nContent-Type: application/json\r\nContent-Length: 19\r\n\r\n{\"action\":\"accept\"}", auth)
+				case "/malformed":
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nEcho %s\r\nContent-Length: 0\r\n\r\n", auth)
+				case "/redirect":
+					fmt.Fprintf(c, "HTTP/1.1 302 Found\r\nLocation: ftp://bob:%s@127.0.0.1/x\r\nContent-Length: 0\r\n\r\n", ftpPass)
+				}
+			}(c)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	hooks := []*hookconf.Hook{
+		flagHook(t, hookconf.FlagSpec{URL: base + "/echo", Basic: "alice:" + basicPass, Stages: []string{"connect"}}),
+		flagHook(t, hookconf.FlagSpec{URL: "http://bob:" + urlPass + "@" + ln.Addr().String() + "/echo", Stages: []string{"connect"}}),
+		flagHook(t, hookconf.FlagSpec{URL: base + "/malformed", Bearer: bearer, Stages: []string{"connect"}, NoTempFail: true}),
+		flagHook(t, hookconf.FlagSpec{URL: base + "/redirect", Stages: []string{"connect"}, NoTempFail: true}),
+	}
+	for i, h := range hooks {
+		h.ID = fmt.Sprintf("h%d", i)
+	}
+	rec := New(st, Options{})
+	sim := newSim(t, rec, hooks...)
+	res, play := recordPlay(ctx, sim, rec, hello(t), simulator.Origin{})
+	if res.Exchanges != 4 {
+		t.Fatalf("played %d exchanges, want 4", res.Exchanges)
+	}
+	secrets := []string{basicPass, urlPass, bearer, ftpPass,
+		base64.StdEncoding.EncodeToString([]byte("alice:" + basicPass)), base64.StdEncoding.EncodeToString([]byte("bob:" + urlPass))}
+	// The play's own report (what the transcript and --json print).
+	for _, st := range res.Steps {
+		for _, ex := range st.Exchanges {
+			shown := fmt.Sprint(ex.Call.ResponseHeaders, string(ex.Call.ResponseHead))
+			if ex.Err != nil {
+				shown += ex.Err.Message
+			}
+			for _, s := range secrets {
+				if strings.Contains(shown, s) {
+					t.Errorf("exchange with %s shows %q: %s", ex.HookID, s, shown)
+				}
+			}
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exs, err := st.Exchanges(ctx, play.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []string
+	for _, e := range exs {
+		errs = append(errs, e.ErrorText)
+	}
+	all := strings.Join(errs, "\n")
+	if !strings.Contains(all, `malformed header line "Echo Bearer ****"`) || !strings.Contains(all, `"ftp://bob:xxxxx@127.0.0.1/x"`) {
+		t.Errorf("error texts %q: want the malformed line and the Location with their secrets hidden", errs)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q", f, s)
+			}
+		}
 	}
 }

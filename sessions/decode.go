@@ -9,14 +9,22 @@ import (
 )
 
 // maxNodes bounds how many YAML nodes one script may expand to, so that
-// aliases cannot make a small script explode (billion laughs).
+// aliases cannot make a small script explode (billion laughs): a script
+// of n bytes may expand to max(maxNodes, n) nodes. Without aliases a
+// node takes at least one byte of the script, so a long script written
+// out whole (an export with thousands of expected modifications) always
+// fits, and aliases can at most multiply a small script by a constant.
 const maxNodes = 200000
+
+// nodeBudget is how many YAML nodes a script of size bytes may expand to.
+func nodeBudget(size int) int { return max(maxNodes, size) }
 
 // decoder walks a yaml.Node tree and turns problems into *Error values
 // carrying the file, the line and the field path.
 type decoder struct {
 	file   string
-	budget int
+	budget int // nodes left
+	limit  int // nodes allowed in all
 }
 
 // kv is one key/value pair of a YAML mapping.
@@ -56,7 +64,7 @@ func (d *decoder) resolve(n *yaml.Node) (*yaml.Node, *Error) {
 	}
 	d.budget--
 	if d.budget < 0 {
-		return nil, d.errAt(n, "", "script too large (more than %d YAML nodes after expanding aliases)", maxNodes)
+		return nil, d.errAt(n, "", "script too large (more than %d YAML nodes after expanding aliases)", d.limit)
 	}
 	return n, nil
 }

@@ -78,7 +78,7 @@ func ParseFile(ctx context.Context, path string) (*Session, error) {
 // parse is Parse with a concrete error type.
 func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Session, *Error) {
 	sum := sha256.Sum256(data)
-	d := &decoder{file: file, budget: maxNodes}
+	d := &decoder{file: file, budget: nodeBudget(len(data)), limit: nodeBudget(len(data))}
 	root, yerr := unmarshal(file, data)
 	if yerr != nil {
 		return nil, yerr

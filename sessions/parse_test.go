@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,5 +197,44 @@ func TestParamsSpaces(t *testing.T) {
 	}
 	if want := []string{"X=a\u00a0b SIZE=1", "NOTIFY=NEVER"}; !slices.Equal(got, want) {
 		t.Errorf("params %q, want %q", got, want)
+	}
+}
+
+// A long script written out whole (an export expecting thousands of
+// modifications) parses however many nodes it has, while aliases still
+// cannot make a short script expand past the limit (billion laughs).
+func TestNodeLimitScalesWithScript(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("steps:\n  - mail: a@example.org\n  - rcpt: b@example.org\n  - data: {file: m.eml}\n    expect:\n      modifications:\n")
+	const mods = 60000 // 4 nodes each: 240,000, over maxNodes
+	for i := range mods {
+		fmt.Fprintf(&b, "        - {type: addHeader, name: X-N, value: v%d}\n", i)
+	}
+	msg := []byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n\r\nbody\r\n")
+	read := func(string) ([]byte, error) { return msg, nil }
+	s, err := Parse("long.yaml", []byte(b.String()), read)
+	if err != nil {
+		t.Fatalf("a long script without aliases: %v", err)
+	}
+	n := 0
+	for _, st := range s.Steps {
+		if st.Expect != nil {
+			n += len(st.Expect.Modifications)
+		}
+	}
+	if n != mods {
+		t.Errorf("%d modifications expected, want %d", n, mods)
+	}
+	// One list of 1,000 values, then 300 headers naming it: 300,000
+	// nodes from a few kilobytes.
+	bomb := "steps:\n  - mail: a@example.org\n  - rcpt: b@example.org\n  - data: {file: m.eml}\n    expect:\n      headers:\n"
+	bomb += "        X-H0: &l [" + strings.Repeat("x, ", 999) + "x]\n"
+	for i := 1; i < 300; i++ {
+		bomb += fmt.Sprintf("        X-H%d: *l\n", i)
+	}
+	_, err = Parse("bomb.yaml", []byte(bomb), read)
+	if err == nil || !strings.Contains(err.Error(), "script too large") {
+		t.Errorf("an alias bomb: %v, want the node limit", err)
 	}
 }

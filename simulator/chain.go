@@ -140,6 +140,10 @@ func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, 
 	ex.Call.ResponseHeaders = hookclient.RedactHeaders(ex.Call.ResponseHeaders, secrets...)
 	ex.Call.ResponseHead = hookclient.RedactHead(ex.Call.ResponseHead, secrets...)
 	ex.Redacted = true // the request head was redacted by the client
+	if e := ex.Call.Err; e != nil {
+		// An error may quote the answer (a malformed header line whole).
+		e.Message = hookclient.RedactText(e.Message, secrets...)
+	}
 	ex.Err = ex.Call.Err
 	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
 		ex.Lints = []wire.Lint{StatusLint(ex.Call.Status, ex.Call.Body)}

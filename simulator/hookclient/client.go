@@ -215,7 +215,7 @@ func followRedirect(resp *http.Response, cur *target, method *string, body *[]by
 	}
 	next, _, _, err := targetFromURL(ref)
 	if err != nil {
-		return nil, &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: cannot follow the redirect to %q: %v", locs[0], err)}
+		return nil, &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request failed: cannot follow the redirect to %q: %v", hookconf.RedactURL(locs[0]), err)}
 	}
 	return next, nil
 }

@@ -107,5 +107,6 @@ func containsSecret(b []byte, secrets []string) bool {
 // value, without building strings for the lines it leaves alone (most
 // of them, in every request of every exchange).
 func mayHide(name, value []byte, secrets []string) bool {
-	return hookconf.SensitiveHeader(string(name)) || containsSecret(value, secrets)
+	return hookconf.SensitiveHeader(string(name)) || containsSecret(value, secrets) ||
+		(bytes.Contains(value, []byte("://")) && bytes.IndexByte(value, '@') >= 0)
 }

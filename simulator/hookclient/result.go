@@ -121,7 +121,7 @@ type Redirect struct {
 // name: value (a credential header, or a value holding a secret); false
 // means it keeps it as it is, so a caller can skip the copy.
 func HeaderMayHide(name, value string, secrets ...string) bool {
-	return hookconf.SensitiveHeader(name) || containsAny(value, secrets)
+	return hookconf.SensitiveHeader(name) || containsAny(value, secrets) || mayHoldURLPassword(value)
 }
 
 // RedactHeaders returns a copy of h with credentials hidden: the
@@ -129,7 +129,9 @@ func HeaderMayHide(name, value string, secrets ...string) bool {
 // ("Basic ****"); other credential headers (hookconf.SensitiveHeader:
 // Cookie, X-Api-Key, ...) are hidden whole; any occurrence of one of the
 // hook's secrets (hookconf.Hook.Secrets: its auth secret, URL password,
-// credential header values) in another value is replaced by "****".
+// credential header values) in another value is replaced by "****"; and a
+// URL with a password in a value (a Location the hook sent) loses the
+// password (hookconf.RedactURL).
 func RedactHeaders(h []hookconf.HeaderField, secrets ...string) []hookconf.HeaderField {
 	out := make([]hookconf.HeaderField, len(h))
 	for i, f := range h {
@@ -144,10 +146,24 @@ func RedactHeaders(h []hookconf.HeaderField, secrets ...string) []hookconf.Heade
 			out[i].Value = "****"
 		case containsAny(f.Value, secrets):
 			out[i].Value = replaceAll(f.Value, secrets)
+		case mayHoldURLPassword(f.Value):
+			out[i].Value = hookconf.RedactURL(f.Value)
 		}
 	}
 	return out
 }
+
+// mayHoldURLPassword reports whether v could be a URL with a password
+// (scheme://user:password@...): the cheap test before parsing it.
+func mayHoldURLPassword(v string) bool {
+	i := strings.Index(v, "://")
+	return i > 0 && strings.IndexByte(v[i:], '@') > 0
+}
+
+// RedactText is s with every one of the hook's secrets replaced by
+// "****": for what the hook's answer puts in an error message (a
+// malformed header line quoted whole, a Location).
+func RedactText(s string, secrets ...string) string { return replaceAll(s, secrets) }
 
 // containsAny reports whether s holds one of secrets ("" never matches).
 func containsAny(s string, secrets []string) bool {

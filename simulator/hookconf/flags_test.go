@@ -146,9 +146,15 @@ func TestHookSecrets(t *testing.T) {
 		},
 	}
 	got := h.Secrets()
-	want := []string{"api-key-value", "url-pass", "tok"}
+	// dXNlcjp1cmwtcGFzcw== is base64("user:url-pass"), as the
+	// Authorization header sends the URL's credentials.
+	want := []string{"dXNlcjp1cmwtcGFzcw==", "api-key-value", "url-pass", "tok"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Secrets() = %q, want %q (longest first, short credential values and other headers left out)", got, want)
+	}
+	basic := &Hook{URL: "http://127.0.0.1:1/", Auth: HTTPAuth{Kind: AuthBasic, Username: "alice", Secret: "BASICPASS3"}}
+	if got, want := basic.Secrets(), []string{"YWxpY2U6QkFTSUNQQVNTMw==", "BASICPASS3"}; !slices.Equal(got, want) {
+		t.Errorf("Basic: Secrets() = %q, want %q (the password and the credentials as the Authorization header carries them)", got, want)
 	}
 	if s := (*Hook)(nil).Secrets(); s != nil {
 		t.Errorf("nil hook: %q", s)

@@ -2,6 +2,7 @@ package hookconf
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/url"
 	"slices"
 	"strings"
@@ -65,11 +66,12 @@ func (h *Hook) Redacted() map[string]any {
 const minSecretLen = 4
 
 // Secrets are the credentials the hook is configured with, to hide
-// wherever they show (headers, heads, the configuration as stored): its
-// auth secret (Basic password or Bearer token), the password in its URL,
-// and the values of its credential headers (SensitiveHeader) of at least
-// minSecretLen bytes; longest first, so that a secret holding another is
-// hidden whole. Empty for a nil hook.
+// wherever they show (headers, heads, error texts, the configuration as
+// stored): its auth secret (Basic password or Bearer token), the password
+// in its URL, for both kinds of Basic credentials the base64 user:password
+// the Authorization header carries, and the values of its credential
+// headers (SensitiveHeader) of at least minSecretLen bytes; longest first,
+// so that a secret holding another is hidden whole. Empty for a nil hook.
 func (h *Hook) Secrets() []string {
 	if h == nil {
 		return nil
@@ -77,12 +79,16 @@ func (h *Hook) Secrets() []string {
 	var out []string
 	if h.Auth.Secret != "" {
 		out = append(out, h.Auth.Secret)
+		if h.Auth.Kind == AuthBasic {
+			// What goes on the wire, and what a hook echoing it shows.
+			out = append(out, basicCredentials(h.Auth.Username, h.Auth.Secret))
+		}
 	}
 	if !strings.Contains(h.URL, "@") {
 		// No userinfo: no password (and no URL to parse on every call).
 	} else if u, err := url.Parse(h.URL); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
+			out = append(out, p, basicCredentials(u.User.Username(), p))
 		}
 	}
 	for _, f := range h.HTTPHeaders {
@@ -173,4 +179,10 @@ func RedactURL(raw string) string {
 		return raw
 	}
 	return u.Redacted()
+}
+
+// basicCredentials is the base64 of user:password, as the Authorization
+// header of Basic authentication carries it (RFC 7617).
+func basicCredentials(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
