@@ -64,10 +64,14 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer st.Close()
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
 	runs, err := st.ListRuns(ctx, f)
 	if err != nil {
 		return err
 	}
+	hasMore := len(runs) > limit
+	runs = runs[:min(len(runs), limit)]
 	if *asJSON {
 		out := make([]report.Run, 0, len(runs))
 		for i := range runs {
@@ -90,7 +94,7 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 			source, r.Outcome, r.Exchanges, r.Failures, runDuration(r))
 	}
 	tw.Flush()
-	if len(runs) == f.Limit {
+	if hasMore {
 		more := []string{"hooksim", "runs"}
 		fs.Visit(func(fl *flag.Flag) {
 			if fl.Name != "before" {

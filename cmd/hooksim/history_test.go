@@ -209,3 +209,34 @@ func TestExportJSON(t *testing.T) {
 		t.Errorf("export json sessions %+v", doc.Sessions)
 	}
 }
+
+// The runs list offers a next page only when there is one: with three
+// runs, --limit 3 lists them all and no "more:", --limit 2 gives a "more:"
+// whose page holds the last run and no "more:" again.
+func TestRunsMoreOnlyWhenMore(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	url := exampleHook(t)
+	mustRun(t, data, "run", "--url", url, "bundled:hello", "bundled:hello", "bundled:hello")
+	if all := mustRun(t, data, "runs", "--limit", "3"); strings.Contains(all, "more:") || strings.Count(all, "hello") != 3 {
+		t.Errorf("--limit 3 of 3 runs:\n%s", all)
+	}
+	first := mustRun(t, data, "runs", "--limit", "2")
+	i := strings.Index(first, "more: hooksim runs ")
+	if i < 0 {
+		t.Fatalf("--limit 2 of 3 runs offers no next page:\n%s", first)
+	}
+	next := strings.Fields(strings.TrimSpace(first[i+len("more: hooksim runs "):]))
+	// The hint names the database in its own terms; this test's
+	// database is the default one under data.
+	var args []string
+	for _, a := range next {
+		if !strings.HasPrefix(a, "--db") {
+			args = append(args, a)
+		}
+	}
+	second := mustRun(t, data, append([]string{"runs"}, args...)...)
+	if strings.Contains(second, "more:") || strings.Count(second, "hello") != 1 {
+		t.Errorf("the next page (runs %s):\n%s", strings.Join(args, " "), second)
+	}
+}

@@ -118,6 +118,10 @@ func exitCode(env *cliEnv, err error) int {
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK
+	case errors.Is(err, syscall.EPIPE):
+		// The reader of the output went away (hooksim export | head):
+		// it asked for no more, which is not a failure.
+		return exitOK
 	case errors.As(err, &fe):
 		if fe.msg != "" {
 			fmt.Fprintln(stderr, fe.msg)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
@@ -337,18 +339,34 @@ func (rw *reportWriter) session(res *simulator.SessionResult) {
 	if rw.err = rw.wrap(rw.w.Session(res)); rw.err != nil {
 		rw.closeFile()
 	}
+	rw.closedByReader()
 }
+
+// closedByReader forgets the error of a report to stdout whose reader went
+// away (hooksim run --json - | head): the run goes on, as with the
+// transcript, and exits by its results.
+func (rw *reportWriter) closedByReader() {
+	if rw.path == "-" && errors.Is(rw.err, syscall.EPIPE) {
+		rw.err = errReaderGone
+	}
+}
+
+// errReaderGone stops a report whose reader went away; it is not an error.
+var errReaderGone = errors.New("the report's reader went away")
 
 // close ends the document and closes the file; it returns the first
 // error met.
 func (rw *reportWriter) close() error {
-	if rw == nil || rw.err != nil {
-		if rw != nil {
-			return rw.err
-		}
+	if rw == nil || rw.err == errReaderGone {
 		return nil
 	}
+	if rw.err != nil {
+		return rw.err
+	}
 	rw.err = rw.wrap(rw.w.Close())
+	if rw.closedByReader(); rw.err == errReaderGone {
+		return nil
+	}
 	if err := rw.closeFile(); rw.err == nil && err != nil {
 		rw.err = fmt.Errorf("report: write %s: %w", rw.path, err)
 	}

@@ -187,3 +187,44 @@ func readPlayed(sc *bufio.Scanner, sessions, calls int) int {
 	}
 	return shown
 }
+
+// TestClosedReportReaderIsNoFailure: `hooksim run --json - | head -1`
+// and `hooksim export --as json | head -1` close hooksim's output early.
+// The reader asked for no more: hooksim still plays and records
+// everything and exits by its results (0 here), not as a failure (3).
+func TestClosedReportReaderIsNoFailure(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "h.db")
+	url := slowHook(t, 0)
+	start := func(args ...string) (*exec.Cmd, io.ReadCloser) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		t.Cleanup(cancel)
+		cmd := exec.CommandContext(ctx, os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, out
+	}
+	for _, args := range [][]string{
+		{"run", "--db", db, "--url", url, "--stages", "all", "--json", "-"},
+		{"export", "--db", db, "1", "--as", "json"},
+	} {
+		cmd, out := start(args...)
+		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		out.Close() // as head does after its line
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("hooksim %s with its output closed: %v (want exit 0)", strings.Join(args, " "), err)
+		}
+	}
+	code, list, _ := runCLI(t, "", "runs", "--db", db, "--json")
+	if code != exitOK || strings.Count(list, `"outcome": "passed"`) < 12 {
+		t.Errorf("runs after the closed report: exit %d\n%s", code, list)
+	}
+}
