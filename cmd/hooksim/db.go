@@ -59,7 +59,13 @@ func (f *dbFlags) openExisting(ctx context.Context, env *cliEnv) (*store.Store, 
 	}
 	if f.path == "" {
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			return store.Open(ctx, p)
+			st, err := store.Open(ctx, p)
+			if err == nil {
+				// Said, so that a misspelled path does not pass for an
+				// empty history.
+				fmt.Fprintf(env.stderr, "hooksim: note: %s did not exist: it is a new, empty history; runs recorded there (hooksim run --db %s) appear live\n", p, p)
+			}
+			return st, err
 		}
 	}
 	st, err := store.OpenExisting(ctx, p)
@@ -85,7 +91,13 @@ func (f *dbFlags) openToWatch(ctx context.Context, env *cliEnv) (*store.Store, e
 			return nil, usagef("--db %s: no such directory %s (hooksim run --db %s records a history there)", p, filepath.Dir(p), p)
 		}
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			return store.Open(ctx, p)
+			st, err := store.Open(ctx, p)
+			if err == nil {
+				// Said, so that a misspelled path does not pass for an
+				// empty history.
+				fmt.Fprintf(env.stderr, "hooksim: note: %s did not exist: it is a new, empty history; runs recorded there (hooksim run --db %s) appear live\n", p, p)
+			}
+			return st, err
 		}
 	}
 	return f.openExisting(ctx, env)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -326,4 +327,31 @@ func countingHook(t *testing.T) countedHook {
 	}))
 	t.Cleanup(srv.Close)
 	return countedHook{url: srv.URL, n: n}
+}
+
+// TestServeSaysItMadeAHistory: serve --db naming a file not there yet
+// makes it (to watch what other processes will record) and says so, so
+// that a misspelled path does not pass for an empty history.
+func TestServeSaysItMadeAHistory(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "new.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if line := sc.Text(); strings.Contains(line, db+" did not exist: it is a new, empty history") {
+			return
+		}
+	}
+	t.Fatalf("serve --db %s said nothing of making a new history", db)
 }
