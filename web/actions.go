@@ -94,13 +94,20 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	hooks := replay.Hooks{Spec: req.flagSpec()}
-	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, s.rec, s.client, id, mode, hooks)
+	rec, readOnly := s.rec, s.cfg.Store.ReadOnly()
+	if readOnly {
+		rec = nil // the answer says it was not recorded
+	}
+	diff, replayID, err := replay.Run(r.Context(), s.cfg.Store, rec, s.client, id, mode, hooks)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
 		return
 	} else if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
+	}
+	if readOnly {
+		diff.Notes = append(diff.Notes, "not recorded: the history "+s.cfg.Store.Path()+" is read-only (hooksim could not write it)")
 	}
 	ans := diffAnswerOf(diff)
 	ans.ReplayRun = replayID

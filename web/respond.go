@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/store"
@@ -44,8 +45,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // fail answers err: 404 for a missing row, 500 otherwise (logged).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err.Error())
+	// The store's package prefixes say nothing to a reader of the API.
+	msg := strings.ReplaceAll(err.Error(), "store: ", "")
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, msg) // "run 99: not found"
+		return
+	case errors.Is(err, store.ErrReadOnly):
+		writeError(w, http.StatusConflict, msg)
 		return
 	}
 	s.logf("%s %s: %v", r.Method, r.URL.Path, err)

@@ -278,6 +278,31 @@ func serveReadOnly(t *testing.T, bin, db string) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"id":1`)) {
 		t.Errorf("GET /api/v1/runs on a read-only history: %d %s\n%s", resp.StatusCode, body, stderr.String())
 	}
+	// What would write says it cannot: a replay is played but says it was
+	// not recorded; a prune is refused as a conflict, in plain words.
+	post := func(path, body string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, m[1]+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", strings.TrimSuffix(m[1], "/")) // as the server's own pages
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("api/v1/runs/1/replay", `{"mode":"exact"}`); code != http.StatusOK ||
+		!strings.Contains(body, "not recorded: the history") || strings.Contains(body, `"replay_run"`) {
+		t.Errorf("replay on a read-only history: %d %s", code, body)
+	}
+	if code, body := post("api/v1/prune", `{"older_than":"1d"}`); code != http.StatusConflict ||
+		!strings.Contains(body, "read-only") || strings.Contains(body, "store: ") {
+		t.Errorf("prune on a read-only history: %d %s", code, body)
+	}
 }
 
 func listDir(t *testing.T, dir string) string {
