@@ -154,9 +154,16 @@ func slowHook(t *testing.T, delay time.Duration) string {
 // is still running after a minute.
 func startRun(t *testing.T, db, url string) (*exec.Cmd, io.ReadCloser) {
 	t.Helper()
+	return startHooksim(t, "run", "--db", db, "--no-expect", "--url", url, "--stages", "all")
+}
+
+// startHooksim starts hooksim with args in a child process (the test
+// binary as hooksim) and returns it with its stdout.
+func startHooksim(t *testing.T, args ...string) (*exec.Cmd, io.ReadCloser) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--no-expect", "--url", url, "--stages", "all")
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -196,25 +203,11 @@ func TestClosedReportReaderIsNoFailure(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "h.db")
 	url := slowHook(t, 0)
-	start := func(args ...string) (*exec.Cmd, io.ReadCloser) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		t.Cleanup(cancel)
-		cmd := exec.CommandContext(ctx, os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "HOOKSIM_TEST_MAIN=1")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, out
-	}
 	for _, args := range [][]string{
 		{"run", "--db", db, "--url", url, "--stages", "all", "--json", "-"},
 		{"export", "--db", db, "1", "--as", "json"},
 	} {
-		cmd, out := start(args...)
+		cmd, out := startHooksim(t, args...)
 		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
 			t.Fatal(err)
 		}
