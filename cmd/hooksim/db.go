@@ -43,7 +43,19 @@ func (f *dbFlags) open(ctx context.Context, env *cliEnv) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, p)
+	st, err := store.Open(ctx, p)
+	if errors.Is(err, store.ErrReadOnly) {
+		return nil, notWritable(p, "runs", "play")
+	}
+	return st, err
+}
+
+// notWritable is the error of a command that records into a history it
+// cannot write: a usage error saying what to do instead. what is what
+// would be recorded (runs, replays), verb what --no-record still does.
+func notWritable(path, what, verb string) error {
+	return usagef("%s is read-only to hooksim (it may not write the file or its directory), so the %s cannot be recorded "+
+		"(add --no-record to %s without recording, or --db PATH to record elsewhere)", path, what, verb)
 }
 
 // openExisting opens the history for the commands that read it (runs,
@@ -59,13 +71,7 @@ func (f *dbFlags) openExisting(ctx context.Context, env *cliEnv) (*store.Store, 
 	}
 	if f.path == "" {
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			st, err := store.Open(ctx, p)
-			if err == nil {
-				// Said, so that a misspelled path does not pass for an
-				// empty history.
-				fmt.Fprintf(env.stderr, "hooksim: note: %s did not exist: it is a new, empty history; runs recorded there (hooksim run --db %s) appear live\n", p, p)
-			}
-			return st, err
+			return store.Open(ctx, p)
 		}
 	}
 	st, err := store.OpenExisting(ctx, p)

@@ -226,8 +226,10 @@ func TestReadOnlyHistory(t *testing.T) {
 				{"replay", "--db", db, "--url", calls.url, "1"},
 			} {
 				out, err := asUser(t, bin, args...).CombinedOutput()
-				if err == nil || !strings.Contains(string(out), "read-only") {
-					t.Errorf("hooksim %s on a read-only history: %v\n%s", args[0], err, out)
+				ee, _ := err.(*exec.ExitError)
+				if ee == nil || ee.ExitCode() != exitUsage || !strings.Contains(string(out), "read-only") ||
+					!strings.Contains(string(out), "add --no-record to ") {
+					t.Errorf("hooksim %s on a read-only history: %v (want exit 2, naming --no-record)\n%s", args[0], err, out)
 				}
 			}
 			if n := calls.n.Load(); n != 0 {
@@ -379,4 +381,20 @@ func TestServeSaysItMadeAHistory(t *testing.T) {
 		}
 	}
 	t.Fatalf("serve --db %s said nothing of making a new history", db)
+}
+
+// TestPruneRefusesARecordingRun: prune while another hooksim records a
+// run deletes nothing and says why, as a refusal (exit 2), not as a
+// failure of hooksim (3).
+func TestPruneRefusesARecordingRun(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "h.db")
+	cmd, out := startRun(t, db, slowHook(t, 200*time.Millisecond))
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	go io.Copy(io.Discard, out)
+	waitCommitted(t, db)
+	code, _, errOut := runCLI(t, "", "prune", "--db", db, "--older-than", "0s")
+	if code != exitUsage || !strings.Contains(errOut, "still being recorded") {
+		t.Errorf("prune during a recording: exit %d, %q; want exit 2 saying a run is still being recorded", code, errOut)
+	}
 }

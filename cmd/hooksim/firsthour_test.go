@@ -435,6 +435,15 @@ func TestShowRawNumbers(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
 		}
 	}
+	// With --db, the hint names it.
+	db := filepath.Join(t.TempDir(), "x.db")
+	if code, _, errOut := runCLIData(t, data, "", "run", "--db", db, "--url", h.url(), "bundled:hello"); code != exitOK {
+		t.Fatalf("run --db: exit %d\n%s", code, errOut)
+	}
+	want := "(hooksim show --db " + db + " 1 numbers them)"
+	if code, _, errOut := runCLIData(t, data, "", "show", "--db", db, "1", "--raw", "9"); code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("show --db: exit %d, stderr %q, want %q", code, errOut, want)
+	}
 	// export -o into a folder that does not exist yet creates it.
 	script := filepath.Join(t.TempDir(), "new", "tests", "hello.yaml")
 	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", script); code != exitOK {

@@ -167,7 +167,11 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 			if run.Exchanges == 0 {
 				return usagef("run #%d has no exchanges", id)
 			}
-			return usagef("run #%d has exchanges 1 to %d (hooksim show %d numbers them), not %d", id, run.Exchanges, id, *raw)
+			show := fmt.Sprintf("hooksim show %d", id)
+			if db.path != "" {
+				show = fmt.Sprintf("hooksim show --db %s %d", export.ShellWord(st.Path()), id)
+			}
+			return usagef("run #%d has exchanges 1 to %d (%s numbers them), not %d", id, run.Exchanges, show, *raw)
 		}
 		if *raw < 1 || (run.Exchanges > 0 && *raw > run.Exchanges) {
 			return outOfRange()
@@ -298,7 +302,10 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer st.Close()
 	n, err := st.Prune(ctx, time.Now().Add(-age))
-	if err != nil {
+	if errors.Is(err, store.ErrRecording) {
+		// Refused, not failed: nothing was deleted; run it again later.
+		return usageError{err}
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "deleted %d runs older than %s from %s\n", n, strings.TrimSpace(*older), st.Path())

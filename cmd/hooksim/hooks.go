@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"sort"
@@ -63,22 +65,6 @@ func (f *hookFlags) check() error {
 	return nil
 }
 
-// load resolves the hooks the flags alone configure: the --hooks file's
-// chain first, then the --url hook. Warnings go to warn.
-func (f *hookFlags) load(ctx context.Context, warn func(string)) ([]*hookconf.Hook, error) {
-	hooks, err := f.loadFlags(ctx, warn)
-	if err != nil {
-		return nil, err
-	}
-	if len(hooks) == 0 {
-		if f.anySetting() {
-			return nil, usagef("--stages, --timeout, --header, --bearer and --basic go with --url")
-		}
-		return nil, usagef("no hook to call: give --url URL or --hooks FILE (try \"hooksim demo\" for the example hook)")
-	}
-	return hooks, nil
-}
-
 // loadFlags is load that allows no hook at all.
 func (f *hookFlags) loadFlags(ctx context.Context, warn func(string)) ([]*hookconf.Hook, error) {
 	if err := f.check(); err != nil {
@@ -87,7 +73,9 @@ func (f *hookFlags) loadFlags(ctx context.Context, warn func(string)) ([]*hookco
 	var hooks []*hookconf.Hook
 	if f.file != "" {
 		cfg, err := hookconf.Load(ctx, f.file, hookconf.OSEnv{})
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("--hooks %s: no such file", f.file)
+		} else if err != nil {
 			return nil, usageError{err}
 		}
 		for _, w := range cfg.Warnings {

@@ -322,3 +322,14 @@ func TestServe(t *testing.T) {
 		t.Errorf("serve exit %d after Ctrl-C: %s", code, errBuf.String())
 	}
 }
+
+// A --hooks file that is not there is named as such, as a usage error,
+// without the Go call chain (hookconf: load ...: stat ...).
+func TestMissingHooksFile(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nope.json")
+	code, _, errOut := runCLI(t, "", "run", "--no-record", "--hooks", missing, "bundled:hello")
+	if want := "hooksim: --hooks " + missing + ": no such file\n"; code != exitUsage || errOut != want {
+		t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, want)
+	}
+}

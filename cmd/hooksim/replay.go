@@ -98,8 +98,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if !o.db.noRecord {
 		if st.ReadOnly() {
 			// Say so before calling the hook, not after.
-			return fmt.Errorf("replay: %s cannot be written, so the replays cannot be recorded: %w (add --no-record to replay without recording)",
-				st.Path(), store.ErrReadOnly)
+			return notWritable(st.Path(), "replays", "replay")
 		}
 		rec = recorder.New(st, recorder.Options{})
 	}
