@@ -354,11 +354,12 @@ func TestMarshalSpecialStrings(t *testing.T) {
 			if hasControl(v) {
 				auth.Password = "pw"
 			}
+			mods := []ExpectModification{{Type: "addHeader", Name: v, Value: v}, {Value: v + "\r\nInjected: yes"},
+				{Type: "addRecipient", Value: v, Parameters: map[string]*string{v: &v, "X-NULL": nil, "X-V": &v}}}
 			e := &Expect{
 				Reply:         v,
 				BodyContains:  []string{v, v + "\nsecond line", ""},
-				Modifications: []ExpectModification{{Type: "addHeader", Name: v, Value: v}, {Value: v + "\r\nInjected: yes"},
-					{Type: "addRecipient", Value: v, Parameters: map[string]*string{v: &v, "X-NULL": nil, "X-V": &v}}},
+				Modifications: mods,
 				Headers:       []ExpectHeader{{Name: "X-Test", Values: []string{v}}, {Name: "X-Empty", Values: []string{""}}, {Name: "X-Gone", Absent: true}},
 				Lints:         []string{"lint-" + v},
 			}
