@@ -135,8 +135,9 @@ func checkModifications(st *StepResult, want []sessions.ExpectModification, fail
 	i := 0
 	for _, w := range want {
 		// near is the parameter difference of the first modification
-		// that matched w but for its parameters.
+		// that matched w but for its parameters, at nearAt.
 		var near []string
+		nearAt := 0
 		for i < len(got) {
 			if modMatches(got[i], w) {
 				diff := parameterDiff(got[i].Parameters, w.Parameters)
@@ -144,20 +145,22 @@ func checkModifications(st *StepResult, want []sessions.ExpectModification, fail
 					break
 				}
 				if near == nil {
-					near = diff
+					near, nearAt = diff, i
 				}
 			}
 			i++
 		}
 		if i == len(got) {
-			if near != nil {
-				bare := w
-				bare.Parameters = nil
-				fail("modification %s returned with other parameters: %s; got %s", describeExpectMod(bare), strings.Join(near, ", "), describeMods(got))
-			} else {
+			if near == nil {
 				fail("modification %s not returned (in this order); got %s", describeExpectMod(w), describeMods(got))
+				return
 			}
-			return
+			bare := w
+			bare.Parameters = nil
+			fail("modification %s returned with other parameters: %s; got %s", describeExpectMod(bare), strings.Join(near, ", "), describeMods(got))
+			// The near miss stands for w, so the later expectations
+			// are checked (and their differences named) too.
+			i = nearAt
 		}
 		i++
 	}

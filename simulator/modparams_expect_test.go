@@ -115,3 +115,38 @@ func TestModificationParametersRepeatedKeyword(t *testing.T) {
 		t.Errorf("failures %q, want one containing %q", msgs, want)
 	}
 }
+
+// TestModificationParametersGoOn: a modification that differs only in its
+// parameters stands for the expected one, so the expectations after it
+// are checked too and every difference is named.
+func TestModificationParametersGoOn(t *testing.T) {
+	t.Parallel()
+	hook := newFakeHook(t, func(stage string, _ map[string]any) (int, string) {
+		if stage == "data" {
+			return 200, archiveAnswer
+		}
+		return 200, `{"action":"accept"}`
+	})
+	full := "FULL"
+	s := standard()
+	s.Steps[4].Expect = &sessions.Expect{Modifications: []sessions.ExpectModification{
+		{Type: "changeFrom", Parameters: map[string]*string{"RET": &full}},
+		{Type: "addRecipient", Value: "Archive@Example.org", Parameters: map[string]*string{}},
+		{Type: "addRecipient", Value: "plain@example.org"},
+		{Type: "addHeader", Name: "X-Missing"},
+	}}
+	msgs := failures(playWith(t, []*hookconf.Hook{hookAt("h", hook.srv.URL, wire.StageData)}, s))
+	want := []string{
+		`modification changeFrom returned with other parameters: RET="HDRS", want RET="FULL", extra ENVID="QQ314159";`,
+		`modification addRecipient "Archive@Example.org" returned with other parameters: extra NOTIFY=`,
+		`modification addHeader X-Missing not returned (in this order)`,
+	}
+	if len(msgs) != len(want) {
+		t.Fatalf("failures %q, want %d", msgs, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(msgs[i], w) {
+			t.Errorf("failure %d %q, want it to contain %q", i, msgs[i], w)
+		}
+	}
+}
