@@ -20,6 +20,12 @@ var actions = []string{"accept", "reject", "discard", "quarantine", "error", "no
 // exactly as on the wire.
 var modificationTypes = []string{"changeFrom", "addRecipient", "deleteRecipient", "replaceContents", "addHeader", "insertHeader", "changeHeader", "deleteHeader"}
 
+// parameterTypes are the modification types that carry ESMTP parameters.
+var parameterTypes = []string{"changeFrom", "addRecipient"}
+
+// modificationKeys are the keys of an expected modification.
+var modificationKeys = []string{"type", "name", "value", "index", "parameters"}
+
 // expect decodes an expect block; null gives nil.
 func (d *decoder) expect(n *yaml.Node, field string) (*Expect, *Error) {
 	if isNull(n) {
@@ -116,11 +122,12 @@ func (d *decoder) modifications(n *yaml.Node, field string) ([]ExpectModificatio
 	out := make([]ExpectModification, 0, len(items))
 	for i, it := range items {
 		f := index(field, i)
-		pairs, err := d.mapping(it, f, "a mapping (type, name, value, index)", []string{"type", "name", "value", "index"})
+		pairs, err := d.mapping(it, f, "a mapping ("+strings.Join(modificationKeys, ", ")+")", modificationKeys)
 		if err != nil {
 			return nil, err
 		}
 		var m ExpectModification
+		var paramsKey *yaml.Node
 		for _, p := range pairs {
 			pf := child(f, p.key)
 			switch p.key {
@@ -148,11 +155,74 @@ func (d *decoder) modifications(n *yaml.Node, field string) ([]ExpectModificatio
 				}
 				u := uint32(v)
 				m.Index = &u
+			case "parameters":
+				paramsKey = p.keyN
+				if m.Parameters, err = d.parameters(p.value, pf); err != nil {
+					return nil, err
+				}
 			}
+		}
+		if paramsKey != nil && !slices.Contains(parameterTypes, m.Type) {
+			pf := child(f, "parameters")
+			if m.Type == "" {
+				return nil, d.errAt(paramsKey, pf, "parameters need type changeFrom or addRecipient")
+			}
+			return nil, d.errAt(paramsKey, pf, "only changeFrom and addRecipient carry parameters, not %s", m.Type)
 		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// parameters decodes the ESMTP parameters of an expected changeFrom or
+// addRecipient: a mapping of keyword to a string or null (a keyword
+// without "=value"), as Stalwart's AHashMap<String, Option<String>>
+// reads them. Keywords compare case-insensitively, so two that differ
+// only in case are an error. {} gives an empty, non-nil map.
+func (d *decoder) parameters(n *yaml.Node, field string) (map[string]*string, *Error) {
+	pairs, err := d.mapping(n, field, "a mapping of ESMTP keyword to a string or null (e.g. {NOTIFY: \"SUCCESS,FAILURE\", RET: null}; {} for none)", nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*string, len(pairs))
+	seen := map[string]string{}
+	for _, p := range pairs {
+		f := child(field, p.key)
+		folded := ParameterKeyFold(p.key)
+		if prev, ok := seen[folded]; ok {
+			return nil, d.errAt(p.keyN, f, "ESMTP keywords compare case-insensitively: %q is already given as %q", p.key, prev)
+		}
+		seen[folded] = p.key
+		v, err := d.resolve(p.value)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case isNull(v):
+			out[p.key] = nil
+		case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str":
+			s := v.Value
+			out[p.key] = &s
+		case v.Kind == yaml.ScalarNode:
+			return nil, d.errAt(v, f, "want a string or null, got %s (%s): quote it, as the hook sends strings", v.Value, strings.TrimPrefix(v.ShortTag(), "!!"))
+		default:
+			return nil, d.errAt(v, f, "want a string or null, got %s", kindName(v))
+		}
+	}
+	return out, nil
+}
+
+// ParameterKeyFold is an ESMTP keyword as compared: ASCII letters
+// upper-cased, as smtp-proto reads keywords (request/parser.rs,
+// hashed_value), every other byte kept.
+func ParameterKeyFold(k string) string {
+	b := []byte(k)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // envelope decodes {from, to}; from "" or "<>" is the null sender.

@@ -59,7 +59,7 @@ type goldenExpect struct {
 	Reply         string               `json:",omitempty"`
 	Code          int                  `json:",omitempty"`
 	ReplyMatch    string               `json:",omitempty"`
-	Modifications []ExpectModification `json:",omitempty"`
+	Modifications []goldenModification `json:",omitempty"`
 	Envelope      *ExpectEnvelope      `json:",omitempty"`
 	Delivered     *bool                `json:",omitempty"`
 	Headers       []goldenHeader       `json:",omitempty"`
@@ -67,6 +67,31 @@ type goldenExpect struct {
 	BodyContains  []string             `json:",omitempty"`
 	Lints         []string             `json:",omitempty"`
 	Line          int
+}
+
+// goldenModification is an ExpectModification whose parameters are
+// left out when unchecked (nil) and written {} when checked empty.
+type goldenModification struct {
+	Type       string
+	Name       string
+	Value      string
+	Index      *uint32
+	Parameters *map[string]*string `json:",omitempty"`
+}
+
+func goldenModifications(ms []ExpectModification) []goldenModification {
+	if ms == nil {
+		return nil
+	}
+	out := make([]goldenModification, len(ms))
+	for i, m := range ms {
+		out[i] = goldenModification{Type: m.Type, Name: m.Name, Value: m.Value, Index: m.Index}
+		if m.Parameters != nil {
+			p := m.Parameters
+			out[i].Parameters = &p
+		}
+	}
+	return out
 }
 
 // goldenHeader is an ExpectHeader with its pattern as text.
@@ -109,7 +134,7 @@ func goldenView(s *Session) goldenSession {
 			gs.Message = gm
 		}
 		if e := st.Expect; e != nil {
-			ge := &goldenExpect{Action: e.Action, Reply: e.Reply, Code: e.Code, Modifications: e.Modifications,
+			ge := &goldenExpect{Action: e.Action, Reply: e.Reply, Code: e.Code, Modifications: goldenModifications(e.Modifications),
 				Envelope: e.Envelope, Delivered: e.Delivered, Headers: goldenHeaders(e.Headers), QueuedHeaders: goldenHeaders(e.QueuedHeaders), BodyContains: e.BodyContains,
 				Lints: e.Lints, Line: e.Line}
 			if e.ReplyMatch != nil {

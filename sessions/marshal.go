@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -827,6 +829,29 @@ func modificationNode(mod ExpectModification) (*yaml.Node, error) {
 	}
 	if mod.Index != nil {
 		n.Content = append(n.Content, strNode("index"), intNode(int64(*mod.Index)))
+	}
+	if mod.Parameters != nil {
+		pn := mapNode(yaml.FlowStyle)
+		seen := map[string]string{}
+		for _, k := range slices.Sorted(maps.Keys(mod.Parameters)) {
+			if err := checkText("parameters", k); err != nil {
+				return nil, err
+			}
+			if prev, ok := seen[ParameterKeyFold(k)]; ok {
+				return nil, fmt.Errorf("parameters: %q and %q differ only in case (ESMTP keywords compare case-insensitively)", prev, k)
+			}
+			seen[ParameterKeyFold(k)] = k
+			v := mod.Parameters[k]
+			vn := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+			if v != nil {
+				if err := checkText("parameters."+k, *v); err != nil {
+					return nil, err
+				}
+				vn = strNode(*v)
+			}
+			pn.Content = append(pn.Content, strNode(k), vn)
+		}
+		n.Content = append(n.Content, strNode("parameters"), pn)
 	}
 	return n, nil
 }

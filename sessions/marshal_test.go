@@ -354,10 +354,12 @@ func TestMarshalSpecialStrings(t *testing.T) {
 			if hasControl(v) {
 				auth.Password = "pw"
 			}
+			mods := []ExpectModification{{Type: "addHeader", Name: v, Value: v}, {Value: v + "\r\nInjected: yes"},
+				{Type: "addRecipient", Value: v, Parameters: map[string]*string{v: &v, "X-NULL": nil, "X-V": &v}}}
 			e := &Expect{
 				Reply:         v,
 				BodyContains:  []string{v, v + "\nsecond line", ""},
-				Modifications: []ExpectModification{{Type: "addHeader", Name: v, Value: v}, {Value: v + "\r\nInjected: yes"}},
+				Modifications: mods,
 				Headers:       []ExpectHeader{{Name: "X-Test", Values: []string{v}}, {Name: "X-Empty", Values: []string{""}}, {Name: "X-Gone", Absent: true}},
 				Lints:         []string{"lint-" + v},
 			}
@@ -383,6 +385,7 @@ func TestMarshalExpectForms(t *testing.T) {
 	}
 	idx := func(v uint32) *uint32 { return &v }
 	null, someone := "", "x@example.org"
+	notify, orcpt, empty := "SUCCESS,FAILURE", "rfc822;archive@example.org", ""
 	yes, no := true, false
 	for _, c := range []struct {
 		name string
@@ -399,6 +402,16 @@ func TestMarshalExpectForms(t *testing.T) {
 		{"modification index 0", &Expect{Modifications: []ExpectModification{{Type: "deleteHeader", Name: "Received", Index: idx(0)}, {}}},
 			"- {type: deleteHeader, name: Received, index: 0}"},
 		{"modification index max", &Expect{Modifications: []ExpectModification{{Type: "insertHeader", Index: idx(1<<32 - 1)}}}, "index: 4294967295"},
+		{"modification parameters", &Expect{Modifications: []ExpectModification{
+			{Type: "addRecipient", Value: "Archive@Example.org", Parameters: map[string]*string{"ORCPT": &orcpt, "NOTIFY": &notify, "X-FLAG": nil, "X-EMPTY": &empty}},
+			{Type: "changeFrom", Value: "<>", Parameters: map[string]*string{}},
+			{Type: "changeFrom", Value: "<>"}}},
+			`- {type: addRecipient, value: Archive@Example.org, parameters: {NOTIFY: 'SUCCESS,FAILURE', ORCPT: rfc822;archive@example.org, X-EMPTY: "", X-FLAG: null}}
+        - {type: changeFrom, value: <>, parameters: {}}
+        - {type: changeFrom, value: <>}`},
+		{"parameters with awkward keys", &Expect{Modifications: []ExpectModification{
+			{Type: "addRecipient", Value: "a@b.org", Parameters: map[string]*string{"": nil, "null": &empty, "~": nil, "a b": &notify, "K=V": nil, "{x}": nil}}}},
+			"parameters: {"},
 		{"delivered false", &Expect{Delivered: &no, Action: "discard"}, "delivered: false"},
 		{"delivered true", &Expect{Delivered: &yes}, "delivered: true"},
 		{"absent header", &Expect{Headers: []ExpectHeader{{Name: "X-Spam-Flag", Absent: true}, {Name: "null", Values: []string{"null"}}}}, "X-Spam-Flag: null"},

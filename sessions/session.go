@@ -228,11 +228,23 @@ type Expect struct {
 
 // ExpectModification is a modification the hook must have returned.
 // Empty fields match anything; Index is checked when non-nil.
+//
+// Parameters (changeFrom and addRecipient only) are the ESMTP parameters
+// the modification must carry: keyword to value, a nil value being a
+// keyword without "=value". nil is not checked; non-nil, even empty, must
+// be exactly the parameters the hook sent. Keywords compare
+// case-insensitively (ASCII): Stalwart reads the hook's "parameters" into
+// a map keeping the keys as sent, but then flattens them to
+// "KEY=VALUE ..." and parses that with smtp-proto, which upper-cases
+// keywords (crates/smtp/src/inbound/hooks/message.rs flatten_parameters,
+// milter/message.rs), so NOTIFY and notify act alike. Values compare
+// exactly, and "" is not null ("KEY=" is not "KEY").
 type ExpectModification struct {
-	Type  string
-	Name  string
-	Value string
-	Index *uint32
+	Type       string
+	Name       string
+	Value      string
+	Index      *uint32
+	Parameters map[string]*string
 }
 
 // ExpectEnvelope is the expected envelope; nil From is not checked, and

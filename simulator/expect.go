@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,22 +134,111 @@ func checkModifications(st *StepResult, want []sessions.ExpectModification, fail
 	}
 	i := 0
 	for _, w := range want {
-		for i < len(got) && !modMatches(got[i], w) {
+		// near is the parameter difference of the first modification
+		// that matched w but for its parameters, at nearAt.
+		var near []string
+		nearAt := 0
+		for i < len(got) {
+			if modMatches(got[i], w) {
+				diff := parameterDiff(got[i].Parameters, w.Parameters)
+				if len(diff) == 0 {
+					break
+				}
+				if near == nil {
+					near, nearAt = diff, i
+				}
+			}
 			i++
 		}
 		if i == len(got) {
-			fail("modification %s not returned (in this order); got %s", describeExpectMod(w), describeMods(got))
-			return
+			if near == nil {
+				fail("modification %s not returned (in this order); got %s", describeExpectMod(w), describeMods(got))
+				return
+			}
+			bare := w
+			bare.Parameters = nil
+			fail("modification %s returned with other parameters: %s; got %s", describeExpectMod(bare), strings.Join(near, ", "), describeMods(got))
+			// The near miss stands for w, so the later expectations
+			// are checked (and their differences named) too.
+			i = nearAt
 		}
 		i++
 	}
 }
 
+// modMatches compares everything but the parameters (parameterDiff).
 func modMatches(m wire.Modification, w sessions.ExpectModification) bool {
 	return (w.Type == "" || string(m.Type) == w.Type) &&
 		(w.Name == "" || strings.EqualFold(m.Name, w.Name)) &&
 		(w.Value == "" || m.Value == w.Value) &&
 		(w.Index == nil || m.Index == *w.Index)
+}
+
+// parameterDiff lists, for a person, how the parameters a hook sent
+// differ from want: a keyword not sent, one sent that want lacks, a
+// different value (null, a keyword without "=value", is not ""), a
+// keyword sent several times in different case. nil want is not checked.
+// Keywords compare as sessions.ParameterKeyFold folds them, values
+// exactly; a key repeated exactly was already reduced to its last value
+// by the wire parser, as serde's map does.
+func parameterDiff(got []wire.Parameter, want map[string]*string) []string {
+	if want == nil {
+		return nil
+	}
+	sent := map[string][]wire.Parameter{}
+	for _, p := range got {
+		k := sessions.ParameterKeyFold(p.Key)
+		sent[k] = append(sent[k], p)
+	}
+	var diff []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		w := want[k]
+		ps := sent[sessions.ParameterKeyFold(k)]
+		switch {
+		case len(ps) == 0:
+			diff = append(diff, fmt.Sprintf("%s not sent", showParameter(k, w)))
+		case len(ps) > 1:
+			keys := make([]string, len(ps))
+			for i, p := range ps {
+				keys[i] = strconv.Quote(p.Key)
+			}
+			diff = append(diff, fmt.Sprintf("%s sent %d times (as %s), want once", k, len(ps), strings.Join(keys, ", ")))
+		case !sameValue(ps[0].Value, w):
+			diff = append(diff, fmt.Sprintf("%s, want %s", showParameter(ps[0].Key, ps[0].Value), showParameter(k, w)))
+		}
+	}
+	for _, p := range got {
+		if !hasFoldedKey(want, p.Key) {
+			diff = append(diff, fmt.Sprintf("extra %s", showParameter(p.Key, p.Value)))
+		}
+	}
+	return diff
+}
+
+func hasFoldedKey(m map[string]*string, key string) bool {
+	k := sessions.ParameterKeyFold(key)
+	for w := range m {
+		if sessions.ParameterKeyFold(w) == k {
+			return true
+		}
+	}
+	return false
+}
+
+func sameValue(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// showParameter is KEY="value", or KEY (no value) for a keyword without
+// "=value".
+func showParameter(k string, v *string) string {
+	if v == nil {
+		return k + " (no value)"
+	}
+	return k + "=" + strconv.Quote(*v)
 }
 
 func describeExpectMod(w sessions.ExpectModification) string {
@@ -164,6 +254,17 @@ func describeExpectMod(w sessions.ExpectModification) string {
 	}
 	if w.Value != "" {
 		parts = append(parts, strconv.Quote(w.Value))
+	}
+	if w.Parameters != nil {
+		ps := []string{}
+		for _, k := range slices.Sorted(maps.Keys(w.Parameters)) {
+			if v := w.Parameters[k]; v == nil {
+				ps = append(ps, k)
+			} else {
+				ps = append(ps, k+"="+*v)
+			}
+		}
+		parts = append(parts, "{"+strings.Join(ps, " ")+"}")
 	}
 	return strings.Join(parts, " ")
 }

@@ -76,16 +76,45 @@ func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *ses
 	return &out
 }
 
-// expectModification is m as a step expects it: type, name, value, and
-// the index of the header edits that have one.
+// expectModification is m as a step expects it: type, name, value, the
+// index of the header edits that have one, and the ESMTP parameters of a
+// changeFrom or addRecipient that had any (exactly those, so a hook that
+// stops sending one fails). One with none keeps parameters unchecked, as
+// scripts exported before parameters were captured do. Parameters whose
+// keywords differ only in case (two entries for Stalwart's map, one
+// keyword for its parser) are left unchecked too: a script compares
+// keywords case-insensitively and cannot hold both.
 func expectModification(m report.Modification) sessions.ExpectModification {
 	em := sessions.ExpectModification{Type: m.Type, Name: m.Name, Value: m.Value}
 	switch wire.ModType(m.Type) {
 	case wire.ModInsertHeader, wire.ModChangeHeader, wire.ModDeleteHeader:
 		idx := m.Index
 		em.Index = &idx
+	case wire.ModChangeFrom, wire.ModAddRecipient:
+		if len(m.Parameters) > 0 && !foldCollision(m.Parameters) {
+			em.Parameters = make(map[string]*string, len(m.Parameters))
+			for k, v := range m.Parameters {
+				if v != nil {
+					v = new(*v)
+				}
+				em.Parameters[k] = v
+			}
+		}
 	}
 	return em
+}
+
+// foldCollision reports whether two keywords of ps differ only in case.
+func foldCollision(ps map[string]*string) bool {
+	seen := make(map[string]bool, len(ps))
+	for k := range ps {
+		f := sessions.ParameterKeyFold(k)
+		if seen[f] {
+			return true
+		}
+		seen[f] = true
+	}
+	return false
 }
 
 // uniqueCodes are the codes of lints, each once, in order.
