@@ -106,7 +106,8 @@ const runColumns = `id, session_name, session_file, session_hash, source, replay
 	CASE WHEN outcome = 'running' THEN (SELECT coalesce(sum(json_array_length(s.failures)), 0) FROM steps s WHERE s.run_id = runs.id) ELSE failures END,
 	CASE WHEN outcome = 'running' THEN (SELECT count(*) FROM exchanges e WHERE e.run_id = runs.id) ELSE exchanges END,
 	error, pid, pid_start, pid_ns, boot_id, host,
-	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END`
+	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END,
+	CASE WHEN outcome = 'running' THEN EXISTS (SELECT 1 FROM exchanges e WHERE e.run_id = runs.id AND e.error_class <> '') ELSE errored END`
 
 // scanRun reads runColumns (plus script and script_blobs when
 // withScript, whose blobs the caller reads). A run marked
@@ -123,7 +124,7 @@ func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool, sc
 	)
 	dest := []any{&r.ID, &r.SessionName, &r.SessionFile, &r.SessionHash, &r.Source, &replayOf, &r.ReplayMode,
 		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error,
-		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd}
+		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd, &r.HookErrors}
 	if withScript {
 		dest = append(dest, &r.Script, scriptBlobs)
 	}

@@ -51,6 +51,9 @@ type Run struct {
 	Failures  int
 	Exchanges int
 	Error     string
+	// HookErrors is whether a hook call failed (an exchange with an
+	// ErrorClass): a probe whose hook failed is still OutcomePassed.
+	HookErrors bool
 }
 
 // Step is one client step of a run and what the server answered.

@@ -91,7 +91,7 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 			source = fmt.Sprintf("%s of #%d (%s)", r.Source, r.ReplayOf, r.ReplayMode)
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"), r.SessionName,
-			source, r.Outcome, r.Exchanges, r.Failures, runDuration(r))
+			source, outcomeText(&r), r.Exchanges, r.Failures, runDuration(r))
 	}
 	tw.Flush()
 	if hasMore {
@@ -195,7 +195,7 @@ func runShow(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	r := loaded.Run
 	out := termSafe{env.stdout}
-	fmt.Fprintf(out, "run #%d, %s, %s, started %s", r.ID, r.Source, r.Outcome, r.Started.Local().Format(time.RFC3339))
+	fmt.Fprintf(out, "run #%d, %s, %s, started %s", r.ID, r.Source, outcomeText(&r), r.Started.Local().Format(time.RFC3339))
 	if r.ReplayOf != 0 {
 		fmt.Fprintf(out, ", replay of #%d (%s)", r.ReplayOf, r.ReplayMode)
 	}
@@ -249,6 +249,15 @@ func storedEnding(l *recorder.Loaded) ending {
 		}
 	}
 	return e
+}
+
+// outcomeText is a run's outcome as the lists print it: with "(hook
+// errors)" when a hook call failed, which a probe's "passed" does not say.
+func outcomeText(r *store.Run) string {
+	if r.HookErrors {
+		return r.Outcome + " (hook errors)"
+	}
+	return r.Outcome
 }
 
 // storedVerdict is the verdict of a run that did not finish, "" for one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/hooksim/hooksim/recorder/report"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,4 +240,43 @@ func TestRunsMoreOnlyWhenMore(t *testing.T) {
 	if strings.Contains(second, "more:") || strings.Count(second, "hello") != 1 {
 		t.Errorf("the next page (runs %s):\n%s", strings.Join(args, " "), second)
 	}
+}
+
+// A probe whose hook failed stays "passed" (no expectation failed), and
+// the runs list and show say that a hook call failed; --json has
+// hook_errors.
+func TestRunsSayHookErrors(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if code, _, errOut := runCLIData(t, data, "", "run", "--url", refusingURL(t), "bundled:hello"); code != exitFailed {
+		t.Fatalf("run against a refusing hook: exit %d, want 1\n%s", code, errOut)
+	}
+	mustRun(t, data, "run", "--url", exampleHook(t), "bundled:hello")
+	list := mustRun(t, data, "runs")
+	if !strings.Contains(list, "#1 ") || !regexp.MustCompile(`(?m)^#1 .*passed \(hook errors\)`).MatchString(list) ||
+		regexp.MustCompile(`(?m)^#2 .*hook errors`).MatchString(list) {
+		t.Errorf("runs:\n%s", list)
+	}
+	if head := strings.SplitN(mustRun(t, data, "show", "1"), "\n", 2)[0]; !strings.Contains(head, "passed (hook errors)") {
+		t.Errorf("show 1: %q", head)
+	}
+	var runs []report.Run
+	if err := json.Unmarshal([]byte(mustRun(t, data, "runs", "--json")), &runs); err != nil || len(runs) != 2 {
+		t.Fatalf("runs --json: %v (%d runs)", err, len(runs))
+	}
+	if !runs[1].HookErrors || runs[0].HookErrors || runs[1].Outcome != "passed" {
+		t.Errorf("runs --json: #%d hook_errors %v outcome %q, #%d hook_errors %v", runs[1].ID, runs[1].HookErrors, runs[1].Outcome, runs[0].ID, runs[0].HookErrors)
+	}
+}
+
+// refusingURL is a loopback URL where nothing listens.
+func refusingURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	return url
 }

@@ -68,6 +68,9 @@ type Run struct {
 	Failures  int    `json:"failures"`
 	Exchanges int    `json:"exchanges"`
 	Error     string `json:"error"`
+	// HookErrors is true when a hook call failed (refused, timeout, a
+	// bad answer...): a probe whose hook failed is still "passed".
+	HookErrors bool `json:"hook_errors"`
 	// Hooks are the MtaHook settings the run used, secrets "****"; null
 	// when none were recorded.
 	Hooks json.RawMessage `json:"hooks"`
