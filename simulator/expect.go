@@ -297,7 +297,10 @@ func DescribeModification(m wire.Modification) string {
 		return fmt.Sprintf("replaceContents %q", v)
 	default:
 		s := fmt.Sprintf("%s %s", m.Type, m.Value)
-		for _, p := range m.Parameters {
+		// By keyword, as Stalwart holds them (a map): the same line
+		// whatever order the hook sent them in.
+		ps := slices.SortedStableFunc(slices.Values(m.Parameters), func(a, b wire.Parameter) int { return strings.Compare(a.Key, b.Key) })
+		for _, p := range ps {
 			s += " " + p.Key
 			if p.Value != nil {
 				s += "=" + *p.Value

@@ -56,7 +56,7 @@ func TestModificationParameters(t *testing.T) {
 			archive(exact()),
 			{Type: "addRecipient", Value: "plain@example.org", Parameters: map[string]*string{}}}, ""},
 		{"missing key", []sessions.ExpectModification{archive(with(func(p map[string]*string) { p["RET"] = str("FULL") }))},
-			prefix + `RET="FULL" not sent; got changeFrom bounces@example.org RET=HDRS ENVID=QQ314159, addRecipient Archive@Example.org NOTIFY=SUCCESS,FAILURE orcpt=rfc822;archive@example.org X-FLAG, addRecipient plain@example.org`},
+			prefix + `RET="FULL" not sent; got changeFrom bounces@example.org ENVID=QQ314159 RET=HDRS, addRecipient Archive@Example.org NOTIFY=SUCCESS,FAILURE X-FLAG orcpt=rfc822;archive@example.org, addRecipient plain@example.org`},
 		{"missing keyword without value", []sessions.ExpectModification{archive(with(func(p map[string]*string) { p["SMTPUTF8"] = nil }))},
 			prefix + `SMTPUTF8 (no value) not sent;`},
 		{"extra key", []sessions.ExpectModification{archive(with(func(p map[string]*string) { delete(p, "ORCPT") }))},

@@ -1,11 +1,11 @@
 package report
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 
+	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/wire"
 	"github.com/hooksim/hooksim/store/jsonesc"
 )
@@ -32,34 +32,15 @@ func ParsedOf(r *wire.Response) *Parsed {
 	return v
 }
 
-// ModificationLines renders modifications one per line, as a person reads
-// them: `addHeader X-Spam: "yes"`, `changeHeader Subject[1]: "x"`,
-// `deleteHeader Received[2]`, `replaceContents (812 bytes)`,
-// `addRecipient "a@b.org" NOTIFY=NEVER` (parameters sorted by key, as
-// Parsed keeps them: Stalwart reads them into a map too). Never nil.
+// ModificationLines renders modifications one per line, as the
+// transcript and the expectation failures do (simulator.DescribeModification:
+// `addHeader X-Spam: "yes"`, `changeHeader #1 Subject: "x"`,
+// `addRecipient a@b.org NOTIFY=NEVER`), parameters sorted by key, as
+// Parsed keeps them (Stalwart reads them into a map too). Never nil.
 func ModificationLines(mods []Modification) []string {
 	out := make([]string, 0, len(mods))
 	for _, m := range mods {
-		switch wire.ModType(m.Type) {
-		case wire.ModAddHeader:
-			out = append(out, fmt.Sprintf("%s %s: %s", m.Type, m.Name, strconv.Quote(m.Value)))
-		case wire.ModInsertHeader, wire.ModChangeHeader:
-			out = append(out, fmt.Sprintf("%s %s[%d]: %s", m.Type, m.Name, m.Index, strconv.Quote(m.Value)))
-		case wire.ModDeleteHeader:
-			out = append(out, fmt.Sprintf("%s %s[%d]", m.Type, m.Name, m.Index))
-		case wire.ModReplaceContents:
-			out = append(out, fmt.Sprintf("%s (%d bytes)", m.Type, len(m.Value)))
-		default:
-			s := fmt.Sprintf("%s %s", m.Type, strconv.Quote(m.Value))
-			for _, k := range slices.Sorted(maps.Keys(m.Parameters)) {
-				if v := m.Parameters[k]; v == nil {
-					s += " " + k
-				} else {
-					s += " " + k + "=" + *v
-				}
-			}
-			out = append(out, s)
-		}
+		out = append(out, simulator.DescribeModification(m.Wire()))
 	}
 	return out
 }

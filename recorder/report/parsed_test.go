@@ -66,7 +66,8 @@ func TestAppendParsedIsMarshal(t *testing.T) {
 }
 
 // Parameters are listed by key, as the Parsed map holds them, whatever
-// order the hook sent them in.
+// order the hook sent them in; the lines are the transcript's
+// (simulator.DescribeModification).
 func TestModificationLinesSortParameters(t *testing.T) {
 	never, full := "NEVER", "FULL"
 	resp := &wire.Response{Action: wire.ActionAccept, Modifications: []wire.Modification{
@@ -74,7 +75,7 @@ func TestModificationLinesSortParameters(t *testing.T) {
 		{Type: wire.ModChangeHeader, Name: "Subject", Index: 2, Value: "new"},
 	}}
 	got := report.ModificationLines(report.ParsedOf(resp).Modifications)
-	want := []string{`addRecipient "a@b.org" NOTIFY=NEVER ORCPT=FULL X`, `changeHeader Subject[2]: "new"`}
+	want := []string{`addRecipient a@b.org NOTIFY=NEVER ORCPT=FULL X`, `changeHeader #2 Subject: "new"`}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("lines %q, want %q", got, want)
 	}
