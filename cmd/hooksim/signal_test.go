@@ -51,15 +51,7 @@ func TestInterruptKeepsWhatWasPlayed(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 		t.Fatalf("interrupted run exited with %v, want a failure code", err)
 	}
-	st, err := store.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	runs, err := st.ListRuns(context.Background(), store.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, runs := openRuns(t, db)
 	if len(runs) < 3 || len(runs) >= 12 {
 		t.Fatalf("%d runs recorded, want the 2 finished ones and the interrupted one", len(runs))
 	}
@@ -102,15 +94,7 @@ func TestClosedOutputKeepsRecording(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); ok && ee.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
 		t.Fatalf("hooksim was killed by %v when its output closed", ee.ProcessState.Sys().(syscall.WaitStatus).Signal())
 	}
-	st, err := store.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	runs, err := st.ListRuns(context.Background(), store.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, runs := openRuns(t, db)
 	_, list, _ := runCLI(t, "", "sessions")
 	bundled := 0
 	for _, l := range strings.Split(list, "\n") {
@@ -220,4 +204,20 @@ func TestClosedReportReaderIsNoFailure(t *testing.T) {
 	if code != exitOK || strings.Count(list, `"outcome": "passed"`) < 12 {
 		t.Errorf("runs after the closed report: exit %d\n%s", code, list)
 	}
+}
+
+// openRuns opens the history db (closed with the test) and lists its
+// runs, newest first.
+func openRuns(t *testing.T, db string) (*store.Store, []store.Run) {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, runs
 }
