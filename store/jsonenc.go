@@ -17,14 +17,8 @@ import (
 // escapes it.
 func appendJSONString(b []byte, s string) []byte { return jsonesc.AppendQuoted(b, s) }
 
-// headersJSON encodes headers as [[name, value], ...], order and
-// duplicates kept ("[]" when none).
-func headersJSON(h []Header) string { return string(appendHeadersJSON(nil, h)) }
-
-// stringsJSON encodes s as a JSON array of strings ("[]" when empty).
-func stringsJSON(s []string) string { return string(appendStringsJSON(nil, s)) }
-
-// appendHeadersJSON appends headersJSON(h) to b.
+// appendHeadersJSON appends headers as a JSON array of [name, value]
+// pairs, order and duplicates kept ("[]" when none).
 func appendHeadersJSON(b []byte, h []Header) []byte {
 	b = append(b, '[')
 	for i, f := range h {
@@ -40,7 +34,8 @@ func appendHeadersJSON(b []byte, h []Header) []byte {
 	return append(b, ']')
 }
 
-// appendStringsJSON appends stringsJSON(s) to b.
+// appendStringsJSON appends s as a JSON array of strings ("[]" when
+// empty).
 func appendStringsJSON(b []byte, s []string) []byte {
 	b = append(b, '[')
 	for i, v := range s {
