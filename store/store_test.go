@@ -32,6 +32,10 @@ func TestOpenMigratesFromEmpty(t *testing.T) {
 	if mode != "wal" {
 		t.Errorf("journal_mode = %q, want wal", mode)
 	}
+	var pageSize int
+	if err := s.r.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != PageSize {
+		t.Errorf("page_size = %d (%v), want %d", pageSize, err, PageSize)
+	}
 	var fk int
 	if err := s.r.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("reader foreign_keys = %d (%v), want 1", fk, err)
@@ -83,6 +87,49 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if _, err := s2.Exchange(ctx, id, 1); err != nil {
 		t.Errorf("exchange after reopen: %v", err)
+	}
+}
+
+// A database made before PageSize (SQLite's default 4096), or by another
+// tool, keeps its page size and opens, migrates and records as before; so
+// does an empty file (touch hooksim.db), which gets PageSize.
+func TestOpenKeepsPageSizeOfExistingDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.db")
+	db, err := sql.Open("sqlite3", "file:"+old+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; CREATE TABLE t (x); DROP TABLE t"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{old: 4096, empty: PageSize} {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open %s: %v", path, err)
+		}
+		id, err := s.CreateRun(ctx, &Run{SessionName: "hello", Started: t0, Script: []byte("name: hello\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(ctx, Batch{Exchanges: []Exchange{testExchange(id, 1, 1)}}); err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := s.r.QueryRowContext(ctx, "PRAGMA page_size").Scan(&got); err != nil || got != want {
+			t.Errorf("%s: page_size = %d (%v), want %d", filepath.Base(path), got, err, want)
+		}
+		if _, err := s.Exchange(ctx, id, 1); err != nil {
+			t.Errorf("%s: exchange: %v", filepath.Base(path), err)
+		}
+		s.Close()
 	}
 }
 
