@@ -3,7 +3,9 @@ package recorder
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -274,5 +276,73 @@ func TestRedactURL(t *testing.T) {
 		if got := hookconf.RedactURL(tc.in); got != tc.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// The steps a play reports between two commits are stored as one row
+// (store.Tx.Write); when a batch's transaction fails, each op is written
+// on its own and the steps of the ops that can be written are kept.
+func TestStepsOfACommitAreOneRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := openStore(t)
+	// An hour's linger: the writer takes the whole play as one batch at Close.
+	rec := New(st, Options{Linger: time.Hour})
+	_, play := synthetic(ctx, rec, "one", 1, 10)
+	// A second play whose third step repeats an exchange's seq, which the
+	// schema refuses: the batch fails and its ops are written one by one.
+	var errs []error
+	var mu sync.Mutex
+	rec2 := New(st, Options{Linger: time.Hour, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+	started := time.Now()
+	bad := rec2.BeginPlay(ctx, &simulator.SessionInfo{Name: "dup", Started: started})
+	for i, seq := range []int{1, 2, 2, 3} {
+		ex := &simulator.Exchange{Session: "dup", Seq: seq, StepIndex: i, Stage: wire.StageRcpt, Started: started,
+			Request: []byte("{}"), Call: hookclient.CallResult{Status: 200, Body: []byte("{}")}, Outcome: "accept"}
+		bad.Exchange(ex)
+		bad.Step(&simulator.StepResult{Session: "dup", Index: i, Kind: "rcpt", Command: fmt.Sprintf("RCPT TO:<%d@b>", i),
+			Replies: []string{"250 2.1.5 OK"}, Exchanges: []*simulator.Exchange{ex}})
+	}
+	bad.Finish(&simulator.SessionResult{Name: "dup", Started: started, Exchanges: 4})
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec2.Close(); err == nil {
+		t.Error("the repeated exchange was not reported")
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		id          int64
+		rows        int
+		commandsLen int
+	}{{play.RunID(), 1, 10}, {bad.RunID(), 3, 3}} {
+		var rows int
+		if err := db.QueryRow(`SELECT count(*) FROM step_lists WHERE run_id = ?`, c.id).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		steps, err := st.Steps(ctx, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != c.rows || len(steps) != c.commandsLen {
+			t.Errorf("run %d: %d steps in %d rows, want %d in %d", c.id, len(steps), rows, c.commandsLen, c.rows)
+		}
+		for i, s := range steps {
+			if i > 0 && s.Index <= steps[i-1].Index {
+				t.Errorf("run %d: steps out of order: %d after %d", c.id, s.Index, steps[i-1].Index)
+			}
+		}
+	}
+	steps, _ := st.Steps(ctx, bad.RunID())
+	var got []int
+	for _, s := range steps {
+		got = append(got, s.Index)
+	}
+	if fmt.Sprint(got) != "[0 1 3]" {
+		t.Errorf("steps kept of the failed batch: %v, want [0 1 3] (all but the refused one)", got)
 	}
 }

@@ -50,6 +50,10 @@ type writer struct {
 	lastHooksJSON []byte
 	// batch is the array of the last batch, emptied, for the next.
 	batch []op
+	// steps, stepRows and playOrder are stepsByPlay's, reused.
+	steps     []orderedStep
+	stepRows  []store.Step
+	playOrder map[*Play]int
 }
 
 type scriptEntry struct {
@@ -58,7 +62,7 @@ type scriptEntry struct {
 }
 
 func newWriter(r *Recorder) *writer {
-	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}, batch: make([]op, 0, 64)}
+	return &writer{r: r, scripts: map[*sessions.Session]scriptEntry{}, batch: make([]op, 0, 64), playOrder: map[*Play]int{}}
 }
 
 // run gathers queued ops into batches and commits each in one
@@ -127,12 +131,14 @@ func (w *writer) commit(batch []op) {
 	ctx := context.Background()
 	err := w.r.st.Update(ctx, func(tx *store.Tx) error {
 		for i := range batch {
-			if err := w.apply(ctx, tx, &batch[i]); err != nil {
+			if err := w.apply(ctx, tx, &batch[i], false); err != nil {
 				return err
 			}
 		}
-		return nil
+		// Each play's steps of the batch as one row (store.Tx.Write).
+		return tx.Write(ctx, store.Batch{Steps: w.stepsByPlay(batch)})
 	})
+	clear(w.stepRows)
 	if err == nil {
 		for i := range batch {
 			w.after(&batch[i])
@@ -146,7 +152,7 @@ func (w *writer) commit(batch []op) {
 	}
 	for i := range batch {
 		o := &batch[i]
-		err := w.r.st.Update(ctx, func(tx *store.Tx) error { return w.apply(ctx, tx, o) })
+		err := w.r.st.Update(ctx, func(tx *store.Tx) error { return w.apply(ctx, tx, o, true) })
 		if err != nil {
 			if o.kind == opStart {
 				o.play.runID = 0
@@ -164,9 +170,46 @@ func (o *op) sessName() string {
 	return o.play.name
 }
 
-// apply writes o in tx. Rows of a run that could not be created are
+// stepsByPlay is the steps of batch's ops whose run exists, each play's
+// together in their order, plays in the order they first come: what
+// store.Tx.Write stores as one row per play. The slice is reused.
+func (w *writer) stepsByPlay(batch []op) []store.Step {
+	w.steps = w.steps[:0]
+	clear(w.playOrder)
+	for i := range batch {
+		o := &batch[i]
+		if len(o.batch.Steps) == 0 || o.play == nil || o.play.runID == 0 {
+			continue
+		}
+		order, ok := w.playOrder[o.play]
+		if !ok {
+			order = len(w.playOrder)
+			w.playOrder[o.play] = order
+		}
+		for _, st := range o.batch.Steps {
+			st.RunID = o.play.runID
+			w.steps = append(w.steps, orderedStep{order, st})
+		}
+	}
+	slices.SortStableFunc(w.steps, func(a, b orderedStep) int { return a.play - b.play })
+	w.stepRows = w.stepRows[:0]
+	for i := range w.steps {
+		w.stepRows = append(w.stepRows, w.steps[i].step)
+	}
+	clear(w.steps)
+	return w.stepRows
+}
+
+// orderedStep is a step with the rank of its play in a batch.
+type orderedStep struct {
+	play int
+	step store.Step
+}
+
+// apply writes o in tx; its steps too when withSteps (else the caller
+// writes them, stepsByPlay). Rows of a run that could not be created are
 // skipped: that failure was already reported.
-func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
+func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op, withSteps bool) error {
 	switch o.kind {
 	case opStart:
 		id, err := tx.CreateRun(ctx, w.runRow(o.play))
@@ -179,16 +222,21 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op) error {
 		if id == 0 {
 			return nil
 		}
-		for i := range o.batch.Steps {
-			o.batch.Steps[i].RunID = id
+		b := o.batch
+		if withSteps {
+			for i := range b.Steps {
+				b.Steps[i].RunID = id
+			}
+		} else {
+			b.Steps = nil
 		}
-		for i := range o.batch.Exchanges {
-			o.batch.Exchanges[i].RunID = id
+		for i := range b.Exchanges {
+			b.Exchanges[i].RunID = id
 		}
-		for i := range o.batch.Messages {
-			o.batch.Messages[i].RunID = id
+		for i := range b.Messages {
+			b.Messages[i].RunID = id
 		}
-		if err := tx.Write(ctx, o.batch); err != nil {
+		if err := tx.Write(ctx, b); err != nil {
 			return err
 		}
 		if o.kind == opFinish {

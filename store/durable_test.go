@@ -199,7 +199,7 @@ func TestUpgradeFromVersion3(t *testing.T) {
 	if r, err := s.GetRun(ctx, 4); err != nil || r.ReplayOf != 0 {
 		t.Errorf("replay of a pruned run = %+v, %v", r, err)
 	}
-	for _, table := range []string{"steps", "exchanges", "messages"} {
+	for _, table := range []string{"step_lists", "exchanges", "messages"} {
 		var left int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE run_id IN (1, 2)").Scan(&left); err != nil || left != 0 {
 			t.Errorf("%d %s rows of pruned runs left (%v)", left, table, err)

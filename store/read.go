@@ -1,40 +1,35 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Steps returns the steps of run runID in order.
 func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT idx, kind, line, implied, command, message, replies, action, txn,
-		closed, failures, lints FROM steps WHERE run_id = ? ORDER BY idx`, runID)
+	rows, err := s.r.QueryContext(ctx, `SELECT steps FROM step_lists WHERE run_id = ? ORDER BY first_idx`, runID)
 	if err != nil {
 		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 	}
 	defer rows.Close()
 	var out []Step
 	for rows.Next() {
-		st := Step{RunID: runID}
-		var replies, failures, lints string
-		if err := rows.Scan(&st.Index, &st.Kind, &st.Line, &st.Implied, &st.Command, &st.Message, &replies,
-			&st.Action, &st.Transaction, &st.Closed, &failures, &lints); err != nil {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
 			return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 		}
-		if st.Replies, err = stringsFrom(replies); err != nil {
-			return nil, s.check(fmt.Errorf("store: step %d of run %d: replies: %w", st.Index, runID, err))
+		if out, err = decodeSteps(out, runID, data); err != nil {
+			return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 		}
-		if st.Failures, err = stringsFrom(failures); err != nil {
-			return nil, s.check(fmt.Errorf("store: step %d of run %d: failures: %w", st.Index, runID, err))
-		}
-		st.Lints = []byte(lints)
-		out = append(out, st)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 	}
+	slices.SortStableFunc(out, func(a, b Step) int { return cmp.Compare(a.Index, b.Index) })
 	return out, nil
 }
 

@@ -135,7 +135,7 @@ func TestPrune(t *testing.T) {
 	if err != nil || r.ReplayOf != 0 {
 		t.Errorf("replay of a pruned run: %+v, %v", r, err)
 	}
-	for _, table := range []string{"steps", "exchanges", "messages"} {
+	for _, table := range []string{"step_lists", "exchanges", "messages"} {
 		var left int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE run_id IN (?, ?)", ids[0], ids[1]).Scan(&left); err != nil {
 			t.Fatal(err)

@@ -40,7 +40,7 @@ func TestOpenMigratesFromEmpty(t *testing.T) {
 	if err := s.r.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("reader foreign_keys = %d (%v), want 1", fk, err)
 	}
-	for _, table := range []string{"runs", "steps", "exchanges", "messages"} {
+	for _, table := range []string{"runs", "step_lists", "exchanges", "messages"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&n); err != nil || n != 1 {
 			t.Errorf("table %s: count %d, err %v", table, n, err)

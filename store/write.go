@@ -24,8 +24,6 @@ type Tx struct {
 }
 
 const (
-	insertStep = `INSERT INTO steps (run_id, idx, kind, line, implied, command, message, replies, action,
-	txn, closed, failures, lints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertExchange = `INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration,
 	request_headers, request_body, status, response_headers, response_body, error_class, error_text, effect,
 	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob, parsed)
@@ -40,7 +38,7 @@ type stmtKind int
 const (
 	stmtRun stmtKind = iota
 	stmtFinish
-	stmtStep
+	stmtStepList
 	stmtExchange
 	stmtMessage
 	stmtFinishSummary
@@ -51,7 +49,7 @@ const (
 	numStmts
 )
 
-var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStep, insertExchange, insertMessage, updateRunEndSummary,
+var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStepList, insertExchange, insertMessage, updateRunEndSummary,
 	findBlob, insertBlob, insertChunk, "PRAGMA data_version"}
 
 // Update runs fn in one write transaction: everything fn wrote is
@@ -140,10 +138,8 @@ func (t *Tx) FinishRunSummary(ctx context.Context, id int64, ended time.Time, ou
 // Write inserts b's rows. Their runs must exist.
 func (t *Tx) Write(ctx context.Context, b Batch) error {
 	return t.raw(func(d *driverConn) error {
-		for i := range b.Steps {
-			if err := t.writeStep(ctx, d, &b.Steps[i]); err != nil {
-				return err
-			}
+		if err := t.writeSteps(ctx, d, b.Steps); err != nil {
+			return err
 		}
 		for i := range b.Exchanges {
 			if err := t.writeExchange(ctx, d, &b.Exchanges[i]); err != nil {
@@ -157,16 +153,6 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 		}
 		return nil
 	})
-}
-
-func (t *Tx) writeStep(ctx context.Context, d *driverConn, s *Step) error {
-	d.json.reset()
-	if err := d.insert(ctx, stmtStep, s.RunID, s.Index, s.Kind, s.Line, boolInt(s.Implied), s.Command, s.Message,
-		d.json.strings(s.Replies), s.Action, s.Transaction, boolInt(s.Closed), d.json.strings(s.Failures),
-		rawJSON(s.Lints, "[]")); err != nil {
-		return fmt.Errorf("store: insert step %d of run %d: %w", s.Index, s.RunID, err)
-	}
-	return nil
 }
 
 func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) error {

@@ -54,8 +54,15 @@ func schema4Copy(t *testing.T, path, src string) {
 		ended, outcome, failures, exchanges, error, stages, outcomes, errored)
 		SELECT id, session_name, session_file, session_hash, source, replay_of, replay_mode, hooks, started,
 		ended, outcome, failures, exchanges, error, stages, outcomes, errored FROM src.runs ORDER BY id`)
+	// Steps are one row each in that layout (a list per commit since 0009).
 	exec(`INSERT INTO steps (run_id, idx, kind, line, implied, command, message, replies, action, txn, closed, failures, lints)
-		SELECT run_id, idx, kind, line, implied, command, message, replies, action, txn, closed, failures, lints FROM src.steps`)
+		SELECT l.run_id, s.value ->> '$.idx', s.value ->> '$.kind', coalesce(s.value ->> '$.line', 0),
+		coalesce(s.value ->> '$.implied', 0),
+		coalesce(s.value ->> '$.command', CAST(unhex(s.value ->> '$.command_hex') AS TEXT), ''),
+		coalesce(s.value ->> '$.message', CAST(unhex(s.value ->> '$.message_hex') AS TEXT), ''),
+		coalesce(s.value -> '$.replies', '[]'), coalesce(s.value ->> '$.action', ''), coalesce(s.value ->> '$.txn', 0),
+		coalesce(s.value ->> '$.closed', 0), coalesce(s.value -> '$.failures', '[]'), coalesce(s.value -> '$.lints', '[]')
+		FROM src.step_lists l, json_each(l.steps) s`)
 	exec(`INSERT INTO exchanges (run_id, seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,
 		request_body, status, response_headers, response_body, error_class, error_text, effect, outcome, reply, lints,
 		request_head, response_head, body_read, redirects)
