@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"unsafe"
 
 	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/simulator"
@@ -112,18 +114,33 @@ func redactedHead(head []byte, secret []string, redacted bool) []byte {
 }
 
 // redactedHeaders is h as stored, with credentials hidden
-// (hookclient.RedactHeaders), in one allocation: only the fields that may
-// hide one are redacted, none when the simulator already hid them
-// (redacted: simulator.Exchange.Redacted).
+// (hookclient.RedactHeaders): h itself, not copied, when the simulator
+// already hid them (redacted: simulator.Exchange.Redacted) or no field
+// may hide one, else a copy with those fields redacted.
 func redactedHeaders(h []hookconf.HeaderField, secret []string, redacted bool) []store.Header {
-	out := make([]store.Header, len(h))
-	for i, f := range h {
-		if !redacted && hookclient.HeaderMayHide(f.Name, f.Value, secret...) {
-			f = hookclient.RedactHeaders(h[i:i+1], secret...)[0]
+	if !redacted {
+		for i, f := range h {
+			if hookclient.HeaderMayHide(f.Name, f.Value, secret...) {
+				out := slices.Clone(storeHeaders(h))
+				for j := i; j < len(h); j++ {
+					if hookclient.HeaderMayHide(h[j].Name, h[j].Value, secret...) {
+						out[j] = store.Header(hookclient.RedactHeaders(h[j:j+1], secret...)[0])
+					}
+				}
+				return out
+			}
 		}
-		out[i] = store.Header{Name: f.Name, Value: f.Value}
 	}
-	return out
+	return storeHeaders(h)
+}
+
+// storeHeaders is h as the store's type, sharing h's array: the two
+// types have the same fields (the conversion in it does not compile
+// otherwise), and rows only read them, as observers may
+// (simulator.Play).
+func storeHeaders(h []hookconf.HeaderField) []store.Header {
+	_ = store.Header(hookconf.HeaderField{})
+	return unsafe.Slice((*store.Header)(unsafe.Pointer(unsafe.SliceData(h))), len(h))
 }
 
 func messageRow(tx *simulator.TransactionResult) store.Message {

@@ -227,6 +227,10 @@ func TestUnmarkedExchangeRedacted(t *testing.T) {
 	if !strings.Contains(all, "Bearer ****") || !strings.Contains(all, "k=****") {
 		t.Errorf("stored %s, want the values redacted in place", all)
 	}
+	// The rows share the simulator's header lists: redacting copies them.
+	if ex.RequestHdrs[0].Value != "Bearer "+secret || ex.Call.ResponseHeaders[0].Value != "s="+secret {
+		t.Errorf("the recorder changed the reported headers: %v %v", ex.RequestHdrs, ex.Call.ResponseHeaders)
+	}
 }
 
 // TestAnswerLeaksHidden: what a hook's answer quotes back is hidden too,
