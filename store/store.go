@@ -67,9 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// first write: after a whole session was played for nothing.
 		return nil, fmt.Errorf("store: open %s for writing: %w (hooksim cannot write the file)", path, ErrReadOnly)
 	}
-	if err := createWithPageSize(ctx, path); err != nil {
-		return nil, openError(path, err)
-	}
+	createWithPageSize(ctx, path)
 	// The writer never checkpoints: a checkpoint waits for fsync, which
 	// can take long on some disks; the checkpointer does it beside it.
 	w := sql.OpenDB(connector{dsn: dsn(path, false), init: "PRAGMA wal_autocheckpoint = 0"})
@@ -122,30 +120,27 @@ const PageSize = 16384
 // createWithPageSize gives a database that does not exist yet (or is
 // an empty file) PageSize pages, which must be set before the first
 // table and before WAL mode (the writer's connection turns WAL mode on
-// as it opens, which fixes the page size). Two processes creating the
-// same database at once are both fine: on a database that has pages, the
-// page_size pragma does nothing.
-func createWithPageSize(ctx context.Context, path string) error {
+// as it opens, which fixes the page size). It is best effort: when it
+// fails, the database gets SQLite's default page size, or the one another
+// process creating it at the same moment gave it (SQLite then answers
+// "database is locked" without waiting); the open that follows reports
+// what really prevents opening the file.
+func createWithPageSize(ctx context.Context, path string) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		return nil
+		return
 	}
-	q := url.Values{}
-	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout))
-	db := sql.OpenDB(connector{dsn: "file:" + escapePath(path) + "?" + q.Encode()})
+	db := sql.OpenDB(connector{dsn: "file:" + escapePath(path)})
 	defer db.Close()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return err
+		return
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", PageSize)); err != nil {
-		return fmt.Errorf("set page size: %w", err)
+		return
 	}
 	var mode string
-	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-		return fmt.Errorf("journal mode: %w", err)
-	}
-	return nil
+	_ = conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
 }
 
 // openError wraps err with the path, explaining the common cases.
