@@ -70,10 +70,10 @@ func scanExchange(row interface{ Scan(...any) error }, runID int64, blobs *bodyB
 	e.Started = timeFrom(sql.NullInt64{Int64: started, Valid: true})
 	e.Duration = durationFrom(dur)
 	var err error
-	if e.RequestHeaders, err = headersFrom(reqH); err != nil {
+	if e.RequestHeaders, err = headersOfColumn(reqH, nilIfEmpty(reqHead)); err != nil {
 		return Exchange{}, fmt.Errorf("request headers: %w", err)
 	}
-	if e.ResponseHeaders, err = headersFrom(respH); err != nil {
+	if e.ResponseHeaders, err = headersOfColumn(respH, nilIfEmpty(respHead)); err != nil {
 		return Exchange{}, fmt.Errorf("response headers: %w", err)
 	}
 	e.RequestBody, e.ResponseBody = blob(e.RequestBody), blob(e.ResponseBody)

@@ -158,14 +158,17 @@ func (t *Tx) Write(ctx context.Context, b Batch) error {
 func (t *Tx) writeExchange(ctx context.Context, d *driverConn, e *Exchange) error {
 	var err error
 	d.json.reset()
-	reqH, respH := d.json.headers(e.RequestHeaders), d.json.headers(e.ResponseHeaders)
 	var reqHead, respHead any // NULL: no wire record
 	bodyRead, redirects := "", "[]"
+	var reqH, respH string
 	if w := e.Wire; w != nil {
+		reqH, respH = d.json.headersColumn(e.RequestHeaders, w.RequestHead), d.json.headersColumn(e.ResponseHeaders, w.ResponseHead)
 		reqHead, respHead, bodyRead = blob(w.RequestHead), blob(w.ResponseHead), w.BodyRead
 		if redirects, err = redirectsJSON(w.Redirects); err != nil {
 			return fmt.Errorf("store: insert exchange %d of run %d: %w", e.Seq, e.RunID, err)
 		}
+	} else {
+		reqH, respH = d.json.headers(e.RequestHeaders), d.json.headers(e.ResponseHeaders)
 	}
 	// A body over ChunkSize goes to a blob, in chunks, so that SQLite
 	// never copies the whole of it at once.
