@@ -29,10 +29,12 @@ func headFields(head []byte, fn func(name, value []byte) bool) bool {
 	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
 	}
-	if i := bytes.LastIndex(b, []byte("\n\r\n")); i >= 0 {
-		b = b[i+3:]
-	} else if i := bytes.LastIndex(b, []byte("\n\n")); i >= 0 {
-		b = b[i+2:]
+	// The final head starts after the last blank line ("\n\r\n" or "\n\n").
+	for i := bytes.LastIndexByte(b, '\n'); i > 0; i = bytes.LastIndexByte(b[:i], '\n') {
+		if b[i-1] == '\n' || (b[i-1] == '\r' && i > 1 && b[i-2] == '\n') {
+			b = b[i+1:]
+			break
+		}
 	}
 	_, b, found := bytes.Cut(b, []byte("\n")) // the start line
 	for found {
@@ -43,7 +45,7 @@ func headFields(head []byte, fn func(name, value []byte) bool) bool {
 		if !ok || len(name) == 0 || name[0] == ' ' || name[0] == '\t' {
 			return false
 		}
-		if !fn(name, bytes.Trim(value, " \t")) {
+		if !fn(name, trimSpaceTab(value)) {
 			return false
 		}
 	}
@@ -96,4 +98,15 @@ func headersOfColumn(col string, head []byte) ([]Header, error) {
 		return headersFromHead(head)
 	}
 	return headersFrom(col)
+}
+
+// trimSpaceTab is b without its leading and trailing spaces and tabs.
+func trimSpaceTab(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
