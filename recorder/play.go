@@ -156,6 +156,7 @@ func (p *Play) prepare(o *op) {
 		st := o.step
 		o.step = nil
 		o.batch.Steps = []store.Step{stepRow(st)}
+		o.batch.Exchanges = make([]store.Exchange, 0, len(st.Exchanges))
 		reply := st.Reply()
 		for _, ex := range st.Exchanges {
 			if ex == nil {

@@ -157,10 +157,17 @@ func (s *Session) unchanged(o *origin, noExpect bool) bool {
 			return false
 		}
 	}
-	cur, parsed := *s, *want
-	cur.origin, cur.Steps, parsed.Steps = nil, nil, nil
-	return reflect.DeepEqual(&cur, &parsed)
+	// Field by field rather than on copies of the whole struct, which
+	// escaped to the heap for every play (sessionFields counts them).
+	return s.Name == want.Name && s.Description == want.Description && s.File == want.File && s.Hash == want.Hash &&
+		reflect.DeepEqual(&s.Client, &want.Client) && reflect.DeepEqual(&s.Server, &want.Server) &&
+		reflect.DeepEqual(s.Hooks, want.Hooks)
 }
+
+// sessionFields is the number of Session's fields: unchanged compares
+// every one but Steps (compared above it) and origin. A test fails when
+// a field is added, so that unchanged compares it too.
+const sessionFields = 9
 
 func (s *Session) noExpectations() bool {
 	for _, st := range s.Steps {

@@ -288,3 +288,40 @@ func TestArchiveParts(t *testing.T) {
 		})
 	}
 }
+
+// ArchiveParts gives the source bytes only for a session still as parsed:
+// a change to any field (each tried here) makes it decline, so that the
+// recorder writes the session out instead. A field added to Session must
+// be compared by unchanged too (sessionFields).
+func TestArchivePartsDeclinesChangedSessions(t *testing.T) {
+	t.Parallel()
+	if n := reflect.TypeFor[Session]().NumField(); n != sessionFields {
+		t.Fatalf("Session has %d fields, unchanged compares %d: compare the new one", n, sessionFields)
+	}
+	parse := func() *Session {
+		s, err := BundledByName("hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, ok := parse().ArchiveParts(); !ok {
+		t.Fatal("a session as parsed has no archive parts")
+	}
+	for name, change := range map[string]func(s *Session){
+		"name":        func(s *Session) { s.Name += "x" },
+		"description": func(s *Session) { s.Description += "x" },
+		"file":        func(s *Session) { s.File += "x" },
+		"hash":        func(s *Session) { s.Hash += "x" },
+		"client":      func(s *Session) { s.Client.IP = "192.0.2.99" },
+		"server":      func(s *Session) { s.Server.Hostname = "other.example.org" },
+		"hooks":       func(s *Session) { s.Hooks = append(s.Hooks, Hook{}) },
+		"step":        func(s *Session) { s.Steps[0].Line++ },
+	} {
+		s := parse()
+		change(s)
+		if _, ok := s.ArchiveParts(); ok {
+			t.Errorf("%s changed: ArchiveParts still gives the source", name)
+		}
+	}
+}
