@@ -34,8 +34,35 @@ func New(hooks []*hookconf.Hook, obs Observer) *Simulator {
 
 // Play runs every step of sess and returns what happened. Expectation
 // failures are counted in the result; only a cancelled context ends a
-// session early (SessionResult.Err).
+// session early (SessionResult.Err). It drives a Live connection with
+// the script's steps.
 func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionResult {
+	l := s.Open(ctx, sess)
+	for i := range sess.Steps {
+		if err := ctx.Err(); err != nil {
+			return l.Finish(fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err))
+		}
+		l.Step(ctx, &sess.Steps[i])
+	}
+	return l.Finish(nil)
+}
+
+// Live is one SMTP connection played a step at a time, as its client
+// sends commands: Play drives one with a script's steps, a live SMTP
+// listener with what a real client sends. Both go through the same
+// stage machine, so the same steps give the same hook requests and the
+// same replies. A Live is used by one goroutine at a time.
+type Live struct {
+	p        *player
+	finished bool
+}
+
+// Open begins playing a connection described by sess (its client,
+// server and hooks settings; its Steps are not played, Step plays
+// steps): the Observer's Begin is called now, and Finish must be
+// called once the connection is over. The first step is normally a
+// connect step.
+func (s *Simulator) Open(ctx context.Context, sess *sessions.Session) *Live {
 	// Defaults go into the player, never into s: one Simulator may play
 	// several sessions at once.
 	p := &player{sim: s, sess: sess, now: s.Now, client: s.Client, queueIDs: s.QueueIDs}
@@ -47,35 +74,68 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 	}
 	if p.client == nil {
 		p.client = hookclient.New()
-		defer p.client.Close()
+		p.ownClient = true
 	}
 	p.res = &SessionResult{Name: sess.Name, File: sess.File, Started: p.now()}
 	p.obs = Begin(ctx, s.Observer, &SessionInfo{Name: sess.Name, File: sess.File, Hash: sess.Hash, Started: p.res.Started,
 		Hooks: s.Hooks, Session: sess, Origin: s.Origin})
-	for i := range sess.Steps {
-		if err := ctx.Err(); err != nil {
-			p.res.Err = fmt.Errorf("simulator: session %s stopped at step %d: %w", sess.Name, i+1, err)
-			break
+	return &Live{p: p}
+}
+
+// Step plays one client step (the step's Line and Implied are kept in
+// its result; its index is the number of steps played before) and
+// returns what the server did: the replies, in order, the hook exchanges,
+// whether the server closed the connection (StepResult.Closed). The
+// result is reported to the Observer before Step returns, and is not
+// changed afterwards. After Finish, Step does nothing and returns nil.
+func (l *Live) Step(ctx context.Context, step *sessions.Step) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	if step.Expect != nil {
+		p.res.Expectations++
+	}
+	st := p.play(ctx, len(p.res.Steps), step)
+	if st.Closed && !st.NotSent {
+		p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
+		if strings.EqualFold(st.Command, "QUIT") {
+			p.closedBy = fmt.Sprintf("the client quit at %s", stepName(st))
 		}
-		if sess.Steps[i].Expect != nil {
-			p.res.Expectations++
-		}
-		st := p.play(ctx, i, &sess.Steps[i])
-		if st.Closed && !st.NotSent {
-			p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
-			if strings.EqualFold(st.Command, "QUIT") {
-				p.closedBy = fmt.Sprintf("the client quit at %s", stepName(st))
-			}
-		}
-		p.res.Steps = append(p.res.Steps, st)
-		p.res.Failures += len(st.Failures)
-		// A million identical lints (a million duplicate modifications)
-		// are one lint with a count, capped: on screen, in reports, stored.
-		st.Lints = wire.CompactLints(st.Lints)
-		p.obs.Step(st)
+	}
+	p.res.Steps = append(p.res.Steps, st)
+	p.res.Failures += len(st.Failures)
+	// A million identical lints (a million duplicate modifications)
+	// are one lint with a count, capped: on screen, in reports, stored.
+	st.Lints = wire.CompactLints(st.Lints)
+	p.obs.Step(st)
+	return st
+}
+
+// Closed reports whether the connection is closed: the server closed it
+// (a QUIT, a hook's rejection at connect, too many errors) or it was
+// never opened by a connect step.
+func (l *Live) Closed() bool { return l.p.closed || !l.p.connected }
+
+// Finish ends the connection and returns the session's result, which
+// err (nil for a connection that ended normally; a cancelled context's
+// error for one that was stopped) goes into as SessionResult.Err. It
+// reports the result to the Observer. Calling it again returns the same
+// result.
+func (l *Live) Finish(err error) *SessionResult {
+	p := l.p
+	if l.finished {
+		return p.res
+	}
+	l.finished = true
+	if err != nil && p.res.Err == nil {
+		p.res.Err = err
 	}
 	p.res.Duration = p.now().Sub(p.res.Started)
 	p.obs.Finish(p.res)
+	if p.ownClient {
+		p.client.Close()
+	}
 	return p.res
 }
 
@@ -88,6 +148,9 @@ type player struct {
 	now      func() time.Time
 	client   *hookclient.Client
 	queueIDs *QueueIDs
+	// ownClient is set when the player made its client, which Finish
+	// closes.
+	ownClient bool
 
 	connected bool
 	closed    bool
