@@ -65,8 +65,9 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer st.Close()
 	limit := f.Limit
-	f.Limit++ // one more tells whether there is a next page
-	runs, err := st.ListRuns(ctx, f)
+	q := f
+	q.Limit++ // one more tells whether there is a next page
+	runs, err := st.ListRuns(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,17 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	if hasMore {
 		more := []string{"hooksim", "runs"}
 		fs.Visit(func(fl *flag.Flag) {
-			if fl.Name != "before" {
+			switch fl.Name {
+			case "before":
+			case "since", "until":
+				// An age (1h) would mean another window by the time the
+				// hint is run: the time it meant now.
+				t := f.Since
+				if fl.Name == "until" {
+					t = f.Until
+				}
+				more = append(more, "--"+fl.Name+"="+export.ShellWord(t.Format(time.RFC3339Nano)))
+			default:
 				more = append(more, "--"+fl.Name+"="+export.ShellWord(fl.Value.String()))
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,34 +212,51 @@ func TestExportJSON(t *testing.T) {
 	}
 }
 
-// The runs list offers a next page only when there is one: with three
-// runs, --limit 3 lists them all and no "more:", --limit 2 gives a "more:"
-// whose page holds the last run and no "more:" again.
+// The runs list offers a next page only when there is one, and the page
+// it offers has the same size: with five runs, --limit 5 lists them all
+// and no "more:"; --limit 2 gives a "more:" whose page holds the next two
+// runs and offers the last one, whose page offers nothing. An age in
+// --since is carried over as the time it meant.
 func TestRunsMoreOnlyWhenMore(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	url := exampleHook(t)
-	mustRun(t, data, "run", "--url", url, "bundled:hello", "bundled:hello", "bundled:hello")
-	if all := mustRun(t, data, "runs", "--limit", "3"); strings.Contains(all, "more:") || strings.Count(all, "hello") != 3 {
-		t.Errorf("--limit 3 of 3 runs:\n%s", all)
+	mustRun(t, data, "run", "--url", url, "bundled:hello", "bundled:hello", "bundled:hello", "bundled:hello", "bundled:hello")
+	if all := mustRun(t, data, "runs", "--limit", "5"); strings.Contains(all, "more:") || strings.Count(all, "hello") != 5 {
+		t.Errorf("--limit 5 of 5 runs:\n%s", all)
 	}
-	first := mustRun(t, data, "runs", "--limit", "2")
-	i := strings.Index(first, "more: hooksim runs ")
-	if i < 0 {
-		t.Fatalf("--limit 2 of 3 runs offers no next page:\n%s", first)
-	}
-	next := strings.Fields(strings.TrimSpace(first[i+len("more: hooksim runs "):]))
-	// The hint names the database in its own terms; this test's
-	// database is the default one under data.
-	var args []string
-	for _, a := range next {
-		if !strings.HasPrefix(a, "--db") {
-			args = append(args, a)
+	// next follows a page's "more:" hint (without its --db: this test's
+	// database is the default one under data).
+	next := func(page string) (string, []string) {
+		t.Helper()
+		i := strings.Index(page, "more: hooksim runs ")
+		if i < 0 {
+			return "", nil
 		}
+		var args []string
+		for _, a := range strings.Fields(strings.TrimSpace(page[i+len("more: hooksim runs "):])) {
+			if !strings.HasPrefix(a, "--db") {
+				args = append(args, a)
+			}
+		}
+		return mustRun(t, data, append([]string{"runs"}, args...)...), args
 	}
-	second := mustRun(t, data, append([]string{"runs"}, args...)...)
-	if strings.Contains(second, "more:") || strings.Count(second, "hello") != 1 {
-		t.Errorf("the next page (runs %s):\n%s", strings.Join(args, " "), second)
+	page := mustRun(t, data, "runs", "--limit", "2", "--since", "1h")
+	for i, want := range []int{2, 2, 1} {
+		if got := strings.Count(page, "hello"); got != want {
+			t.Errorf("page %d: %d runs, want %d:\n%s", i+1, got, want, page)
+		}
+		var args []string
+		page, args = next(page)
+		if i < 2 && page == "" {
+			t.Fatalf("page %d offers no next page", i+1)
+		}
+		if i == 2 && page != "" {
+			t.Errorf("the last page offers another: %s", args)
+		}
+		if args != nil && (!slices.Contains(args, "--limit=2") || slices.Contains(args, "--since=1h")) {
+			t.Errorf("page %d's hint: %s, want --limit=2 and --since as a time", i+1, args)
+		}
 	}
 }
 
