@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hooksim/hooksim/store"
 )
 
 // userHook is a hook "written by the user": a real loopback HTTP server
@@ -648,5 +650,31 @@ func TestOutKeepsEveryMessage(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(out, "*.eml"))
 	if len(files) != 2 {
 		t.Fatalf("files %v, want 2", files)
+	}
+}
+
+// replay --all leaves out the runs that did not finish, and says which
+// (fresh user's finding: an interrupted run was left out without a word).
+func TestReplayAllNamesUnfinishedRuns(t *testing.T) {
+	t.Parallel()
+	h := newUserHook(t)
+	data := t.TempDir()
+	if code, _, errOut := runCLIData(t, data, "", "run", "--url", h.url(), "bundled:minimal"); code != exitOK {
+		t.Fatal(errOut)
+	}
+	// A run still running: this process, alive, is its recorder.
+	st, err := store.Open(context.Background(), filepath.Join(data, "hooksim", "hooksim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.CreateRun(context.Background(), &store.Run{SessionName: "minimal", Started: time.Now()})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLIData(t, data, "", "replay", "--all", "--no-record", "--url", h.url())
+	want := fmt.Sprintf("left out, not finished: #%d (running)", id)
+	if code != exitOK || !strings.Contains(errOut, want) || !strings.Contains(out, "#1") || strings.Contains(out, fmt.Sprintf("#%d ", id)) {
+		t.Errorf("replay --all: exit %d, want the note %q\n%s\n%s", code, want, out, errOut)
 	}
 }

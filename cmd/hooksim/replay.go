@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,13 +50,13 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.mode, "mode", "resimulate", "resimulate: play each session again (later stages see the new answers); exact: re-send the recorded request bytes")
-	fs.BoolVar(&o.all, "all", false, "replay every recorded run that matches the filters (replays of replays excluded)")
+	fs.BoolVar(&o.all, "all", false, "replay every recorded run that matches the filters (replays of replays, and runs that did not finish, left out)")
 	fs.StringVar(&o.filter.Session, "session", "", "only runs of this session")
 	fs.StringVar(&o.filter.Stage, "stage", "", "only runs with an exchange at this stage")
 	fs.StringVar(&o.filter.Action, "action", "", "only runs with an exchange with this outcome")
 	fs.BoolVar(&o.filter.Errors, "errors", false, "only runs where a hook call failed")
 	fs.StringVar(&o.since, "since", "", "only runs started since this age (2h, 7d) or date")
-	fs.IntVar(&o.filter.Limit, "limit", 100, "at most this many runs, newest first")
+	fs.IntVar(&o.filter.Limit, "limit", 100, "at most this many runs: the newest that match (listed oldest first)")
 	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print unchanged runs' details too")
 	rest, err := parseFlags(fs, args)
@@ -90,7 +92,7 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer st.Close()
-	ids, err := o.runIDs(ctx, st, rest)
+	ids, err := o.runIDs(ctx, st, rest, env.stderr)
 	if err != nil {
 		return err
 	}
@@ -176,7 +178,11 @@ func runReplay(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-func (o *replayOptions) runIDs(ctx context.Context, st *store.Store, args []string) ([]int64, error) {
+// runIDs are the runs to replay: those named, or with --all and
+// --since the originals that match, oldest first. Runs still running or
+// interrupted are left out of --all (their sessions did not finish), with
+// a note on stderr naming them: each can be replayed by its number.
+func (o *replayOptions) runIDs(ctx context.Context, st *store.Store, args []string, stderr io.Writer) ([]int64, error) {
 	if !o.all {
 		ids := make([]int64, 0, len(args))
 		for _, a := range args {
@@ -199,10 +205,20 @@ func (o *replayOptions) runIDs(ctx context.Context, st *store.Store, args []stri
 		return nil, err
 	}
 	var ids []int64
+	var unfinished []string
 	for _, r := range runs {
-		if r.Source != "replay" && r.Outcome != store.OutcomeRunning && r.Outcome != store.OutcomeInterrupted {
+		switch {
+		case r.Source == "replay":
+		case r.Outcome == store.OutcomeRunning || r.Outcome == store.OutcomeInterrupted:
+			unfinished = append(unfinished, fmt.Sprintf("#%d (%s)", r.ID, r.Outcome))
+		default:
 			ids = append(ids, r.ID)
 		}
+	}
+	if len(unfinished) > 0 {
+		slices.Reverse(unfinished)
+		fmt.Fprintf(stderr, "hooksim: note: left out, not finished: %s; replay one by its number to replay what it holds\n",
+			strings.Join(unfinished, ", "))
 	}
 	if len(ids) == 0 {
 		return nil, usagef("no recorded runs match (see hooksim runs)")
