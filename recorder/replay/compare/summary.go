@@ -80,10 +80,10 @@ func Summarize(rows []SummaryRow) Summary {
 }
 
 // WriteSummary writes rows as an aligned table (run, session, exchanges,
-// changed, verdict; the error after an error's verdict) and a total line.
+// differences, verdict; the error after an error's verdict) and a total line.
 // Write errors are ignored.
 func WriteSummary(w io.Writer, rows []SummaryRow) {
-	table := [][]string{{"RUN", "SESSION", "EXCHANGES", "CHANGED", "VERDICT"}}
+	table := [][]string{{"RUN", "SESSION", "EXCHANGES", "DIFFERENCES", "VERDICT"}}
 	for _, r := range rows {
 		verdict := string(r.Verdict)
 		if r.Note != "" {

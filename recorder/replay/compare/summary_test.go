@@ -40,7 +40,7 @@ func TestSummary(t *testing.T) {
 
 	b.Reset()
 	WriteSummary(&b, nil)
-	if got := b.String(); got != "RUN  SESSION  EXCHANGES  CHANGED  VERDICT\n0 runs: 0 same, 0 changed, 0 errors\n" {
+	if got := b.String(); got != "RUN  SESSION  EXCHANGES  DIFFERENCES  VERDICT\n0 runs: 0 same, 0 changed, 0 errors\n" {
 		t.Errorf("empty summary %q", got)
 	}
 }

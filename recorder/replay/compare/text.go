@@ -34,7 +34,7 @@ func (d *Diff) writeText(b *strings.Builder) {
 	if name == "" {
 		name = "(unnamed)"
 	}
-	counts := fmt.Sprintf("%d exchanges", d.BeforeExchanges)
+	counts := fmt.Sprintf("%d exchange%s", d.BeforeExchanges, plural(d.BeforeExchanges))
 	if d.BeforeExchanges != d.AfterExchanges {
 		counts = fmt.Sprintf("exchanges %d%s%d", d.BeforeExchanges, arrow, d.AfterExchanges)
 	}
