@@ -496,6 +496,13 @@ func TestRefusedAtConnectRoundTrip(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "(the connection is closed: the steps after this are not sent)") {
 		t.Fatalf("run: exit %d\n%s", code, out)
 	}
+	// The counts say how many steps were not sent, in run and in show.
+	shown := mustRun(t, data, "show", "1")
+	for name, text := range map[string]string{"run": out, "show": shown} {
+		if !strings.Contains(text, "6 steps (5 not sent), 1 hook call") {
+			t.Errorf("%s does not count the steps not sent:\n%s", name, text)
+		}
+	}
 	exported := filepath.Join(dir, "exported.yaml")
 	if code, _, errOut := runCLIData(t, data, "", "export", "1", "--as", "session", "-o", exported); code != exitOK {
 		t.Fatalf("export: %s", errOut)

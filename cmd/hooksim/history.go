@@ -242,6 +242,11 @@ func storedEnding(l *recorder.Loaded) ending {
 	if r.Outcome == store.OutcomeRunning {
 		e.exchanges = len(report.SortedExchanges(s))
 	}
+	for _, notSent := range report.NotSent(s.Steps) {
+		if notSent {
+			e.notSent++
+		}
+	}
 	if !r.Ended.IsZero() {
 		e.duration = r.Ended.Sub(r.Started)
 	}

@@ -134,7 +134,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 			failed++
 		}
 		fmt.Fprintf(stdout, "%s %-*s  %s  (%s, %s, %s)\n", verdict, width, c.session.Name, c.session.File,
-			plural(len(res.Steps), "step"), plural(res.Exchanges, "hook call"), shortDuration(res.Duration))
+			stepsText(len(res.Steps), notSentSteps(res)), plural(res.Exchanges, "hook call"), shortDuration(res.Duration))
 		lines := failureLines(res)
 		for _, l := range lines {
 			fmt.Fprintf(stdout, "      %s\n", l)

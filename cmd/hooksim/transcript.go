@@ -336,6 +336,7 @@ func describeReply(status *uint16, enhanced, message *string) string {
 type ending struct {
 	name         string
 	steps        int
+	notSent      int // steps the client could not send: the connection was closed
 	exchanges    int
 	expectations int // steps with an expectation to check
 	failures     int // expectations that failed
@@ -350,6 +351,7 @@ type ending struct {
 func (t *transcriptPlay) Finish(r *simulator.SessionResult) {
 	e := ending{name: r.Name, steps: len(r.Steps), exchanges: r.Exchanges, expectations: r.Expectations,
 		failures: r.Failures, hookErrors: hookErrors(r), duration: r.Duration}
+	e.notSent = notSentSteps(r)
 	if r.Err != nil {
 		e.errored, e.err = true, r.Err.Error()
 	}
@@ -379,7 +381,27 @@ func (t *transcriptPlay) finish(e ending) {
 	if t.verdict != "" {
 		verdict = t.verdict
 	}
-	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", e.name, verdict, plural(e.steps, "step"), plural(e.exchanges, "hook call"), shortDuration(e.duration))
+	fmt.Fprintf(t.w, "== %s: %s, %s, %s, %s\n\n", e.name, verdict, stepsText(e.steps, e.notSent), plural(e.exchanges, "hook call"), shortDuration(e.duration))
+}
+
+// notSentSteps counts the steps of r the client could not send.
+func notSentSteps(r *simulator.SessionResult) int {
+	n := 0
+	for _, st := range r.Steps {
+		if st.NotSent {
+			n++
+		}
+	}
+	return n
+}
+
+// stepsText counts a session's steps, saying how many the client could
+// not send: "6 steps (5 not sent)".
+func stepsText(steps, notSent int) string {
+	if notSent == 0 {
+		return plural(steps, "step")
+	}
+	return fmt.Sprintf("%s (%d not sent)", plural(steps, "step"), notSent)
 }
 
 type runSummary struct{ passed, failed, exchanges, hookErrors int }
