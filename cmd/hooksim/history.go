@@ -309,7 +309,7 @@ func runPrune(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
 	fs := newFlagSet("prune", "--older-than AGE\n\nDeletes recorded runs started more than AGE ago.", "  hooksim prune --older-than 7d\n", env)
 	db.register(fs, false)
-	older := fs.String("older-than", "", "age: 7d, 36h, 90m")
+	older := fs.String("older-than", "", "age: days (7d) or a Go duration (36h, 90m, 30s)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
