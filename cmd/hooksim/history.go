@@ -118,11 +118,18 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
+// runDuration is how long the run took; for an interrupted run, whose
+// end is that of its last recorded exchange (the process died later),
+// at least that: ">=29ms".
 func runDuration(r store.Run) string {
 	if r.Ended.IsZero() {
 		return "-"
 	}
-	return r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+	d := r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+	if r.Outcome == store.OutcomeInterrupted {
+		return ">=" + d
+	}
+	return d
 }
 
 func writeJSON(w io.Writer, v any) error {
