@@ -143,6 +143,10 @@ func apply(ctx context.Context, conn *sql.Conn, ms []migration, know int) error 
 	if have >= know {
 		return nil
 	}
+	before, err := foreignKeyViolations(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, m := range ms {
 		if have >= m.version {
 			continue
@@ -150,7 +154,7 @@ func apply(ctx context.Context, conn *sql.Conn, ms []migration, know int) error 
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
-		if err := foreignKeyCheck(ctx, tx); err != nil {
+		if err := foreignKeyCheck(ctx, tx, before); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
@@ -163,21 +167,41 @@ func apply(ctx context.Context, conn *sql.Conn, ms []migration, know int) error 
 	return nil
 }
 
-// foreignKeyCheck fails when a row names a parent that does not exist.
-func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+// foreignKeyViolations counts, by table, the rows that name a parent
+// row that does not exist (PRAGMA foreign_key_check).
+func foreignKeyViolations(ctx context.Context, tx *sql.Tx) (map[string]int, error) {
 	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
 	if err != nil {
-		return fmt.Errorf("foreign key check: %w", err)
+		return nil, fmt.Errorf("foreign key check: %w", err)
 	}
 	defer rows.Close()
-	if rows.Next() {
+	out := map[string]int{}
+	for rows.Next() {
 		var table, parent string
 		var rowid sql.NullInt64
 		var fkid int
 		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-			return fmt.Errorf("foreign key check: %w", err)
+			return nil, fmt.Errorf("foreign key check: %w", err)
 		}
-		return fmt.Errorf("foreign key check: row %d of %s names a missing %s row", rowid.Int64, table, parent)
+		out[table]++
 	}
-	return rows.Err()
+	return out, rows.Err()
+}
+
+// foreignKeyCheck fails when a table has more rows naming a missing
+// parent than before (the counts foreignKeyViolations gave before the
+// migrations): a migration must not lose a link. Rows left behind
+// before, by a run deleted outside hooksim with foreign keys off, do not
+// stop an upgrade; they stay as unreachable as they were.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, before map[string]int) error {
+	after, err := foreignKeyViolations(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for table, n := range after {
+		if n > before[table] {
+			return fmt.Errorf("foreign key check: %d rows of %s name a run (or blob) that does not exist, %d before", n, table, before[table])
+		}
+	}
+	return nil
 }

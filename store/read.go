@@ -29,8 +29,41 @@ func (s *Store) Steps(ctx context.Context, runID int64) ([]Step, error) {
 	if err := rows.Err(); err != nil {
 		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
 	}
+	rows.Close()
+	if out, err = s.legacySteps(ctx, runID, out); err != nil {
+		return nil, s.check(fmt.Errorf("store: steps of run %d: %w", runID, err))
+	}
 	slices.SortStableFunc(out, func(a, b Step) int { return cmp.Compare(a.Index, b.Index) })
 	return out, nil
+}
+
+// legacySteps appends the steps of run runID in the steps table, one row
+// each: those a hooksim from before schema version 9, still running when
+// the database was upgraded, wrote after the upgrade (migration 0009).
+func (s *Store) legacySteps(ctx context.Context, runID int64, out []Step) ([]Step, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT idx, kind, line, implied, command, message, replies, action, txn,
+		closed, failures, lints FROM steps WHERE run_id = ? ORDER BY idx`, runID)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st := Step{RunID: runID}
+		var replies, failures, lints string
+		if err := rows.Scan(&st.Index, &st.Kind, &st.Line, &st.Implied, &st.Command, &st.Message, &replies,
+			&st.Action, &st.Transaction, &st.Closed, &failures, &lints); err != nil {
+			return out, err
+		}
+		if st.Replies, err = stringsFrom(replies); err != nil {
+			return out, fmt.Errorf("step %d: replies: %w", st.Index, err)
+		}
+		if st.Failures, err = stringsFrom(failures); err != nil {
+			return out, fmt.Errorf("step %d: failures: %w", st.Index, err)
+		}
+		st.Lints = []byte(lints)
+		out = append(out, st)
+	}
+	return out, rows.Err()
 }
 
 const exchangeColumns = `seq, step_idx, txn, stage, hook_id, url, started, duration, request_headers,

@@ -34,7 +34,7 @@ func interruptedText(rec process) string {
 // and as its end the end of its last exchange (its start when it has
 // none), with the summary the filters read.
 const markInterrupted = `UPDATE runs SET outcome = 'interrupted', error = ?,
-	failures = (SELECT coalesce(sum(s.failures), 0) FROM step_lists s WHERE s.run_id = runs.id),
+	failures = ((SELECT coalesce(sum(s.failures), 0) FROM step_lists s WHERE s.run_id = runs.id) + (SELECT coalesce(sum(json_array_length(s.failures)), 0) FROM steps s WHERE s.run_id = runs.id)),
 	exchanges = (SELECT count(*) FROM exchanges e WHERE e.run_id = runs.id),
 	ended = coalesce((SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id), runs.started),
 	stages = coalesce((SELECT ',' || group_concat(DISTINCT stage) || ',' FROM exchanges WHERE run_id = runs.id), ''),

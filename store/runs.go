@@ -103,7 +103,7 @@ func finishRun(ctx context.Context, exec execer, id int64, ended time.Time, outc
 // recorded, or left behind by a dead recorder, shows what it holds.
 const runColumns = `id, session_name, session_file, session_hash, source, replay_of, replay_mode,
 	hooks, started, ended, outcome,
-	CASE WHEN outcome = 'running' THEN (SELECT coalesce(sum(s.failures), 0) FROM step_lists s WHERE s.run_id = runs.id) ELSE failures END,
+	CASE WHEN outcome = 'running' THEN ((SELECT coalesce(sum(s.failures), 0) FROM step_lists s WHERE s.run_id = runs.id) + (SELECT coalesce(sum(json_array_length(s.failures)), 0) FROM steps s WHERE s.run_id = runs.id)) ELSE failures END,
 	CASE WHEN outcome = 'running' THEN (SELECT count(*) FROM exchanges e WHERE e.run_id = runs.id) ELSE exchanges END,
 	error, pid, pid_start, pid_ns, boot_id, host,
 	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END,
