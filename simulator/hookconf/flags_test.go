@@ -139,7 +139,7 @@ func TestHookSecrets(t *testing.T) {
 	t.Parallel()
 	h := &Hook{
 		URL:  "http://user:url-pass@127.0.0.1:1/hook",
-		Auth: HTTPAuth{Kind: AuthBearer, Secret: "tok"},
+		Auth: HTTPAuth{Kind: AuthBearer, Secret: "token-1"},
 		HTTPHeaders: []HeaderField{
 			{Name: "X-Api-Key", Value: "api-key-value"}, {Name: "X-Session", Value: "1"},
 			{Name: "X-Tenant", Value: "not-a-secret"}, {Name: "Cookie", Value: "url-pass"},
@@ -148,13 +148,20 @@ func TestHookSecrets(t *testing.T) {
 	got := h.Secrets()
 	// dXNlcjp1cmwtcGFzcw== is base64("user:url-pass"), as the
 	// Authorization header sends the URL's credentials.
-	want := []string{"dXNlcjp1cmwtcGFzcw==", "api-key-value", "url-pass", "tok"}
+	want := []string{"dXNlcjp1cmwtcGFzcw==", "api-key-value", "url-pass", "token-1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Secrets() = %q, want %q (longest first, short credential values and other headers left out)", got, want)
 	}
 	basic := &Hook{URL: "http://127.0.0.1:1/", Auth: HTTPAuth{Kind: AuthBasic, Username: "alice", Secret: "BASICPASS3"}}
 	if got, want := basic.Secrets(), []string{"YWxpY2U6QkFTSUNQQVNTMw==", "BASICPASS3"}; !slices.Equal(got, want) {
 		t.Errorf("Basic: Secrets() = %q, want %q (the password and the credentials as the Authorization header carries them)", got, want)
+	}
+	// A password of a few bytes would hide every occurrence of it
+	// ("application/json" stored as "a****lication/json", breaker's
+	// finding): only the credentials it makes are listed.
+	short := &Hook{URL: "http://v:q@127.0.0.1:1/", Auth: HTTPAuth{Kind: AuthBasic, Username: "u", Secret: "p"}}
+	if got, want := short.Secrets(), []string{"dTpw", "djpx"}; !slices.Equal(got, want) {
+		t.Errorf("short passwords: Secrets() = %q, want %q", got, want)
 	}
 	if s := (*Hook)(nil).Secrets(); s != nil {
 		t.Errorf("nil hook: %q", s)

@@ -61,8 +61,12 @@ func (h *Hook) Redacted() map[string]any {
 	}
 }
 
-// minSecretLen is the shortest credential header value Secrets lists: a
-// shorter one ("1", "yes") would hide every occurrence of it anywhere.
+// minSecretLen is the shortest bare secret Secrets lists (a password, a
+// token, a credential header's value): a shorter one ("p", "1", "yes")
+// would hide every occurrence of it anywhere, "application/json" stored
+// as "a****lication/json". The Authorization header is still hidden
+// whole (SensitiveHeader), the URL's password too (RedactURL), and the
+// base64 user:password is listed whatever its length.
 const minSecretLen = 4
 
 // Secrets are the credentials the hook is configured with, to hide
@@ -70,7 +74,7 @@ const minSecretLen = 4
 // stored): its auth secret (Basic password or Bearer token), the password
 // in its URL, for both kinds of Basic credentials the base64 user:password
 // the Authorization header carries, and the values of its credential
-// headers (SensitiveHeader) of at least minSecretLen bytes; longest first,
+// headers (SensitiveHeader); bare secrets of at least minSecretLen bytes; longest first,
 // so that a secret holding another is hidden whole. Empty for a nil hook.
 func (h *Hook) Secrets() []string {
 	if h == nil {
@@ -78,7 +82,9 @@ func (h *Hook) Secrets() []string {
 	}
 	var out []string
 	if h.Auth.Secret != "" {
-		out = append(out, h.Auth.Secret)
+		if len(h.Auth.Secret) >= minSecretLen {
+			out = append(out, h.Auth.Secret)
+		}
 		if h.Auth.Kind == AuthBasic {
 			// What goes on the wire, and what a hook echoing it shows.
 			out = append(out, basicCredentials(h.Auth.Username, h.Auth.Secret))
@@ -88,7 +94,10 @@ func (h *Hook) Secrets() []string {
 		// No userinfo: no password (and no URL to parse on every call).
 	} else if u, err := url.Parse(h.URL); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p, basicCredentials(u.User.Username(), p))
+			if len(p) >= minSecretLen {
+				out = append(out, p)
+			}
+			out = append(out, basicCredentials(u.User.Username(), p))
 		}
 	}
 	for _, f := range h.HTTPHeaders {
