@@ -1,0 +1,8 @@
+// Package smtpd is hooksim's live SMTP front end (issue 10, in progress):
+// it reads what a real SMTP client sends, byte for byte as Stalwart's
+// smtp-proto does, and drives the simulator's stage machine
+// (simulator.Live) with it, so that a live client and the equivalent
+// session script give the same hook requests and the same replies.
+//
+// This stop holds its byte-level readers: the DATA receiver (data.go).
+package smtpd
