@@ -15,11 +15,7 @@ import (
 func TestHeaderListsBesideHeads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	id, err := s.CreateRun(ctx, &Run{SessionName: "h", Started: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, id := openWithRun(t)
 	h := func(kv ...string) []Header {
 		out := []Header{}
 		for i := 0; i < len(kv); i += 2 {
@@ -94,11 +90,7 @@ func TestHeaderListsBesideHeads(t *testing.T) {
 func TestHeaderListsRandom(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	id, err := s.CreateRun(ctx, &Run{SessionName: "h", Started: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, id := openWithRun(t)
 	r := rand.New(rand.NewPCG(9, 9))
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	derived := 0

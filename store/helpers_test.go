@@ -20,6 +20,18 @@ func openTemp(t testing.TB) (*Store, string) {
 	return s, path
 }
 
+// openWithRun opens a fresh database holding one run, still running,
+// and returns its id.
+func openWithRun(t testing.TB) (*Store, int64) {
+	t.Helper()
+	s, _ := openTemp(t)
+	id, err := s.CreateRun(context.Background(), &Run{SessionName: "h", Started: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, id
+}
+
 // body is a deterministic body with every byte value in it.
 func body(run, seq, n int) []byte {
 	b := make([]byte, n)
