@@ -4,5 +4,6 @@
 // (simulator.Live) with it, so that a live client and the equivalent
 // session script give the same hook requests and the same replies.
 //
-// This stop holds its byte-level readers: the DATA receiver (data.go).
+// So far it holds its byte-level readers: command lines (lines.go) and
+// the DATA receiver (data.go).
 package smtpd
