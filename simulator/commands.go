@@ -285,7 +285,11 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 
 func (p *player) isLocal(addr string) bool {
 	_, domain, _ := strings.Cut(addr, "@")
-	for _, d := range p.sess.Server.LocalDomains {
+	domains := p.sess.Server.LocalDomains
+	if p.localDomains != nil {
+		domains = p.localDomains
+	}
+	for _, d := range domains {
 		if strings.EqualFold(d, domain) {
 			return true
 		}

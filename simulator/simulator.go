@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +118,39 @@ func (l *Live) Step(ctx context.Context, step *sessions.Step) *StepResult {
 // never opened by a connect step.
 func (l *Live) Closed() bool { return l.p.closed || !l.p.connected }
 
+// DataReply is the reply DATA would get now instead of 354 (no sender,
+// no recipient, too many messages on this connection), or "" when
+// DATA would be answered 354: a live server sends 354 and reads the
+// message before it plays the data step (whose first reply is then
+// that 354).
+func (l *Live) DataReply() string { return l.p.canSendData() }
+
+// MaxMessageSize is the largest message, in bytes on the wire, the server
+// takes (Stalwart's maxMessageSize): a live server need not keep more of
+// a message than this to play its data step, which refuses it.
+func (l *Live) MaxMessageSize() int64 { return l.p.maxMessageSize() }
+
+// AddLocalDomain makes domain local for the rest of the connection, as if
+// the session's Server.LocalDomains named it: a live server whose user
+// named none takes every recipient's domain as local, as a script with no
+// local domains takes those of its rcpt steps (sessions' normaliser). The
+// session given to Open is not changed.
+func (l *Live) AddLocalDomain(domain string) {
+	p := l.p
+	if p.localDomains == nil {
+		p.localDomains = slices.Clone(p.sess.Server.LocalDomains)
+	}
+	if !slices.ContainsFunc(p.localDomains, func(d string) bool { return strings.EqualFold(d, domain) }) {
+		p.localDomains = append(p.localDomains, domain)
+	}
+}
+
+// SetTLS records the TLS the client negotiated after STARTTLS (version
+// and cipher as Stalwart names them: "TLSv1.3",
+// "TLS13_AES_256_GCM_SHA384"), which the hooks' requests carry from then
+// on; a live server calls it once its handshake is done.
+func (l *Live) SetTLS(t *sessions.TLS) { l.p.tls = t }
+
 // Finish ends the connection and returns the session's result, which
 // err (nil for a connection that ended normally; a cancelled context's
 // error for one that was stopped) goes into as SessionResult.Err. It
@@ -151,6 +185,9 @@ type player struct {
 	// ownClient is set when the player made its client, which Finish
 	// closes.
 	ownClient bool
+	// localDomains replaces sess.Server.LocalDomains once a live server
+	// added one (Live.AddLocalDomain); nil until then.
+	localDomains []string
 
 	connected bool
 	closed    bool
@@ -333,6 +370,16 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 		st.Replies = append(st.Replies, ReplyInvalidCommand)
 	}
 	return nil
+}
+
+// CommandVerb is the verb of a command line as Stalwart reads it
+// (splitCommand): upper case, "" when the line has none it would take.
+func CommandVerb(line string) string {
+	verb, _, _, ok := splitCommand(line)
+	if !ok {
+		return ""
+	}
+	return verb
 }
 
 // splitCommand reads a command line's verb as smtp-proto's

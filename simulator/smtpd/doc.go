@@ -4,6 +4,9 @@
 // (simulator.Live) with it, so that a live client and the equivalent
 // session script give the same hook requests and the same replies.
 //
-// So far it holds its byte-level readers: command lines (lines.go) and
-// the DATA receiver (data.go).
+// So far: command lines (lines.go), the DATA receiver (data.go), and a
+// Server (server.go) that plays a connection's commands as raw steps,
+// DATA with the message read, and STARTTLS with a real handshake. Still
+// to come: AUTH's SASL prompts, BDAT chunks, limits and timeouts, the
+// listener with its connection limit, and the hooksim smtp command.
 package smtpd

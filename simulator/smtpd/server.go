@@ -1,0 +1,250 @@
+package smtpd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator"
+)
+
+// Server answers SMTP clients as Stalwart would, playing each connection
+// through the simulator (simulator.Live): every command a client sends
+// is a step of the connection's session, its replies are the step's.
+type Server struct {
+	// Sim plays the connections (its hooks, HTTP client, observer).
+	Sim *simulator.Simulator
+	// NewSession describes a new connection: its client (the address
+	// the hooks see) and server settings; its steps are not used. Nil:
+	// the peer's address, Stalwart's defaults on port 25.
+	NewSession func(conn net.Conn) *sessions.Session
+	// TLS is the configuration STARTTLS negotiates with; nil: a
+	// STARTTLS is answered as Stalwart answers it, then the connection
+	// is closed, having no certificate.
+	TLS *tls.Config
+}
+
+// DefaultSession describes a connection from conn's peer to a server
+// with Stalwart's defaults on port 25 (sessions' defaults).
+func DefaultSession(conn net.Conn) *sessions.Session {
+	s := &sessions.Session{Name: "smtp", Server: sessions.Server{Port: 25}}
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		s.Client.IP, s.Client.Port = a.IP.String(), uint16(a.Port)
+	}
+	return s
+}
+
+// ServeConn plays one connection until the client quits or goes, the
+// server closes it, or ctx is done; it closes conn and returns the
+// session's result. The session's local domains, when it names none,
+// are those of the recipients the client sends to.
+func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.SessionResult {
+	defer conn.Close()
+	newSession := s.NewSession
+	if newSession == nil {
+		newSession = DefaultSession
+	}
+	sess := newSession(conn)
+	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0}
+	c.setConn(conn)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	err := c.serve(ctx)
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	} else if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		err = nil // the client went: the session simply ends
+	}
+	return c.live.Finish(err)
+}
+
+// connState is one connection being served.
+type connState struct {
+	srv       *Server
+	conn      net.Conn
+	r         *bufio.Reader
+	w         *bufio.Writer
+	lines     *LineReader
+	live      *simulator.Live
+	anyDomain bool
+}
+
+func (c *connState) setConn(conn net.Conn) {
+	c.conn = conn
+	c.r = bufio.NewReaderSize(conn, 8192) // Stalwart reads 8192 bytes at a time (spawn.rs:143)
+	c.w = bufio.NewWriter(conn)
+	c.lines = NewLineReader(c.r)
+}
+
+func (c *connState) serve(ctx context.Context) error {
+	if err := c.step(ctx, &sessions.Step{Kind: sessions.StepConnect}, 0); err != nil {
+		return err
+	}
+	for !c.live.Closed() {
+		line, err := c.lines.ReadLine()
+		if err != nil && !errors.Is(err, ErrLineTooLong) {
+			return err
+		}
+		text := string(line)
+		switch simulator.CommandVerb(text) {
+		case "DATA":
+			err = c.data(ctx)
+		case "STARTTLS":
+			err = c.startTLS(ctx, text)
+		case "RCPT":
+			if c.anyDomain {
+				if addr := rcptAddress(text); addr != "" {
+					c.live.AddLocalDomain(addr[strings.LastIndexByte(addr, '@')+1:])
+				}
+			}
+			err = c.step(ctx, rawStep(text), 0)
+		default:
+			err = c.step(ctx, rawStep(text), 0)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rawStep is a command line as the client sent it.
+func rawStep(line string) *sessions.Step { return &sessions.Step{Kind: sessions.StepRaw, Arg: line} }
+
+// rcptAddress is the address of an RCPT TO line ("" when it has none):
+// what is between the angle brackets.
+func rcptAddress(line string) string {
+	_, rest, ok := strings.Cut(line, "<")
+	if !ok {
+		return ""
+	}
+	addr, _, ok := strings.Cut(rest, ">")
+	if !ok || !strings.Contains(addr, "@") {
+		return ""
+	}
+	return addr
+}
+
+// step plays st and writes its replies but the first skip (already
+// written), each flushed as Stalwart writes them (session.rs:497-529).
+func (c *connState) step(ctx context.Context, st *sessions.Step, skip int) error {
+	res := c.live.Step(ctx, st)
+	if res == nil {
+		return net.ErrClosed
+	}
+	for _, r := range res.Replies[min(skip, len(res.Replies)):] {
+		if err := c.reply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reply writes one reply line and flushes it.
+func (c *connState) reply(r string) error {
+	if _, err := c.w.WriteString(r + "\r\n"); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+// data answers DATA: a refusal as the data step gives it, or 354, the
+// message read as Stalwart reads it (DataReceiver), then the data step
+// with it. Of a message over the server's maximum size only that much
+// is kept: the data step refuses it anyway.
+func (c *connState) data(ctx context.Context) error {
+	if r := c.live.DataReply(); r != "" {
+		return c.step(ctx, &sessions.Step{Kind: sessions.StepData}, 0)
+	}
+	if err := c.reply(simulator.ReplyDataGo); err != nil {
+		return err
+	}
+	limit := int(min(c.live.MaxMessageSize()+1, 1<<40))
+	var rcv DataReceiver
+	var msg []byte
+	for {
+		if _, err := c.r.Peek(1); err != nil {
+			return err
+		}
+		buf, _ := c.r.Peek(c.r.Buffered())
+		var n int
+		var done bool
+		msg, n, done = rcv.Ingest(buf, msg)
+		if _, err := c.r.Discard(n); err != nil {
+			return err
+		}
+		if len(msg) > limit {
+			// Past the maximum: the rest is read and dropped; what is
+			// kept is still too big for the data step.
+			msg = msg[:limit]
+		}
+		if done {
+			break
+		}
+	}
+	// A data step's message is the bytes before the terminator with
+	// their final CRLF (sessions.Message); the receiver cut it.
+	raw := append(msg, '\r', '\n')
+	return c.step(ctx, &sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: raw, Source: "the client"}}, 1)
+}
+
+// startTLS answers STARTTLS as the step does, then, when it said 220,
+// makes the connection TLS and tells the simulator what was negotiated.
+func (c *connState) startTLS(ctx context.Context, line string) error {
+	res := c.live.Step(ctx, rawStep(line))
+	if res == nil {
+		return net.ErrClosed
+	}
+	for _, r := range res.Replies {
+		if err := c.reply(r); err != nil {
+			return err
+		}
+	}
+	if len(res.Replies) == 0 || !strings.HasPrefix(res.Replies[len(res.Replies)-1], "220") {
+		return nil
+	}
+	if c.srv.TLS == nil {
+		return fmt.Errorf("smtpd: STARTTLS without a certificate")
+	}
+	tc := tls.Server(c.conn, c.srv.TLS)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("smtpd: TLS handshake: %w", err)
+	}
+	st := tc.ConnectionState()
+	c.live.SetTLS(&sessions.TLS{Version: TLSVersionName(st.Version), Cipher: TLSCipherName(st.Version, st.CipherSuite)})
+	c.setConn(tc)
+	return nil
+}
+
+// TLSVersionName is a TLS version as Stalwart (rustls) names it in a
+// hook's request: "TLSv1.3".
+func TLSVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1.0"
+	}
+	return fmt.Sprintf("0x%04x", v)
+}
+
+// TLSCipherName is a cipher suite as Stalwart (rustls) names it:
+// TLS 1.3 suites "TLS13_AES_256_GCM_SHA384", the others by their IANA
+// names, as Go's.
+func TLSCipherName(version, suite uint16) string {
+	name := tls.CipherSuiteName(suite)
+	if version == tls.VersionTLS13 {
+		return "TLS13_" + strings.TrimPrefix(name, "TLS_")
+	}
+	return name
+}

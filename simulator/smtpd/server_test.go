@@ -1,0 +1,224 @@
+package smtpd
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/smtp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// hook is a real loopback hook that accepts everything and keeps the
+// requests it got.
+type hook struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs [][]byte
+}
+
+func newHook(t *testing.T) *hook {
+	t.Helper()
+	h := &hook{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.reqs = append(h.reqs, b)
+		h.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hook) requests() [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][]byte(nil), h.reqs...)
+}
+
+// newSim plays against h at every stage on a fixed clock, so that two
+// plays of the same session send the same bytes.
+func newSim(t *testing.T, h *hook) *simulator.Simulator {
+	t.Helper()
+	stages := hookconf.StageSet{}
+	for _, s := range []wire.Stage{wire.StageConnect, wire.StageEhlo, wire.StageMail, wire.StageRcpt, wire.StageData} {
+		stages[s] = true
+	}
+	hk := &hookconf.Hook{ID: "h", URL: h.srv.URL, Enable: hookconf.ConstExpression(true), Stages: stages,
+		Timeout: 5 * time.Second, TempFailOnError: true, MaxResponseSize: hookconf.DefaultMaxResponseSize}
+	sim := simulator.New([]*hookconf.Hook{hk}, nil)
+	fixed := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sim.Now = func() time.Time { return fixed }
+	sim.QueueIDs = simulator.NewQueueIDs(sim.Now, 1)
+	t.Cleanup(func() { sim.Client.Close() })
+	return sim
+}
+
+// selfSigned is a TLS configuration with a certificate made now.
+func selfSigned(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"mx.example.org"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// recordingConn keeps every byte the client read.
+type recordingConn struct {
+	net.Conn
+	mu   sync.Mutex
+	read bytes.Buffer
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.read.Write(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+const message = "From: John <john@example.org>\r\nTo: Bill <bill@example.org>\r\nSubject: live\r\n\r\n" +
+	"Hello.\r\n.A line that starts with a period.\r\n..And two.\r\n"
+
+// A real SMTP client (net/smtp) talking to the live server gives the hook
+// the same requests, byte for byte, and hears the same replies as the
+// equivalent session script played by the simulator: plain, and with
+// STARTTLS (the hook then sees the TLS the client negotiated).
+func TestNetSMTPClientIsTheScript(t *testing.T) {
+	t.Parallel()
+	for _, withTLS := range []bool{false, true} {
+		live, script := newHook(t), newHook(t)
+		srv := &Server{Sim: newSim(t, live), TLS: selfSigned(t)}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := make(chan *simulator.SessionResult, 1)
+		go func() {
+			conn, err := ln.Accept()
+			if err != nil {
+				close(results)
+				return
+			}
+			results <- srv.ServeConn(context.Background(), conn)
+		}()
+		raw, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := &recordingConn{Conn: raw}
+		c, err := smtp.NewClient(conn, "mx.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := []sessions.Step{{Kind: sessions.StepConnect}, {Kind: sessions.StepEhlo, Arg: "client.example.net"}}
+		if err := c.Hello("client.example.net"); err != nil {
+			t.Fatal(err)
+		}
+		var negotiated *sessions.TLS
+		if withTLS {
+			if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "mx.example.org"}); err != nil {
+				t.Fatal(err)
+			}
+			st, _ := c.TLSConnectionState()
+			negotiated = &sessions.TLS{Version: TLSVersionName(st.Version), Cipher: TLSCipherName(st.Version, st.CipherSuite)}
+			// net/smtp says EHLO again after STARTTLS.
+			steps = append(steps, sessions.Step{Kind: sessions.StepStartTLS}, sessions.Step{Kind: sessions.StepEhlo, Arg: "client.example.net"})
+		}
+		if err := c.Mail("john@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Rcpt("bill@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, message)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Quit(); err != nil {
+			t.Fatal(err)
+		}
+		res := <-results
+		ln.Close()
+		if res == nil || res.Err != nil {
+			t.Fatalf("live session: %+v", res)
+		}
+		// net/smtp sends BODY=8BITMIME, as the server offers 8BITMIME.
+		steps = append(steps,
+			sessions.Step{Kind: sessions.StepMail, Arg: "john@example.org", Params: "BODY=8BITMIME"},
+			sessions.Step{Kind: sessions.StepRcpt, Arg: "bill@example.org"},
+			sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: []byte(message), Source: "inline"}},
+			sessions.Step{Kind: sessions.StepQuit})
+		local := raw.LocalAddr().(*net.TCPAddr)
+		sess := &sessions.Session{Name: "equivalent",
+			Client: sessions.Client{IP: local.IP.String(), Port: uint16(local.Port), TLS: negotiated},
+			Server: sessions.Server{Port: 25, LocalDomains: []string{"example.org"}}, Steps: steps}
+		played := newSim(t, script).Play(context.Background(), sess)
+
+		lr, sr := live.requests(), script.requests()
+		if len(lr) != 5 || len(lr) != len(sr) {
+			t.Fatalf("TLS %v: %d live requests, %d from the script", withTLS, len(lr), len(sr))
+		}
+		for i := range lr {
+			if !bytes.Equal(lr[i], sr[i]) {
+				t.Errorf("TLS %v: request %d differs:\n live   %s\n script %s", withTLS, i+1, lr[i], sr[i])
+			}
+		}
+		var want strings.Builder
+		for _, st := range played.Steps {
+			for _, r := range st.Replies {
+				want.WriteString(r + "\r\n")
+			}
+		}
+		conn.mu.Lock()
+		heard := conn.read.String()
+		conn.mu.Unlock()
+		if withTLS {
+			// After STARTTLS the bytes read from the TCP connection are
+			// encrypted: compare what the simulator recorded instead.
+			var got strings.Builder
+			for _, st := range res.Steps {
+				for _, r := range st.Replies {
+					got.WriteString(r + "\r\n")
+				}
+			}
+			heard = got.String()
+			if !strings.HasPrefix(conn.read.String(), want.String()[:strings.Index(want.String(), "220 2.0.0")]) {
+				t.Errorf("TLS: what the client read before the handshake differs")
+			}
+		}
+		if heard != want.String() {
+			t.Errorf("TLS %v: the client heard\n%s\nthe script's replies are\n%s", withTLS, heard, want.String())
+		}
+	}
+}
