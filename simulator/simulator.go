@@ -145,6 +145,11 @@ func (l *Live) AddLocalDomain(domain string) {
 	}
 }
 
+// Hostname is the server's name in its replies (Server.Hostname, or
+// DefaultGreetingHostname): the {host} of Stalwart's connection-level
+// replies (spawn.rs), which a live server writes itself.
+func (l *Live) Hostname() string { return l.p.hostname() }
+
 // SetTLS records the TLS the client negotiated after STARTTLS (version
 // and cipher as Stalwart names them: "TLSv1.3",
 // "TLS13_AES_256_GCM_SHA384"), which the hooks' requests carry from then

@@ -6,7 +6,8 @@
 //
 // So far: command lines (lines.go), the DATA receiver (data.go), and a
 // Server (server.go) that plays a connection's commands as raw steps,
-// DATA with the message read, and STARTTLS with a real handshake. Still
-// to come: AUTH's SASL prompts, BDAT chunks, limits and timeouts, the
-// listener with its connection limit, and the hooksim smtp command.
+// DATA with the message read, and STARTTLS with a real handshake, serves
+// many connections at once up to a limit, says Stalwart's idle and
+// shutdown replies. Still to come: AUTH's SASL prompts, BDAT chunks, the
+// session's duration and transfer limits, and the hooksim smtp command.
 package smtpd

@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
@@ -28,6 +32,67 @@ type Server struct {
 	// STARTTLS is answered as Stalwart answers it, then the connection
 	// is closed, having no certificate.
 	TLS *tls.Config
+	// MaxConnections bounds the connections served at once (0: no
+	// bound). Over it, a new connection is closed before the greeting,
+	// without a word, as Stalwart's connection throttle does
+	// (spawn.rs:43).
+	MaxConnections int
+	// IdleTimeout is how long a client may stay silent (0: Stalwart's
+	// 5 minutes, MtaInboundSession timeout); then the server says
+	// ReplyIdle and closes the connection (spawn.rs:222-233).
+	IdleTimeout time.Duration
+	// OnConn, when set, is called with each connection's result once it
+	// is over.
+	OnConn func(*simulator.SessionResult)
+}
+
+// DefaultIdleTimeout is Stalwart's MtaInboundSession timeout.
+const DefaultIdleTimeout = 5 * time.Minute
+
+// Stalwart's connection-level replies (spawn.rs), %s its host name.
+const (
+	ReplyIdle     = "221 2.0.0 %s Disconnecting inactive client."
+	ReplyShutdown = "421 4.3.0 %s Server shutting down."
+)
+
+// Serve accepts connections on ln and serves each on its own goroutine
+// until ctx is done or ln fails; then it stops accepting, tells each
+// client still connected ReplyShutdown (its session ends interrupted:
+// SessionResult.Err is ctx's error), waits for every connection to end,
+// and returns nil when ctx ended it.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var open atomic.Int64
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("smtpd: accept: %w", err)
+		}
+		if s.MaxConnections > 0 && open.Load() >= int64(s.MaxConnections) {
+			conn.Close()
+			continue
+		}
+		open.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer open.Add(-1)
+			res := s.ServeConn(ctx, conn)
+			if s.OnConn != nil {
+				s.OnConn(res)
+			}
+		}()
+	}
 }
 
 // DefaultSession describes a connection from conn's peer to a server
@@ -53,20 +118,50 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	sess := newSession(conn)
 	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0}
 	c.setConn(conn)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	// A done ctx wakes a read that waits for the client.
+	stop := context.AfterFunc(ctx, func() { c.readDeadline(time.Now()) })
 	defer stop()
 	err := c.serve(ctx)
-	if ctx.Err() != nil {
+	// A last reply must not wait on a client that does not read.
+	c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	switch {
+	case ctx.Err() != nil:
+		c.reply(fmt.Sprintf(ReplyShutdown, c.live.Hostname()))
 		err = ctx.Err()
-	} else if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.reply(fmt.Sprintf(ReplyIdle, c.live.Hostname()))
+		err = nil
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
 		err = nil // the client went: the session simply ends
 	}
 	return c.live.Finish(err)
 }
 
+// readDeadline sets the connection's read deadline (the TLS one after
+// STARTTLS, which sets the TCP connection's).
+func (c *connState) readDeadline(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conn.SetReadDeadline(t)
+}
+
+// idle arms the idle timeout for the next read, unless the server is
+// stopping (its deadline is already past).
+func (c *connState) idle(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	d := c.srv.IdleTimeout
+	if d <= 0 {
+		d = DefaultIdleTimeout
+	}
+	c.readDeadline(time.Now().Add(d))
+}
+
 // connState is one connection being served.
 type connState struct {
 	srv       *Server
+	mu        sync.Mutex // guards conn against readDeadline from another goroutine
 	conn      net.Conn
 	r         *bufio.Reader
 	w         *bufio.Writer
@@ -76,7 +171,9 @@ type connState struct {
 }
 
 func (c *connState) setConn(conn net.Conn) {
+	c.mu.Lock()
 	c.conn = conn
+	c.mu.Unlock()
 	c.r = bufio.NewReaderSize(conn, 8192) // Stalwart reads 8192 bytes at a time (spawn.rs:143)
 	c.w = bufio.NewWriter(conn)
 	c.lines = NewLineReader(c.r)
@@ -87,6 +184,7 @@ func (c *connState) serve(ctx context.Context) error {
 		return err
 	}
 	for !c.live.Closed() {
+		c.idle(ctx)
 		line, err := c.lines.ReadLine()
 		if err != nil && !errors.Is(err, ErrLineTooLong) {
 			return err
@@ -169,6 +267,7 @@ func (c *connState) data(ctx context.Context) error {
 	var rcv DataReceiver
 	var msg []byte
 	for {
+		c.idle(ctx)
 		if _, err := c.r.Peek(1); err != nil {
 			return err
 		}
