@@ -33,11 +33,7 @@ func testSteps(runID int64) []Step {
 func TestStepListsRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	a, err := s.CreateRun(ctx, &Run{SessionName: "a", Started: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a := openWithRun(t)
 	b, err := s.CreateRun(ctx, &Run{SessionName: "b", Started: t0})
 	if err != nil {
 		t.Fatal(err)
