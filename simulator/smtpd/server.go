@@ -96,9 +96,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // DefaultSession describes a connection from conn's peer to a server
-// with Stalwart's defaults on port 25 (sessions' defaults).
+// with a script's defaults (sessions.DefaultServerHostname,
+// DefaultServerIP, port 25) and Stalwart's settings.
 func DefaultSession(conn net.Conn) *sessions.Session {
-	s := &sessions.Session{Name: "smtp", Server: sessions.Server{Port: 25}}
+	s := &sessions.Session{Name: "smtp", Server: sessions.Server{Hostname: sessions.DefaultServerHostname,
+		IP: sessions.DefaultServerIP, Port: sessions.DefaultServerPort}}
 	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		s.Client.IP, s.Client.Port = a.IP.String(), uint16(a.Port)
 	}

@@ -8,12 +8,14 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +115,7 @@ const message = "From: John <john@example.org>\r\nTo: Bill <bill@example.org>\r\
 func TestNetSMTPClientIsTheScript(t *testing.T) {
 	t.Parallel()
 	for _, withTLS := range []bool{false, true} {
-		live, script := newHook(t), newHook(t)
+		live, scriptHook := newHook(t), newHook(t)
 		srv := &Server{Sim: newSim(t, live), TLS: selfSigned(t)}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -137,19 +139,21 @@ func TestNetSMTPClientIsTheScript(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		steps := []sessions.Step{{Kind: sessions.StepConnect}, {Kind: sessions.StepEhlo, Arg: "client.example.net"}}
 		if err := c.Hello("client.example.net"); err != nil {
 			t.Fatal(err)
 		}
-		var negotiated *sessions.TLS
+		// The equivalent script, as a user writes it (defaults and all).
+		local := raw.LocalAddr().(*net.TCPAddr)
+		script := fmt.Sprintf("client: {ip: %s, port: %d}\nsteps:\n  - ehlo: client.example.net\n", local.IP, local.Port)
 		if withTLS {
 			if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "mx.example.org"}); err != nil {
 				t.Fatal(err)
 			}
 			st, _ := c.TLSConnectionState()
-			negotiated = &sessions.TLS{Version: TLSVersionName(st.Version), Cipher: TLSCipherName(st.Version, st.CipherSuite)}
+			script = fmt.Sprintf("client: {ip: %s, port: %d, tls: {version: %s, cipher: %s}}\nsteps:\n  - ehlo: client.example.net\n",
+				local.IP, local.Port, TLSVersionName(st.Version), TLSCipherName(st.Version, st.CipherSuite))
 			// net/smtp says EHLO again after STARTTLS.
-			steps = append(steps, sessions.Step{Kind: sessions.StepStartTLS}, sessions.Step{Kind: sessions.StepEhlo, Arg: "client.example.net"})
+			script += "  - starttls\n  - ehlo: client.example.net\n"
 		}
 		if err := c.Mail("john@example.org"); err != nil {
 			t.Fatal(err)
@@ -174,18 +178,15 @@ func TestNetSMTPClientIsTheScript(t *testing.T) {
 			t.Fatalf("live session: %+v", res)
 		}
 		// net/smtp sends BODY=8BITMIME, as the server offers 8BITMIME.
-		steps = append(steps,
-			sessions.Step{Kind: sessions.StepMail, Arg: "john@example.org", Params: "BODY=8BITMIME"},
-			sessions.Step{Kind: sessions.StepRcpt, Arg: "bill@example.org"},
-			sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: []byte(message), Source: "inline"}},
-			sessions.Step{Kind: sessions.StepQuit})
-		local := raw.LocalAddr().(*net.TCPAddr)
-		sess := &sessions.Session{Name: "equivalent",
-			Client: sessions.Client{IP: local.IP.String(), Port: uint16(local.Port), TLS: negotiated},
-			Server: sessions.Server{Port: 25, LocalDomains: []string{"example.org"}}, Steps: steps}
-		played := newSim(t, script).Play(context.Background(), sess)
+		script += "  - mail: {address: john@example.org, params: BODY=8BITMIME}\n  - rcpt: bill@example.org\n" +
+			"  - data: {inline: " + strconv.Quote(message) + "}\n  - quit\n"
+		sess, err := sessions.Parse("equivalent.yaml", []byte(script), nil)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, script)
+		}
+		played := newSim(t, scriptHook).Play(context.Background(), sess)
 
-		lr, sr := live.requests(), script.requests()
+		lr, sr := live.requests(), scriptHook.requests()
 		if len(lr) != 5 || len(lr) != len(sr) {
 			t.Fatalf("TLS %v: %d live requests, %d from the script", withTLS, len(lr), len(sr))
 		}
