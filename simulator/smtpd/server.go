@@ -86,8 +86,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer open.Add(-1)
 			res := s.ServeConn(ctx, conn)
+			// The connection no longer counts once it is closed, before
+			// OnConn hears of it.
+			open.Add(-1)
 			if s.OnConn != nil {
 				s.OnConn(res)
 			}
