@@ -125,6 +125,24 @@ func (l *Live) Closed() bool { return l.p.closed || !l.p.connected }
 // that 354).
 func (l *Live) DataReply() string { return l.p.canSendData() }
 
+// DataAborted records a DATA whose message the client did not finish:
+// it went (or the connection broke) after the 354, having sent received
+// bytes of it. The step has the 354 the client heard and no hook call:
+// Stalwart ends such a session without a data stage. It returns the
+// step, reported to the Observer like any other; nil after Finish.
+func (l *Live) DataAborted(received int) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepData), Command: "DATA",
+		Replies: []string{ReplyDataGo}, Action: "none", Transaction: p.tx,
+		Message: fmt.Sprintf("<message cut short: %d bytes received, then the client left>", received)}
+	p.res.Steps = append(p.res.Steps, st)
+	p.obs.Step(st)
+	return st
+}
+
 // MaxMessageSize is the largest message, in bytes on the wire, the server
 // takes (Stalwart's maxMessageSize): a live server need not keep more of
 // a message than this to play its data step, which refuses it.

@@ -122,3 +122,36 @@ func TestMaxConnections(t *testing.T) {
 	go func() { defer wg.Done(); dial(t, addr) }()
 	wg.Wait()
 }
+
+// A client that leaves in the middle of a message: the DATA is recorded
+// with the 354 it heard and how much of the message came, and the hook
+// is not called at the data stage.
+func TestClientLeavesMidData(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, h)})
+	conn, r := dial(t, addr)
+	for _, cmd := range []string{"EHLO client.example.net", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>", "DATA"} {
+		io.WriteString(conn, cmd+"\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(line) > 3 && line[3] == ' ' {
+				break
+			}
+		}
+	}
+	io.WriteString(conn, "Subject: cut\r\n\r\nhalf a mess")
+	conn.Close()
+	res := <-results
+	last := res.Steps[len(res.Steps)-1]
+	if res.Err != nil || last.Kind != "data" || len(last.Replies) != 1 || !strings.HasPrefix(last.Replies[0], "354 ") ||
+		!strings.Contains(last.Message, "27 bytes received") || len(last.Exchanges) != 0 {
+		t.Errorf("last step %+v (session error %v)", last, res.Err)
+	}
+	if n := len(h.requests()); n != 4 {
+		t.Errorf("the hook got %d requests, want 4 (connect, ehlo, mail, rcpt: no data stage)", n)
+	}
+}

@@ -273,6 +273,9 @@ func (c *connState) data(ctx context.Context) error {
 	for {
 		c.idle(ctx)
 		if _, err := c.r.Peek(1); err != nil {
+			// The client left (or went silent, or the server is stopping)
+			// before the end of the message: no data stage.
+			c.live.DataAborted(len(msg))
 			return err
 		}
 		buf, _ := c.r.Peek(c.r.Buffered())
