@@ -40,6 +40,7 @@ type goldenStep struct {
 	Password  string         `json:",omitempty"`
 	AuthFail  bool           `json:",omitempty"`
 	Mechanism string         `json:",omitempty"`
+	Prompted  bool           `json:",omitempty"`
 	Addresses []string       `json:",omitempty"`
 	Message   *goldenMessage `json:",omitempty"`
 	Expect    *goldenExpect  `json:",omitempty"`
@@ -123,7 +124,7 @@ func goldenView(s *Session) goldenSession {
 	g := goldenSession{Name: s.Name, Description: s.Description, File: filepath.ToSlash(s.File), Hash: s.Hash, Client: s.Client, Server: s.Server, Hooks: s.Hooks}
 	for _, st := range s.Steps {
 		gs := goldenStep{Kind: st.Kind, Chunks: st.Chunks, Arg: st.Arg, Params: st.Params, Login: st.Login, Password: st.Password,
-			AuthFail: st.AuthFail, Mechanism: st.Mechanism, Addresses: st.Addresses, Line: st.Line, Implied: st.Implied}
+			AuthFail: st.AuthFail, Mechanism: st.Mechanism, Prompted: st.Prompted, Addresses: st.Addresses, Line: st.Line, Implied: st.Implied}
 		if m := st.Message; m != nil {
 			gm := &goldenMessage{Source: m.Source, Warnings: m.Warnings}
 			if utf8.Valid(m.Raw) {

@@ -439,7 +439,7 @@ func authNode(st Step) (*yaml.Node, error) {
 	if err := checkText("auth.login", st.Login); err != nil {
 		return nil, err
 	}
-	if st.Password == "" && !st.AuthFail && st.Mechanism == "" && st.Addresses == nil {
+	if st.Password == "" && !st.AuthFail && st.Mechanism == "" && !st.Prompted && st.Addresses == nil {
 		return strNode(st.Login), nil
 	}
 	n := mapNode(yaml.FlowStyle, strNode("login"), strNode(st.Login))
@@ -454,6 +454,9 @@ func authNode(st Step) (*yaml.Node, error) {
 	}
 	if st.Mechanism != "" {
 		n.Content = append(n.Content, strNode("mechanism"), strNode(st.Mechanism))
+	}
+	if st.Prompted {
+		n.Content = append(n.Content, strNode("prompted"), boolNode(true))
 	}
 	if st.Addresses != nil {
 		list, err := strSeq("auth.addresses", st.Addresses)

@@ -169,6 +169,10 @@ type Step struct {
 	// Mechanism is the auth step's SASL mechanism, lower case (plain,
 	// login, xoauth2, oauthbearer); empty means plain.
 	Mechanism string
+	// Prompted: the auth step's AUTH line carries no initial response;
+	// the server prompts for it ("334 ") and the client sends it on a
+	// line of its own (plain, xoauth2, oauthbearer; LOGIN always does).
+	Prompted bool
 	// Addresses are the e-mail addresses of the authenticated account,
 	// lower case, for Stalwart's mustMatchSender check. Nil: the login
 	// when it is an address, and every address whose local part is the

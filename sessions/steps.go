@@ -197,7 +197,8 @@ func (sd *stepDecoder) stepValue(st *Step, v *yaml.Node, field string) *Error {
 	return nil
 }
 
-// auth decodes `auth: login` or `auth: {login, password, fail}`.
+// auth decodes `auth: login` or `auth: {login, password, fail,
+// mechanism, prompted, addresses}`.
 func (sd *stepDecoder) auth(st *Step, v *yaml.Node, field string) *Error {
 	rv, err := sd.resolve(v)
 	if err != nil {
@@ -208,7 +209,7 @@ func (sd *stepDecoder) auth(st *Step, v *yaml.Node, field string) *Error {
 			return err
 		}
 	} else {
-		pairs, err := sd.mapping(rv, field, "a login or a mapping (login, password, fail, mechanism, addresses)", []string{"login", "password", "fail", "mechanism", "addresses"})
+		pairs, err := sd.mapping(rv, field, "a login or a mapping (login, password, fail, mechanism, prompted, addresses)", []string{"login", "password", "fail", "mechanism", "prompted", "addresses"})
 		if err != nil {
 			return err
 		}
@@ -227,6 +228,10 @@ func (sd *stepDecoder) auth(st *Step, v *yaml.Node, field string) *Error {
 				}
 			case "fail":
 				if st.AuthFail, err = sd.boolean(p.value, f); err != nil {
+					return err
+				}
+			case "prompted":
+				if st.Prompted, err = sd.boolean(p.value, f); err != nil {
 					return err
 				}
 			case "mechanism":

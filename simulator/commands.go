@@ -129,6 +129,14 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 	if !p.authCheck(st, mech) {
 		return
 	}
+	if mech != "login" && step.Prompted {
+		// The response comes on its own line, held to the line limit.
+		st.Replies = append(st.Replies, ReplyAuthContinue)
+		if lineTooLong(saslResponse(step)) {
+			p.authFailed(st, ReplySaslLineTooLong)
+			return
+		}
+	}
 	if mech == "login" {
 		// The user name and the password go on SASL lines of their own,
 		// each held to the line limit (session.rs:426-447).
@@ -155,18 +163,26 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 // authCheck runs the checks before a SASL exchange starts; false when
 // one of them answered.
 func (p *player) authCheck(st *StepResult, mech string) bool {
+	if r := p.authRefusal(mech); r != "" {
+		st.Replies = append(st.Replies, r)
+		return false
+	}
+	return true
+}
+
+// authRefusal is the reply AUTH with mech gets before any SASL exchange
+// (session.rs:101-154), or "" when the exchange starts.
+func (p *player) authRefusal(mech string) string {
 	allowed := p.saslMechanisms()
 	switch {
 	case len(allowed) == 0:
-		st.Replies = append(st.Replies, ReplyAuthNotAllowed)
+		return ReplyAuthNotAllowed
 	case p.authAs != "":
-		st.Replies = append(st.Replies, ReplyAlreadyAuth)
+		return ReplyAlreadyAuth
 	case !slices.Contains(allowed, mech):
-		st.Replies = append(st.Replies, ReplyMechanismNotSupported)
-	default:
-		return true
+		return ReplyMechanismNotSupported
 	}
-	return false
+	return ""
 }
 
 // authFailed answers a failed AUTH and counts it for the connection

@@ -35,20 +35,32 @@ func lineTooLong(line string) bool { return len(line)+len("\r") >= MaxLineLength
 func wireLine(step *sessions.Step) string {
 	switch step.Kind {
 	case sessions.StepAuth:
-		b64 := base64.StdEncoding.EncodeToString
-		switch step.Mechanism {
-		case "login": // the user name and password follow on SASL lines
-			return "AUTH LOGIN"
-		case "xoauth2":
-			return "AUTH XOAUTH2 " + b64([]byte("user="+step.Login+"\x01auth=Bearer "+step.Password+"\x01\x01"))
-		case "oauthbearer":
-			return "AUTH OAUTHBEARER " + b64([]byte("n,a="+step.Login+",\x01auth=Bearer "+step.Password+"\x01\x01"))
+		mech := step.Mechanism
+		if mech == "" {
+			mech = "plain"
 		}
-		return "AUTH PLAIN " + b64([]byte("\x00"+step.Login+"\x00"+step.Password))
+		if mech == "login" || step.Prompted { // the responses follow on SASL lines
+			return "AUTH " + strings.ToUpper(mech)
+		}
+		return "AUTH " + strings.ToUpper(mech) + " " + saslResponse(step)
 	case sessions.StepBdat:
 		return bdatCommands(step)[0]
 	}
 	return commandLine(step)
+}
+
+// saslResponse is the base64 response that carries an auth step's
+// credentials for its mechanism (plain, xoauth2, oauthbearer), as the
+// client sends it on the AUTH line or, prompted, on a line of its own.
+func saslResponse(step *sessions.Step) string {
+	b64 := base64.StdEncoding.EncodeToString
+	switch step.Mechanism {
+	case "xoauth2":
+		return b64([]byte("user=" + step.Login + "\x01auth=Bearer " + step.Password + "\x01\x01"))
+	case "oauthbearer":
+		return b64([]byte("n,a=" + step.Login + ",\x01auth=Bearer " + step.Password + "\x01\x01"))
+	}
+	return b64([]byte("\x00" + step.Login + "\x00" + step.Password))
 }
 
 // mailLine parses a MAIL line as smtp-proto does and hands it to mail;
@@ -138,7 +150,7 @@ func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
 	if resp == "" || mech == "login" {
 		switch {
 		case mech != "login":
-			st.Replies = append(st.Replies, "334 ")
+			st.Replies = append(st.Replies, ReplyAuthContinue)
 		case resp == "":
 			st.Replies = append(st.Replies, ReplyAuthLoginUser)
 		default: // LOGIN's initial response is the user name
@@ -162,18 +174,28 @@ func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
 // (n,a=LOGIN, ^A auth=Bearer TOKEN ^A ^A), all base64. LOGIN's initial
 // response is only the user name, so it never completes here.
 func plainLogin(mech, resp string) (string, bool) {
+	login, _, ok := DecodeSASL(mech, resp)
+	return login, ok
+}
+
+// DecodeSASL reads a base64 SASL response of mech (plain, xoauth2,
+// oauthbearer) into the login and the secret (password or token) it
+// carries, as Stalwart's directory does (sasl.rs); ok is false for one it
+// refuses (500 5.5.6 Invalid challenge): not base64, a field missing,
+// "*" (the client gives up).
+func DecodeSASL(mech, resp string) (login, secret string, ok bool) {
 	b, err := base64.StdEncoding.DecodeString(resp)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	switch mech {
 	case "plain":
 		// Fields after the password are ignored (directory sasl.rs).
 		parts := strings.Split(string(b), "\x00")
 		if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
-			return "", false
+			return "", "", false
 		}
-		return parts[1], true
+		return parts[1], parts[2], true
 	case "xoauth2", "oauthbearer":
 		fields := strings.Split(string(b), "\x01")
 		login, token := "", ""
@@ -192,9 +214,9 @@ func plainLogin(mech, resp string) (string, bool) {
 				token = v
 			}
 		}
-		return login, login != "" && token != ""
+		return login, token, login != "" && token != ""
 	}
-	return "", false
+	return "", "", false
 }
 
 // cannotGoOn ends the play of a connection at a raw step that leaves the

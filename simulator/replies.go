@@ -77,6 +77,9 @@ const (
 	ReplyEhloSyntax       = "501 5.5.2 Syntax error, expected: EHLO domain"
 	ReplyAuthSyntax       = "501 5.5.2 Syntax error, expected: AUTH mechanism [initial-response]"
 	ReplyBdatSyntax       = "501 5.5.2 Syntax error, expected: BDAT chunk-size [LAST]"
+	// ReplyAuthContinue asks for the initial response of PLAIN, XOAUTH2
+	// or OAUTHBEARER when the AUTH line had none (note the space).
+	ReplyAuthContinue = "334 "
 	// ReplyAuthLoginUser and ReplyAuthLoginPass are the LOGIN prompts.
 	ReplyAuthLoginUser = "334 VXNlcm5hbWU6"
 	ReplyAuthLoginPass = "334 UGFzc3dvcmQ6"

@@ -125,6 +125,51 @@ func (l *Live) Closed() bool { return l.p.closed || !l.p.connected }
 // that 354).
 func (l *Live) DataReply() string { return l.p.canSendData() }
 
+// AuthReply is the reply AUTH with mechanism mech (lower case) gets
+// now before any SASL exchange (AUTH not allowed, already authenticated,
+// a mechanism not offered), or "" when the exchange would start: a live
+// server then prompts and reads the client's responses itself, and
+// plays them as one auth step (sessions.Step.Prompted) or AuthInvalid.
+func (l *Live) AuthReply(mech string) string {
+	if !slices.Contains(sessions.SaslMechanisms, mech) {
+		mech = "unsupported:" + mech
+	}
+	return l.p.authRefusal(mech)
+}
+
+// AuthInvalid records an AUTH with mechanism mech whose SASL exchange
+// failed on the client's side, after the prompts it heard: a response
+// that is not base64 or not well formed, or "*" (ReplyInvalidChallenge),
+// or a line too long (tooLong: ReplySaslLineTooLong). It counts as a
+// failed AUTH, as Stalwart counts it: the connection's last one is
+// followed by ReplyTooManyAuthErrors and a close.
+func (l *Live) AuthInvalid(mech string, heard []string, tooLong bool) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepAuth),
+		Command: "AUTH " + strings.ToUpper(mech), Replies: slices.Clone(heard), Action: "none", Transaction: p.tx}
+	reply := ReplyInvalidChallenge
+	if tooLong {
+		reply = ReplySaslLineTooLong
+	}
+	p.authFailed(st, reply)
+	return l.record(st)
+}
+
+// record adds a step a live server made up (DataAborted, AuthInvalid)
+// to the session, as Step does.
+func (l *Live) record(st *StepResult) *StepResult {
+	p := l.p
+	if st.Closed {
+		p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
+	}
+	p.res.Steps = append(p.res.Steps, st)
+	p.obs.Step(st)
+	return st
+}
+
 // DataAborted records a DATA whose message the client did not finish:
 // it went (or the connection broke) after the 354, having sent received
 // bytes of it. The step has the 354 the client heard and no hook call:
@@ -138,9 +183,7 @@ func (l *Live) DataAborted(received int) *StepResult {
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepData), Command: "DATA",
 		Replies: []string{ReplyDataGo}, Action: "none", Transaction: p.tx,
 		Message: fmt.Sprintf("<message cut short: %d bytes received, then the client left>", received)}
-	p.res.Steps = append(p.res.Steps, st)
-	p.obs.Step(st)
-	return st
+	return l.record(st)
 }
 
 // MaxMessageSize is the largest message, in bytes on the wire, the server
@@ -457,10 +500,14 @@ func commandLine(step *sessions.Step) string {
 	case sessions.StepStartTLS:
 		return "STARTTLS"
 	case sessions.StepAuth:
-		switch step.Mechanism {
-		case "login":
+		switch {
+		case step.Mechanism == "login":
 			return "AUTH LOGIN"
-		case "":
+		case step.Prompted && step.Mechanism == "":
+			return "AUTH PLAIN"
+		case step.Prompted:
+			return "AUTH " + strings.ToUpper(step.Mechanism)
+		case step.Mechanism == "":
 			return "AUTH PLAIN ****"
 		}
 		return "AUTH " + strings.ToUpper(step.Mechanism) + " ****"

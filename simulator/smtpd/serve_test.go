@@ -2,8 +2,11 @@ package smtpd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 )
 
@@ -153,5 +157,87 @@ func TestClientLeavesMidData(t *testing.T) {
 	}
 	if n := len(h.requests()); n != 4 {
 		t.Errorf("the hook got %d requests, want 4 (connect, ehlo, mail, rcpt: no data stage)", n)
+	}
+}
+
+// converse sends each line and reads the server's whole reply to it.
+func converse(t *testing.T, conn net.Conn, r *bufio.Reader, lines ...string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range lines {
+		io.WriteString(conn, l+"\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("after %q: %v", l, err)
+			}
+			out = append(out, strings.TrimSuffix(line, "\r\n"))
+			if len(line) < 4 || line[3] != '-' {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// AUTH over a live connection (port 587 without TLS offers XOAUTH2 and
+// OAUTHBEARER): a prompted exchange authenticates as the equivalent
+// script's prompted auth step does (same replies; the MAIL hook sees the
+// login), a response Stalwart refuses gets its reply and counts, and a
+// wrong password (CheckCredentials) gets 535.
+func TestLiveAuth(t *testing.T) {
+	t.Parallel()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	on587 := func(conn net.Conn) *sessions.Session {
+		s := DefaultSession(conn)
+		s.Server.Port = 587
+		return s
+	}
+	live := newHook(t)
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, live), NewSession: on587,
+		CheckCredentials: func(login, secret string) bool { return secret == "tok" }})
+	conn, r := dial(t, addr)
+	got := converse(t, conn, r, "EHLO client.example.net", "AUTH OAUTHBEARER", "*", "AUTH XOAUTH2",
+		b64("user=john@example.org\x01auth=Bearer wrong\x01\x01"), "AUTH XOAUTH2",
+		b64("user=john@example.org\x01auth=Bearer tok\x01\x01"), "MAIL FROM:<john@example.org>", "QUIT")
+	res := <-results
+	want := []string{"334 ", "500 5.5.6 Invalid challenge.", "334 ", "535 5.7.8 Authentication credentials invalid.",
+		"334 ", "235 2.7.0 Authentication succeeded.", "250 2.1.0 OK", "221 2.0.0 Bye."}
+	if tail := got[len(got)-len(want):]; strings.Join(tail, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the client heard\n%s\nwant, after EHLO,\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, st := range res.Steps {
+		if strings.Contains(st.Command, "tok") || strings.Contains(st.Command, b64("user=john")[:8]) {
+			t.Errorf("a step's command holds the credentials: %q", st.Command)
+		}
+	}
+
+	// The steps recorded say what the client heard; the equivalent
+	// script's auth step gives the same replies and the MAIL hook the
+	// same request.
+	local := conn.LocalAddr().(*net.TCPAddr)
+	var heard []string
+	for _, st := range res.Steps {
+		heard = append(heard, st.Replies...)
+	}
+	if strings.Join(heard[len(heard)-len(want):], "\n") != strings.Join(want, "\n") {
+		t.Errorf("the steps recorded\n%s", strings.Join(heard, "\n"))
+	}
+	sess, err := sessions.Parse("auth.yaml", []byte(fmt.Sprintf("client: {ip: %s, port: %d}\nserver: {port: 587}\nsteps:\n"+
+		"  - ehlo: client.example.net\n"+
+		"  - auth: {login: john@example.org, password: tok, mechanism: xoauth2, prompted: true}\n"+
+		"  - mail: john@example.org\n  - quit\n", local.IP, local.Port)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scriptHook := newHook(t)
+	played := newSim(t, scriptHook).Play(context.Background(), sess)
+	if got := played.Steps[2].Replies; strings.Join(got, "\n") != "334 \n235 2.7.0 Authentication succeeded." {
+		t.Errorf("the script's prompted auth step: %q", got)
+	}
+	lr, sr := live.requests(), scriptHook.requests()
+	lastLive, lastScript := lr[len(lr)-1], sr[len(sr)-1] // the MAIL hook's
+	if !strings.Contains(string(lastLive), `"login":"john@example.org"`) || !bytes.Equal(lastLive, lastScript) {
+		t.Errorf("the MAIL hook's request:\n live   %s\n script %s", lastLive, lastScript)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +46,10 @@ type Server struct {
 	// OnConn, when set, is called with each connection's result once it
 	// is over.
 	OnConn func(*simulator.SessionResult)
+	// CheckCredentials, when set, decides whether an AUTH's login and
+	// secret (password or token) are right; nil takes any (Stalwart's
+	// directory then always says yes).
+	CheckCredentials func(login, secret string) bool
 }
 
 // DefaultIdleTimeout is Stalwart's MtaInboundSession timeout.
@@ -199,6 +205,8 @@ func (c *connState) serve(ctx context.Context) error {
 			err = c.data(ctx)
 		case "STARTTLS":
 			err = c.startTLS(ctx, text)
+		case "AUTH":
+			err = c.auth(ctx, text)
 		case "RCPT":
 			if c.anyDomain {
 				if addr := rcptAddress(text); addr != "" {
@@ -298,6 +306,108 @@ func (c *connState) data(ctx context.Context) error {
 	// their final CRLF (sessions.Message); the receiver cut it.
 	raw := append(msg, '\r', '\n')
 	return c.step(ctx, &sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: raw, Source: "the client"}}, 1)
+}
+
+// auth answers AUTH: a refusal, a bad line or a mechanism Stalwart does
+// not know as the simulator's raw step gives them; otherwise the SASL
+// exchange (the prompts Stalwart says, the client's responses read as
+// its lines), then one auth step with the credentials (Prompted when
+// the AUTH line had no initial response), or Live.AuthInvalid for a
+// response Stalwart refuses. The prompts already written are not
+// written again. LOGIN with the user name on the AUTH line is played
+// as a LOGIN step, whose record shows both prompts.
+func (c *connState) auth(ctx context.Context, line string) error {
+	f := strings.Fields(line)
+	if len(f) < 2 || len(f) > 3 {
+		return c.step(ctx, rawStep(line), 0)
+	}
+	mech := strings.ToLower(f[1])
+	if !slices.Contains(sessions.SaslMechanisms, mech) || c.live.AuthReply(mech) != "" {
+		return c.step(ctx, rawStep(line), 0)
+	}
+	initial := ""
+	if len(f) == 3 {
+		initial = f[2]
+	}
+	var heard []string
+	// ask writes a prompt and reads the client's response line.
+	ask := func(prompt string) (resp string, tooLong bool, err error) {
+		if err := c.reply(prompt); err != nil {
+			return "", false, err
+		}
+		heard = append(heard, prompt)
+		c.idle(ctx)
+		l, err := c.lines.ReadLine()
+		if errors.Is(err, ErrLineTooLong) {
+			return "", true, nil
+		}
+		return string(l), false, err
+	}
+	// invalid records the failed exchange and writes what follows the
+	// prompts: the failure, and the close after the last one allowed.
+	invalid := func(tooLong bool) error {
+		res := c.live.AuthInvalid(mech, heard, tooLong)
+		if res == nil {
+			return net.ErrClosed
+		}
+		for _, r := range res.Replies[len(heard):] {
+			if err := c.reply(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	st := &sessions.Step{Kind: sessions.StepAuth}
+	if mech != "plain" {
+		st.Mechanism = mech
+	}
+	if mech == "login" {
+		user, long, err := initial, false, error(nil)
+		if user == "" {
+			if user, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
+				return orInvalid(err, long, invalid)
+			}
+		} else {
+			heard = append(heard, simulator.ReplyAuthLoginUser) // the step says it; the client did not hear it
+		}
+		pass, long, err := ask(simulator.ReplyAuthLoginPass)
+		if err != nil || long {
+			return orInvalid(err, long, invalid)
+		}
+		u, err1 := base64.StdEncoding.DecodeString(user)
+		p, err2 := base64.StdEncoding.DecodeString(pass)
+		if err1 != nil || err2 != nil || len(u) == 0 {
+			return invalid(false)
+		}
+		st.Login, st.Password = string(u), string(p)
+	} else {
+		resp := initial
+		if resp == "" {
+			st.Prompted = true
+			var long bool
+			var err error
+			if resp, long, err = ask(simulator.ReplyAuthContinue); err != nil || long {
+				return orInvalid(err, long, invalid)
+			}
+		}
+		login, secret, ok := simulator.DecodeSASL(mech, resp)
+		if !ok {
+			return invalid(false)
+		}
+		st.Login, st.Password = login, secret
+	}
+	st.AuthFail = c.srv.CheckCredentials != nil && !c.srv.CheckCredentials(st.Login, st.Password)
+	// The step's replies start with the prompts (heard): the rest is new.
+	return c.step(ctx, st, len(heard))
+}
+
+// orInvalid is err when the client went, else the invalid AUTH for a
+// line too long.
+func orInvalid(err error, tooLong bool, invalid func(bool) error) error {
+	if err != nil {
+		return err
+	}
+	return invalid(tooLong)
 }
 
 // startTLS answers STARTTLS as the step does, then, when it said 220,
