@@ -229,37 +229,58 @@ func (p *player) cannotGoOn(st *StepResult, why string) {
 	p.closedBy = "hooksim stopped playing it at " + stepName(st) + ": " + why
 }
 
-// bdatLine plays a raw BDAT command (rest is its text after the verb),
-// parsed as smtp-proto does: a chunk size, then LAST or nothing
-// (otherwise 501 5.5.2 Syntax error, expected: BDAT chunk-size [LAST]).
-// A raw step carries no chunk data, so only a chunk of 0 bytes is played
-// (session.rs:67-100, 399-425: refused by the same checks, else 250 2.6.0,
-// or the queued message at LAST); a chunk of n bytes stops the play of
-// the connection, as the server then reads n bytes of data.
-func (p *player) bdatLine(ctx context.Context, st *StepResult, rest string) *TransactionResult {
+// ParseBdat reads the arguments of a BDAT line as Stalwart does
+// (smtp-proto): the chunk size, a decimal without sign, then LAST or
+// nothing; ok is false for anything else (ReplyBdatSyntax).
+func ParseBdat(rest string) (size int64, last, ok bool) {
 	f := strings.Fields(rest)
-	last := len(f) == 2 && strings.EqualFold(f[1], "LAST")
-	var size uint64
-	err := errors.New("no size")
-	if len(f) == 1 || last {
-		size, err = strconv.ParseUint(f[0], 10, 63)
+	last = len(f) == 2 && strings.EqualFold(f[1], "LAST")
+	if len(f) != 1 && !last || strings.HasPrefix(f[0], "+") {
+		return 0, false, false
 	}
-	if err != nil || strings.HasPrefix(f[0], "+") {
+	n, err := strconv.ParseUint(f[0], 10, 63)
+	if err != nil {
+		return 0, false, false
+	}
+	return int64(n), last, true
+}
+
+// bdatLine plays one BDAT command, its chunk in chunk (the bytes the
+// client sent after the line; nil when a script's raw step could not
+// send them). As in Stalwart (session.rs:389-456), the chunks of a
+// message add up across commands (player.bdatBuf) until the LAST one
+// queues it; a refused chunk is read and dropped and empties what came
+// before (MAIL and RCPT stay); a chunk that would make the message
+// reach maxMessageSize is refused 552. A live server sends chunks of
+// over maxMessageSize bytes as an empty chunk: they are refused on their
+// size alone.
+func (p *player) bdatLine(ctx context.Context, st *StepResult, rest string, chunk *sessions.Message) *TransactionResult {
+	size, last, ok := ParseBdat(rest)
+	if !ok {
 		st.Replies = append(st.Replies, ReplyBdatSyntax)
 		return nil
 	}
-	if size > 0 {
+	if size > 0 && chunk == nil {
 		p.cannotGoOn(st, fmt.Sprintf("after BDAT %d the server reads %d bytes of data, which a raw step cannot send; use a bdat step", size, size))
 		return nil
 	}
 	if r := p.canSendData(); r != "" {
-		st.Replies = append(st.Replies, r)
+		st.Replies, p.bdatBuf = append(st.Replies, r), nil
 		return nil
+	}
+	if size+int64(len(p.bdatBuf)) >= p.maxMessageSize() {
+		st.Replies, p.bdatBuf = append(st.Replies, ReplyTooBig), nil
+		return nil
+	}
+	if chunk != nil {
+		p.bdatBuf = append(p.bdatBuf, chunk.Raw...)
+		st.Message = fmt.Sprintf("<chunk, %d bytes, from %s>", len(chunk.Raw), chunk.Source)
 	}
 	if !last {
 		st.Replies = append(st.Replies, ReplyChunkOK)
 		return nil
 	}
+	buf := p.bdatBuf
 	defer p.resetTx()
-	return p.queue(ctx, st, nil)
+	return p.queue(ctx, st, buf)
 }

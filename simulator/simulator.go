@@ -251,6 +251,9 @@ type player struct {
 	// ownClient is set when the player made its client, which Finish
 	// closes.
 	ownClient bool
+	// bdatBuf is the message BDAT commands played one by one (raw steps
+	// with their chunks) have carried so far (bdatLine).
+	bdatBuf []byte
 	// localDomains replaces sess.Server.LocalDomains once a live server
 	// added one (Live.AddLocalDomain); nil until then.
 	localDomains []string
@@ -431,7 +434,7 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 			st.Replies = append(st.Replies, ReplyBdatSyntax)
 			return nil
 		}
-		return p.bdatLine(ctx, st, rest)
+		return p.bdatLine(ctx, st, rest, step.Message)
 	default:
 		st.Replies = append(st.Replies, ReplyInvalidCommand)
 	}
@@ -441,11 +444,19 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 // CommandVerb is the verb of a command line as Stalwart reads it
 // (splitCommand): upper case, "" when the line has none it would take.
 func CommandVerb(line string) string {
-	verb, _, _, ok := splitCommand(line)
-	if !ok {
-		return ""
-	}
+	verb, _ := SplitCommand(line)
 	return verb
+}
+
+// SplitCommand is a command line's verb, upper case ("" when Stalwart
+// would take none), and the text after the one separator that follows
+// it (splitCommand).
+func SplitCommand(line string) (verb, rest string) {
+	verb, rest, _, ok := splitCommand(line)
+	if !ok {
+		return "", ""
+	}
+	return verb, rest
 }
 
 // splitCommand reads a command line's verb as smtp-proto's
@@ -470,6 +481,7 @@ func (p *player) resetTx() {
 	p.from = nil
 	p.to = nil
 	p.priority = 0
+	p.bdatBuf = nil
 }
 
 func (p *player) envelopeView() EnvelopeView {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,12 +161,18 @@ func TestClientLeavesMidData(t *testing.T) {
 	}
 }
 
-// converse sends each line and reads the server's whole reply to it.
+// converse sends each line and reads the server's whole reply to it. A
+// line that ends in "\x00" is sent without it and without a CRLF (a
+// BDAT command with its chunk).
 func converse(t *testing.T, conn net.Conn, r *bufio.Reader, lines ...string) []string {
 	t.Helper()
 	var out []string
 	for _, l := range lines {
-		io.WriteString(conn, l+"\r\n")
+		if raw, ok := strings.CutSuffix(l, "\x00"); ok {
+			io.WriteString(conn, raw)
+		} else {
+			io.WriteString(conn, l+"\r\n")
+		}
 		for {
 			line, err := r.ReadString('\n')
 			if err != nil {
@@ -239,5 +246,48 @@ func TestLiveAuth(t *testing.T) {
 	lastLive, lastScript := lr[len(lr)-1], sr[len(sr)-1] // the MAIL hook's
 	if !strings.Contains(string(lastLive), `"login":"john@example.org"`) || !bytes.Equal(lastLive, lastScript) {
 		t.Errorf("the MAIL hook's request:\n live   %s\n script %s", lastLive, lastScript)
+	}
+}
+
+// BDAT over a live connection: each chunk is read after its line and
+// answered as it comes; the data hook gets the same request as for the
+// equivalent script's bdat step, and the client the same replies. A
+// chunk refused (BDAT before MAIL) is read and dropped, not taken for
+// commands.
+func TestLiveBdat(t *testing.T) {
+	t.Parallel()
+	live := newHook(t)
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, live)})
+	conn, r := dial(t, addr)
+	msg := "Subject: chunks\r\n\r\nBDAT 3 LAST\r\nin the body.\r\n"
+	first, rest := msg[:17], msg[17:]
+	got := converse(t, conn, r, "EHLO client.example.net", "BDAT 4\r\nQUIT\x00", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>",
+		fmt.Sprintf("BDAT %d\r\n%s\x00", len(first), first), fmt.Sprintf("BDAT %d LAST\r\n%s\x00", len(rest), rest))
+	got = append(got, converse(t, conn, r, "QUIT")...)
+	res := <-results
+	want := []string{"503 5.5.1 MAIL is required first.", "250 2.1.0 OK", "250 2.1.5 OK", "250 2.6.0 Chunk accepted."}
+	if strings.Join(got[len(got)-len(want)-2:len(got)-2], "\n") != strings.Join(want, "\n") ||
+		!strings.HasPrefix(got[len(got)-2], "250 2.0.0 Message queued") || got[len(got)-1] != "221 2.0.0 Bye." {
+		t.Errorf("the client heard\n%s", strings.Join(got, "\n"))
+	}
+	if res.Err != nil || len(res.Transactions) != 1 || !res.Transactions[0].Delivered {
+		t.Fatalf("result: %v, transactions %+v", res.Err, res.Transactions)
+	}
+
+	local := conn.LocalAddr().(*net.TCPAddr)
+	sess, err := sessions.Parse("bdat.yaml", []byte(fmt.Sprintf("client: {ip: %s, port: %d}\nsteps:\n"+
+		"  - ehlo: client.example.net\n  - raw: BDAT 0\n  - mail: a@example.org\n  - rcpt: b@example.org\n"+
+		"  - bdat: {inline: %s, chunks: [%d]}\n  - quit\n", local.IP, local.Port, strconv.Quote(msg), len(first))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scriptHook := newHook(t)
+	played := newSim(t, scriptHook).Play(context.Background(), sess)
+	lr, sr := live.requests(), scriptHook.requests()
+	if !bytes.Equal(lr[len(lr)-1], sr[len(sr)-1]) {
+		t.Errorf("the data hook's request:\n live   %s\n script %s", lr[len(lr)-1], sr[len(sr)-1])
+	}
+	if a, b := played.Transactions[0].Reply, res.Transactions[0].Reply; a != b {
+		t.Errorf("queued: live %q, script %q", b, a)
 	}
 }

@@ -207,6 +207,8 @@ func (c *connState) serve(ctx context.Context) error {
 			err = c.startTLS(ctx, text)
 		case "AUTH":
 			err = c.auth(ctx, text)
+		case "BDAT":
+			err = c.bdat(ctx, text)
 		case "RCPT":
 			if c.anyDomain {
 				if addr := rcptAddress(text); addr != "" {
@@ -408,6 +410,35 @@ func orInvalid(err error, tooLong bool, invalid func(bool) error) error {
 		return err
 	}
 	return invalid(tooLong)
+}
+
+// bdat answers a BDAT command: its chunk (the size the line gives, read
+// after it) is played with it as one step; the chunks of a message add
+// up in the simulator until the LAST one (simulator.ParseBdat, bdatLine).
+// A chunk over the server's maximum message size is read and dropped,
+// and played empty: it is refused on its size. A line Stalwart does not
+// take is played as it is (its syntax error, no chunk read).
+func (c *connState) bdat(ctx context.Context, line string) error {
+	_, rest := simulator.SplitCommand(line)
+	size, _, ok := simulator.ParseBdat(rest)
+	if !ok {
+		return c.step(ctx, rawStep(line), 0)
+	}
+	chunk := &sessions.Message{Raw: []byte{}, Source: "the client"}
+	c.idle(ctx)
+	if size > c.live.MaxMessageSize() {
+		if _, err := io.CopyN(io.Discard, c.r, size); err != nil {
+			return err
+		}
+	} else {
+		chunk.Raw = make([]byte, size)
+		if _, err := io.ReadFull(c.r, chunk.Raw); err != nil {
+			return err
+		}
+	}
+	st := rawStep(line)
+	st.Message = chunk
+	return c.step(ctx, st, 0)
 }
 
 // startTLS answers STARTTLS as the step does, then, when it said 220,
