@@ -6,8 +6,8 @@
 //
 // So far: command lines (lines.go), the DATA receiver (data.go), and a
 // Server (server.go) that plays a connection's commands as raw steps,
-// DATA with the message read, and STARTTLS with a real handshake, serves
-// many connections at once up to a limit, says Stalwart's idle and
-// shutdown replies. Still to come: AUTH's SASL prompts, BDAT chunks, the
-// session's duration and transfer limits, and the hooksim smtp command.
+// DATA with the message read, BDAT with its chunks, AUTH's SASL
+// exchange, STARTTLS with a real handshake; serves many connections at
+// once up to a limit; and says Stalwart's idle, duration, transfer and
+// shutdown replies. Still to come: the hooksim smtp command.
 package smtpd

@@ -291,3 +291,42 @@ func TestLiveBdat(t *testing.T) {
 		t.Errorf("queued: live %q, script %q", b, a)
 	}
 }
+
+// A connection open longer than MaxDuration gets Stalwart's reply at the
+// client's next command, and one that sent more than TransferLimit bytes
+// gets its reply at once; both are then closed.
+func TestSessionLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("duration", func(t *testing.T) {
+		t.Parallel()
+		addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), MaxDuration: 500 * time.Millisecond})
+		conn, r := dial(t, addr)
+		if got := converse(t, conn, r, "NOOP"); got[0] != "250 2.0.0 OK" {
+			t.Errorf("NOOP in time: %q", got)
+		}
+		time.Sleep(600 * time.Millisecond)
+		if got := converse(t, conn, r, "NOOP"); got[0] != "421 4.3.2 mx.example.org Session open for too long." {
+			t.Errorf("NOOP too late: %q", got)
+		}
+		if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+			t.Errorf("still open: %v", err)
+		}
+		if res := <-results; len(res.Steps) != 2 || res.Err != nil {
+			t.Errorf("%d steps (%v), want connect and the first NOOP", len(res.Steps), res.Err)
+		}
+	})
+	t.Run("transfer", func(t *testing.T) {
+		t.Parallel()
+		addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), TransferLimit: 100})
+		conn, r := dial(t, addr)
+		got := converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>", "DATA",
+			strings.Repeat("x", 200))
+		if last := got[len(got)-1]; last != "452 4.7.28 mx.example.org Session exceeded transfer quota." {
+			t.Errorf("past the quota: %q", last)
+		}
+		res := <-results
+		if last := res.Steps[len(res.Steps)-1]; last.Kind != "data" || len(last.Exchanges) != 0 {
+			t.Errorf("last step %+v: want the DATA cut short, no data hook", last)
+		}
+	})
+}

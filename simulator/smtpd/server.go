@@ -43,6 +43,14 @@ type Server struct {
 	// 5 minutes, MtaInboundSession timeout); then the server says
 	// ReplyIdle and closes the connection (spawn.rs:222-233).
 	IdleTimeout time.Duration
+	// MaxDuration is how long a connection may last (0: Stalwart's 10
+	// minutes, MtaInboundSession maxDuration); what the client sends
+	// after it gets ReplyTooLong and a close (spawn.rs:177-207).
+	MaxDuration time.Duration
+	// TransferLimit is how many bytes a client may send on a connection
+	// (0: Stalwart's 262144000, transferLimit); a read past it gets
+	// ReplyTransferQuota and a close (spawn.rs:165-176).
+	TransferLimit int64
 	// OnConn, when set, is called with each connection's result once it
 	// is over.
 	OnConn func(*simulator.SessionResult)
@@ -52,14 +60,58 @@ type Server struct {
 	CheckCredentials func(login, secret string) bool
 }
 
-// DefaultIdleTimeout is Stalwart's MtaInboundSession timeout.
-const DefaultIdleTimeout = 5 * time.Minute
+// Stalwart's MtaInboundSession defaults.
+const (
+	DefaultIdleTimeout   = 5 * time.Minute
+	DefaultMaxDuration   = 10 * time.Minute
+	DefaultTransferLimit = 262144000
+)
 
 // Stalwart's connection-level replies (spawn.rs), %s its host name.
 const (
-	ReplyIdle     = "221 2.0.0 %s Disconnecting inactive client."
-	ReplyShutdown = "421 4.3.0 %s Server shutting down."
+	ReplyIdle          = "221 2.0.0 %s Disconnecting inactive client."
+	ReplyShutdown      = "421 4.3.0 %s Server shutting down."
+	ReplyTooLong       = "421 4.3.2 %s Session open for too long."
+	ReplyTransferQuota = "452 4.7.28 %s Session exceeded transfer quota."
 )
+
+// errLimit ends a connection that went past MaxDuration or
+// TransferLimit; its reply is written.
+var errLimit = errors.New("smtpd: session limit")
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n *int64
+}
+
+func (c counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// limits checks, after bytes came from the client, the connection's
+// duration and what it sent, as Stalwart does after each read; past one,
+// it writes the reply and returns errLimit.
+func (c *connState) limits() error {
+	maxDur, quota := c.srv.MaxDuration, c.srv.TransferLimit
+	if maxDur <= 0 {
+		maxDur = DefaultMaxDuration
+	}
+	if quota <= 0 {
+		quota = DefaultTransferLimit
+	}
+	switch {
+	case c.received > quota:
+		c.reply(fmt.Sprintf(ReplyTransferQuota, c.live.Hostname()))
+		return errLimit
+	case time.Since(c.started) > maxDur:
+		c.reply(fmt.Sprintf(ReplyTooLong, c.live.Hostname()))
+		return errLimit
+	}
+	return nil
+}
 
 // Serve accepts connections on ln and serves each on its own goroutine
 // until ctx is done or ln fails; then it stops accepting, tells each
@@ -126,7 +178,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 		newSession = DefaultSession
 	}
 	sess := newSession(conn)
-	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0}
+	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
 	c.setConn(conn)
 	// A done ctx wakes a read that waits for the client.
 	stop := context.AfterFunc(ctx, func() { c.readDeadline(time.Now()) })
@@ -141,8 +193,8 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.reply(fmt.Sprintf(ReplyIdle, c.live.Hostname()))
 		err = nil
-	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
-		err = nil // the client went: the session simply ends
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errLimit):
+		err = nil // the client went, or the server closed: the session simply ends
 	}
 	return c.live.Finish(err)
 }
@@ -178,13 +230,15 @@ type connState struct {
 	lines     *LineReader
 	live      *simulator.Live
 	anyDomain bool
+	started   time.Time
+	received  int64 // bytes read from the client
 }
 
 func (c *connState) setConn(conn net.Conn) {
 	c.mu.Lock()
 	c.conn = conn
 	c.mu.Unlock()
-	c.r = bufio.NewReaderSize(conn, 8192) // Stalwart reads 8192 bytes at a time (spawn.rs:143)
+	c.r = bufio.NewReaderSize(counter{conn, &c.received}, 8192) // Stalwart reads 8192 bytes at a time (spawn.rs:143)
 	c.w = bufio.NewWriter(conn)
 	c.lines = NewLineReader(c.r)
 }
@@ -197,6 +251,9 @@ func (c *connState) serve(ctx context.Context) error {
 		c.idle(ctx)
 		line, err := c.lines.ReadLine()
 		if err != nil && !errors.Is(err, ErrLineTooLong) {
+			return err
+		}
+		if err := c.limits(); err != nil {
 			return err
 		}
 		text := string(line)
@@ -293,6 +350,10 @@ func (c *connState) data(ctx context.Context) error {
 		var done bool
 		msg, n, done = rcv.Ingest(buf, msg)
 		if _, err := c.r.Discard(n); err != nil {
+			return err
+		}
+		if err := c.limits(); err != nil {
+			c.live.DataAborted(len(msg))
 			return err
 		}
 		if len(msg) > limit {
