@@ -157,12 +157,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // DefaultSession describes a connection from conn's peer to a server
 // with a script's defaults (sessions.DefaultServerHostname,
-// DefaultServerIP, port 25) and Stalwart's settings.
+// DefaultServerIP, port 25, 465 for a TLS connection) and Stalwart's
+// settings.
 func DefaultSession(conn net.Conn) *sessions.Session {
 	s := &sessions.Session{Name: "smtp", Server: sessions.Server{Hostname: sessions.DefaultServerHostname,
 		IP: sessions.DefaultServerIP, Port: sessions.DefaultServerPort}}
 	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		s.Client.IP, s.Client.Port = a.IP.String(), uint16(a.Port)
+	}
+	if _, ok := conn.(*tls.Conn); ok {
+		s.Server.Port = sessions.ImplicitTLSPort
 	}
 	return s
 }
@@ -177,7 +181,24 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	if newSession == nil {
 		newSession = DefaultSession
 	}
+	var negotiated *sessions.TLS
+	if tc, ok := conn.(*tls.Conn); ok {
+		// Implicit TLS (a listener like Stalwart's on port 465): the
+		// handshake comes before the greeting, and the hooks see what it
+		// negotiated from the connect stage on.
+		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout(s))
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			return &simulator.SessionResult{Name: "smtp", Err: fmt.Errorf("smtpd: TLS handshake: %w", err)}
+		}
+		st := tc.ConnectionState()
+		negotiated = &sessions.TLS{Version: TLSVersionName(st.Version), Cipher: TLSCipherName(st.Version, st.CipherSuite), Implicit: true}
+	}
 	sess := newSession(conn)
+	if negotiated != nil && sess.Client.TLS == nil {
+		sess.Client.TLS = negotiated
+	}
 	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
 	c.setConn(conn)
 	// A done ctx wakes a read that waits for the client.
@@ -197,6 +218,14 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 		err = nil // the client went, or the server closed: the session simply ends
 	}
 	return c.live.Finish(err)
+}
+
+// handshakeTimeout bounds an implicit TLS handshake: the idle timeout.
+func handshakeTimeout(s *Server) time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 // readDeadline sets the connection's read deadline (the TLS one after

@@ -223,3 +223,61 @@ func TestNetSMTPClientIsTheScript(t *testing.T) {
 		}
 	}
 }
+
+// A TLS listener (Stalwart's implicit TLS, port 465): the handshake comes
+// before the greeting, EHLO offers no STARTTLS, and the hook sees the
+// TLS negotiated from the connect stage on, as for the equivalent script.
+func TestImplicitTLS(t *testing.T) {
+	t.Parallel()
+	live, scriptHook := newHook(t), newHook(t)
+	srv := &Server{Sim: newSim(t, live)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	results := make(chan *simulator.SessionResult, 1)
+	go func() {
+		conn, err := tls.NewListener(ln, selfSigned(t)).Accept()
+		if err != nil {
+			close(results)
+			return
+		}
+		results <- srv.ServeConn(context.Background(), conn)
+	}()
+	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := smtp.NewClient(conn, "mx.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Hello("client.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		t.Error("STARTTLS offered on a TLS connection")
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	res := <-results
+	if res == nil || res.Err != nil {
+		t.Fatalf("result %+v", res)
+	}
+	st := conn.ConnectionState()
+	local := conn.LocalAddr().(*net.TCPAddr)
+	sess, err := sessions.Parse("tls.yaml", []byte(fmt.Sprintf(
+		"client: {ip: %s, port: %d, tls: {version: %s, cipher: %s, implicit: true}}\nsteps:\n  - ehlo: client.example.net\n  - quit\n",
+		local.IP, local.Port, TLSVersionName(st.Version), TLSCipherName(st.Version, st.CipherSuite))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSim(t, scriptHook).Play(context.Background(), sess)
+	lr, sr := live.requests(), scriptHook.requests()
+	if len(lr) != 2 || len(sr) != 2 || !bytes.Equal(lr[0], sr[0]) || !bytes.Equal(lr[1], sr[1]) ||
+		!strings.Contains(string(lr[0]), TLSCipherName(st.Version, st.CipherSuite)) {
+		t.Errorf("requests differ:\n live   %q\n script %q", lr, sr)
+	}
+}
