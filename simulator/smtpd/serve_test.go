@@ -330,3 +330,45 @@ func TestSessionLimits(t *testing.T) {
 		}
 	})
 }
+
+// A client that sends and never reads does not keep a stopping server:
+// its connection's writes are cut when the server stops (breaker's
+// finding).
+func TestShutdownWithAClientThatDoesNotRead(t *testing.T) {
+	t.Parallel()
+	addr, cancel, _, done := serve(t, &Server{Sim: newSim(t, newHook(t))})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4096)
+	go func() {
+		for {
+			if _, err := io.WriteString(conn, strings.Repeat("HELP\r\n", 10000)); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(time.Second) // the server's replies fill the buffers
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+}
+
+// A command line too long is answered 554 whatever its verb: a DATA
+// line of 5000 bytes does not start a message (breaker's finding).
+func TestLongLineIsNotACommand(t *testing.T) {
+	t.Parallel()
+	h := newHook(t)
+	addr, _, _, _ := serve(t, &Server{Sim: newSim(t, h)})
+	conn, r := dial(t, addr)
+	got := converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>",
+		"DATA"+strings.Repeat(" ", 5000), "QUIT")
+	if got[len(got)-2] != "554 5.3.4 Line is too long." || got[len(got)-1] != "221 2.0.0 Bye." {
+		t.Errorf("the client heard\n%s", strings.Join(got[len(got)-4:], "\n"))
+	}
+}

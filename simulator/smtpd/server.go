@@ -201,12 +201,15 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	}
 	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
 	c.setConn(conn)
-	// A done ctx wakes a read that waits for the client.
-	stop := context.AfterFunc(ctx, func() { c.readDeadline(time.Now()) })
+	// A done ctx wakes a read that waits for the client, and a write to
+	// a client that does not read.
+	stop := context.AfterFunc(ctx, func() { c.deadlines(time.Now()) })
 	defer stop()
 	err := c.serve(ctx)
 	// A last reply must not wait on a client that does not read.
-	c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.mu.Lock()
+	c.conn.SetDeadline(time.Now().Add(time.Second))
+	c.mu.Unlock()
 	switch {
 	case ctx.Err() != nil:
 		c.reply(fmt.Sprintf(ReplyShutdown, c.live.Hostname()))
@@ -228,31 +231,37 @@ func handshakeTimeout(s *Server) time.Duration {
 	return DefaultIdleTimeout
 }
 
-// readDeadline sets the connection's read deadline (the TLS one after
-// STARTTLS, which sets the TCP connection's).
-func (c *connState) readDeadline(t time.Time) {
+// deadlines sets the connection's read and write deadlines (the TLS
+// connection's after STARTTLS, which sets the TCP connection's), and
+// marks the connection stopping: idle no longer moves them.
+func (c *connState) deadlines(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.conn.SetReadDeadline(t)
+	c.stopping = true
+	c.conn.SetDeadline(t)
 }
 
-// idle arms the idle timeout for the next read, unless the server is
-// stopping (its deadline is already past).
+// idle arms the idle timeout for the next read or write (a client that
+// neither sends nor reads for that long is gone), unless the server is
+// stopping: its deadlines are already past.
 func (c *connState) idle(ctx context.Context) {
-	if ctx.Err() != nil {
-		return
-	}
 	d := c.srv.IdleTimeout
 	if d <= 0 {
 		d = DefaultIdleTimeout
 	}
-	c.readDeadline(time.Now().Add(d))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping || ctx.Err() != nil {
+		return
+	}
+	c.conn.SetDeadline(time.Now().Add(d))
 }
 
 // connState is one connection being served.
 type connState struct {
 	srv       *Server
-	mu        sync.Mutex // guards conn against readDeadline from another goroutine
+	mu        sync.Mutex // guards conn and stopping against deadlines from another goroutine
+	stopping  bool
 	conn      net.Conn
 	r         *bufio.Reader
 	w         *bufio.Writer
@@ -279,14 +288,19 @@ func (c *connState) serve(ctx context.Context) error {
 	for !c.live.Closed() {
 		c.idle(ctx)
 		line, err := c.lines.ReadLine()
-		if err != nil && !errors.Is(err, ErrLineTooLong) {
+		tooLong := errors.Is(err, ErrLineTooLong)
+		if err != nil && !tooLong {
 			return err
 		}
 		if err := c.limits(); err != nil {
 			return err
 		}
 		text := string(line)
-		switch simulator.CommandVerb(text) {
+		verb := simulator.CommandVerb(text)
+		if tooLong {
+			verb = "" // dropped whatever it says: the step answers 554
+		}
+		switch verb {
 		case "DATA":
 			err = c.data(ctx)
 		case "STARTTLS":
@@ -296,7 +310,7 @@ func (c *connState) serve(ctx context.Context) error {
 		case "BDAT":
 			err = c.bdat(ctx, text)
 		case "RCPT":
-			if c.anyDomain {
+			if c.anyDomain && !tooLong {
 				if addr := rcptAddress(text); addr != "" {
 					c.live.AddLocalDomain(addr[strings.LastIndexByte(addr, '@')+1:])
 				}
