@@ -128,17 +128,10 @@ func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string
 // response is only the user name), the server waits for the rest of the
 // SASL exchange, which a one-line raw step cannot send.
 func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
-	end := strings.IndexAny(rest, " \t\f\v")
-	if end < 0 {
-		end = len(rest)
-	}
-	if !hasArg || end == 0 {
+	mech, resp, ok := ParseAuth(rest)
+	if !hasArg || !ok {
 		st.Replies = append(st.Replies, ReplyAuthSyntax)
 		return
-	}
-	mech, resp := strings.ToLower(rest[:end]), ""
-	if end < len(rest) {
-		resp, _, _ = strings.Cut(rest[end+1:], " ")
 	}
 	if !slices.Contains(sessions.SaslMechanisms, mech) {
 		// Known to smtp-proto but never allowed by Stalwart, or unknown.
@@ -166,6 +159,28 @@ func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
 	}
 	p.authAs, p.authAddresses = login, nil
 	st.Replies = append(st.Replies, ReplyAuthOK)
+}
+
+// ParseAuth reads the arguments of an AUTH line (rest: the text after
+// the verb's separator) as smtp-proto does: the mechanism, lower case,
+// up to the first space, tab, form feed or vertical tab; the initial
+// response, the text after that one separator up to the next space
+// ("" when there is none, or when a second space follows at once: the
+// server then prompts); anything after it is ignored. ok is false
+// without a mechanism (ReplyAuthSyntax).
+func ParseAuth(rest string) (mech, initial string, ok bool) {
+	end := strings.IndexAny(rest, " \t\f\v")
+	if end < 0 {
+		end = len(rest)
+	}
+	if end == 0 {
+		return "", "", false
+	}
+	mech = strings.ToLower(rest[:end])
+	if end < len(rest) {
+		initial, _, _ = strings.Cut(rest[end+1:], " ")
+	}
+	return mech, initial, true
 }
 
 // plainLogin decodes an initial response into the login it

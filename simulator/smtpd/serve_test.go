@@ -372,3 +372,31 @@ func TestLongLineIsNotACommand(t *testing.T) {
 		t.Errorf("the client heard\n%s", strings.Join(got[len(got)-4:], "\n"))
 	}
 }
+
+// An AUTH line's initial response is the text up to the next space, the
+// rest ignored, as smtp-proto reads it: a wrong token followed by another
+// word is still checked (breaker's finding: it was accepted, and recorded
+// in clear); a refused AUTH is recorded without its initial response.
+func TestAuthLineWords(t *testing.T) {
+	t.Parallel()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	on587 := func(conn net.Conn) *sessions.Session {
+		s := DefaultSession(conn)
+		s.Server.Port = 587
+		return s
+	}
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), NewSession: on587,
+		CheckCredentials: func(login, secret string) bool { return secret == "right" }})
+	conn, r := dial(t, addr)
+	wrong := b64("user=john@example.org\x01auth=Bearer WRONGSECRET\x01\x01")
+	got := converse(t, conn, r, "EHLO client.example.net", "AUTH XOAUTH2 "+wrong+" extra", "AUTH PLAIN "+b64("\x00john\x00WRONGSECRET"), "QUIT")
+	want := []string{"535 5.7.8 Authentication credentials invalid.", "554 5.7.8 Authentication mechanism not supported.", "221 2.0.0 Bye."}
+	if strings.Join(got[len(got)-3:], "\n") != strings.Join(want, "\n") {
+		t.Errorf("the client heard\n%s", strings.Join(got, "\n"))
+	}
+	for _, st := range (<-results).Steps {
+		if strings.Contains(st.Command, "WRONGSECRET") || strings.Contains(st.Command, wrong[:12]) || strings.Contains(st.Command, b64("\x00john")[:6]) {
+			t.Errorf("a step records the credentials: %q", st.Command)
+		}
+	}
+}

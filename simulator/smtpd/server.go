@@ -423,17 +423,16 @@ func (c *connState) data(ctx context.Context) error {
 // written again. LOGIN with the user name on the AUTH line is played
 // as a LOGIN step, whose record shows both prompts.
 func (c *connState) auth(ctx context.Context, line string) error {
-	f := strings.Fields(line)
-	if len(f) < 2 || len(f) > 3 {
+	_, rest := simulator.SplitCommand(line)
+	mech, initial, ok := simulator.ParseAuth(rest)
+	if !ok || !slices.Contains(sessions.SaslMechanisms, mech) || c.live.AuthReply(mech) != "" {
+		// Refused before any exchange: the raw step gives the reply,
+		// which does not depend on the initial response; that is left
+		// out of the step, so that no credentials are recorded.
+		if initial != "" {
+			line = "AUTH " + strings.ToUpper(mech)
+		}
 		return c.step(ctx, rawStep(line), 0)
-	}
-	mech := strings.ToLower(f[1])
-	if !slices.Contains(sessions.SaslMechanisms, mech) || c.live.AuthReply(mech) != "" {
-		return c.step(ctx, rawStep(line), 0)
-	}
-	initial := ""
-	if len(f) == 3 {
-		initial = f[2]
 	}
 	var heard []string
 	// ask writes a prompt and reads the client's response line.
