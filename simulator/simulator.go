@@ -186,6 +186,21 @@ func (l *Live) DataAborted(received int) *StepResult {
 	return l.record(st)
 }
 
+// ChunkAborted records a BDAT command (line, as the client sent it)
+// whose chunk of size bytes the client did not finish sending: received
+// bytes came, then it went. The step has no reply (the client heard
+// none) and nothing is queued.
+func (l *Live) ChunkAborted(line string, received, size int64) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepRaw), Command: line,
+		Action: "none", Transaction: p.tx,
+		Message: fmt.Sprintf("<chunk cut short: %d of %d bytes received, then the client left>", received, size)}
+	return l.record(st)
+}
+
 // MaxMessageSize is the largest message, in bytes on the wire, the server
 // takes (Stalwart's maxMessageSize): a live server need not keep more of
 // a message than this to play its data step, which refuses it.

@@ -400,3 +400,51 @@ func TestAuthLineWords(t *testing.T) {
 		}
 	}
 }
+
+// A BDAT chunk is read as it comes: a slow one is not cut by the idle
+// timeout (it applies to each read), one past the transfer limit is
+// stopped at once, and one the client leaves in the middle of is
+// recorded, cut short (breaker's findings).
+func TestBdatChunkAsItComes(t *testing.T) {
+	t.Parallel()
+	start := []string{"EHLO client.example.net", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>"}
+	t.Run("slow", func(t *testing.T) {
+		t.Parallel()
+		addr, _, _, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), IdleTimeout: 400 * time.Millisecond})
+		conn, r := dial(t, addr)
+		converse(t, conn, r, start...)
+		msg := "Subject: s\r\n\r\nslow\r\n"
+		io.WriteString(conn, fmt.Sprintf("BDAT %d LAST\r\n", len(msg)))
+		for i := range len(msg) {
+			time.Sleep(150 * time.Millisecond)
+			io.WriteString(conn, msg[i:i+1])
+		}
+		if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "250 2.0.0 Message queued") {
+			t.Errorf("after a slow chunk: %q, %v", line, err)
+		}
+	})
+	t.Run("transfer", func(t *testing.T) {
+		t.Parallel()
+		addr, _, _, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), TransferLimit: 300})
+		conn, r := dial(t, addr)
+		converse(t, conn, r, start...)
+		got := converse(t, conn, r, "BDAT 1000\r\n"+strings.Repeat("x", 1000)+"\x00")
+		if got[0] != "452 4.7.28 mx.example.org Session exceeded transfer quota." {
+			t.Errorf("past the quota in a chunk: %q", got)
+		}
+	})
+	t.Run("left", func(t *testing.T) {
+		t.Parallel()
+		addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t))})
+		conn, r := dial(t, addr)
+		converse(t, conn, r, start...)
+		io.WriteString(conn, "BDAT 100 LAST\r\nSubject: half")
+		time.Sleep(100 * time.Millisecond)
+		conn.Close()
+		res := <-results
+		last := res.Steps[len(res.Steps)-1]
+		if res.Err != nil || last.Command != "BDAT 100 LAST" || len(last.Replies) != 0 || !strings.Contains(last.Message, "13 of 100 bytes") {
+			t.Errorf("last step %+v (session error %v)", last, res.Err)
+		}
+	})
+}

@@ -528,14 +528,25 @@ func (c *connState) bdat(ctx context.Context, line string) error {
 		return c.step(ctx, rawStep(line), 0)
 	}
 	chunk := &sessions.Message{Raw: []byte{}, Source: "the client"}
-	c.idle(ctx)
-	if size > c.live.MaxMessageSize() {
-		if _, err := io.CopyN(io.Discard, c.r, size); err != nil {
+	keep := size <= c.live.MaxMessageSize()
+	// The chunk is read as it comes, the idle timeout and the session's
+	// limits applying to each read, as in Stalwart; it grows with what
+	// arrives, not with what its line announced.
+	for left := size; left > 0; {
+		c.idle(ctx)
+		if _, err := c.r.Peek(1); err != nil {
+			c.live.ChunkAborted(line, size-left, size)
 			return err
 		}
-	} else {
-		chunk.Raw = make([]byte, size)
-		if _, err := io.ReadFull(c.r, chunk.Raw); err != nil {
+		n := int(min(int64(c.r.Buffered()), left))
+		if keep {
+			b, _ := c.r.Peek(n)
+			chunk.Raw = append(chunk.Raw, b...)
+		}
+		c.r.Discard(n)
+		left -= int64(n)
+		if err := c.limits(); err != nil {
+			c.live.ChunkAborted(line, size-left, size)
 			return err
 		}
 	}
