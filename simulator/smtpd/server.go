@@ -211,6 +211,9 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	c.conn.SetDeadline(time.Now().Add(time.Second))
 	c.mu.Unlock()
 	switch {
+	case err == nil:
+		// The session closed (QUIT, a refusal that closes): done, even
+		// if the server is stopping meanwhile.
 	case ctx.Err() != nil:
 		c.reply(fmt.Sprintf(ReplyShutdown, c.live.Hostname()))
 		err = ctx.Err()
