@@ -161,6 +161,16 @@ func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
 	st.Replies = append(st.Replies, ReplyAuthOK)
 }
 
+// DecodeBase64 decodes a SASL response as Stalwart does (mail-parser's
+// base64 decoder): padded or not. ok is false for anything else.
+func DecodeBase64(s string) ([]byte, bool) {
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, true
+	}
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
 // ParseAuth reads the arguments of an AUTH line (rest: the text after
 // the verb's separator) as smtp-proto does: the mechanism, lower case,
 // up to the first space, tab, form feed or vertical tab; the initial
@@ -199,8 +209,8 @@ func plainLogin(mech, resp string) (string, bool) {
 // refuses (500 5.5.6 Invalid challenge): not base64, a field missing,
 // "*" (the client gives up).
 func DecodeSASL(mech, resp string) (login, secret string, ok bool) {
-	b, err := base64.StdEncoding.DecodeString(resp)
-	if err != nil {
+	b, ok := DecodeBase64(resp)
+	if !ok {
 		return "", "", false
 	}
 	switch mech {

@@ -448,3 +448,37 @@ func TestBdatChunkAsItComes(t *testing.T) {
 		}
 	})
 }
+
+// The SASL exchange as Stalwart's handle_sasl_response runs it: an empty
+// response is prompted for again, a LOGIN user name that is not base64
+// is refused at once, an empty LOGIN password is refused, and unpadded
+// base64 is taken (breaker's findings).
+func TestSASLExchange(t *testing.T) {
+	t.Parallel()
+	b64 := base64.RawStdEncoding.EncodeToString // unpadded
+	anyMech := func(conn net.Conn) *sessions.Session {
+		s := DefaultSession(conn)
+		s.Server.Port = 587
+		s.Server.Auth.SaslMechanisms = []string{"plain", "login"}
+		s.Server.Auth.MaxFailures = 10
+		return s
+	}
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), NewSession: anyMech})
+	conn, r := dial(t, addr)
+	got := converse(t, conn, r, "EHLO client.example.net",
+		"AUTH LOGIN", "", "!!!", // prompted again, then refused at once
+		"AUTH LOGIN", b64([]byte("john")), "", // an empty password
+		"AUTH PLAIN", "", b64([]byte("\x00john\x00pw")), // prompted again, then in
+		"QUIT")
+	want := []string{
+		"334 VXNlcm5hbWU6", "334 VXNlcm5hbWU6", "500 5.5.6 Invalid challenge.",
+		"334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "500 5.5.6 Invalid challenge.",
+		"334 ", "334 ", "235 2.7.0 Authentication succeeded.", "221 2.0.0 Bye."}
+	if tail := got[len(got)-len(want):]; strings.Join(tail, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the client heard\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	res := <-results
+	if res.Err != nil || res.Steps[len(res.Steps)-2].Command != "AUTH PLAIN" {
+		t.Errorf("steps: %v", res.Err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -469,28 +468,37 @@ func (c *connState) auth(ctx context.Context, line string) error {
 	if mech != "plain" {
 		st.Mechanism = mech
 	}
+	// As Stalwart's handle_sasl_response (auth.rs:46-108): an empty
+	// response is prompted for again (PLAIN, XOAUTH2, OAUTHBEARER; LOGIN
+	// while it has no user name); a response that does not decode, or
+	// an empty LOGIN password, is 500 5.5.6.
+	resp := initial
 	if mech == "login" {
-		user, long, err := initial, false, error(nil)
-		if user == "" {
-			if user, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
+		for resp == "" {
+			var long bool
+			var err error
+			if resp, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
 				return orInvalid(err, long, invalid)
 			}
-		} else {
+		}
+		if len(heard) == 0 {
 			heard = append(heard, simulator.ReplyAuthLoginUser) // the step says it; the client did not hear it
+		}
+		user, ok := simulator.DecodeBase64(resp)
+		if !ok {
+			return invalid(false)
 		}
 		pass, long, err := ask(simulator.ReplyAuthLoginPass)
 		if err != nil || long {
 			return orInvalid(err, long, invalid)
 		}
-		u, err1 := base64.StdEncoding.DecodeString(user)
-		p, err2 := base64.StdEncoding.DecodeString(pass)
-		if err1 != nil || err2 != nil || len(u) == 0 {
+		secret, ok := simulator.DecodeBase64(pass)
+		if !ok || pass == "" {
 			return invalid(false)
 		}
-		st.Login, st.Password = string(u), string(p)
+		st.Login, st.Password = string(user), string(secret)
 	} else {
-		resp := initial
-		if resp == "" {
+		for resp == "" {
 			st.Prompted = true
 			var long bool
 			var err error
@@ -505,8 +513,17 @@ func (c *connState) auth(ctx context.Context, line string) error {
 		st.Login, st.Password = login, secret
 	}
 	st.AuthFail = c.srv.CheckCredentials != nil && !c.srv.CheckCredentials(st.Login, st.Password)
-	// The step's replies start with the prompts (heard): the rest is new.
-	return c.step(ctx, st, len(heard))
+	// The step's replies start with its prompts (LOGIN's two, a
+	// prompted response's one), which the client heard (a prompt said
+	// again for an empty response is not in the step): the rest is new.
+	prompts := 0
+	switch {
+	case mech == "login":
+		prompts = 2
+	case st.Prompted:
+		prompts = 1
+	}
+	return c.step(ctx, st, prompts)
 }
 
 // orInvalid is err when the client went, else the invalid AUTH for a
