@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -254,20 +253,71 @@ func (p *player) cannotGoOn(st *StepResult, why string) {
 	p.closedBy = "hooksim stopped playing it at " + stepName(st) + ": " + why
 }
 
-// ParseBdat reads the arguments of a BDAT line as Stalwart does
-// (smtp-proto): the chunk size, a decimal without sign, then LAST or
-// nothing; ok is false for anything else (ReplyBdatSyntax).
-func ParseBdat(rest string) (size int64, last, ok bool) {
-	f := strings.Fields(rest)
-	last = len(f) == 2 && strings.EqualFold(f[1], "LAST")
-	if len(f) != 1 && !last || strings.HasPrefix(f[0], "+") {
+// ParseBdat reads the arguments of a BDAT line (rest: the text after the
+// verb's separator, without the line ending) as smtp-proto's parser does
+// (request/parser.rs: BDAT, size, hashed_value): spaces before the size
+// skipped; its digits, saturating at 2^64-1, which is refused; then the
+// end of the line, or a space, tab or other ASCII white space and a word:
+// LAST, or none (the chunk is not the last); anything after that word is
+// ignored, and a CR anywhere is skipped. ok is false for anything else
+// (ReplyBdatSyntax). A word is a run of letters, digits and '-', of which
+// smtp-proto keeps 8.
+func ParseBdat(rest string) (size uint64, last, ok bool) {
+	const none = ^uint64(0) // usize::MAX: no digits yet, or too big
+	value, i := none, 0
+	stop := byte('\n')
+size:
+	for ; i < len(rest); i++ {
+		switch ch := rest[i]; {
+		case ch >= '0' && ch <= '9':
+			d := uint64(ch - '0')
+			if value == none {
+				value = d
+			} else if value > (none-1-d)/10 {
+				value = none // saturated
+			} else {
+				value = value*10 + d
+			}
+		case ch == '\r':
+		case ch == ' ' && value == none:
+		default:
+			stop, i = ch, i+1
+			break size
+		}
+	}
+	if value == none || !isASCIISpace(stop) {
 		return 0, false, false
 	}
-	n, err := strconv.ParseUint(f[0], 10, 63)
-	if err != nil {
-		return 0, false, false
+	if stop == '\n' {
+		return value, false, true
 	}
-	return int64(n), last, true
+	var word []byte
+	for ; i < len(rest); i++ {
+		ch := rest[i]
+		switch {
+		case (ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') && len(word) < 8:
+			word = append(word, ch)
+		case ch >= 'a' && ch <= 'z' && len(word) < 8:
+			word = append(word, ch-'a'+'A')
+		case ch == '\r':
+		case ch == ' ' && len(word) == 0:
+		default:
+			i = len(rest)
+		}
+	}
+	switch string(word) {
+	case "LAST":
+		return value, true, true
+	case "":
+		return value, false, true
+	}
+	return 0, false, false
+}
+
+// isASCIISpace is Rust's u8::is_ascii_whitespace: space, tab, LF, form
+// feed, CR.
+func isASCIISpace(ch byte) bool {
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\f' || ch == '\r'
 }
 
 // bdatLine plays one BDAT command, its chunk in chunk (the bytes the
@@ -293,7 +343,7 @@ func (p *player) bdatLine(ctx context.Context, st *StepResult, rest string, chun
 		st.Replies, p.bdatBuf = append(st.Replies, r), nil
 		return nil
 	}
-	if size+int64(len(p.bdatBuf)) >= p.maxMessageSize() {
+	if size >= uint64(p.maxMessageSize()) || int64(size)+int64(len(p.bdatBuf)) >= p.maxMessageSize() {
 		st.Replies, p.bdatBuf = append(st.Replies, ReplyTooBig), nil
 		return nil
 	}

@@ -353,7 +353,9 @@ func TestRawLinesThatNeedMore(t *testing.T) {
 		{"BDAT 0", "{port: 25}", "BDAT 0", []string{ReplyChunkOK}, false},
 		{"BDAT 0 LAST", "{port: 25}", "BDAT 0 last", []string{ReplyParseFailed}, false},
 		{"BDAT syntax", "{port: 25}", "BDAT x", []string{ReplyBdatSyntax}, false},
-		{"BDAT extra word", "{port: 25}", "BDAT 0 LAST now", []string{ReplyBdatSyntax}, false},
+		// smtp-proto skips to the end of the line after LAST (parser.rs, BDAT: seek_lf).
+		{"BDAT extra word", "{port: 25}", "BDAT 0 LAST now", []string{ReplyParseFailed}, false},
+		{"BDAT other word", "{port: 25}", "BDAT 0 NOW", []string{ReplyBdatSyntax}, false},
 		{"AUTH LOGIN", "{port: 465}", "AUTH LOGIN", []string{ReplyAuthLoginUser}, true},
 		{"AUTH LOGIN with the user", "{port: 465}", "AUTH LOGIN am9obg==", []string{ReplyAuthLoginPass}, true},
 		{"AUTH PLAIN without a response", "{port: 465}", "AUTH PLAIN", []string{"334 "}, true},

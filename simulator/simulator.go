@@ -190,7 +190,7 @@ func (l *Live) DataAborted(received int) *StepResult {
 // whose chunk of size bytes the client did not finish sending: received
 // bytes came, then it went. The step has no reply (the client heard
 // none) and nothing is queued.
-func (l *Live) ChunkAborted(line string, received, size int64) *StepResult {
+func (l *Live) ChunkAborted(line string, received, size uint64) *StepResult {
 	if l.finished {
 		return nil
 	}

@@ -548,7 +548,7 @@ func (c *connState) bdat(ctx context.Context, line string) error {
 		return c.step(ctx, rawStep(line), 0)
 	}
 	chunk := &sessions.Message{Raw: []byte{}, Source: "the client"}
-	keep := size <= c.live.MaxMessageSize()
+	keep := size <= uint64(c.live.MaxMessageSize())
 	// The chunk is read as it comes, the idle timeout and the session's
 	// limits applying to each read, as in Stalwart; it grows with what
 	// arrives, not with what its line announced.
@@ -558,13 +558,13 @@ func (c *connState) bdat(ctx context.Context, line string) error {
 			c.live.ChunkAborted(line, size-left, size)
 			return err
 		}
-		n := int(min(int64(c.r.Buffered()), left))
+		n := int(min(uint64(c.r.Buffered()), left))
 		if keep {
 			b, _ := c.r.Peek(n)
 			chunk.Raw = append(chunk.Raw, b...)
 		}
 		c.r.Discard(n)
-		left -= int64(n)
+		left -= uint64(n)
 		if err := c.limits(); err != nil {
 			c.live.ChunkAborted(line, size-left, size)
 			return err
