@@ -195,11 +195,6 @@ func converse(t *testing.T, conn net.Conn, r *bufio.Reader, lines ...string) []s
 func TestLiveAuth(t *testing.T) {
 	t.Parallel()
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	on587 := func(conn net.Conn) *sessions.Session {
-		s := DefaultSession(conn)
-		s.Server.Port = 587
-		return s
-	}
 	live := newHook(t)
 	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, live), NewSession: on587,
 		CheckCredentials: func(login, secret string) bool { return secret == "tok" }})
@@ -380,11 +375,6 @@ func TestLongLineIsNotACommand(t *testing.T) {
 func TestAuthLineWords(t *testing.T) {
 	t.Parallel()
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	on587 := func(conn net.Conn) *sessions.Session {
-		s := DefaultSession(conn)
-		s.Server.Port = 587
-		return s
-	}
 	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), NewSession: on587,
 		CheckCredentials: func(login, secret string) bool { return secret == "right" }})
 	conn, r := dial(t, addr)
@@ -481,4 +471,12 @@ func TestSASLExchange(t *testing.T) {
 	if res.Err != nil || res.Steps[len(res.Steps)-2].Command != "AUTH PLAIN" {
 		t.Errorf("steps: %v", res.Err)
 	}
+}
+
+// on587 describes a connection to the submission port, which offers
+// XOAUTH2 and OAUTHBEARER without TLS.
+func on587(conn net.Conn) *sessions.Session {
+	s := DefaultSession(conn)
+	s.Server.Port = 587
+	return s
 }
