@@ -97,20 +97,7 @@ func (l *Live) Step(ctx context.Context, step *sessions.Step) *StepResult {
 	if step.Expect != nil {
 		p.res.Expectations++
 	}
-	st := p.play(ctx, len(p.res.Steps), step)
-	if st.Closed && !st.NotSent {
-		p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
-		if strings.EqualFold(st.Command, "QUIT") {
-			p.closedBy = fmt.Sprintf("the client quit at %s", stepName(st))
-		}
-	}
-	p.res.Steps = append(p.res.Steps, st)
-	p.res.Failures += len(st.Failures)
-	// A million identical lints (a million duplicate modifications)
-	// are one lint with a count, capped: on screen, in reports, stored.
-	st.Lints = wire.CompactLints(st.Lints)
-	p.obs.Step(st)
-	return st
+	return l.record(p.play(ctx, len(p.res.Steps), step))
 }
 
 // Closed reports whether the connection is closed: the server closed it
@@ -158,14 +145,21 @@ func (l *Live) AuthInvalid(mech string, heard []string, tooLong bool) *StepResul
 	return l.record(st)
 }
 
-// record adds a step a live server made up (DataAborted, AuthInvalid)
-// to the session, as Step does.
+// record adds a step to the session (one Step played, or one a live
+// server made up: DataAborted, AuthInvalid, ChunkAborted) and reports it.
 func (l *Live) record(st *StepResult) *StepResult {
 	p := l.p
-	if st.Closed {
+	if st.Closed && !st.NotSent {
 		p.closedBy = fmt.Sprintf("the server closed it after %s answered %q", stepName(st), st.Reply())
+		if strings.EqualFold(st.Command, "QUIT") {
+			p.closedBy = fmt.Sprintf("the client quit at %s", stepName(st))
+		}
 	}
 	p.res.Steps = append(p.res.Steps, st)
+	p.res.Failures += len(st.Failures)
+	// A million identical lints (a million duplicate modifications)
+	// are one lint with a count, capped: on screen, in reports, stored.
+	st.Lints = wire.CompactLints(st.Lints)
 	p.obs.Step(st)
 	return st
 }
