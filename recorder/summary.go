@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -21,6 +22,11 @@ func (s *summary) add(e *store.Exchange) {
 		s.stages, s.outcomes = map[string]int{}, map[string]int{}
 	}
 	first(s.stages, e.Stage, e.Seq)
+	// A call cut because the play was stopped (Ctrl-C) is no hook error
+	// and no hook outcome: the run is interrupted, the hook did nothing.
+	if e.ErrorClass == string(hookclient.ErrCanceled) {
+		return
+	}
 	first(s.outcomes, e.Outcome, e.Seq)
 	if e.ErrorClass != "" {
 		s.errored = true

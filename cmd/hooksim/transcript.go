@@ -449,7 +449,7 @@ func (t *transcript) summary(results []*simulator.SessionResult, checked bool) r
 	}
 	fmt.Fprintf(t.w, "%s played, no expectations checked; %s%s\n", plural(len(results), "session"), plural(s.exchanges, "hook call"), detail)
 	if s.failed > 0 {
-		fmt.Fprintf(t.w, "%s failed (see FAIL above)\n", plural(s.failed, "session"))
+		fmt.Fprintf(t.w, "%s failed (see FAIL or ERROR above)\n", plural(s.failed, "session"))
 	}
 	return s
 }
@@ -459,7 +459,8 @@ func hookErrors(r *simulator.SessionResult) int {
 	n := 0
 	for _, st := range r.Steps {
 		for _, ex := range st.Exchanges {
-			if ex.Err != nil {
+			// A call cut by Ctrl-C is no hook error (the play stopped).
+			if ex.Err != nil && ex.Err.Class != hookclient.ErrCanceled {
 				n++
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/hooksim/hooksim/recorder/report"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/modify"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
@@ -33,8 +34,12 @@ func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *ses
 	}
 	queued := regexp.MustCompile(simulator.QueuedReplyPattern)
 	notSent := report.NotSent(r.Steps)
+	cut := false // a hook call of an earlier step was cut by the play's stop
 	for i := range out.Steps {
-		if i >= len(r.Steps) || notSent[i] {
+		if i < len(r.Steps) && cancelled(&r.Steps[i]) {
+			cut = true
+		}
+		if i >= len(r.Steps) || notSent[i] || cut {
 			out.Steps[i].Expect = nil
 			continue
 		}
@@ -74,6 +79,19 @@ func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *ses
 		out.Steps[i].Expect = e
 	}
 	return &out
+}
+
+// cancelled reports a step whose hook call was cut because its play was
+// stopped (Ctrl-C: hookclient.ErrCanceled): what it says after that is
+// no Stalwart's answer, so neither it nor the steps after it expect
+// anything.
+func cancelled(st *report.Step) bool {
+	for _, ex := range st.Exchanges {
+		if ex.Error != nil && ex.Error.Class == string(hookclient.ErrCanceled) {
+			return true
+		}
+	}
+	return false
 }
 
 // expectModification is m as a step expects it: type, name, value, the
