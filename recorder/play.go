@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/store"
 )
@@ -178,5 +179,11 @@ func (p *Play) prepare(o *op) {
 			p.sum.add(&o.batch.Exchanges[i])
 		}
 		o.summary = p.sum.run()
+		if sess := o.result.Script; sess != nil {
+			// A live connection's script, known only now.
+			if b, err := sessions.Marshal(sess); err == nil {
+				o.script = [][]byte{b}
+			}
+		}
 	}
 }

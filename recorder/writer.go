@@ -34,6 +34,7 @@ type op struct {
 	leftover []*simulator.Exchange // opFinish: exchanges no step claimed
 	result   *simulator.SessionResult
 	summary  *store.RunSummary // opFinish: the run's summary, from every exchange queued
+	script   [][]byte          // opFinish: the script known only at the end (SessionResult.Script)
 	flushed  chan struct{}
 }
 
@@ -245,6 +246,11 @@ func (w *writer) apply(ctx context.Context, tx *store.Tx, o *op, withSteps bool)
 			ended := res.Started.Add(res.Duration).UTC()
 			if err := tx.FinishRunSummary(ctx, id, ended, oc, res.Failures, res.Exchanges, errText, o.summary); err != nil {
 				return err
+			}
+			if o.script != nil {
+				if err := tx.SetRunScript(ctx, id, o.script); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -161,13 +161,13 @@ func (s *Session) unchanged(o *origin, noExpect bool) bool {
 	// escaped to the heap for every play (sessionFields counts them).
 	return s.Name == want.Name && s.Description == want.Description && s.File == want.File && s.Hash == want.Hash &&
 		reflect.DeepEqual(&s.Client, &want.Client) && reflect.DeepEqual(&s.Server, &want.Server) &&
-		reflect.DeepEqual(s.Hooks, want.Hooks)
+		reflect.DeepEqual(s.Hooks, want.Hooks) && s.NoImply == want.NoImply
 }
 
 // sessionFields is the number of Session's fields: unchanged compares
 // every one but Steps (compared above it) and origin. A test fails when
 // a field is added, so that unchanged compares it too.
-const sessionFields = 9
+const sessionFields = 10
 
 func (s *Session) noExpectations() bool {
 	for _, st := range s.Steps {

@@ -317,6 +317,7 @@ func TestArchivePartsDeclinesChangedSessions(t *testing.T) {
 		"server":      func(s *Session) { s.Server.Hostname = "other.example.org" },
 		"hooks":       func(s *Session) { s.Hooks = append(s.Hooks, Hook{}) },
 		"step":        func(s *Session) { s.Steps[0].Line++ },
+		"imply":       func(s *Session) { s.NoImply = true },
 	} {
 		s := parse()
 		change(s)

@@ -230,6 +230,9 @@ func (m *marshaller) root() (*yaml.Node, error) {
 		}
 		root.Content = append(root.Content, strNode("hooks"), hooks)
 	}
+	if s.NoImply {
+		root.Content = append(root.Content, strNode("imply"), boolNode(false))
+	}
 	root.Content = append(root.Content, strNode("steps"), steps)
 	return root, nil
 }

@@ -32,13 +32,15 @@ func normalise(d *decoder, s *Session, cs clientSpec, ss serverSpec, items []ite
 	if len(items) > 0 && items[0].step.Kind != StepConnect {
 		items = append([]item{{step: Step{Kind: StepConnect, Line: items[0].step.Line, Implied: true}}}, items...)
 	}
-	items = implyHelo(items, ehloName)
-	items, err := implyEnvelope(d, items)
-	if err != nil {
-		return err
-	}
-	if last := items[len(items)-1].step; last.Kind != StepQuit {
-		items = append(items, item{step: Step{Kind: StepQuit, Line: last.Line, Implied: true}})
+	if !s.NoImply {
+		items = implyHelo(items, ehloName)
+		var err *Error
+		if items, err = implyEnvelope(d, items); err != nil {
+			return err
+		}
+		if last := items[len(items)-1].step; last.Kind != StepQuit {
+			items = append(items, item{step: Step{Kind: StepQuit, Line: last.Line, Implied: true}})
+		}
 	}
 	s.Steps = make([]Step, len(items))
 	for i, it := range items {

@@ -42,7 +42,7 @@ const bundledPrefix = "bundled:"
 const extensionPrefix = "x-"
 
 // topKeys are the keys a script may have at its top level.
-var topKeys = []string{"name", "description", "client", "server", "hooks", "steps", "data", "expect"}
+var topKeys = []string{"name", "description", "client", "server", "hooks", "imply", "steps", "data", "expect"}
 
 // Parse reads the session script data, named file (used in errors and
 // for the default name), validates it and fills in the defaults and the
@@ -128,6 +128,12 @@ func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Se
 			if s.Hooks, err = d.hooks(p.value); err != nil {
 				return nil, err
 			}
+		case "imply":
+			v, err := d.boolean(p.value, "imply")
+			if err != nil {
+				return nil, err
+			}
+			s.NoImply = !v
 		case "steps":
 			stepsN, stepsKey = p.value, p.keyN
 		case "data":

@@ -17,7 +17,13 @@ type Session struct {
 	// Hooks are the settings of the hooks the script was recorded with
 	// (the optional top-level `hooks`); nil when the script names none.
 	Hooks []Hook
-	Steps []Step
+	// NoImply (the script's `imply: false`) plays the steps exactly as
+	// written: no EHLO, MAIL, RCPT or QUIT is added where the script
+	// leaves them out (a connect still opens the session). Sessions
+	// captured from a live SMTP client use it, so that a command the
+	// client sent in its own spelling (a raw step) is not doubled.
+	NoImply bool
+	Steps   []Step
 	// Hash is the hex SHA-256 of the script's bytes, for recording.
 	Hash string
 

@@ -218,6 +218,12 @@ type SessionResult struct {
 	Started      time.Time
 	Duration     time.Duration
 	Err          error // a failure of the simulator itself (cancelled context)
+	// Script is a live connection as a session script (Live.KeepScript):
+	// its client and server, `imply: false`, and the steps the client
+	// sent, up to the first one a script cannot carry (its Description
+	// says which). nil for a played script, or when nothing can be
+	// written.
+	Script *sessions.Session
 }
 
 // Passed reports whether every expectation held.

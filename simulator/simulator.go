@@ -56,6 +56,7 @@ func (s *Simulator) Play(ctx context.Context, sess *sessions.Session) *SessionRe
 type Live struct {
 	p        *player
 	finished bool
+	script   *liveScript // nil unless KeepScript
 }
 
 // Open begins playing a connection described by sess (its client,
@@ -97,7 +98,9 @@ func (l *Live) Step(ctx context.Context, step *sessions.Step) *StepResult {
 	if step.Expect != nil {
 		p.res.Expectations++
 	}
-	return l.record(p.play(ctx, len(p.res.Steps), step))
+	st := l.record(p.play(ctx, len(p.res.Steps), step))
+	l.script.keep(step, st)
+	return st
 }
 
 // Closed reports whether the connection is closed: the server closed it
@@ -142,6 +145,7 @@ func (l *Live) AuthInvalid(mech string, heard []string, tooLong bool) *StepResul
 		reply = ReplySaslLineTooLong
 	}
 	p.authFailed(st, reply)
+	l.script.stop(fmt.Sprintf("step %d (AUTH %s), whose SASL exchange failed on the client's side", st.Index+1, strings.ToUpper(mech)))
 	return l.record(st)
 }
 
@@ -177,6 +181,7 @@ func (l *Live) DataAborted(received int) *StepResult {
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepData), Command: "DATA",
 		Replies: []string{ReplyDataGo}, Action: "none", Transaction: p.tx,
 		Message: fmt.Sprintf("<message cut short: %d bytes received, then the client left>", received)}
+	l.script.stop(fmt.Sprintf("step %d (DATA), whose message the client did not finish", st.Index+1))
 	return l.record(st)
 }
 
@@ -192,6 +197,7 @@ func (l *Live) ChunkAborted(line string, received, size uint64) *StepResult {
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepRaw), Command: line,
 		Action: "none", Transaction: p.tx,
 		Message: fmt.Sprintf("<chunk cut short: %d of %d bytes received, then the client left>", received, size)}
+	l.script.stop(fmt.Sprintf("step %d (%s), whose chunk the client did not finish", st.Index+1, oneLineCommand(line)))
 	return l.record(st)
 }
 
@@ -241,6 +247,13 @@ func (l *Live) Finish(err error) *SessionResult {
 		p.res.Err = err
 	}
 	p.res.Duration = p.now().Sub(p.res.Started)
+	if l.script != nil {
+		domains := p.localDomains
+		if domains == nil {
+			domains = p.sess.Server.LocalDomains
+		}
+		p.res.Script = l.script.build(p.sess, p.tls, domains, p.res.Started.UTC().Format(time.RFC3339))
+	}
 	p.obs.Finish(p.res)
 	if p.ownClient {
 		p.client.Close()

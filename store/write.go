@@ -46,11 +46,15 @@ const (
 	stmtBlobInsert
 	stmtChunkInsert
 	stmtDataVersion
+	stmtRunScript
 	numStmts
 )
 
 var stmtSQL = [numStmts]string{insertRun, updateRunEnd, insertStepList, insertExchange, insertMessage, updateRunEndSummary,
-	findBlob, insertBlob, insertChunk, "PRAGMA data_version"}
+	findBlob, insertBlob, insertChunk, "PRAGMA data_version", updateRunScript}
+
+// updateRunScript gives a run its script once it is known (SetRunScript).
+const updateRunScript = `UPDATE runs SET script_blobs = ? WHERE id = ?`
 
 // Update runs fn in one write transaction: everything fn wrote is
 // committed when it returns nil, nothing when it returns an error.
@@ -104,6 +108,27 @@ func (t *Tx) CreateRun(ctx context.Context, r *Run) (id int64, err error) {
 		return err
 	})
 	return id, err
+}
+
+// SetRunScript stores parts as run id's script, replacing any it had:
+// for a run whose script is only known at its end, a live SMTP
+// connection's (simulator.SessionResult.Script). It returns ErrNotFound
+// for an unknown run.
+func (t *Tx) SetRunScript(ctx context.Context, id int64, parts [][]byte) error {
+	return t.raw(func(d *driverConn) error {
+		scriptBlobs, err := t.putBlobs(ctx, d, parts)
+		if err != nil {
+			return fmt.Errorf("store: script of run %d: %w", id, err)
+		}
+		res, err := d.exec(ctx, stmtRunScript, scriptBlobs, id)
+		if err != nil {
+			return fmt.Errorf("store: script of run %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: script of run %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // FinishRun is Store.FinishRun inside the transaction.

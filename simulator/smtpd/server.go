@@ -198,7 +198,11 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	if negotiated != nil && sess.Client.TLS == nil {
 		sess.Client.TLS = negotiated
 	}
-	c := &connState{srv: s, conn: conn, live: s.Sim.Open(ctx, sess), anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
+	live := s.Sim.Open(ctx, sess)
+	// The connection as a session script comes with its result, for
+	// `hooksim export` to turn into a test.
+	live.KeepScript()
+	c := &connState{srv: s, conn: conn, live: live, anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
 	c.setConn(conn)
 	// A done ctx wakes a read that waits for the client, and a write to
 	// a client that does not read.
