@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +23,12 @@ type MarshalOptions struct {
 	// script, for example to say where the script came from. Control
 	// characters are dropped from it.
 	Comment string
+	// MessageFile, when set, names the file a message step's message is
+	// written to instead of inline (step is its index in Session.Steps;
+	// "" keeps that one inline). The script then says `data: NAME` (with
+	// raw: true when the message has bare LFs); the caller writes the
+	// message's Raw bytes, exactly, into NAME beside the script.
+	MessageFile func(step int) string
 }
 
 // Marshal writes s as a session script that Parse reads back into an
@@ -43,7 +51,18 @@ func MarshalWith(s *Session, o MarshalOptions) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("sessions: marshal: nil session")
 	}
-	m := &marshaller{s: s, binary: map[int]bool{}}
+	m := &marshaller{s: s, binary: map[int]bool{}, files: map[string][]byte{}}
+	if o.MessageFile != nil {
+		for i, st := range s.Steps {
+			if name := o.MessageFile(i); name != "" && st.Kind.IsMessage() && st.Message != nil {
+				if m.fileOf == nil {
+					m.fileOf = map[int]string{}
+				}
+				m.fileOf[i] = name
+				m.files[name] = st.Message.Raw
+			}
+		}
+	}
 	if err := m.check(); err != nil {
 		return nil, m.errorf("%w", err)
 	}
@@ -54,7 +73,7 @@ func MarshalWith(s *Session, o MarshalOptions) ([]byte, error) {
 		if err != nil {
 			return nil, m.errorf("%w", err)
 		}
-		back, perr := parse("marshal.yaml", out, nil)
+		back, perr := parse("marshal.yaml", out, m.readFile)
 		if perr != nil {
 			if !m.allBinary && m.usedBlocks > 0 {
 				m.allBinary = true
@@ -89,6 +108,19 @@ type marshaller struct {
 	blocks     []block
 	usedBlocks int
 	salt       int
+	// fileOf names the file of each step whose message goes to one
+	// (MarshalOptions.MessageFile); files are their bytes by name, which
+	// the check that the script reads back reads instead of the disk.
+	fileOf map[int]string
+	files  map[string][]byte
+}
+
+// readFile serves the messages written to files to the read-back check.
+func (m *marshaller) readFile(path string) ([]byte, error) {
+	if b, ok := m.files[filepath.ToSlash(filepath.Clean(path))]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
 }
 
 // block is a message to splice into the encoded script in place of a
@@ -494,6 +526,19 @@ func addressNode(st Step) (*yaml.Node, error) {
 // dataNode writes a data step's message inline, with raw and lenient
 // when Parse needs them to rebuild the same bytes.
 func (m *marshaller) dataNode(i int, msg *Message) (*yaml.Node, error) {
+	if name, ok := m.fileOf[i]; ok {
+		n := mapNode(0, strNode("file"), strNode(name))
+		if hasBareLF(msg.Raw) {
+			n.Content = append(n.Content, strNode("raw"), boolNode(true))
+		}
+		if err := lenientFlag(n, msg.Raw); err != nil {
+			return nil, err
+		}
+		if len(n.Content) == 2 && m.s.Steps[i].Kind == StepData {
+			return strNode(name), nil // data: NAME
+		}
+		return n, nil
+	}
 	f, err := messageFormOf(msg.Raw)
 	if err != nil {
 		return nil, err
@@ -513,13 +558,22 @@ func (m *marshaller) dataNode(i int, msg *Message) (*yaml.Node, error) {
 	if f.raw {
 		n.Content = append(n.Content, strNode("raw"), boolNode(true))
 	}
-	if _, _, err := ParseMIME(msg.Raw, false); err != nil {
-		if _, _, lerr := ParseMIME(msg.Raw, true); lerr != nil {
-			return nil, fmt.Errorf("data: message %v", lerr)
+	if err := lenientFlag(n, msg.Raw); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// lenientFlag adds lenient: true to a message's node when enmime reads
+// raw only leniently; a message it cannot read at all is an error.
+func lenientFlag(n *yaml.Node, raw []byte) error {
+	if _, _, err := ParseMIME(raw, false); err != nil {
+		if _, _, lerr := ParseMIME(raw, true); lerr != nil {
+			return fmt.Errorf("data: message %v", lerr)
 		}
 		n.Content = append(n.Content, strNode("lenient"), boolNode(true))
 	}
-	return n, nil
+	return nil
 }
 
 // messageForm is how a message is written: as block text (text, with

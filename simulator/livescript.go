@@ -42,7 +42,7 @@ func (ls *liveScript) keep(step *sessions.Step, res *StepResult) {
 		st = sessions.Step{Kind: sessions.StepRaw, Arg: "DATA"}
 	}
 	if why := unscriptable(&st); why != "" {
-		ls.stop(fmt.Sprintf("step %d (%s) %s", res.Index+1, oneLineCommand(res.Command), why))
+		ls.stop(fmt.Sprintf("step %d (%s) %s", res.Index+1, OneLineCommand(res.Command), why))
 		return
 	}
 	ls.steps = append(ls.steps, tidyStep(st))
@@ -55,9 +55,9 @@ func (ls *liveScript) stop(why string) {
 	}
 }
 
-// oneLineCommand is a client command for a note: at most 60 characters,
+// OneLineCommand is a client command for a note or a log line: at most 60 characters,
 // control characters shown as "?".
-func oneLineCommand(s string) string {
+func OneLineCommand(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return '?'

@@ -197,7 +197,7 @@ func (l *Live) ChunkAborted(line string, received, size uint64) *StepResult {
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepRaw), Command: line,
 		Action: "none", Transaction: p.tx,
 		Message: fmt.Sprintf("<chunk cut short: %d of %d bytes received, then the client left>", received, size)}
-	l.script.stop(fmt.Sprintf("step %d (%s), whose chunk the client did not finish", st.Index+1, oneLineCommand(line)))
+	l.script.stop(fmt.Sprintf("step %d (%s), whose chunk the client did not finish", st.Index+1, OneLineCommand(line)))
 	return l.record(st)
 }
 

@@ -151,7 +151,7 @@ func longRunning(ex example) bool {
 		return false
 	}
 	switch ex.args[0] {
-	case "serve", "example-hook":
+	case "serve", "example-hook", "smtp":
 		return true
 	case "demo":
 		for _, a := range ex.args {
@@ -206,7 +206,7 @@ func TestHelpExamplesRun(t *testing.T) {
 		for i, a := range ex.args {
 			a = strings.ReplaceAll(a, "127.0.0.1:8025", hostA)
 			a = strings.ReplaceAll(a, "127.0.0.1:9000", hostB)
-			if i > 0 && ex.args[i-1] == "--listen" {
+			if i > 0 && (ex.args[i-1] == "--listen" || ex.args[i-1] == "--tls-listen" || ex.args[i-1] == "--web") {
 				a = "127.0.0.1:0"
 			}
 			args[i] = a

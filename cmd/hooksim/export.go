@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/recorder/export"
@@ -29,6 +30,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	as := fs.String("as", "session", "session, curl or json")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
 	expectLints := fs.Bool("expect-lints", false, "with --as session: also expect the lint codes reported then (off: fixing a lint must not fail a test)")
+	inline := fs.Bool("inline", false, "with --as session -o FILE: keep an smtp run's messages inside the script instead of writing\neach to FILE-N.eml beside it")
 	partial := fs.Bool("partial", false, "with --as session: export a run that did not finish (running, or interrupted); its script\nexpects only what was played before it stopped")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -61,14 +63,30 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	if *inline && (*as != "session" || *outPath == "") {
+		return usagef("--inline goes with --as session -o FILE")
+	}
 	var out []byte
+	var emls []emlFile
 	if *as == "session" {
 		if o := loaded.Run.Outcome; (o == store.OutcomeRunning || o == store.OutcomeInterrupted) && !*partial {
 			return usagef("run #%d is %s: it did not finish, so a script made from it would expect only the steps played before it stopped (--partial exports it anyway)", id, o)
 		} else if o == store.OutcomeRunning || o == store.OutcomeInterrupted {
 			fmt.Fprintf(env.stderr, "hooksim: run #%d is %s: the script expects only the steps played before it stopped\n", id, o)
 		}
-		if out, err = export.Session(loaded, export.SessionOptions{Lints: *expectLints}); err != nil {
+		opts := export.SessionOptions{Lints: *expectLints}
+		if *outPath != "" && !*inline && loaded.Run.Source == store.SourceSMTP && loaded.Session != nil {
+			emls = messageFiles(loaded, *outPath)
+			opts.MessageFile = func(i int) string {
+				for _, f := range emls {
+					if f.step == i {
+						return f.name
+					}
+				}
+				return ""
+			}
+		}
+		if out, err = export.Session(loaded, opts); err != nil {
 			return err
 		}
 	} else {
@@ -83,11 +101,38 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 			return usagef("export: %v", err)
 		}
 	}
+	for _, f := range emls {
+		p := filepath.Join(filepath.Dir(*outPath), f.name)
+		if err := os.WriteFile(p, f.raw, 0o644); err != nil {
+			return usagef("export: %v", err)
+		}
+		fmt.Fprintf(env.stderr, "wrote %s\n", p)
+	}
 	if err := os.WriteFile(*outPath, out, 0o644); err != nil {
 		return usagef("export: %v", err)
 	}
 	fmt.Fprintf(env.stderr, "wrote %s\n", *outPath)
 	return nil
+}
+
+// emlFile is a message an export writes beside its script.
+type emlFile struct {
+	step int
+	name string
+	raw  []byte
+}
+
+// messageFiles names a file for each message of the run's script, after
+// the script's file: tests/x.yaml gets x-1.eml, x-2.eml... beside it.
+func messageFiles(l *recorder.Loaded, outPath string) []emlFile {
+	base := strings.TrimSuffix(filepath.Base(outPath), filepath.Ext(outPath))
+	var files []emlFile
+	for i, st := range l.Session.Steps {
+		if st.Kind.IsMessage() && st.Message != nil {
+			files = append(files, emlFile{step: i, name: fmt.Sprintf("%s-%d.eml", base, len(files)+1), raw: st.Message.Raw})
+		}
+	}
+	return files
 }
 
 // exportJSON writes run id as one report (docs/report.md), the same

@@ -17,6 +17,11 @@ type SessionOptions struct {
 	// Lints keeps the lint codes reported then as expectations (off by
 	// default: fixing what a lint points at must not fail a test).
 	Lints bool
+	// MessageFile names the file a message step's message goes to
+	// instead of inline (sessions.MarshalOptions.MessageFile): the
+	// caller writes each of those steps' Message.Raw (Loaded.Session's
+	// steps, by the same index) into it.
+	MessageFile func(step int) string
 }
 
 // Session writes a run as a session script whose expectations are what
@@ -45,7 +50,7 @@ func Session(l *recorder.Loaded, o SessionOptions) ([]byte, error) {
 	if hasAuth(s.Hooks) {
 		comment += "\nThe hook's credentials are not in this file: give --bearer/--basic or set HOOKSIM_BEARER / HOOKSIM_BASIC (user:password)."
 	}
-	return sessions.MarshalWith(s, sessions.MarshalOptions{Comment: comment})
+	return sessions.MarshalWith(s, sessions.MarshalOptions{Comment: comment, MessageFile: o.MessageFile})
 }
 
 func hasAuth(hooks []sessions.Hook) bool {

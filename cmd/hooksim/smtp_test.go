@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// smtpServer is a `hooksim smtp` running in-process.
+type smtpServer struct {
+	addr     string
+	out, err *syncBuffer
+	stop     func() int // Ctrl-C; returns the exit code
+}
+
+// startSMTP runs hooksim smtp with args (a --listen on a free loopback
+// port is added) and waits for its banner.
+func startSMTP(t *testing.T, dataHome string, args ...string) *smtpServer {
+	t.Helper()
+	s := &smtpServer{out: &syncBuffer{}, err: &syncBuffer{}}
+	env := &cliEnv{stdout: s.out, stderr: s.err, stdin: strings.NewReader(""),
+		getenv: func(k string) (string, bool) {
+			if k == "XDG_DATA_HOME" {
+				return dataHome, true
+			}
+			return "", false
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- runMain(ctx, env, append([]string{"smtp", "--listen", "127.0.0.1:0"}, args...)) }()
+	var once sync.Once
+	exit := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case exit = <-code:
+			case <-time.After(20 * time.Second):
+				t.Errorf("hooksim smtp did not stop after Ctrl-C\n%s", s.out.String())
+			}
+		})
+		return exit
+	}
+	t.Cleanup(func() { s.stop() })
+	re := regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(s.out.String()); m != nil && strings.Contains(s.out.String(), "Ctrl-C to stop") {
+			s.addr = m[1]
+			return s
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("hooksim smtp exited %d:\n%s\n%s", c, s.out.String(), s.err.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s\n%s", s.out.String(), s.err.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitFor waits until the server's output holds want.
+func (s *smtpServer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the output never said %q:\n%s", want, s.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const capturedMessage = "From: John <john@example.org>\r\nTo: bill@example.org\r\nSubject: signup\r\n" +
+	"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+	"Welcome, Zoë.\r\n.dot line\r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\n" +
+	"Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b1--\r\n"
+
+// sendMail sends msg from a real SMTP client (net/smtp) on one
+// connection, twice when twice is set (RSET between), and quits.
+func sendMail(t *testing.T, addr string, msgs ...string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	for i, msg := range msgs {
+		if i > 0 {
+			if err := c.Reset(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Mail("john@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range []string{"bill@example.org", "ann@example.org"} {
+			if err := c.Rcpt(to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, msg)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A message sent once from a real client becomes a regression test: the
+// connection is recorded as a run (source smtp), exported as a script
+// with its messages as .eml files (the bytes the client sent), and the
+// script passes `hooksim test` against the same hook, and fails against
+// a hook that answers differently.
+func TestSMTPCaptureExportTest(t *testing.T) {
+	t.Parallel()
+	hook := exampleHook(t)
+	dataHome := t.TempDir()
+	db := filepath.Join(t.TempDir(), "h.db")
+	s := startSMTP(t, dataHome, "--url", hook, "--stages", "all", "--db", db)
+	second := strings.Replace(capturedMessage, "signup", "second", 1)
+	sendMail(t, s.addr, capturedMessage, second)
+	s.waitFor(t, "ended: closed after")
+	if code := s.stop(); code != exitOK {
+		t.Fatalf("exit %d after Ctrl-C\n%s\n%s", code, s.out.String(), s.err.String())
+	}
+	out := s.out.String()
+	wantContains(t, "hooksim smtp's output", out, "message 1: john@example.org -> bill@example.org, ann@example.org",
+		"Message queued with id", "message 2: ", "ended: closed after \"221 2.0.0 Bye.\"", ": run #1",
+		"hooksim smtp stopped: 1 connection, 2 messages queued")
+
+	code, runs, errOut := runCLI(t, "", "runs", "--db", db)
+	if code != exitOK || !strings.Contains(runs, "smtp 127.0.0.1:") || !strings.Contains(runs, " smtp ") {
+		t.Fatalf("runs: exit %d\n%s\n%s", code, runs, errOut)
+	}
+
+	dir := t.TempDir()
+	script := filepath.Join(dir, "signup.yaml")
+	if code, _, errOut := runCLI(t, "", "export", "1", "--db", db, "-o", script); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, errOut)
+	}
+	for i, want := range []string{capturedMessage, second} {
+		got, err := os.ReadFile(filepath.Join(dir, "signup-"+string(rune('1'+i))+".eml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("message %d as exported:\n%q\nthe client sent\n%q", i+1, got, want)
+		}
+	}
+	b, _ := os.ReadFile(script)
+	wantContains(t, "the exported script", string(b), "imply: false", "data: signup-1.eml", "data: signup-2.eml",
+		"rcpt: ann@example.org", "rset", "mail: {address: john@example.org, params: BODY=8BITMIME SMTPUTF8}")
+
+	code, testOut, errOut := runCLI(t, "", "test", "--db", filepath.Join(t.TempDir(), "t.db"), script)
+	if code != exitOK || !strings.Contains(testOut, "1 passed, 0 failed") {
+		t.Fatalf("test of the captured run: exit %d\n%s\n%s", code, testOut, errOut)
+	}
+
+	// The same test against a hook that rejects at DATA fails.
+	rejecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Context struct {
+				Stage string `json:"stage"`
+			} `json:"context"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		if req.Context.Stage == "data" {
+			io.WriteString(w, `{"action":"reject","response":{"status":550,"message":"no"}}`)
+			return
+		}
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer rejecting.Close()
+	code, testOut, errOut = runCLI(t, "", "test", "--db", filepath.Join(t.TempDir(), "r.db"), "--url", rejecting.URL, script)
+	if code != exitFailed {
+		t.Errorf("test against a hook that rejects: exit %d, want %d\n%s\n%s", code, exitFailed, testOut, errOut)
+	}
+}
+
+// Ctrl-C with a client still connected: it hears Stalwart's 421, its run
+// is kept, interrupted, with what it did; hooksim exits 0.
+func TestSMTPStopWithAClientConnected(t *testing.T) {
+	t.Parallel()
+	hook := exampleHook(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db)
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	r.ReadString('\n')
+	io.WriteString(conn, "EHLO client.example.net\r\n")
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(l, "250 ") {
+			break
+		}
+	}
+	if code := s.stop(); code != exitOK {
+		t.Errorf("exit %d after Ctrl-C", code)
+	}
+	if l, _ := r.ReadString('\n'); l != "421 4.3.0 mx.example.org Server shutting down.\r\n" {
+		t.Errorf("the client heard %q", l)
+	}
+	code, out, _ := runCLI(t, "", "runs", "--db", db)
+	if code != exitOK || !strings.Contains(out, "interrupted") {
+		t.Errorf("runs: exit %d\n%s", code, out)
+	}
+	code, show, _ := runCLI(t, "", "show", "1", "--db", db)
+	if code != exitOK || !strings.Contains(show, "EHLO client.example.net") {
+		t.Errorf("show 1: exit %d\n%s", code, show)
+	}
+}
+
+// --client-ip and --client-ptr are what the hooks see (the PTR name
+// from the first MAIL FROM on, as Stalwart's iprev check on port 25
+// finds it); --hostname is the greeting's; on --server-port 587 the
+// banner's swaks command uses STARTTLS and AUTH, as Stalwart requires.
+func TestSMTPPresentedClient(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var reqs [][]byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		reqs = append(reqs, b)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer hook.Close()
+	s := startSMTP(t, t.TempDir(), "--url", hook.URL, "--stages", "connect,mail", "--no-record",
+		"--client-ip", "203.0.113.7", "--client-ptr", "mail.example.net", "--hostname", "mx.test.example")
+	c, err := smtp.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("john@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	s.waitFor(t, "ended:")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reqs) != 2 {
+		t.Fatalf("%d hook requests, want 2 (connect, mail)", len(reqs))
+	}
+	for i, want := range []string{`"ip":"203.0.113.7"`, `"ptr":"mail.example.net."`} {
+		if !bytes.Contains(reqs[i], []byte(want)) {
+			t.Errorf("request %d lacks %s:\n%s", i+1, want, reqs[i])
+		}
+	}
+	if !strings.Contains(s.out.String(), "SMTP on "+s.addr+" (server port 25") {
+		t.Errorf("banner:\n%s", s.out.String())
+	}
+
+	sub := startSMTP(t, t.TempDir(), "--url", hook.URL, "--no-record", "--server-port", "587", "--user", "ann:pw")
+	conn, err := net.Dial("tcp", sub.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	greeting, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if greeting != "220 mx.example.org Stalwart ESMTP at your service\r\n" {
+		t.Errorf("greeting %q", greeting)
+	}
+	if !strings.Contains(sub.out.String(), "swaks --server "+sub.addr+" --helo client.example.net --from john@example.org --to bill@example.org --tls --auth PLAIN --auth-user ann --auth-password pw") {
+		t.Errorf("the banner's swaks command on port 587 should use TLS and the --user's AUTH:\n%s", sub.out.String())
+	}
+}
+
+// Flags that cannot work are refused before anything listens, naming
+// the flag.
+func TestSMTPBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"smtp"}, "no hook to call"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--cert", "x.pem"}, "--cert and --key go together"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--server-port", "465"}, "--tls-listen"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--server-port", "70000"}, "--server-port 70000"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--user", "nopassword"}, `--user "nopassword"`},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--client-ip", "host"}, `--client-ip "host"`},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--relay", "nowhere"}, `--relay "nowhere"`},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--listen", "127.0.0.1:99999"}, "--listen 127.0.0.1:99999"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--no-record", "--web", "127.0.0.1:0"}, "--web"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--session", "missing.yaml"}, "missing.yaml"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "extra"}, "takes no arguments"},
+	} {
+		code, _, errOut := runCLI(t, "", c.args...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d naming %q", c.args, code, errOut, exitUsage, c.want)
+		}
+	}
+}
