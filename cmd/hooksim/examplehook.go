@@ -62,6 +62,8 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&o.verbose2, "vv", false, "like -v, with the bodies whole")
 	once := fs.Bool("once", false, "play the sessions and exit, without the web view")
 	listen := fs.String("listen", "127.0.0.1:0", "address of the web view (a free loopback port by default)")
+	smtpListen := fs.String("smtp", "127.0.0.1:0", `address of an SMTP listener (hooksim smtp) that calls the example hook at every stage
+(a free loopback port by default; "none" for none); not with --once`)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -89,14 +91,14 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "example hook on %s, playing %d bundled sessions (%s)\n\n", hook.URL, len(list), sessionNames(list))
 		return play(ctx, env, jobsFor([]*hookconf.Hook{hook}, list), o)
 	}
-	return demoServe(ctx, env, hook, list, o, *listen)
+	return demoServe(ctx, env, hook, list, o, *listen, *smtpListen)
 }
 
 // demoServe starts the web view on the history database, plays the
 // sessions (recorded through their own store handle, as a terminal's
 // hooksim run would be, so the page shows them arrive live), and serves
 // until ctx ends.
-func demoServe(ctx context.Context, env *cliEnv, hook *hookconf.Hook, list []*sessions.Session, o runOptions, listen string) error {
+func demoServe(ctx context.Context, env *cliEnv, hook *hookconf.Hook, list []*sessions.Session, o runOptions, listen, smtpListen string) error {
 	st, err := o.db.open(ctx, env)
 	if err != nil {
 		return err
@@ -110,18 +112,48 @@ func demoServe(ctx context.Context, env *cliEnv, hook *hookconf.Hook, list []*se
 	defer stopServe()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx) }()
+	// The SMTP listener, recorded into the same history through its own
+	// handle; it serves until ctx ends.
+	var swaks, smtpAddr string
+	smtpDone := make(chan error, 1)
+	if smtpListen != "none" {
+		so := &smtpOptions{listen: smtpListen, serverPort: sessions.DefaultServerPort, hostname: sessions.DefaultServerHostname,
+			maxConns: 8192, db: o.db, noSummary: true}
+		c := &smtpConfig{hooks: []*hookconf.Hook{hook}, template: &sessions.Session{Server: sessions.Server{Hostname: so.hostname, Port: sessions.DefaultServerPort}}}
+		if err := c.listen(so); err != nil {
+			stopServe()
+			<-served
+			return err
+		}
+		smtpAddr = c.listener.Addr().String()
+		swaks = swaksCommand(smtpAddr, c)
+		so.ready = func(*smtpConfig) {}
+		go func() { smtpDone <- serveSMTP(serveCtx, env, c, so) }()
+	} else {
+		smtpDone <- nil
+	}
 	fmt.Fprintf(env.stdout, "web view on %s\nexample hook on %s, playing %d bundled sessions (%s)\n\n", srv.URL(), hook.URL, len(list), sessionNames(list))
 	err = play(ctx, env, jobsFor([]*hookconf.Hook{hook}, list), o)
 	var fe failedError
 	if err != nil && !errors.As(err, &fe) && ctx.Err() == nil {
 		stopServe()
 		<-served
+		<-smtpDone
 		return err
 	}
 	if ctx.Err() == nil {
 		fmt.Fprintf(env.stdout, "\nweb view on %s (Ctrl-C to stop)\n", srv.URL())
+		if swaks != "" {
+			fmt.Fprintf(env.stdout, "SMTP on %s, calling the example hook at every stage; send it a message and watch it arrive:\n  %s\n",
+				smtpAddr, swaks)
+		}
 	}
-	return <-served
+	err = <-served
+	stopServe()
+	if serr := <-smtpDone; err == nil {
+		err = serr
+	}
+	return err
 }
 
 func sessionNames(list []*sessions.Session) string {

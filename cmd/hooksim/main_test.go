@@ -276,6 +276,29 @@ func TestDemoServes(t *testing.T) {
 			t.Errorf("run of %s: %s", r.Session, r.Outcome)
 		}
 	}
+	// The SMTP listener it printed takes a message to the example hook,
+	// recorded with the rest.
+	m := regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+), calling the example hook.*\n  (swaks --server \S+ --helo client\.example\.net .*)\n`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no SMTP listener and swaks command printed:\n%s", out.String())
+	}
+	sendMail(t, m[1], capturedMessage)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(base + "api/v1/runs?source=smtp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page.Runs = nil
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if len(page.Runs) == 1 && page.Runs[0].Outcome == "passed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message sent to the demo's SMTP listener: runs %+v", page.Runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case code := <-codec:

@@ -56,6 +56,11 @@ type smtpOptions struct {
 	sessionFile string
 	quiet       bool
 	set         map[string]bool // the flags given
+	// ready, when set, is called once the listeners are open instead
+	// of printing the banner (demo prints its own); summary false
+	// leaves out the line printed when the server stops.
+	ready     func(c *smtpConfig)
+	noSummary bool
 }
 
 // smtpFlagSet is smtp's flags, registered on o.
@@ -178,31 +183,41 @@ func (o *smtpOptions) config(ctx context.Context, env *cliEnv) (*smtpConfig, err
 	if o.clientPTR != "" {
 		c.template.Client.PTR = o.clientPTR
 	}
+	if err := c.listen(o); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// listen makes the TLS configuration (--cert/--key, else self-signed
+// for the host name) and opens the listeners.
+func (c *smtpConfig) listen(o *smtpOptions) error {
+	var err error
 	if o.cert != "" {
 		if c.tls, err = smtpd.LoadCertificate(o.cert, o.key); err != nil {
-			return nil, usageError{err}
+			return usageError{err}
 		}
 		c.tlsNote = "certificate " + o.cert
 	} else {
 		hosts := []string{c.template.Server.Hostname, "localhost", "127.0.0.1", "::1"}
 		var fp string
 		if c.tls, fp, err = smtpd.SelfSigned(hosts...); err != nil {
-			return nil, err
+			return err
 		}
 		c.tlsNote = "self-signed certificate for " + c.template.Server.Hostname + ", SHA-256 " + fp[:23] + "..."
 	}
 	if c.listener, err = net.Listen("tcp", o.listen); err != nil {
-		return nil, usagef("--listen %s: %v", o.listen, err)
+		return usagef("--listen %s: %v", o.listen, err)
 	}
 	if o.tlsListen != "" {
 		ln, err := net.Listen("tcp", o.tlsListen)
 		if err != nil {
 			c.listener.Close()
-			return nil, usagef("--tls-listen %s: %v", o.tlsListen, err)
+			return usagef("--tls-listen %s: %v", o.tlsListen, err)
 		}
 		c.tlsLn = tls.NewListener(ln, c.tls)
 	}
-	return c, nil
+	return nil
 }
 
 // newSession describes a connection: the template's client and server
@@ -272,7 +287,11 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 		log.relay = relay
 	}
 
-	printSMTPBanner(out, c, o, dbPath, srvWeb)
+	if o.ready != nil {
+		o.ready(c)
+	} else {
+		printSMTPBanner(out, c, o, dbPath, srvWeb)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	serveCtx, stop := context.WithCancel(ctx)
@@ -312,16 +331,24 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 		}
 	}
 	conns, queued := log.totals()
+	if o.noSummary {
+		return firstErr(errs, recErr)
+	}
 	fmt.Fprintf(out, "\nhooksim smtp stopped: %s, %s queued", plural(conns, "connection"), plural(queued, "message"))
 	if rec != nil && conns > 0 {
 		fmt.Fprintf(out, " (recorded in %s)", dbPath)
 	}
 	fmt.Fprintln(out)
+	return firstErr(errs, recErr)
+}
+
+// firstErr is the first error a listener reported, else err.
+func firstErr(errs chan error, err error) error {
 	close(errs)
-	for err := range errs {
-		return err
+	for e := range errs {
+		return e
 	}
-	return recErr
+	return err
 }
 
 // printSMTPBanner says where hooksim listens, what it calls, where it
