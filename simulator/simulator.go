@@ -180,8 +180,28 @@ func (l *Live) DataAborted(received int) *StepResult {
 	p := l.p
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepData), Command: "DATA",
 		Replies: []string{ReplyDataGo}, Action: "none", Transaction: p.tx,
-		Message: fmt.Sprintf("<message cut short: %d bytes received, then the client left>", received)}
+		Message: fmt.Sprintf("<message cut short: %d bytes received, then the connection ended>", received)}
 	l.script.stop(fmt.Sprintf("step %d (DATA), whose message the client did not finish", st.Index+1))
+	return l.record(st)
+}
+
+// StepClose is the kind of the step a live server records when it closes
+// the connection on its own (ServerClose): it has no command.
+const StepClose = "close"
+
+// ServerClose records the server closing the connection on its own with
+// reply, which the client was told (a live server's idle, session
+// duration, transfer quota and shutdown replies, spawn.rs): a step of
+// kind StepClose, without a command, its message saying why. The
+// connection is closed after it; nil after Finish.
+func (l *Live) ServerClose(reply, why string) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: StepClose, Replies: []string{reply},
+		Action: "none", Transaction: p.tx, Closed: true, Message: "<" + why + ">"}
+	p.closed = true
 	return l.record(st)
 }
 
@@ -196,7 +216,7 @@ func (l *Live) ChunkAborted(line string, received, size uint64) *StepResult {
 	p := l.p
 	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepRaw), Command: line,
 		Action: "none", Transaction: p.tx,
-		Message: fmt.Sprintf("<chunk cut short: %d of %d bytes received, then the client left>", received, size)}
+		Message: fmt.Sprintf("<chunk cut short: %d of %d bytes received, then the connection ended>", received, size)}
 	l.script.stop(fmt.Sprintf("step %d (%s), whose chunk the client did not finish", st.Index+1, OneLineCommand(line)))
 	return l.record(st)
 }

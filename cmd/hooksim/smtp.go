@@ -258,6 +258,9 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	if !o.db.noRecord {
 		st, err := o.db.open(ctx, env)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting
+			}
 			return err
 		}
 		defer st.Close()
@@ -478,7 +481,10 @@ func (p *smtpPlay) Step(st *simulator.StepResult) {
 		return
 	}
 	cmd := st.Command
-	if cmd == "" {
+	switch {
+	case st.Kind == simulator.StepClose:
+		cmd = "closed by the server (" + strings.Trim(st.Message, "<>") + ")"
+	case cmd == "":
 		cmd = "connect"
 	}
 	line := fmt.Sprintf("%s  %s: %s", p.peer, simulator.OneLineCommand(cmd), reply)

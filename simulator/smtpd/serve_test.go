@@ -67,9 +67,16 @@ func TestIdleClient(t *testing.T) {
 		t.Errorf("the connection is still open: %v", err)
 	}
 	res := <-results
-	if res.Err != nil || len(res.Steps) != 1 {
-		t.Errorf("result: %d steps, %v; want the connect step, no error", len(res.Steps), res.Err)
+	if res.Err != nil || len(res.Steps) != 2 || !closedWith(res, "221 2.0.0 mx.example.org Disconnecting inactive client.") {
+		t.Errorf("result: %d steps, %v; want the connect step and the server's close, no error", len(res.Steps), res.Err)
 	}
+}
+
+// closedWith reports a session whose last step is the server closing
+// the connection with reply.
+func closedWith(res *simulator.SessionResult, reply string) bool {
+	last := res.Steps[len(res.Steps)-1]
+	return last.Kind == simulator.StepClose && last.Command == "" && last.Closed && strings.Join(last.Replies, "\n") == reply
 }
 
 // Stopping the server tells a connected client Stalwart's shutdown
@@ -100,8 +107,8 @@ func TestShutdownTellsClients(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 	res := <-results
-	if !errors.Is(res.Err, context.Canceled) || len(res.Steps) != 2 {
-		t.Errorf("result: %d steps, %v; want connect and EHLO, cancelled", len(res.Steps), res.Err)
+	if !errors.Is(res.Err, context.Canceled) || len(res.Steps) != 3 || !closedWith(res, "421 4.3.0 mx.example.org Server shutting down.") {
+		t.Errorf("result: %d steps, %v; want connect, EHLO and the server's close, cancelled", len(res.Steps), res.Err)
 	}
 }
 
@@ -306,8 +313,8 @@ func TestSessionLimits(t *testing.T) {
 		if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
 			t.Errorf("still open: %v", err)
 		}
-		if res := <-results; len(res.Steps) != 2 || res.Err != nil {
-			t.Errorf("%d steps (%v), want connect and the first NOOP", len(res.Steps), res.Err)
+		if res := <-results; len(res.Steps) != 3 || res.Err != nil || !closedWith(res, "421 4.3.2 mx.example.org Session open for too long.") {
+			t.Errorf("%d steps (%v), want connect, the first NOOP and the server's close", len(res.Steps), res.Err)
 		}
 	})
 	t.Run("transfer", func(t *testing.T) {
@@ -320,8 +327,11 @@ func TestSessionLimits(t *testing.T) {
 			t.Errorf("past the quota: %q", last)
 		}
 		res := <-results
-		if last := res.Steps[len(res.Steps)-1]; last.Kind != "data" || len(last.Exchanges) != 0 {
-			t.Errorf("last step %+v: want the DATA cut short, no data hook", last)
+		if cut := res.Steps[len(res.Steps)-2]; cut.Kind != "data" || len(cut.Exchanges) != 0 || !strings.Contains(cut.Message, "cut short") {
+			t.Errorf("step %+v: want the DATA cut short, no data hook", cut)
+		}
+		if !closedWith(res, "452 4.7.28 mx.example.org Session exceeded transfer quota.") {
+			t.Errorf("the last step is not the server's close: %+v", res.Steps[len(res.Steps)-1])
 		}
 	})
 }

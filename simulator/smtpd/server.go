@@ -50,6 +50,10 @@ type Server struct {
 	// (0: Stalwart's 262144000, transferLimit); a read past it gets
 	// ReplyTransferQuota and a close (spawn.rs:165-176).
 	TransferLimit int64
+	// TLSTimeout bounds a TLS handshake, STARTTLS or implicit (0:
+	// Stalwart's 60 s, the listener's tlsTimeout); a client that has not
+	// finished it by then is disconnected without a reply.
+	TLSTimeout time.Duration
 	// OnConn, when set, is called with each connection's result once it
 	// is over.
 	OnConn func(*simulator.SessionResult)
@@ -64,6 +68,7 @@ const (
 	DefaultIdleTimeout   = 5 * time.Minute
 	DefaultMaxDuration   = 10 * time.Minute
 	DefaultTransferLimit = 262144000
+	DefaultTLSTimeout    = 60 * time.Second
 )
 
 // Stalwart's connection-level replies (spawn.rs), %s its host name.
@@ -92,8 +97,9 @@ func (c counter) Read(p []byte) (int, error) {
 
 // limits checks, after bytes came from the client, the connection's
 // duration and what it sent, as Stalwart does after each read; past one,
-// it writes the reply and returns errLimit.
-func (c *connState) limits() error {
+// it calls aborted (when set: the command cut short is recorded first),
+// tells and records the reply, and returns errLimit.
+func (c *connState) limits(aborted func()) error {
 	maxDur, quota := c.srv.MaxDuration, c.srv.TransferLimit
 	if maxDur <= 0 {
 		maxDur = DefaultMaxDuration
@@ -101,15 +107,20 @@ func (c *connState) limits() error {
 	if quota <= 0 {
 		quota = DefaultTransferLimit
 	}
+	var reply, why string
 	switch {
 	case c.received > quota:
-		c.reply(fmt.Sprintf(ReplyTransferQuota, c.live.Hostname()))
-		return errLimit
+		reply, why = ReplyTransferQuota, fmt.Sprintf("the client sent more than the session's transfer limit, %d bytes", quota)
 	case time.Since(c.started) > maxDur:
-		c.reply(fmt.Sprintf(ReplyTooLong, c.live.Hostname()))
-		return errLimit
+		reply, why = ReplyTooLong, fmt.Sprintf("the session lasted longer than %v", maxDur)
+	default:
+		return nil
 	}
-	return nil
+	if aborted != nil {
+		aborted()
+	}
+	c.closeWith(reply, why)
+	return errLimit
 }
 
 // Serve accepts connections on ln and serves each on its own goroutine
@@ -120,6 +131,10 @@ func (c *connState) limits() error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	// The connections' context: ctx, or the listener's failure, which
+	// tells the clients connected that the server is shutting down.
+	connCtx, cancelConns := context.WithCancel(ctx)
+	defer cancelConns()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var open atomic.Int64
@@ -133,6 +148,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
+			cancelConns()
 			return fmt.Errorf("smtpd: accept: %w", err)
 		}
 		if s.MaxConnections > 0 && open.Load() >= int64(s.MaxConnections) {
@@ -143,7 +159,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := s.ServeConn(ctx, conn)
+			res := s.ServeConn(connCtx, conn)
 			// The connection no longer counts once it is closed, before
 			// OnConn hears of it.
 			open.Add(-1)
@@ -218,10 +234,14 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 		// The session closed (QUIT, a refusal that closes): done, even
 		// if the server is stopping meanwhile.
 	case ctx.Err() != nil:
-		c.reply(fmt.Sprintf(ReplyShutdown, c.live.Hostname()))
+		c.closeWith(ReplyShutdown, "the server is shutting down")
 		err = ctx.Err()
+	case errors.As(err, new(handshakeError)):
+		// A failed TLS handshake ends the connection without a word
+		// (Stalwart's into_tls fails, the session ends).
+		err = nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.reply(fmt.Sprintf(ReplyIdle, c.live.Hostname()))
+		c.closeWith(ReplyIdle, fmt.Sprintf("the client said nothing for %v", c.idleTimeout()))
 		err = nil
 	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errLimit):
 		err = nil // the client went, or the server closed: the session simply ends
@@ -229,10 +249,22 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	return c.live.Finish(err)
 }
 
-// handshakeTimeout bounds an implicit TLS handshake: the idle timeout.
-func handshakeTimeout(s *Server) time.Duration {
-	if s.IdleTimeout > 0 {
-		return s.IdleTimeout
+// handshakeTimeout bounds an implicit TLS handshake: Stalwart's TLS
+// timeout.
+func handshakeTimeout(s *Server) time.Duration { return s.tlsTimeout() }
+
+// tlsTimeout is TLSTimeout or its default.
+func (s *Server) tlsTimeout() time.Duration {
+	if s.TLSTimeout > 0 {
+		return s.TLSTimeout
+	}
+	return DefaultTLSTimeout
+}
+
+// idleTimeout is the server's IdleTimeout or its default.
+func (c *connState) idleTimeout() time.Duration {
+	if c.srv.IdleTimeout > 0 {
+		return c.srv.IdleTimeout
 	}
 	return DefaultIdleTimeout
 }
@@ -251,16 +283,12 @@ func (c *connState) deadlines(t time.Time) {
 // neither sends nor reads for that long is gone), unless the server is
 // stopping: its deadlines are already past.
 func (c *connState) idle(ctx context.Context) {
-	d := c.srv.IdleTimeout
-	if d <= 0 {
-		d = DefaultIdleTimeout
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopping || ctx.Err() != nil {
 		return
 	}
-	c.conn.SetDeadline(time.Now().Add(d))
+	c.conn.SetDeadline(time.Now().Add(c.idleTimeout()))
 }
 
 // connState is one connection being served.
@@ -298,7 +326,7 @@ func (c *connState) serve(ctx context.Context) error {
 		if err != nil && !tooLong {
 			return err
 		}
-		if err := c.limits(); err != nil {
+		if err := c.limits(nil); err != nil {
 			return err
 		}
 		text := string(line)
@@ -364,6 +392,21 @@ func (c *connState) step(ctx context.Context, st *sessions.Step, skip int) error
 	return nil
 }
 
+// closeWith tells the client the server closes the connection, reply
+// being one of Stalwart's connection replies (%s its host name), and
+// records it (simulator.Live.ServerClose).
+func (c *connState) closeWith(reply, why string) {
+	r := fmt.Sprintf(reply, c.live.Hostname())
+	c.reply(r)
+	c.live.ServerClose(r, why)
+}
+
+// handshakeError is a STARTTLS handshake that failed.
+type handshakeError struct{ err error }
+
+func (e handshakeError) Error() string { return "smtpd: TLS handshake: " + e.err.Error() }
+func (e handshakeError) Unwrap() error { return e.err }
+
 // reply writes one reply line and flushes it.
 func (c *connState) reply(r string) error {
 	if _, err := c.w.WriteString(r + "\r\n"); err != nil {
@@ -401,8 +444,7 @@ func (c *connState) data(ctx context.Context) error {
 		if _, err := c.r.Discard(n); err != nil {
 			return err
 		}
-		if err := c.limits(); err != nil {
-			c.live.DataAborted(len(msg))
+		if err := c.limits(func() { c.live.DataAborted(len(msg)) }); err != nil {
 			return err
 		}
 		if len(msg) > limit {
@@ -569,8 +611,7 @@ func (c *connState) bdat(ctx context.Context, line string) error {
 		}
 		c.r.Discard(n)
 		left -= uint64(n)
-		if err := c.limits(); err != nil {
-			c.live.ChunkAborted(line, size-left, size)
+		if err := c.limits(func() { c.live.ChunkAborted(line, size-left, size) }); err != nil {
 			return err
 		}
 	}
@@ -598,8 +639,16 @@ func (c *connState) startTLS(ctx context.Context, line string) error {
 		return fmt.Errorf("smtpd: STARTTLS without a certificate")
 	}
 	tc := tls.Server(c.conn, c.srv.TLS)
+	// The handshake has Stalwart's TLS timeout, not the idle one; a
+	// failed handshake ends the connection without a reply (a reply in
+	// clear text would be read as TLS).
+	c.mu.Lock()
+	if !c.stopping {
+		c.conn.SetDeadline(time.Now().Add(c.srv.tlsTimeout()))
+	}
+	c.mu.Unlock()
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return fmt.Errorf("smtpd: TLS handshake: %w", err)
+		return handshakeError{err}
 	}
 	st := tc.ConnectionState()
 	c.live.SetTLS(&sessions.TLS{Version: TLSVersionName(st.Version), Cipher: TLSCipherName(st.Version, st.CipherSuite)})

@@ -98,12 +98,17 @@ export function runPage(root, ctx) {
   function stepItem(st) {
     const li = h('li', { class: `step step-${st.kind || 'cmd'}`, dataset: { step: st.index } });
     const cmd = st.command || st.kind || '';
-    li.appendChild(h('div', { class: 'line client' },
-      h('span', { class: 'who', text: 'C' }),
-      h('span', { class: 'mono cmd', text: cmd }),
-      st.implied ? badge('implied', 'plain') : null,
-      st.message ? h('span', { class: 'muted small', text: ` ${st.message}` }) : null,
-      st.line ? h('span', { class: 'muted small lineno', text: `line ${st.line}` }) : null));
+    if (st.kind === 'close') {
+      // The server closed the connection on its own: no client line.
+      li.appendChild(h('div', { class: 'line muted small', text: (st.message || '').replace(/^<|>$/g, '') }));
+    } else {
+      li.appendChild(h('div', { class: 'line client' },
+        h('span', { class: 'who', text: 'C' }),
+        h('span', { class: 'mono cmd', text: cmd }),
+        st.implied ? badge('implied', 'plain') : null,
+        st.message ? h('span', { class: 'muted small', text: ` ${st.message}` }) : null,
+        st.line ? h('span', { class: 'muted small lineno', text: `line ${st.line}` }) : null));
+    }
     for (const ex of st.exchanges || []) li.appendChild(exchangeCard(ex));
     const replies = st.replies && st.replies.length ? st.replies : (st.reply ? [st.reply] : []);
     for (const rep of replies) {
