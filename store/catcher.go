@@ -72,7 +72,7 @@ func scanSummary(rows *sql.Rows) (MessageSummary, int64, error) {
 		m        MessageSummary
 		at       int64
 		env      string
-		head     []byte
+		head     sql.RawBytes // valid until the next Next
 		relay    string
 		relaySeq int64
 		queued   bool

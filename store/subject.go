@@ -9,8 +9,11 @@ import (
 // its subject: the header block is cut there. SQLite reads a blob of up
 // to ChunkSize whole even for substr() (a 250 KiB blob took 0.1 ms,
 // measured; length() reads none of it), so only the copy into Go is
-// saved below that; a chunked blob's head comes from its first chunk
-// alone.
+// saved below that, and the head is read as sql.RawBytes, not copied
+// again; a chunked blob's head comes from its first chunk alone.
+// BenchmarkListMessages (10,000 messages of 20 KiB): the first page of 50
+// in 1.5 ms, a search through all of them in 250 ms (425 ms with the head
+// copied; cutting it at the header's end in SQL was slower still).
 const headLimit = 32 << 10
 
 // headerBlock is the header block of a message's first bytes, as
