@@ -131,6 +131,10 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]MessageSum
 		conds = append(conds, "r.source = ?")
 		args = append(args, f.Source)
 	}
+	if f.RunID > 0 {
+		conds = append(conds, "m.run_id = ?")
+		args = append(args, f.RunID)
+	}
 	if f.BeforeID > 0 {
 		conds = append(conds, "m.id < ?")
 		args = append(args, f.BeforeID)

@@ -185,6 +185,8 @@ type MessageFilter struct {
 	// Source keeps only the messages of runs of this source (SourceSMTP:
 	// those hooksim smtp received).
 	Source string
+	// RunID keeps only the messages of this run (0: every run).
+	RunID int64
 	// Query keeps only the messages whose envelope sender, one of whose
 	// envelope recipients (both as the hooks left them) or whose subject
 	// contains it, ignoring case.

@@ -76,6 +76,8 @@ func TestMessagesEndpoint(t *testing.T) {
 		{"limit=1", []int64{catch}, true},
 		{fmt.Sprintf("limit=1&before=%d", got.ID), []int64{hello}, false},
 		{"source=smtp", []int64{catch}, false},
+		{fmt.Sprintf("run=%d", hello), []int64{hello}, false},
+		{fmt.Sprintf("run=%d&source=smtp", hello), nil, false},
 		{"source=script", []int64{hello}, false},
 		{"source=replay", nil, false},
 		{"q=BILL@", []int64{hello}, false},
@@ -97,7 +99,7 @@ func TestMessagesEndpoint(t *testing.T) {
 			t.Errorf("?%s: next_before %d, want the last message's id", tc.query, p.NextBefore)
 		}
 	}
-	for _, bad := range []string{"limit=0", "limit=501", "before=x", "before=-1", "source=pop3"} {
+	for _, bad := range []string{"limit=0", "limit=501", "before=x", "before=-1", "source=pop3", "run=x"} {
 		if code, body := ts.call(t, http.MethodGet, "/api/v1/messages?"+bad, ""); code != http.StatusBadRequest || !json.Valid(body) {
 			t.Errorf("?%s = %d %s, want 400 with a JSON error", bad, code, body)
 		}

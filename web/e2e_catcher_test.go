@@ -217,6 +217,15 @@ func TestBrowserMessages(t *testing.T) {
 		if !strings.Contains(fact, "relay failed") || !strings.Contains(fact, reply) {
 			t.Errorf("relay fact = %q", fact)
 		}
+		// And on the run: the card of each message says what its relay came to.
+		b.open(fmt.Sprintf("#/runs/%d", smtpRun))
+		card := b.wait("relay on the run page", fmt.Sprintf(`(() => { const c = document.querySelector('.tx-card[data-tx="%d"] .tx-relay'); return c && c.innerText })()`, copyTx), 10*time.Second)
+		if !strings.Contains(card, "relay failed") || !strings.Contains(card, reply) {
+			t.Errorf("the run page's card of the failed relay says %q", card)
+		}
+		if ok := b.eval(`(document.querySelector('.tx-card[data-tx="1"] .tx-relay') || {}).innerText || ''`).(string); !strings.Contains(ok, "relayed") || strings.Contains(ok, "failed") {
+			t.Errorf("the run page's card of the relayed message says %q", ok)
+		}
 	})
 
 	t.Run("no sideways scrolling at 390 px", func(t *testing.T) {
