@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 	"unsafe"
 
 	"github.com/hooksim/hooksim/recorder/report"
@@ -143,12 +144,21 @@ func storeHeaders(h []hookconf.HeaderField) []store.Header {
 	return unsafe.Slice((*store.Header)(unsafe.Pointer(unsafe.SliceData(h))), len(h))
 }
 
-func messageRow(tx *simulator.TransactionResult) store.Message {
-	return store.Message{
+// messageRow is tx as a message row, ended at ended. The headers the
+// server wrote in front of the final message when it queued it are kept
+// (QueuedHead: Queued without its Final, which ends it).
+func messageRow(tx *simulator.TransactionResult, ended time.Time) store.Message {
+	m := store.Message{
 		Number: tx.Number, QueueID: tx.QueueID, Delivered: tx.Delivered, Reply: tx.Reply,
 		Original: tx.Original, Final: tx.Final,
 		EnvelopeBefore: envelopeJSON(tx.EnvelopeIn), EnvelopeAfter: envelopeJSON(tx.EnvelopeOut),
+		Ended: ended.UTC(),
 	}
+	if tx.Delivered && tx.Queued != nil && bytes.HasSuffix(tx.Queued, tx.Final) {
+		n := len(tx.Queued) - len(tx.Final)
+		m.QueuedHead = tx.Queued[:n:n]
+	}
+	return m
 }
 
 func envelopeJSON(e simulator.EnvelopeView) []byte {

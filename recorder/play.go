@@ -3,6 +3,7 @@ package recorder
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
@@ -121,12 +122,14 @@ func (p *Play) Step(st *simulator.StepResult) {
 	}
 }
 
-// Transaction implements simulator.Play: it queues the message.
+// Transaction implements simulator.Play: it queues the message, with
+// the time the transaction ended (now: the simulator reports it as soon
+// as it has answered the message).
 func (p *Play) Transaction(tx *simulator.TransactionResult) {
 	if tx == nil || p.off {
 		return
 	}
-	if !p.r.enqueue(op{kind: opRows, play: p, tx: tx}) {
+	if !p.r.enqueue(op{kind: opRows, play: p, tx: tx, txEnded: time.Now()}) {
 		p.r.fail(ErrClosed)
 	}
 }
@@ -167,7 +170,7 @@ func (p *Play) prepare(o *op) {
 			p.sum.add(&o.batch.Exchanges[len(o.batch.Exchanges)-1])
 		}
 	case o.tx != nil:
-		o.batch.Messages = []store.Message{messageRow(o.tx)}
+		o.batch.Messages = []store.Message{messageRow(o.tx, o.txEnded)}
 		o.tx = nil
 	case o.kind == opFinish && o.summary == nil:
 		for _, ex := range o.leftover {

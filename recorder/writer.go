@@ -31,6 +31,7 @@ type op struct {
 	// batch's rows by Play.prepare on the writer goroutine.
 	step     *simulator.StepResult
 	tx       *simulator.TransactionResult
+	txEnded  time.Time             // when the play reported tx
 	leftover []*simulator.Exchange // opFinish: exchanges no step claimed
 	result   *simulator.SessionResult
 	summary  *store.RunSummary // opFinish: the run's summary, from every exchange queued

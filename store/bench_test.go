@@ -89,3 +89,53 @@ func BenchmarkListRuns(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListMessages lists queued messages out of 10,000 of 20 KiB
+// each (each its own blob): the newest 50, as the Messages page loads
+// them, and a search no message matches, which reads every head.
+func BenchmarkListMessages(b *testing.B) {
+	s, _ := openTemp(b)
+	ctx := context.Background()
+	const n = 10000
+	err := s.Update(ctx, func(tx *Tx) error {
+		id, err := tx.CreateRun(ctx, &Run{SessionName: "smtp", Source: SourceSMTP, Started: t0, Ended: t0, Outcome: OutcomePassed})
+		if err != nil {
+			return err
+		}
+		body := body(1, 1, 20<<10)
+		var batch Batch
+		for i := 1; i <= n; i++ {
+			final := append([]byte(fmt.Sprintf("From: a@example.net\r\nSubject: message %d\r\n\r\n", i)), body...)
+			batch.Messages = append(batch.Messages, Message{RunID: id, Number: i, Delivered: true, Original: final, Final: final,
+				EnvelopeBefore: []byte(`{"from":"a@example.net","to":["b@example.org"]}`),
+				EnvelopeAfter:  []byte(`{"from":"a@example.net","to":["b@example.org"]}`), Ended: t0, QueuedHead: []byte{}})
+			if len(batch.Messages) == 500 {
+				if err := tx.Write(ctx, batch); err != nil {
+					return err
+				}
+				batch.Messages = batch.Messages[:0]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		f    MessageFilter
+		want int
+	}{
+		{"first-page", MessageFilter{Limit: 50}, 50},
+		{"search-all", MessageFilter{Limit: 50, Query: "no such text"}, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				list, err := s.ListMessages(ctx, tc.f)
+				if err != nil || len(list) != tc.want {
+					b.Fatalf("%d messages, %v", len(list), err)
+				}
+			}
+		})
+	}
+}

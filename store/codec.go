@@ -118,3 +118,31 @@ func textOrNull(b []byte) any {
 	}
 	return rawJSON(b, "")
 }
+
+// relayJSON is r as the messages.relay column: "" for nil (not relayed).
+// Its time is stored in UTC.
+func relayJSON(r *Relay) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	v := *r
+	v.At = v.At.UTC()
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode relay: %w", err)
+	}
+	return string(b), nil
+}
+
+// relayFrom decodes the messages.relay column; nil for "".
+func relayFrom(s string) (*Relay, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var r Relay
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return nil, fmt.Errorf("decode relay: %w", err)
+	}
+	r.At = r.At.UTC()
+	return &r, nil
+}

@@ -7,7 +7,11 @@
 // (response bodies over ChunkSize too, since version 7):
 // each kept once by the SHA-256 of its bytes (an unchanged final message,
 // a script's message file and the message played share one), in 256 KiB
-// chunks when larger, and deleted by Prune once no run uses them.
+// chunks when larger, and deleted by Prune once no run uses them. Since
+// schema version 10 a message also keeps when its transaction ended, the
+// headers the server wrote in front of it when it queued it, and the
+// result of its relay downstream; ListMessages and TailMessages read the
+// queued messages across runs as a mail catcher lists them.
 //
 // A Store has one writer connection (so writes never wait on each other
 // inside the process) and a pool of read-only connections; the database

@@ -183,48 +183,87 @@ func (s *Store) Exchange(ctx context.Context, runID int64, seq int) (*Exchange, 
 func (s *Store) Messages(ctx context.Context, runID int64) ([]Message, error) {
 	var out []Message
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
-			original_blob, final_blob, envelope_before, envelope_after FROM messages WHERE run_id = ? ORDER BY number`, runID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		type refs struct{ original, final sql.NullInt64 }
-		var ids []refs
-		for rows.Next() {
-			m := Message{RunID: runID}
-			var before, after string
-			var r refs
-			if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final,
-				&r.original, &r.final, &before, &after); err != nil {
-				return err
-			}
-			m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
-			out = append(out, m)
-			ids = append(ids, r)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		br := blobReader{tx: tx}
-		for i := range out {
-			m := &out[i]
-			if ids[i].original.Valid {
-				if m.Original, err = br.read(ctx, ids[i].original); err != nil {
-					return fmt.Errorf("message %d: original: %w", m.Number, err)
-				}
-			}
-			if ids[i].final.Valid {
-				if m.Final, err = br.read(ctx, ids[i].final); err != nil {
-					return fmt.Errorf("message %d: final: %w", m.Number, err)
-				}
-			}
-		}
-		return nil
+		var err error
+		out, err = readMessages(ctx, tx, runID, `run_id = ? ORDER BY number`, runID)
+		return err
 	})
 	if err != nil {
 		return nil, s.check(fmt.Errorf("store: messages of run %d: %w", runID, err))
+	}
+	return out, nil
+}
+
+// Message returns transaction number of run runID as Messages does, or
+// an error wrapping ErrNotFound when the run has no such transaction
+// (or there is no such run): one message of a long SMTP session without
+// reading the bodies of the others.
+func (s *Store) Message(ctx context.Context, runID int64, number int) (*Message, error) {
+	var out []Message
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = readMessages(ctx, tx, runID, `run_id = ? AND number = ?`, runID, number)
+		return err
+	})
+	if err == nil && len(out) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, s.check(fmt.Errorf("store: message %d of run %d: %w", number, runID, err))
+	}
+	return &out[0], nil
+}
+
+// readMessages reads the messages of run runID that where (a condition
+// and its order, with args) selects, bodies included.
+func readMessages(ctx context.Context, tx *sql.Tx, runID int64, where string, args ...any) ([]Message, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT number, queue_id, delivered, reply, original, final,
+		original_blob, final_blob, envelope_before, envelope_after, ended, queued_head, relay
+		FROM messages WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type refs struct{ original, final sql.NullInt64 }
+	var (
+		out []Message
+		ids []refs
+	)
+	for rows.Next() {
+		m := Message{RunID: runID}
+		var (
+			before, after, relay string
+			ended                sql.NullInt64
+			r                    refs
+		)
+		if err := rows.Scan(&m.Number, &m.QueueID, &m.Delivered, &m.Reply, &m.Original, &m.Final,
+			&r.original, &r.final, &before, &after, &ended, &m.QueuedHead, &relay); err != nil {
+			return nil, err
+		}
+		m.EnvelopeBefore, m.EnvelopeAfter = []byte(before), []byte(after)
+		m.Ended = timeFrom(ended)
+		if m.Relay, err = relayFrom(relay); err != nil {
+			return nil, fmt.Errorf("message %d: %w", m.Number, err)
+		}
+		out = append(out, m)
+		ids = append(ids, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	br := blobReader{tx: tx}
+	for i := range out {
+		m := &out[i]
+		if ids[i].original.Valid {
+			if m.Original, err = br.read(ctx, ids[i].original); err != nil {
+				return nil, fmt.Errorf("message %d: original: %w", m.Number, err)
+			}
+		}
+		if ids[i].final.Valid {
+			if m.Final, err = br.read(ctx, ids[i].final); err != nil {
+				return nil, fmt.Errorf("message %d: final: %w", m.Number, err)
+			}
+		}
 	}
 	return out, nil
 }

@@ -151,6 +151,79 @@ type Message struct {
 	Final          []byte
 	EnvelopeBefore []byte // JSON
 	EnvelopeAfter  []byte // JSON
+	// Ended is when the transaction ended (the reply to its DATA or last
+	// BDAT), UTC; zero for messages recorded before schema version 10.
+	Ended time.Time
+	// QueuedHead is the header block the server wrote in front of Final
+	// when it queued the message (simulator.TransactionResult.Queued
+	// without Final): the message as queued is QueuedHead then Final.
+	// Empty, not nil, when the server added no header; nil when the
+	// message was not queued, and for messages recorded before schema
+	// version 10.
+	QueuedHead []byte
+	// Relay is what became of the message's relay to a downstream server
+	// (hooksim smtp --relay); nil when it was not relayed. Written with
+	// the message or later by SetRelay.
+	Relay *Relay
+}
+
+// Relay is the result of relaying a queued message, in its final form
+// and to its final envelope, to a downstream SMTP server. It is stored as
+// JSON (messages.relay), in these keys.
+type Relay struct {
+	To string `json:"to"` // the downstream server, host:port
+	OK bool   `json:"ok"` // the downstream accepted the message
+	// Reply is the downstream's last reply line, or the error that ended
+	// the relay (a refused connection, a timeout).
+	Reply string    `json:"reply"`
+	At    time.Time `json:"at"` // when the relay ended, UTC
+}
+
+// MessageFilter selects queued messages for ListMessages. Zero fields
+// select everything.
+type MessageFilter struct {
+	// Source keeps only the messages of runs of this source (SourceSMTP:
+	// those hooksim smtp received).
+	Source string
+	// RunID keeps only the messages of this run (0: every run).
+	RunID int64
+	// Query keeps only the messages whose envelope sender, one of whose
+	// envelope recipients (both as the hooks left them) or whose subject
+	// contains it, ignoring case.
+	Query string
+	// BeforeID pages: only messages whose ID is below it.
+	BeforeID int64
+	// Limit caps the number of messages listed; 0 lists all.
+	Limit int
+}
+
+// MessageSummary is one queued message as a mail catcher lists it: no
+// body is read beyond the head of the final message, for its subject.
+type MessageSummary struct {
+	// ID is the message's row id, never reused (schema version 10): the
+	// order of the list and its paging cursor.
+	ID     int64
+	RunID  int64
+	Number int    // the transaction's number in its run
+	Source string // the run's source
+	// Time is when the transaction ended; its run's start for messages
+	// recorded before schema version 10.
+	Time    time.Time
+	QueueID string
+	// From and To are the envelope as the hooks left it; From "" is the
+	// null sender <>.
+	From string
+	To   []string
+	// Subject is the final message's first Subject field as the web
+	// view's message page shows header values (sessions.HeaderFields):
+	// folded lines joined by "\n", not decoded from RFC 2047; "" when
+	// there is none.
+	Subject string
+	// Size is the final message's size in bytes.
+	Size int64
+	// Queued reports that the message as queued (QueuedHead) is kept.
+	Queued bool
+	Relay  *Relay // nil when not relayed
 }
 
 // RunSummary is what a run's exchanges came to, as the run's filter

@@ -29,7 +29,7 @@ const (
 	outcome, reply, lints, request_head, response_head, body_read, redirects, request_blob, response_blob, parsed)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessage = `INSERT INTO messages (run_id, number, queue_id, delivered, reply, original_blob, final_blob,
-	envelope_before, envelope_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	envelope_before, envelope_after, ended, queued_head, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // stmtKind names the writer's prepared statements.
@@ -246,8 +246,17 @@ func (t *Tx) writeMessage(ctx context.Context, d *driverConn, m *Message) error 
 		}
 		*b.id = id
 	}
+	relay, err := relayJSON(m.Relay)
+	if err != nil {
+		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
+	}
+	var queuedHead any // NULL: not kept
+	if m.QueuedHead != nil {
+		queuedHead = blob(m.QueuedHead)
+	}
 	if err := d.insert(ctx, stmtMessage, m.RunID, m.Number, m.QueueID, boolInt(m.Delivered), m.Reply,
-		original, final, rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null")); err != nil {
+		original, final, rawJSON(m.EnvelopeBefore, "null"), rawJSON(m.EnvelopeAfter, "null"),
+		timeValue(m.Ended), queuedHead, relay); err != nil {
 		return fmt.Errorf("store: insert message %d of run %d: %w", m.Number, m.RunID, err)
 	}
 	return nil

@@ -18,15 +18,21 @@ const (
 	evExchange    = "exchange"
 	evRunFinished = "run-finished"
 	evReset       = "reset"
+	// evMessageQueued is a queued message recorded (any run's), with
+	// its summary as GET /api/v1/messages lists it; evMessageRelayed the
+	// relay of a message recorded after it (SetRelay), with its summary.
+	evMessageQueued  = "message-queued"
+	evMessageRelayed = "message-relayed"
 )
 
 // event is one message of the stream.
 type event struct {
-	Seq      uint64         `json:"seq"`
-	Type     string         `json:"type"`
-	Latest   *uint64        `json:"latest,omitempty"` // hello only
-	Run      *report.Run    `json:"run,omitempty"`
-	Exchange *exchangeEvent `json:"exchange,omitempty"`
+	Seq      uint64          `json:"seq"`
+	Type     string          `json:"type"`
+	Latest   *uint64         `json:"latest,omitempty"` // hello only
+	Run      *report.Run     `json:"run,omitempty"`
+	Exchange *exchangeEvent  `json:"exchange,omitempty"`
+	Message  *messageSummary `json:"message,omitempty"`
 }
 
 // exchangeEvent is an exchange summary with its run.
@@ -106,6 +112,7 @@ type tailState struct {
 	lastRun int64
 	lastRow int64
 	open    map[int64]*store.Run // running runs, with the exchanges seen so far
+	msgs    store.MessageCursor
 }
 
 // tail polls the store until ctx ends and appends what it finds to the
@@ -114,6 +121,9 @@ func (s *Server) tail(ctx context.Context) {
 	st := &tailState{open: map[int64]*store.Run{}}
 	var err error
 	if st.lastRun, st.lastRow, err = s.cfg.Store.Cursors(ctx); err != nil {
+		s.logf("events: %v", err)
+	}
+	if st.msgs, err = s.cfg.Store.LastMessages(ctx); err != nil {
 		s.logf("events: %v", err)
 	}
 	// Runs already running (in another process) are watched for their end.
@@ -145,10 +155,49 @@ func (s *Server) tail(ctx context.Context) {
 	}
 }
 
-// poll reads one snapshot of what is new and appends its events in the
+// poll appends the events of what is new: the runs and exchanges
+// (pollRuns), then the queued messages and relays (pollMessages), read
+// in a later snapshot: a message may come before the events of its run.
+// full reports a batch that hit its limit.
+func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error) {
+	full, err = s.pollRuns(ctx, st)
+	if err != nil {
+		return full, err
+	}
+	more, err := s.pollMessages(ctx, st)
+	return full || more, err
+}
+
+// pollMessages appends a message-queued event for each queued message
+// recorded since the last poll, oldest first, then a message-relayed
+// event for each relay recorded since (but for a message just announced,
+// whose summary has its relay already).
+func (s *Server) pollMessages(ctx context.Context, st *tailState) (full bool, err error) {
+	ch, err := s.cfg.Store.TailMessages(ctx, st.msgs, tailBatch)
+	if err != nil {
+		return false, err
+	}
+	st.msgs = ch.Next
+	announced := make(map[int64]bool, len(ch.Queued))
+	for i := range ch.Queued {
+		m := summaryOf(&ch.Queued[i])
+		announced[m.ID] = true
+		s.events.append(event{Type: evMessageQueued, Message: &m})
+	}
+	for i := range ch.Relayed {
+		if announced[ch.Relayed[i].ID] {
+			continue
+		}
+		m := summaryOf(&ch.Relayed[i])
+		s.events.append(event{Type: evMessageRelayed, Message: &m})
+	}
+	return ch.Full, nil
+}
+
+// pollRuns reads one snapshot of what is new and appends its events in the
 // order things happened: runs started, exchanges (with an update of their
 // running run), runs finished. full reports a batch that hit its limit.
-func (s *Server) poll(ctx context.Context, st *tailState) (full bool, err error) {
+func (s *Server) pollRuns(ctx context.Context, st *tailState) (full bool, err error) {
 	open := make([]int64, 0, len(st.open))
 	for id := range st.open {
 		open = append(open, id)

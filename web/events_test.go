@@ -126,17 +126,18 @@ func TestResetWhenSinceIsGone(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.EventBuffer = 4 })
 	hook := newTestHook(t, "", "accept")
 	record(t, ts.dbPath, hook.URL, "hello", "")
-	// Wait for the tail to log the run's end (more events than the log keeps).
+	// Wait for the tail to log the run's end and its queued message, the
+	// last event of the poll that saw it (more events than the log keeps).
 	var latest uint64
 	for deadline := time.Now().Add(3 * time.Second); ; {
 		latest = ts.events.latest()
 		msgs, _, _, _ := ts.events.after(latest-1, 1)
 		var ev event
-		if len(msgs) == 1 && json.Unmarshal(msgs[0], &ev) == nil && ev.Type == evRunFinished {
+		if len(msgs) == 1 && json.Unmarshal(msgs[0], &ev) == nil && ev.Type == evMessageQueued {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the run's end was not logged")
+			t.Fatal("the run's end and its message were not logged")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

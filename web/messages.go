@@ -1,9 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hooksim/hooksim/recorder/replay/compare"
 	"github.com/hooksim/hooksim/recorder/report"
@@ -20,10 +24,18 @@ const (
 // messageView is the answer of GET /api/v1/runs/{id}/messages/{n}.
 type messageView struct {
 	report.Transaction
-	Original   msgView        `json:"original"`
-	Final      *msgView       `json:"final"`
-	HeaderDiff []headerChange `json:"header_diff"`
-	BodyDiff   []bodyLine     `json:"body_diff"`
+	// Time is when the transaction ended (its run's start for one
+	// recorded before that was kept), as the messages list shows it.
+	Time time.Time `json:"time"`
+	// QueuedHeaders are the headers the server wrote in front of the
+	// final message when it queued it; null when the message was not
+	// queued or that was not kept (recorded before schema version 10).
+	QueuedHeaders [][2]string    `json:"queued_headers"`
+	Relay         *store.Relay   `json:"relay"`
+	Original      msgView        `json:"original"`
+	Final         *msgView       `json:"final"`
+	HeaderDiff    []headerChange `json:"header_diff"`
+	BodyDiff      []bodyLine     `json:"body_diff"`
 }
 
 // msgView is one message: its headers as they are on the wire, its body
@@ -50,50 +62,58 @@ type bodyLine struct {
 	Text string `json:"text"`
 }
 
-// findMessage reads transaction {n} of run {id} from the store, answering
-// the error itself (404 for a run or transaction that does not exist).
-func (s *Server) findMessage(w http.ResponseWriter, r *http.Request) (int64, *store.Message, bool) {
+// findMessage reads transaction {n} of run {id} from the store, with its
+// run, answering the error itself (404 for a run or transaction that does
+// not exist).
+func (s *Server) findMessage(w http.ResponseWriter, r *http.Request) (*store.Run, *store.Message, bool) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
-		return 0, nil, false
+		return nil, nil, false
 	}
 	n, ok := pathID(w, r, "n")
 	if !ok {
-		return 0, nil, false
+		return nil, nil, false
 	}
-	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return 0, nil, false
-	}
-	msgs, err := s.cfg.Store.Messages(r.Context(), id)
+	run, err := s.cfg.Store.GetRun(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
-		return 0, nil, false
+		return nil, nil, false
 	}
-	for i := range msgs {
-		if int64(msgs[i].Number) == n {
-			return id, &msgs[i], true
-		}
+	m, err := s.cfg.Store.Message(r.Context(), id, int(min(n, math.MaxInt32)))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("run #%d has no transaction %d", id, n))
+		return nil, nil, false
 	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("run #%d has no transaction %d", id, n))
-	return 0, nil, false
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	return run, m, true
 }
 
 // handleMessage answers GET /api/v1/runs/{id}/messages/{n}: the
 // transaction (report.Transaction) with both messages parsed for display
 // and their differences.
 func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
-	id, m, ok := s.findMessage(w, r)
+	run, m, ok := s.findMessage(w, r)
 	if !ok {
 		return
 	}
 	tx, err := report.StoredTransaction(m)
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("web: run %d: %w", id, err))
+		s.fail(w, r, fmt.Errorf("web: run %d: %w", run.ID, err))
 		return
 	}
 	tx.Original, tx.Final = nil, nil // shown below as messages
-	v := messageView{Transaction: tx, Original: msgViewOf(m.Original), HeaderDiff: []headerChange{}, BodyDiff: []bodyLine{}}
+	v := messageView{Transaction: tx, Time: m.Ended, Relay: m.Relay, Original: msgViewOf(m.Original),
+		HeaderDiff: []headerChange{}, BodyDiff: []bodyLine{}}
+	if v.Time.IsZero() {
+		v.Time = run.Started
+	}
+	v.Time = v.Time.UTC()
+	if m.Delivered && m.QueuedHead != nil {
+		v.QueuedHeaders = sessions.HeaderFields(m.QueuedHead)
+	}
 	if m.Final != nil {
 		f := msgViewOf(m.Final)
 		v.Final = &f
@@ -105,24 +125,42 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
+// handleMessageEML answers GET /api/v1/runs/{id}/messages/{n}/eml: the
+// message as received (which=original, the default), as the hooks left
+// it (final) or as the server queued it (queued: the server's headers,
+// then the final message, ending with a CRLF: the file `hooksim run
+// --out` writes).
 func (s *Server) handleMessageEML(w http.ResponseWriter, r *http.Request) {
-	id, tx, ok := s.findMessage(w, r)
+	run, tx, ok := s.findMessage(w, r)
 	if !ok {
 		return
 	}
+	id := run.ID
 	data := tx.Original
 	which := r.URL.Query().Get("which")
 	switch which {
 	case "", "original":
 		which = "original"
-	case "final":
+	case "final", "queued":
 		if tx.Final == nil {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("transaction %d of run #%d was not queued: there is no final message", tx.Number, id))
 			return
 		}
 		data = tx.Final
+		if which == "final" {
+			break
+		}
+		if tx.QueuedHead == nil {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("transaction %d of run #%d was recorded by a hooksim that did not keep the message as queued: which=final is the message without the server's headers", tx.Number, id))
+			return
+		}
+		data = make([]byte, 0, len(tx.QueuedHead)+len(tx.Final)+2)
+		data = append(append(data, tx.QueuedHead...), tx.Final...)
+		if !bytes.HasSuffix(data, []byte("\r\n")) {
+			data = append(data, '\r', '\n')
+		}
 	default:
-		writeError(w, http.StatusBadRequest, "which wants original or final")
+		writeError(w, http.StatusBadRequest, "which wants original, final or queued")
 		return
 	}
 	w.Header().Set("Content-Type", "message/rfc822")

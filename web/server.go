@@ -213,6 +213,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/runs/{id}", s.handleRun)
 	mux.HandleFunc("GET /api/v1/runs/{id}/exchanges/{seq}", s.handleExchange)
 	mux.HandleFunc("GET /api/v1/runs/{id}/exchanges/{seq}/raw", s.handleExchangeRaw)
+	mux.HandleFunc("GET /api/v1/messages", s.handleMessages)
 	mux.HandleFunc("GET /api/v1/runs/{id}/messages/{n}", s.handleMessage)
 	mux.HandleFunc("GET /api/v1/runs/{id}/messages/{n}/eml", s.handleMessageEML)
 	mux.HandleFunc("GET /api/v1/runs/{id}/export", s.handleExport)

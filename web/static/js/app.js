@@ -5,10 +5,12 @@ import { clear, h } from './dom.js';
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { messagePage } from './message.js';
+import { messagesPage } from './messages.js';
 import { playPage, comparePage, sendPage } from './actions.js';
 
 const routes = [
   [/^\/?$/, 'runs', () => runsPage],
+  [/^\/messages$/, 'messages', () => messagesPage],
   [/^\/runs\/(\d+)\/messages\/(\d+)$/, 'runs', () => messagePage],
   [/^\/runs\/(\d+)$/, 'runs', () => runPage],
   [/^\/play$/, 'play', () => playPage],

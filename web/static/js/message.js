@@ -2,7 +2,7 @@
 // diff, MIME tree, text and HTML preview, .eml download.
 
 import { get } from './api.js';
-import { badge, bodyText, clear, fmtBytes, h, replyClass } from './dom.js';
+import { badge, bodyText, clear, fmtBytes, fmtTime, h, replyClass } from './dom.js';
 import { tabs } from './run.js';
 
 // The HTML preview runs with no scripts (sandbox without allow-scripts) and
@@ -49,13 +49,22 @@ function render(m, id, n) {
       m.queue_id ? h('span', { class: 'mono muted', text: m.queue_id }) : null,
       h('div', { class: 'spacer' }),
       h('a', { class: 'btn', href: `${base}?which=original`, download: '', id: 'dl-original', text: '⤓ original .eml' }),
-      m.final ? h('a', { class: 'btn', href: `${base}?which=final`, download: '', id: 'dl-final', text: '⤓ final .eml' }) : null),
+      m.final ? h('a', { class: 'btn', href: `${base}?which=final`, download: '', id: 'dl-final', text: '⤓ final .eml' }) : null,
+      m.final && m.queued_headers ? h('a', { class: 'btn', href: `${base}?which=queued`, download: '', id: 'dl-queued',
+        title: 'The message as the server queued it: its own headers, then the final message', text: '⤓ queued .eml' }) : null),
     h('dl', { class: 'facts' },
+      m.time ? [h('dt', { text: m.delivered ? 'Queued' : 'Ended' }), h('dd', {}, h('time', { datetime: m.time, text: fmtTime(m.time) }))] : null,
       h('dt', { text: 'Envelope' }), h('dd', { class: 'mono', text: envText(m.envelope_before) }),
       envChanged ? [h('dt', { text: 'After hooks' }), h('dd', { class: 'mono changed', text: envText(m.envelope_after) })] : null,
       m.reply ? [h('dt', { text: 'Reply' }), h('dd', { class: `mono ${replyClass(m.reply)}`, text: m.reply })] : null,
-      h('dt', { text: 'Size' }), h('dd', { text: `${fmtBytes(m.original && m.original.size)}${m.final ? ` → ${fmtBytes(m.final.size)}` : ''}` })),
+      h('dt', { text: 'Size' }), h('dd', { text: `${fmtBytes(m.original && m.original.size)}${m.final ? ` → ${fmtBytes(m.final.size)}` : ''}` }),
+      m.relay ? [h('dt', { text: 'Relay' }), relayFact(m.relay)] : null),
   ];
+  if (m.queued_headers && m.queued_headers.length) {
+    out.push(h('details', { class: 'card queued-headers' },
+      h('summary', { text: `Headers the server wrote when it queued the message (${m.queued_headers.length})` }),
+      h('table', { class: 'kv' }, h('tbody', {}, m.queued_headers.map(([k, v]) => h('tr', {}, h('th', { class: 'mono', text: k }), h('td', { class: 'mono', text: v })))))));
+  }
   if (!m.final) {
     out.push(h('div', { class: 'note', text: 'The message was not queued, so there is no final version: showing the original only.' }));
   } else if (changes === 0) {
@@ -71,6 +80,14 @@ function render(m, id, n) {
   views.push(['Original', () => messageView(m.original)]);
   out.push(h('h2', { class: 'section-title', text: 'Message' }), tabs(views, 'msg-tabs'));
   return out;
+}
+
+/** relayFact shows a relay's result; a failed one is marked in words, not colour alone. */
+function relayFact(r) {
+  return h('dd', { id: 'relay', class: r.ok ? '' : 'relay-failure' },
+    badge(r.ok ? 'relayed' : 'relay failed', r.ok ? 'ok' : 'bad'), ' ',
+    h('span', { text: `to ${r.to}${r.at ? ` at ${fmtTime(r.at)}` : ''}: ` }),
+    h('span', { class: `mono ${r.ok ? replyClass(r.reply) : 'reply-perm'}`, text: r.reply || '(no reply)' }));
 }
 
 function headerDiff(diff) {

@@ -24,12 +24,22 @@ export function runPage(root, ctx) {
     head, actions, panel, txs,
     h('h2', { class: 'section-title', text: 'Transcript' }), timeline);
 
+  let relays = new Map(); // transaction number -> relay, for messages relayed downstream
+
   async function load() {
     try {
       data = await get(`/api/v1/runs/${id}?bodies=0`);
     } catch (e) {
       clear(head).appendChild(h('div', { class: 'error-box', text: `Could not load run #${id}: ${e.message}` }));
       return;
+    }
+    relays = new Map();
+    if ((data.transactions || []).some((tx) => tx.delivered)) {
+      // What became of each queued message's relay (hooksim smtp --relay).
+      try {
+        const list = await get(`/api/v1/messages?run=${id}&limit=500`);
+        for (const m of list.messages || []) if (m.relay) relays.set(m.number, m.relay);
+      } catch { /* the cards show without it */ }
     }
     renderHead();
     renderTxs();
@@ -82,6 +92,7 @@ export function runPage(root, ctx) {
         h('div', { class: 'mono small', text: env(tx.envelope_before) }),
         changed ? h('div', { class: 'mono small changed', text: `now ${env(tx.envelope_after)}` }) : null,
         tx.reply ? h('div', { class: `mono small ${replyClass(tx.reply)}`, text: tx.reply }) : null,
+        relayLine(relays.get(tx.number)),
         h('div', { class: 'tx-open', text: 'Open message →' })));
     }
   }
@@ -166,7 +177,7 @@ export function runPage(root, ctx) {
 
   let timer = null;
   const off = ctx.live.on((ev) => {
-    const rid = ev.run ? ev.run.id : ev.exchange ? ev.exchange.run_id : 0;
+    const rid = ev.run ? ev.run.id : ev.exchange ? ev.exchange.run_id : ev.message ? ev.message.run_id : 0;
     if (ev.type === 'reset' || rid === id) {
       clearTimeout(timer);
       timer = setTimeout(load, 150);
@@ -174,6 +185,14 @@ export function runPage(root, ctx) {
   });
   load();
   return () => { off(); clearTimeout(timer); };
+}
+
+/** relayLine shows a message's relay on its card; a failure in words, with the reply. */
+function relayLine(r) {
+  if (!r) return null;
+  return h('div', { class: `small tx-relay${r.ok ? '' : ' relay-failure'}` },
+    badge(r.ok ? 'relayed' : 'relay failed', r.ok ? 'ok' : 'bad'), ' ',
+    h('span', { class: 'mono', text: `${r.to}: ${r.reply || '(no reply)'}` }));
 }
 
 function hooksSummary(hooks) {
