@@ -169,6 +169,36 @@ func (s *Store) Tail(ctx context.Context, afterRun int64, open []int64, afterRow
 	return runs, exs, nil
 }
 
+// StepMarks returns, for each of runs that has steps recorded, the index
+// of the first step of its newest row of steps (step_lists.first_idx): it
+// moves whenever steps of the run are committed, so that a tail sees a
+// running run's new steps even when they made no hook exchange (a NOOP,
+// a refused command). Runs without steps are left out.
+func (s *Store) StepMarks(ctx context.Context, runs []int64) (map[int64]int64, error) {
+	marks := make(map[int64]int64, len(runs))
+	if len(runs) == 0 {
+		return marks, nil
+	}
+	args := make([]any, len(runs))
+	for i, id := range runs {
+		args[i] = id
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT run_id, max(first_idx) FROM step_lists WHERE run_id IN (`+
+		strings.TrimSuffix(strings.Repeat("?,", len(runs)), ",")+`) GROUP BY run_id`, args...)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("store: step marks: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, mark int64
+		if err := rows.Scan(&id, &mark); err != nil {
+			return nil, s.check(fmt.Errorf("store: step marks: %w", err))
+		}
+		marks[id] = mark
+	}
+	return marks, rows.Err()
+}
+
 // SearchRuns is ListRuns with one more condition: the session name
 // contains q, ignoring ASCII case. An empty q is ListRuns.
 func (s *Store) SearchRuns(ctx context.Context, f RunFilter, q string) ([]Run, error) {

@@ -113,6 +113,8 @@ type tailState struct {
 	lastRow int64
 	open    map[int64]*store.Run // running runs, with the exchanges seen so far
 	msgs    store.MessageCursor
+	// steps are the running runs' step marks (store.StepMarks) seen.
+	steps map[int64]int64
 }
 
 // tail polls the store until ctx ends and appends what it finds to the
@@ -217,6 +219,7 @@ func (s *Server) pollRuns(ctx context.Context, st *tailState) (full bool, err er
 	for _, id := range open {
 		if !seen[id] {
 			delete(st.open, id)
+			delete(st.steps, id)
 		}
 	}
 	if len(runs) == 0 && len(exs) == 0 {
@@ -264,6 +267,31 @@ func (s *Server) pollRuns(ctx context.Context, st *tailState) (full bool, err er
 		}
 	}
 	truncated := len(exs) >= tailBatch || len(runs)-len(open) >= tailBatch
+	// A running run whose steps moved without an exchange (a NOOP, a
+	// refused command of a live SMTP client) is updated too.
+	if len(st.open) > 0 {
+		ids := make([]int64, 0, len(st.open))
+		for id := range st.open {
+			ids = append(ids, id)
+		}
+		marks, err := s.cfg.Store.StepMarks(ctx, ids)
+		if err != nil {
+			return false, err
+		}
+		if st.steps == nil {
+			st.steps = map[int64]int64{}
+		}
+		for _, id := range ids {
+			m, ok := marks[id]
+			if ok && (st.steps[id] != m) && !updated[id] {
+				updated[id] = true
+				order = append(order, id)
+			}
+			if ok {
+				st.steps[id] = m
+			}
+		}
+	}
 	for _, id := range order {
 		if r, ok := st.open[id]; ok {
 			v := report.StoredRun(r)
@@ -281,6 +309,7 @@ func (s *Server) pollRuns(ctx context.Context, st *tailState) (full bool, err er
 	}
 	for i := range finished {
 		delete(st.open, finished[i].ID)
+		delete(st.steps, finished[i].ID)
 		v := report.StoredRun(&finished[i])
 		s.events.append(event{Type: evRunFinished, Run: &v})
 	}

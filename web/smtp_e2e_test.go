@@ -21,7 +21,8 @@ import (
 // its own process) while it does it. A message sent with swaks appears
 // in the runs list as a run of source smtp; a client that stops half-way
 // shows as a running run whose page already has its commands, replies
-// and hook exchanges, and the rest appears as the client goes on.
+// and hook exchanges, and the rest appears as the client goes on, a
+// command that calls no hook (NOOP) included.
 func TestBrowserSMTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests skipped in -short mode")
@@ -128,6 +129,9 @@ func TestBrowserSMTP(t *testing.T) {
 	if badge := b.eval(`document.querySelector('.run-page').innerText`).(string); !strings.Contains(badge, "running") {
 		t.Errorf("the run page of a connection still open does not say running:\n%s", badge)
 	}
+	// A command that calls no hook shows up live too.
+	say("NOOP")
+	b.wait("the NOOP step, live", `document.getElementById('timeline').innerText.includes('NOOP')`, 10*time.Second)
 	say("RCPT TO:<bill@example.org>")
 	b.wait("the RCPT step, live", `document.getElementById('timeline').innerText.includes('RCPT TO:<bill@example.org>')`, 10*time.Second)
 	io.WriteString(conn, "DATA\r\n")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/store"
 )
 
 // relayTimeout bounds one message's relay, from the dial to the reply to
@@ -25,6 +26,7 @@ const relayTimeout = 30 * time.Second
 type relayer struct {
 	addr  string
 	rec   *recorder.Recorder // nil when not recording
+	st    *store.Store       // where rec records
 	out   io.Writer
 	quiet bool
 	jobs  chan relayJob
@@ -38,8 +40,8 @@ type relayJob struct {
 	tx   *simulator.TransactionResult
 }
 
-func newRelayer(_ context.Context, addr string, rec *recorder.Recorder, out io.Writer, quiet bool) *relayer {
-	r := &relayer{addr: addr, rec: rec, out: out, quiet: quiet, jobs: make(chan relayJob, 1024), done: make(chan struct{})}
+func newRelayer(addr string, rec *recorder.Recorder, st *store.Store, out io.Writer, quiet bool) *relayer {
+	r := &relayer{addr: addr, rec: rec, st: st, out: out, quiet: quiet, jobs: make(chan relayJob, 1024), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -87,8 +89,25 @@ func (r *relayer) run() {
 	}
 }
 
-// record keeps the relay's outcome with the message (store.SetRelay).
-func (r *relayer) record(j relayJob, ok bool, status string) {}
+// record keeps the relay's outcome with the message (store.SetRelay),
+// once the recorder has committed the message. A failure to record it
+// is said, not fatal.
+func (r *relayer) record(j relayJob, ok bool, status string) {
+	if r.rec == nil || j.play == nil {
+		return
+	}
+	ctx := context.Background()
+	if err := r.rec.Flush(ctx); err != nil {
+		return // the recording failed: the recorder reports it
+	}
+	id := j.play.RunID()
+	if id == 0 {
+		return
+	}
+	if err := r.st.SetRelay(ctx, id, j.tx.Number, store.Relay{To: r.addr, OK: ok, Reply: status, At: time.Now()}); err != nil {
+		fmt.Fprintf(r.out, "message %s: the relay's outcome was not recorded: %v\n", j.tx.QueueID, err)
+	}
+}
 
 // relayMessage sends tx as queued (Stalwart's headers in front of the
 // final message) with its final envelope to addr, and returns the

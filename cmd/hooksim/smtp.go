@@ -20,6 +20,7 @@ import (
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/smtpd"
+	"github.com/hooksim/hooksim/store"
 	"github.com/hooksim/hooksim/web"
 )
 
@@ -253,10 +254,12 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	}
 	out := &lockedWriter{w: termSafe{env.stdout}}
 	var rec *recorder.Recorder
+	var st *store.Store
 	var dbPath string
 	var srvWeb *web.Server
 	if !o.db.noRecord {
-		st, err := o.db.open(ctx, env)
+		var err error
+		st, err = o.db.open(ctx, env)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped while starting
@@ -286,7 +289,7 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	}
 	var relay *relayer
 	if o.relay != "" {
-		relay = newRelayer(ctx, o.relay, rec, out, o.quiet)
+		relay = newRelayer(o.relay, rec, st, out, o.quiet)
 		log.relay = relay
 	}
 

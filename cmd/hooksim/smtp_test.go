@@ -17,6 +17,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/smtpd"
+	"github.com/hooksim/hooksim/store"
 )
 
 // smtpServer is a `hooksim smtp` running in-process.
@@ -330,5 +334,92 @@ func TestSMTPBadFlags(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q; want exit %d naming %q", c.args, code, errOut, exitUsage, c.want)
 		}
+	}
+}
+
+// --relay forwards each queued message, as queued (Stalwart's headers in
+// front of the message as the hooks left it) and with its final
+// envelope, to a downstream SMTP server; the outcome is kept with the
+// message. A downstream that refuses connections is a failure shown on
+// the message, not fatal: the client still heard 250.
+func TestSMTPRelay(t *testing.T) {
+	t.Parallel()
+	hook := exampleHook(t)
+	downstream := &smtpd.Server{Sim: simulator.New(nil, nil)}
+	got := make(chan *simulator.SessionResult, 4)
+	downstream.OnConn = func(r *simulator.SessionResult) { got <- r }
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- downstream.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served; downstream.Sim.Client.Close() }()
+
+	db := filepath.Join(t.TempDir(), "h.db")
+	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db, "--relay", ln.Addr().String())
+	sendMail(t, s.addr, capturedMessage)
+	var res *simulator.SessionResult
+	select {
+	case res = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the downstream server got nothing")
+	}
+	if len(res.Transactions) != 1 {
+		t.Fatalf("the downstream got %d messages", len(res.Transactions))
+	}
+	relayed := res.Transactions[0]
+	s.waitFor(t, "relayed to "+ln.Addr().String()+": 250 2.0.0 Message queued")
+	s.stop()
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	msgs, err := st.Messages(context.Background(), 1)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("messages of run 1: %d, %v", len(msgs), err)
+	}
+	m := msgs[0]
+	queued := append(append([]byte{}, m.QueuedHead...), m.Final...)
+	if !bytes.Equal(relayed.Original, queued) {
+		t.Errorf("the downstream received\n%q\nthe message as queued is\n%q", relayed.Original, queued)
+	}
+	if !bytes.Contains(relayed.Original, []byte("\r\nX-Spam-Score: ")) || !bytes.HasPrefix(relayed.Original, []byte("Received: ")) {
+		t.Errorf("the relayed message lacks the hook's header or Stalwart's Received:\n%s", relayed.Original)
+	}
+	if to := strings.Join(relayed.EnvelopeIn.To, ","); to != "bill@example.org,ann@example.org,archive@example.org" {
+		t.Errorf("relayed to %s, want the final envelope (with the hook's archive@example.org)", to)
+	}
+	if m.Relay == nil || !m.Relay.OK || m.Relay.To != ln.Addr().String() || !strings.HasPrefix(m.Relay.Reply, "250 2.0.0 Message queued") {
+		t.Errorf("relay recorded: %+v", m.Relay)
+	}
+
+	// A downstream that is not there.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	db2 := filepath.Join(t.TempDir(), "h.db")
+	s2 := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db2, "--relay", deadAddr)
+	sendMail(t, s2.addr, capturedMessage)
+	s2.waitFor(t, "NOT relayed to "+deadAddr)
+	sendMail(t, s2.addr, capturedMessage) // still serving
+	s2.waitFor(t, ": run #2")
+	if code := s2.stop(); code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	st2, err := store.Open(context.Background(), db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	msgs, err = st2.Messages(context.Background(), 1)
+	if err != nil || len(msgs) != 1 || msgs[0].Relay == nil || msgs[0].Relay.OK || !strings.Contains(msgs[0].Relay.Reply, "connection refused") {
+		t.Errorf("a failed relay recorded: %+v, %v", msgs, err)
 	}
 }

@@ -410,13 +410,15 @@ func TestBdatChunkAsItComes(t *testing.T) {
 	start := []string{"EHLO client.example.net", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>"}
 	t.Run("slow", func(t *testing.T) {
 		t.Parallel()
-		addr, _, _, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), IdleTimeout: 400 * time.Millisecond})
+		// Each byte comes well within the idle timeout, the whole chunk
+		// takes longer than it.
+		addr, _, _, _ := serve(t, &Server{Sim: newSim(t, newHook(t)), IdleTimeout: time.Second})
 		conn, r := dial(t, addr)
 		converse(t, conn, r, start...)
 		msg := "Subject: s\r\n\r\nslow\r\n"
 		io.WriteString(conn, fmt.Sprintf("BDAT %d LAST\r\n", len(msg)))
 		for i := range len(msg) {
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(80 * time.Millisecond)
 			io.WriteString(conn, msg[i:i+1])
 		}
 		if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "250 2.0.0 Message queued") {
