@@ -372,7 +372,7 @@ func printSMTPBanner(out io.Writer, c *smtpConfig, o *smtpOptions, dbPath string
 	case dbPath == "":
 		fmt.Fprintln(out, "not recording (--no-record)")
 	case srvWeb != nil:
-		fmt.Fprintf(out, "recording into %s; web view on %s\n", dbPath, srvWeb.URL())
+		fmt.Fprintf(out, "recording into %s; web view on %s (the messages queued: %s#/messages)\n", dbPath, srvWeb.URL(), srvWeb.URL())
 	default:
 		fmt.Fprintf(out, "recording into %s (watch live: hooksim serve --db %s)\n", dbPath, export.ShellWord(dbPath))
 	}
