@@ -54,3 +54,51 @@ func TestImplyFalse(t *testing.T) {
 		t.Errorf("imply: maybe: error %v, want one naming bad.yaml:1 and imply", err)
 	}
 }
+
+// A raw BDAT command carries its chunk (`chunk:`), its bytes exactly:
+// a string, !!binary or a file; Marshal writes it back, and only a raw
+// BDAT command takes one.
+func TestRawChunk(t *testing.T) {
+	script := "imply: false\nsteps:\n  - ehlo\n  - mail: a@example.org\n  - rcpt: b@example.org\n" +
+		"  - raw: \"BDAT 9\"\n    chunk: \"Subject: \"\n" +
+		"  - raw: \"BDAT 6 LAST\"\n    chunk: !!binary SGkuDQr/\n" +
+		"  - raw: \"bdat 3 last\"\n    chunk: {file: c.bin}\n"
+	files := map[string][]byte{"c.bin": []byte("x\ny")}
+	read := func(p string) ([]byte, error) { return files[p], nil }
+	s, err := Parse("chunks.yaml", []byte(script), read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Subject: ", "Hi.\r\n\xff", "x\ny"}
+	var got []string
+	for _, st := range s.Steps {
+		if st.Kind == StepRaw && st.Message != nil {
+			got = append(got, string(st.Message.Raw))
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("chunks %q, want %q", got, want)
+	}
+	out, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("back.yaml", out, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for i, st := range s.Steps {
+		if st.Message != nil && string(back.Steps[i].Message.Raw) != string(st.Message.Raw) {
+			t.Errorf("step %d reads back as %q, want %q\n%s", i, back.Steps[i].Message.Raw, st.Message.Raw, out)
+		}
+	}
+	for _, bad := range []struct{ script, want string }{
+		{"steps:\n  - raw: \"NOOP\"\n    chunk: x\n", "bad.yaml:3: steps[0].chunk: chunk goes with a raw BDAT command, not \"NOOP\""},
+		{"steps:\n  - mail: a@example.org\n    chunk: x\n", "steps[0].chunk: chunk goes with a raw BDAT command"},
+		{"steps:\n  - raw: \"BDAT 1\"\n    chunk: [1]\n", "steps[0].chunk: want the chunk's bytes"},
+	} {
+		if _, err := Parse("bad.yaml", []byte(bad.script), nil); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want %q", bad.script, err, bad.want)
+		}
+	}
+}

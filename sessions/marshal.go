@@ -181,7 +181,7 @@ func (m *marshaller) compareMessages(back *Session) (int, error) {
 		return -1, fmt.Errorf("the script reads back with %d steps instead of %d", len(back.Steps), len(m.s.Steps))
 	}
 	for i, st := range m.s.Steps {
-		if !st.Kind.IsMessage() {
+		if !st.Kind.IsMessage() && (st.Kind != StepRaw || st.Message == nil) {
 			continue
 		}
 		if bm := back.Steps[i].Message; bm == nil || !bytes.Equal(bm.Raw, st.Message.Raw) {
@@ -401,6 +401,16 @@ func (m *marshaller) step(i int, st Step) (*yaml.Node, error) {
 		value = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"} // written as "- connect:"
 	}
 	n := mapNode(0, strNode(string(st.Kind)), value)
+	if st.Kind == StepRaw && st.Message != nil {
+		// A raw BDAT command's chunk: its bytes exactly, as a quoted
+		// string when they are text, else (or when that does not read
+		// back) !!binary.
+		chunk := binaryNode(st.Message.Raw)
+		if !m.binary[i] && !m.allBinary && utf8.Valid(st.Message.Raw) {
+			chunk = &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: string(st.Message.Raw)}
+		}
+		n.Content = append(n.Content, strNode("chunk"), chunk)
+	}
 	if st.Expect != nil {
 		e, err := expectNode(st.Expect)
 		if err != nil {

@@ -77,15 +77,19 @@ func (sd *stepDecoder) step(raw *yaml.Node, field string) ([]item, *Error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, sd.errAt(n, field, "want a step (a name such as connect, or a mapping such as `rcpt: bill@example.org`), got %s", kindName(n))
 	}
-	pairs, err := sd.mapping(n, field, "a step", append(slices.Clone(stepKinds), "expect"))
+	pairs, err := sd.mapping(n, field, "a step", append(slices.Clone(stepKinds), "expect", "chunk"))
 	if err != nil {
 		return nil, err
 	}
-	var kindP, expectP *kv
+	var kindP, expectP, chunkP *kv
 	for i := range pairs {
 		p := &pairs[i]
 		if p.key == "expect" {
 			expectP = p
+			continue
+		}
+		if p.key == "chunk" {
+			chunkP = p
 			continue
 		}
 		if kindP != nil {
@@ -101,6 +105,9 @@ func (sd *stepDecoder) step(raw *yaml.Node, field string) ([]item, *Error) {
 		expectN = expectP.keyN
 	}
 	kind, f := kindP.key, child(field, kindP.key)
+	if chunkP != nil && kind != "raw" {
+		return nil, sd.errAt(chunkP.keyN, child(field, "chunk"), "chunk goes with a raw BDAT command (a bdat step sends its message itself)")
+	}
 	var its []item
 	switch kind {
 	case "data", "bdat":
@@ -128,6 +135,16 @@ func (sd *stepDecoder) step(raw *yaml.Node, field string) ([]item, *Error) {
 		st := Step{Kind: StepKind(kind), Line: n.Line}
 		if err := sd.stepValue(&st, kindP.value, f); err != nil {
 			return nil, err
+		}
+		if chunkP != nil {
+			if verb, _, _ := strings.Cut(strings.TrimLeft(st.Arg, " "), " "); !strings.EqualFold(verb, "BDAT") {
+				return nil, sd.errAt(chunkP.keyN, child(field, "chunk"), "chunk goes with a raw BDAT command, not %q", st.Arg)
+			}
+			msg, err := sd.chunk(chunkP.value, child(field, "chunk"))
+			if err != nil {
+				return nil, err
+			}
+			st.Message = msg
 		}
 		its = []item{{step: st, field: field}}
 	}
@@ -524,6 +541,56 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 		}
 	}
 	return it, nil
+}
+
+// chunk decodes the bytes a raw BDAT command sends after its line, as
+// they are: a string (its bytes, no line ending added or changed),
+// !!binary (base64), or {file: NAME} (the file's bytes).
+func (sd *stepDecoder) chunk(v *yaml.Node, field string) (*Message, *Error) {
+	rv, err := sd.resolve(v)
+	if err != nil {
+		return nil, err
+	}
+	if rv.Kind == yaml.MappingNode {
+		pairs, err := sd.mapping(rv, field, "a mapping (file)", []string{"file"})
+		if err != nil {
+			return nil, err
+		}
+		if len(pairs) == 0 {
+			return nil, sd.errAt(rv, field, "give the chunk's file")
+		}
+		name, err := sd.scalar(pairs[0].value, child(field, "file"))
+		if err != nil {
+			return nil, err
+		}
+		if sd.readFile == nil {
+			return nil, sd.errAt(pairs[0].value, child(field, "file"), "cannot read %s: no file access", name)
+		}
+		p := name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(sd.dir, p)
+		}
+		b, rerr := sd.readFile(p)
+		if rerr != nil {
+			var pe *fs.PathError
+			if errors.As(rerr, &pe) {
+				rerr = pe.Err
+			}
+			return nil, sd.errAt(pairs[0].value, child(field, "file"), "read chunk %s: %v", name, rerr)
+		}
+		if !slices.ContainsFunc(sd.files, func(f archivedFile) bool { return f.name == name }) {
+			sd.files = append(sd.files, archivedFile{name: name, data: b})
+		}
+		return &Message{Raw: b, Source: name}, nil
+	}
+	if rv.Kind != yaml.ScalarNode || isNull(rv) {
+		return nil, sd.errAt(rv, field, "want the chunk's bytes (a string, !!binary or {file: NAME}), got %s", kindName(rv))
+	}
+	b, err := sd.inline(rv, field)
+	if err != nil {
+		return nil, err
+	}
+	return &Message{Raw: b, Source: "inline"}, nil
 }
 
 // inline returns the bytes of an inline message; a !!binary value is

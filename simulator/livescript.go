@@ -73,8 +73,6 @@ func OneLineCommand(s string) string {
 // unscriptable says why a script cannot carry st ("" when it can).
 func unscriptable(st *sessions.Step) string {
 	switch {
-	case st.Kind == sessions.StepRaw && st.Message != nil:
-		return "carried a BDAT chunk, which a raw step cannot"
 	case !scriptText(st.Arg) || !scriptText(st.Params) || !scriptText(st.Login):
 		return "holds bytes a script cannot carry (control characters or invalid UTF-8)"
 	case st.Kind.IsMessage() && st.Message == nil:

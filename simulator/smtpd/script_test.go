@@ -88,16 +88,15 @@ func TestLiveConnectionAsScript(t *testing.T) {
 }
 
 // What a script cannot carry ends it, saying so in its description: a
-// BDAT chunk, a message the client did not finish.
+// line that is not UTF-8 text, a message the client did not finish.
 func TestLiveScriptStopsShort(t *testing.T) {
 	t.Parallel()
 	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, newHook(t))})
 	conn, r := dial(t, addr)
-	converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<john@example.org>", "RCPT TO:<bill@example.org>",
-		"BDAT 5 LAST\r\nHi.\r\n\x00", "QUIT")
+	converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<john@example.org>", "NOOP caf\xe9", "QUIT")
 	res := <-results
-	if res.Script == nil || kinds(res.Script) != "connect ehlo mail rcpt" || !strings.Contains(res.Script.Description, "step 5 (BDAT 5 LAST) carried a BDAT chunk") {
-		t.Errorf("BDAT: script %q, description %q", kinds(res.Script), res.Script.Description)
+	if res.Script == nil || kinds(res.Script) != "connect ehlo mail" || !strings.Contains(res.Script.Description, "step 4 (NOOP caf?) holds bytes a script cannot carry") {
+		t.Errorf("not UTF-8: script %q, description %q", kinds(res.Script), res.Script.Description)
 	}
 
 	conn, r = dial(t, addr)
@@ -107,5 +106,37 @@ func TestLiveScriptStopsShort(t *testing.T) {
 	res = <-results
 	if res.Script == nil || kinds(res.Script) != "connect ehlo mail rcpt" || !strings.Contains(res.Script.Description, "step 5 (DATA), whose message the client did not finish") {
 		t.Errorf("cut DATA: script %q, description %q", kinds(res.Script), res.Script.Description)
+	}
+}
+
+// BDAT chunks are raw steps carrying their chunk: the script plays them
+// as the client sent them, to the same requests and replies.
+func TestLiveBdatAsScript(t *testing.T) {
+	t.Parallel()
+	live := newHook(t)
+	addr, _, results, _ := serve(t, &Server{Sim: newSim(t, live)})
+	conn, r := dial(t, addr)
+	converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<john@example.org>", "RCPT TO:<bill@example.org>",
+		"BDAT 14\r\nSubject: two\r\n\x00", "bdat 10 last\r\n\r\nBody.\xff\r\n\x00", "QUIT")
+	res := <-results
+	if res.Script == nil || kinds(res.Script) != "connect ehlo mail rcpt raw raw quit" || res.Script.Description != strings.Split(res.Script.Description, "\n")[0] {
+		t.Fatalf("script %q, description %q", kinds(res.Script), res.Script.Description)
+	}
+	b, err := sessions.Marshal(res.Script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := sessions.Parse("bdat.yaml", b, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	scriptHook := newHook(t)
+	played := newSim(t, scriptHook).Play(context.Background(), back)
+	if g, w := strings.Join(replies(played), "\n"), strings.Join(replies(res), "\n"); g != w {
+		t.Errorf("the script's replies\n%s\nthe client heard\n%s", g, w)
+	}
+	lr, sr := live.requests(), scriptHook.requests()
+	if len(lr) != 5 || len(lr) != len(sr) || !bytes.Equal(lr[4], sr[4]) {
+		t.Errorf("%d live requests, %d from the script; the data requests:\n%s\n%s", len(lr), len(sr), lr[len(lr)-1], sr[len(sr)-1])
 	}
 }
