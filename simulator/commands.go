@@ -296,7 +296,21 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 		st.Replies = append(st.Replies, ReplyRelayDenied)
 		return
 	}
+	// The throttles come after the relay check (rcpt.rs:266-351).
+	if t := p.sim.Throttles; t != nil && !t.Rcpt(domainOf(p.from.Lower), r.Lower, p.now()) {
+		p.to = p.to[:len(p.to)-1]
+		st.Replies = append(st.Replies, ReplyRateLimit)
+		return
+	}
 	st.Replies = append(st.Replies, ReplyRcptOK)
+}
+
+// domainOf is the domain of an address, "" when it has none.
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
 }
 
 func (p *player) isLocal(addr string) bool {

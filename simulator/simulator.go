@@ -26,6 +26,10 @@ type Simulator struct {
 	// Origin is passed to the Observer with every play (SessionInfo.Origin);
 	// the zero value is a session script.
 	Origin Origin
+	// Throttles, when set, are Stalwart's default inbound throttles
+	// across every session played (the RCPT one here; a live server
+	// checks the connect one); nil: none, as a script assumes.
+	Throttles *Throttles
 }
 
 // New returns a simulator for hooks with a fresh HTTP client.

@@ -56,6 +56,7 @@ type smtpOptions struct {
 	webListen   string
 	sessionFile string
 	quiet       bool
+	throttle    bool
 	set         map[string]bool // the flags given
 	// ready, when set, is called once the listeners are open instead
 	// of printing the banner (demo prints its own); summary false
@@ -85,6 +86,7 @@ func smtpFlagSet(env *cliEnv, o *smtpOptions) *flag.FlagSet {
 	fs.StringVar(&o.webListen, "web", "", `also serve the web view on this address (e.g. 127.0.0.1:8080; "127.0.0.1:0" picks a free port)`)
 	fs.StringVar(&o.sessionFile, "session", "", "take the server settings (host name, port, limits, local domains, AUTH and EHLO rules, added headers) and\nthe client's ptr and iprev from this session script; its steps are not played")
 	fs.BoolVar(&o.quiet, "q", false, "print nothing per connection")
+	fs.BoolVar(&o.throttle, "throttle", false, "apply Stalwart's default inbound throttles: 5 connections a second from one address (one more\nis closed before the greeting) and 25 an hour per sender domain and recipient (452 4.4.5 at RCPT)")
 	return fs
 }
 
@@ -280,7 +282,13 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	defer client.Close()
 	sim := newSimulator(c.hooks, client, log, simulator.NewQueueIDs(nil, 1))
 	sim.Origin = simulator.Origin{Source: simulator.SourceSMTP}
+	if o.throttle {
+		sim.Throttles = simulator.NewThrottles()
+	}
 	srv := &smtpd.Server{Sim: sim, TLS: c.tls, MaxConnections: o.maxConns}
+	if !o.quiet {
+		srv.OnRefused = func(remote net.Addr, why string) { fmt.Fprintf(out, "%s  %s\n", remote, why) }
+	}
 	if c.users != nil {
 		srv.CheckCredentials = func(login, secret string) bool {
 			pass, ok := c.users[login]

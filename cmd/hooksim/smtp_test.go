@@ -423,3 +423,38 @@ func TestSMTPRelay(t *testing.T) {
 		t.Errorf("a failed relay recorded: %+v, %v", msgs, err)
 	}
 }
+
+// --throttle applies Stalwart's connection throttle: of connections
+// opened at once from one address, those past 5 in a second are closed
+// before the greeting, without a word, and the log says so.
+func TestSMTPThrottle(t *testing.T) {
+	t.Parallel()
+	s := startSMTP(t, t.TempDir(), "--url", exampleHook(t), "--no-record", "--throttle")
+	start := time.Now()
+	greeted, closed := 0, 0
+	for range 11 {
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		switch {
+		case strings.HasPrefix(line, "220 "):
+			greeted++
+		case err == io.EOF && line == "":
+			closed++
+		default:
+			t.Errorf("a connection got %q, %v", line, err)
+		}
+		conn.Close()
+	}
+	if time.Since(start) > 900*time.Millisecond {
+		t.Skip("the connections took more than a second: the throttle's windows are seconds")
+	}
+	// 11 connections within a second span at most two windows of 5.
+	if greeted < 5 || greeted > 10 || closed != 11-greeted {
+		t.Errorf("%d greeted, %d closed silently; want 5 to 10 greeted, the rest closed", greeted, closed)
+	}
+	s.waitFor(t, "closed before the greeting: Stalwart's connection throttle (5 a second from 127.0.0.1)")
+}

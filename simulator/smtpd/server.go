@@ -54,6 +54,9 @@ type Server struct {
 	// Stalwart's 60 s, the listener's tlsTimeout); a client that has not
 	// finished it by then is disconnected without a reply.
 	TLSTimeout time.Duration
+	// OnRefused, when set, is told of each connection closed before its
+	// greeting (MaxConnections, the connection throttle), with why.
+	OnRefused func(remote net.Addr, why string)
 	// OnConn, when set, is called with each connection's result once it
 	// is over.
 	OnConn func(*simulator.SessionResult)
@@ -78,6 +81,17 @@ const (
 	ReplyTooLong       = "421 4.3.2 %s Session open for too long."
 	ReplyTransferQuota = "452 4.7.28 %s Session exceeded transfer quota."
 )
+
+// ErrThrottled is the SessionResult.Err of a connection closed by the
+// connection throttle (Simulator.Throttles) before its greeting.
+var ErrThrottled = errors.New("smtpd: connection throttled")
+
+// refused tells OnRefused of a connection closed before its greeting.
+func (s *Server) refused(conn net.Conn, why string) {
+	if s.OnRefused != nil {
+		s.OnRefused(conn.RemoteAddr(), why)
+	}
+}
 
 // errLimit ends a connection that went past MaxDuration or
 // TransferLimit; its reply is written.
@@ -152,6 +166,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("smtpd: accept: %w", err)
 		}
 		if s.MaxConnections > 0 && open.Load() >= int64(s.MaxConnections) {
+			s.refused(conn, fmt.Sprintf("closed before the greeting: %d connections already open (maxConnections)", s.MaxConnections))
 			conn.Close()
 			continue
 		}
@@ -213,6 +228,13 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	sess := newSession(conn)
 	if negotiated != nil && sess.Client.TLS == nil {
 		sess.Client.TLS = negotiated
+	}
+	// Stalwart's connection throttle (Simulator.Throttles), keyed by the
+	// address the session sees: over it, the connection is closed
+	// before the greeting, without a word (spawn.rs:43).
+	if t := s.Sim.Throttles; t != nil && !t.Connect(sess.Client.IP, time.Now()) {
+		s.refused(conn, fmt.Sprintf("closed before the greeting: Stalwart's connection throttle (%d a second from %s)", simulator.ConnectRate, sess.Client.IP))
+		return &simulator.SessionResult{Name: sess.Name, Err: ErrThrottled}
 	}
 	live := s.Sim.Open(ctx, sess)
 	// The connection as a session script comes with its result, for
