@@ -211,7 +211,7 @@ func TestHelpExamplesRun(t *testing.T) {
 			}
 			args[i] = a
 		}
-		if ex.command == "serve" && !contains(args, "--listen") {
+		if (ex.command == "serve" || ex.command == "smtp") && !contains(args, "--listen") {
 			args = append(args, "--listen", "127.0.0.1:0")
 		}
 		env := map[string]string{}
