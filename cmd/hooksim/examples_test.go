@@ -211,7 +211,7 @@ func TestHelpExamplesRun(t *testing.T) {
 			}
 			args[i] = a
 		}
-		if (ex.command == "serve" || ex.command == "smtp") && !contains(args, "--listen") {
+		if len(args) > 0 && (args[0] == "serve" || args[0] == "smtp") && !contains(args, "--listen") {
 			args = append(args, "--listen", "127.0.0.1:0")
 		}
 		env := map[string]string{}
