@@ -283,6 +283,11 @@ func (p *player) rcpt(ctx context.Context, st *StepResult, to *RcptTo) {
 		st.Replies = append(st.Replies, out.reply)
 		return
 	}
+	if p.anyDomain {
+		if _, domain, ok := strings.Cut(r.Lower, "@"); ok && domain != "" {
+			p.addLocalDomain(domain)
+		}
+	}
 	if p.authAs == "" && !p.isLocal(r.Lower) {
 		p.to = p.to[:len(p.to)-1]
 		// Failed RCPTs count for the whole connection; the N-th gets the

@@ -231,12 +231,11 @@ func (l *Live) ChunkAborted(line string, received, size uint64) *StepResult {
 func (l *Live) MaxMessageSize() int64 { return l.p.maxMessageSize() }
 
 // AddLocalDomain makes domain local for the rest of the connection, as if
-// the session's Server.LocalDomains named it: a live server whose user
-// named none takes every recipient's domain as local, as a script with no
-// local domains takes those of its rcpt steps (sessions' normaliser). The
-// session given to Open is not changed.
-func (l *Live) AddLocalDomain(domain string) {
-	p := l.p
+// the session's Server.LocalDomains named it. The session given to Open
+// is not changed.
+func (l *Live) AddLocalDomain(domain string) { l.p.addLocalDomain(domain) }
+
+func (p *player) addLocalDomain(domain string) {
 	if p.localDomains == nil {
 		p.localDomains = slices.Clone(p.sess.Server.LocalDomains)
 	}
@@ -244,6 +243,14 @@ func (l *Live) AddLocalDomain(domain string) {
 		p.localDomains = append(p.localDomains, domain)
 	}
 }
+
+// RecipientDomainsLocal makes the domain of every recipient the client
+// gives local (AddLocalDomain) as its RCPT is played, as a script with no
+// local domains takes those of its rcpt steps (sessions' normaliser): a
+// live server whose user named none relays nothing by accident. The
+// domain is the recipient's as Stalwart parsed it (lower case, invalid
+// UTF-8 replaced), so that the relay check finds it.
+func (l *Live) RecipientDomainsLocal() { l.p.anyDomain = true }
 
 // Hostname is the server's name in its replies (Server.Hostname, or
 // DefaultGreetingHostname): the {host} of Stalwart's connection-level
@@ -297,6 +304,8 @@ type player struct {
 	// ownClient is set when the player made its client, which Finish
 	// closes.
 	ownClient bool
+	// anyDomain: every recipient's domain is local (RecipientDomainsLocal).
+	anyDomain bool
 	// bdatBuf is the message BDAT commands played one by one (raw steps
 	// with their chunks) have carried so far (bdatLine).
 	bdatBuf []byte

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hooksim/hooksim/recorder"
@@ -33,10 +36,13 @@ type relayer struct {
 	done  chan struct{}
 	mu    sync.Mutex
 	shut  bool
+	// pending counts the messages queued and not yet relayed.
+	pending atomic.Int64
 }
 
 type relayJob struct {
 	play *recorder.Play // nil when not recording
+	peer string         // the client's address, for the log
 	tx   *simulator.TransactionResult
 }
 
@@ -46,19 +52,21 @@ func newRelayer(addr string, rec *recorder.Recorder, st *store.Store, out io.Wri
 	return r
 }
 
-// send queues tx for the relay.
-func (r *relayer) send(play *recorder.Play, tx *simulator.TransactionResult) {
+// send queues tx, queued on the connection from peer, for the relay.
+func (r *relayer) send(play *recorder.Play, peer string, tx *simulator.TransactionResult) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.shut {
-		r.jobs <- relayJob{play: play, tx: tx}
+		r.pending.Add(1)
+		r.jobs <- relayJob{play: play, peer: peer, tx: tx}
 	}
 }
 
-// close relays what is queued and stops.
+// close relays what is queued and stops; it says so when that is to
+// wait for (a second Ctrl-C ends hooksim at once).
 func (r *relayer) close() {
 	if r == nil {
 		return
@@ -67,26 +75,57 @@ func (r *relayer) close() {
 	r.shut = true
 	close(r.jobs)
 	r.mu.Unlock()
+	if n := r.pending.Load(); n > 0 {
+		fmt.Fprintf(r.out, "waiting for %s to %s (at most %v each; Ctrl-C again to quit now)\n", plural(int(n), "relay"), r.addr, relayTimeout)
+	}
 	<-r.done
 }
 
 func (r *relayer) run() {
 	defer close(r.done)
 	for j := range r.jobs {
-		reply, err := relayMessage(r.addr, j.tx)
-		status := reply
-		if err != nil {
-			status = err.Error()
+		res := relayMessage(r.addr, j.tx)
+		if !r.quiet || !res.ok() {
+			fmt.Fprintf(r.out, "%s  message %d %s\n", j.peer, j.tx.Number, res.line(r.addr))
 		}
-		if !r.quiet || err != nil {
-			verb := "relayed to"
-			if err != nil {
-				verb = "NOT relayed to"
-			}
-			fmt.Fprintf(r.out, "message %s %s %s: %s\n", j.tx.QueueID, verb, r.addr, status)
-		}
-		r.record(j, err == nil, status)
+		r.record(j, res.ok(), res.status())
+		r.pending.Add(-1)
 	}
+}
+
+// relayResult is what a relay came to.
+type relayResult struct {
+	reply   string   // the reply to the end of data ("" when not sent)
+	refused []string // recipients refused: "<a@b> 550 ..."
+	err     error    // the relay failed before or at the data
+}
+
+// ok: every recipient was taken and the data accepted.
+func (r relayResult) ok() bool { return r.err == nil && len(r.refused) == 0 }
+
+// status is the result in one line, as stored with the message.
+func (r relayResult) status() string {
+	var parts []string
+	if r.err != nil {
+		parts = append(parts, r.err.Error())
+	} else {
+		parts = append(parts, r.reply)
+	}
+	if len(r.refused) > 0 {
+		parts = append(parts, "refused "+strings.Join(r.refused, "; "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// line is the log line: relayed or not, and why.
+func (r relayResult) line(addr string) string {
+	switch {
+	case r.err != nil:
+		return "NOT relayed to " + addr + ": " + r.status()
+	case len(r.refused) > 0:
+		return "relayed to " + addr + " for some recipients only: " + r.status()
+	}
+	return "relayed to " + addr + ": " + r.reply
 }
 
 // record keeps the relay's outcome with the message (store.SetRelay),
@@ -105,64 +144,90 @@ func (r *relayer) record(j relayJob, ok bool, status string) {
 		return
 	}
 	if err := r.st.SetRelay(ctx, id, j.tx.Number, store.Relay{To: r.addr, OK: ok, Reply: status, At: time.Now()}); err != nil {
-		fmt.Fprintf(r.out, "message %s: the relay's outcome was not recorded: %v\n", j.tx.QueueID, err)
+		fmt.Fprintf(r.out, "%s  message %d: the relay's outcome was not recorded: %v\n", j.peer, j.tx.Number, err)
 	}
 }
 
 // relayMessage sends tx as queued (Stalwart's headers in front of the
-// final message) with its final envelope to addr, and returns the
-// server's reply to the end of data.
-func relayMessage(addr string, tx *simulator.TransactionResult) (string, error) {
+// final message) with its final envelope to addr: to the recipients the
+// downstream takes, the others listed as refused, as a queue delivers
+// to each recipient it can. It returns the reply to the end of data.
+func relayMessage(addr string, tx *simulator.TransactionResult) (res relayResult) {
 	conn, err := net.DialTimeout("tcp", addr, relayTimeout)
 	if err != nil {
-		return "", err
+		return relayResult{err: err}
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(relayTimeout))
 	host, _, _ := net.SplitHostPort(addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
-		return "", fmt.Errorf("greeting: %w", err)
+		return relayResult{err: fmt.Errorf("greeting: %s", replyText(err))}
 	}
 	defer c.Close()
 	if err := c.Hello("hooksim.localhost"); err != nil {
-		return "", fmt.Errorf("EHLO: %w", err)
+		return relayResult{err: fmt.Errorf("EHLO: %s", replyText(err))}
 	}
 	from := ""
 	if tx.EnvelopeOut.From != nil {
 		from = *tx.EnvelopeOut.From
 	}
 	if err := c.Mail(from); err != nil {
-		return "", fmt.Errorf("MAIL FROM:<%s>: %w", from, err)
+		return relayResult{err: fmt.Errorf("MAIL FROM:<%s>: %s", from, replyText(err))}
 	}
+	taken := 0
 	for _, to := range tx.EnvelopeOut.To {
 		if err := c.Rcpt(to); err != nil {
-			return "", fmt.Errorf("RCPT TO:<%s>: %w", to, err)
+			res.refused = append(res.refused, fmt.Sprintf("<%s> %s", to, replyText(err)))
+			continue
 		}
+		taken++
+	}
+	if taken == 0 {
+		res.err = fmt.Errorf("no recipient taken")
+		c.Reset()
+		c.Quit()
+		return res
 	}
 	// DATA through the client's text connection, so that the reply to
 	// the end of data can be kept (net/smtp's Data drops its text).
 	id, err := c.Text.Cmd("DATA")
 	if err != nil {
-		return "", fmt.Errorf("DATA: %w", err)
+		res.err = fmt.Errorf("DATA: %s", replyText(err))
+		return res
 	}
 	c.Text.StartResponse(id)
 	_, _, err = c.Text.ReadResponse(354)
 	c.Text.EndResponse(id)
 	if err != nil {
-		return "", fmt.Errorf("DATA: %w", err)
+		res.err = fmt.Errorf("DATA: %s", replyText(err))
+		return res
 	}
 	dw := c.Text.DotWriter()
 	if _, err := dw.Write(tx.Queued); err != nil {
-		return "", fmt.Errorf("DATA: %w", err)
+		res.err = fmt.Errorf("DATA: %s", replyText(err))
+		return res
 	}
 	if err := dw.Close(); err != nil {
-		return "", fmt.Errorf("end of data: %w", err)
+		res.err = fmt.Errorf("end of data: %s", replyText(err))
+		return res
 	}
 	code, msg, err := c.Text.ReadResponse(250)
 	if err != nil {
-		return "", fmt.Errorf("end of data: %w", err)
+		res.err = fmt.Errorf("end of data: %s", replyText(err))
+		return res
 	}
 	c.Quit()
-	return fmt.Sprintf("%d %s", code, strings.ReplaceAll(msg, "\n", " ")), nil
+	res.reply = fmt.Sprintf("%d %s", code, strings.ReplaceAll(msg, "\n", " "))
+	return res
+}
+
+// replyText is an SMTP error as the server said it ("550 5.1.1 ..."; Go's
+// textproto quotes the text), or the error.
+func replyText(err error) string {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%03d %s", te.Code, strings.ReplaceAll(te.Msg, "\n", " "))
+	}
+	return err.Error()
 }

@@ -513,7 +513,7 @@ func (p *smtpPlay) Transaction(tx *simulator.TransactionResult) {
 		p.log.mu.Lock()
 		p.log.queued++
 		p.log.mu.Unlock()
-		p.log.relay.send(p.rec, tx)
+		p.log.relay.send(p.rec, p.peer, tx)
 	}
 	if p.log.quiet {
 		return

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/smtpd"
 	"github.com/hooksim/hooksim/store"
 )
@@ -370,7 +371,7 @@ func TestSMTPRelay(t *testing.T) {
 		t.Fatalf("the downstream got %d messages", len(res.Transactions))
 	}
 	relayed := res.Transactions[0]
-	s.waitFor(t, "relayed to "+ln.Addr().String()+": 250 2.0.0 Message queued")
+	s.waitFor(t, "message 1 relayed to "+ln.Addr().String()+": 250 2.0.0 Message queued")
 	s.stop()
 
 	st, err := store.Open(context.Background(), db)
@@ -397,6 +398,50 @@ func TestSMTPRelay(t *testing.T) {
 		t.Errorf("relay recorded: %+v", m.Relay)
 	}
 
+	// A downstream that refuses one recipient: the others get the
+	// message, and the refusal is recorded with it.
+	picky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if bytes.Contains(b, []byte(`"stage":"rcpt"`)) && bytes.Contains(b, []byte(`"ann@example.org"`)) {
+			io.WriteString(w, `{"action":"reject","response":{"status":550,"enhanced_status":"5.1.1","message":"ann unknown here"}}`)
+			return
+		}
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer picky.Close()
+	pickyHook, err := hookconf.FromFlags(hookconf.FlagSpec{URL: picky.URL, Stages: []string{"rcpt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := &smtpd.Server{Sim: simulator.New([]*hookconf.Hook{pickyHook}, nil)}
+	partial.OnConn = func(r *simulator.SessionResult) { got <- r }
+	ln3, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served3 := make(chan error, 1)
+	go func() { served3 <- partial.Serve(ctx, ln3) }()
+	defer func() { cancel(); <-served3; partial.Sim.Client.Close() }()
+	db3 := filepath.Join(t.TempDir(), "h.db")
+	s3 := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db3, "--relay", ln3.Addr().String())
+	sendMail(t, s3.addr, capturedMessage)
+	s3.waitFor(t, "message 1 relayed to "+ln3.Addr().String()+" for some recipients only: 250 2.0.0 Message queued")
+	res = <-got
+	if len(res.Transactions) != 1 || strings.Join(res.Transactions[0].EnvelopeIn.To, ",") != "bill@example.org,archive@example.org" {
+		t.Errorf("the picky downstream got %+v", res.Transactions)
+	}
+	s3.stop()
+	st3, err := store.Open(context.Background(), db3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st3.Close()
+	msgs, err = st3.Messages(context.Background(), 1)
+	if err != nil || len(msgs) != 1 || msgs[0].Relay == nil || msgs[0].Relay.OK || !strings.Contains(msgs[0].Relay.Reply, "refused <ann@example.org> 550 5.1.1 ann unknown here") {
+		t.Errorf("a partial relay recorded: %+v, %v", msgs[0].Relay, err)
+	}
+
 	// A downstream that is not there.
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -407,7 +452,7 @@ func TestSMTPRelay(t *testing.T) {
 	db2 := filepath.Join(t.TempDir(), "h.db")
 	s2 := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db2, "--relay", deadAddr)
 	sendMail(t, s2.addr, capturedMessage)
-	s2.waitFor(t, "NOT relayed to "+deadAddr)
+	s2.waitFor(t, "message 1 NOT relayed to "+deadAddr)
 	sendMail(t, s2.addr, capturedMessage) // still serving
 	s2.waitFor(t, ": run #2")
 	if code := s2.stop(); code != exitOK {

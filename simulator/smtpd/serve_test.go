@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // serve runs srv on a loopback listener until the test ends; results
@@ -491,4 +495,70 @@ func on587(conn net.Conn) *sessions.Session {
 	s := DefaultSession(conn)
 	s.Server.Port = 587
 	return s
+}
+
+// With no local domains named, every recipient's domain is local as the
+// simulator parses it: a UTF-8 domain, or one in Latin-1 bytes (read
+// with U+FFFD, as Stalwart reads it), is not refused as relaying
+// (fresh user's finding).
+func TestRecipientDomainsLocal(t *testing.T) {
+	t.Parallel()
+	addr, _, _, _ := serve(t, &Server{Sim: newSim(t, newHook(t))})
+	conn, r := dial(t, addr)
+	got := converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<john@example.org>",
+		"RCPT TO:<bill@exämple.org>", "RCPT TO:<ann@ex\xe4mple.net>", "RCPT TO:<Carl@Other.Example>")
+	for _, reply := range got[len(got)-3:] {
+		if reply != "250 2.1.5 OK" {
+			t.Errorf("RCPT: %q, want 250 2.1.5 OK\n%q", reply, got)
+		}
+	}
+}
+
+// Stopping the server during a hook call: the call is cut, and the
+// client hears what is recorded for its command, then the shutdown
+// reply (fresh user's finding: it heard nothing, though the run said
+// it heard both).
+func TestShutdownDuringAHookCall(t *testing.T) {
+	t.Parallel()
+	called := make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if strings.Contains(r.URL.Path, "rcpt") {
+			called <- struct{}{}
+			select {
+			case <-r.Context().Done():
+			case <-time.After(20 * time.Second):
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer slow.Close()
+	stages := hookconf.StageSet{wire.StageRcpt: true}
+	hk := &hookconf.Hook{ID: "slow", URL: slow.URL + "/rcpt", Enable: hookconf.ConstExpression(true), Stages: stages,
+		Timeout: 30 * time.Second, TempFailOnError: true, MaxResponseSize: hookconf.DefaultMaxResponseSize}
+	sim := simulator.New([]*hookconf.Hook{hk}, nil)
+	defer sim.Client.Close()
+	addr, cancel, results, _ := serve(t, &Server{Sim: sim})
+	conn, r := dial(t, addr)
+	converse(t, conn, r, "EHLO client.example.net", "MAIL FROM:<john@example.org>")
+	io.WriteString(conn, "RCPT TO:<bill@example.org>\r\n")
+	<-called
+	cancel()
+	var heard []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		heard = append(heard, strings.TrimSuffix(line, "\r\n"))
+	}
+	res := <-results
+	var recorded []string
+	for _, st := range res.Steps[3:] {
+		recorded = append(recorded, st.Replies...)
+	}
+	if len(heard) != 2 || !strings.HasPrefix(heard[1], "421 4.3.0") || strings.Join(heard, "\n") != strings.Join(recorded, "\n") {
+		t.Errorf("the client heard\n%s\nthe run records\n%s", strings.Join(heard, "\n"), strings.Join(recorded, "\n"))
+	}
 }

@@ -240,7 +240,10 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	// The connection as a session script comes with its result, for
 	// `hooksim export` to turn into a test.
 	live.KeepScript()
-	c := &connState{srv: s, conn: conn, live: live, anyDomain: len(sess.Server.LocalDomains) == 0, started: time.Now()}
+	if len(sess.Server.LocalDomains) == 0 {
+		live.RecipientDomainsLocal()
+	}
+	c := &connState{srv: s, conn: conn, live: live, started: time.Now()}
 	c.setConn(conn)
 	// A done ctx wakes a read that waits for the client, and a write to
 	// a client that does not read.
@@ -291,14 +294,22 @@ func (c *connState) idleTimeout() time.Duration {
 	return DefaultIdleTimeout
 }
 
-// deadlines sets the connection's read and write deadlines (the TLS
-// connection's after STARTTLS, which sets the TCP connection's), and
-// marks the connection stopping: idle no longer moves them.
+// shutdownGrace is how long, once the server stops, the replies still
+// due to a client (the step in progress, then ReplyShutdown) may take to
+// be written: what is recorded as said is said, unless the client does
+// not read.
+const shutdownGrace = time.Second
+
+// deadlines stops the connection at t: a read waiting for the client
+// ends then, writes shutdownGrace later (the TLS connection's deadlines
+// after STARTTLS, which set the TCP connection's). It marks the
+// connection stopping: idle no longer moves them.
 func (c *connState) deadlines(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopping = true
-	c.conn.SetDeadline(t)
+	c.conn.SetReadDeadline(t)
+	c.conn.SetWriteDeadline(t.Add(shutdownGrace))
 }
 
 // idle arms the idle timeout for the next read or write (a client that
@@ -315,17 +326,16 @@ func (c *connState) idle(ctx context.Context) {
 
 // connState is one connection being served.
 type connState struct {
-	srv       *Server
-	mu        sync.Mutex // guards conn and stopping against deadlines from another goroutine
-	stopping  bool
-	conn      net.Conn
-	r         *bufio.Reader
-	w         *bufio.Writer
-	lines     *LineReader
-	live      *simulator.Live
-	anyDomain bool
-	started   time.Time
-	received  int64 // bytes read from the client
+	srv      *Server
+	mu       sync.Mutex // guards conn and stopping against deadlines from another goroutine
+	stopping bool
+	conn     net.Conn
+	r        *bufio.Reader
+	w        *bufio.Writer
+	lines    *LineReader
+	live     *simulator.Live
+	started  time.Time
+	received int64 // bytes read from the client
 }
 
 func (c *connState) setConn(conn net.Conn) {
@@ -365,13 +375,6 @@ func (c *connState) serve(ctx context.Context) error {
 			err = c.auth(ctx, text)
 		case "BDAT":
 			err = c.bdat(ctx, text)
-		case "RCPT":
-			if c.anyDomain && !tooLong {
-				if addr := rcptAddress(text); addr != "" {
-					c.live.AddLocalDomain(addr[strings.LastIndexByte(addr, '@')+1:])
-				}
-			}
-			err = c.step(ctx, rawStep(text), 0)
 		default:
 			err = c.step(ctx, rawStep(text), 0)
 		}
@@ -384,20 +387,6 @@ func (c *connState) serve(ctx context.Context) error {
 
 // rawStep is a command line as the client sent it.
 func rawStep(line string) *sessions.Step { return &sessions.Step{Kind: sessions.StepRaw, Arg: line} }
-
-// rcptAddress is the address of an RCPT TO line ("" when it has none):
-// what is between the angle brackets.
-func rcptAddress(line string) string {
-	_, rest, ok := strings.Cut(line, "<")
-	if !ok {
-		return ""
-	}
-	addr, _, ok := strings.Cut(rest, ">")
-	if !ok || !strings.Contains(addr, "@") {
-		return ""
-	}
-	return addr
-}
 
 // step plays st and writes its replies but the first skip (already
 // written), each flushed as Stalwart writes them (session.rs:497-529).
