@@ -1,6 +1,8 @@
 package sessions
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -100,5 +102,35 @@ func TestRawChunk(t *testing.T) {
 		if _, err := Parse("bad.yaml", []byte(bad.script), nil); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: error %v, want %q", bad.script, err, bad.want)
 		}
+	}
+}
+
+// ParseSettingsFile takes a script without steps (hooksim smtp
+// --session): its settings, a lone connect step; errors still name the
+// file and line.
+func TestParseSettingsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s, err := ParseSettingsFile(context.Background(), write("srv.yaml", "server:\n  local_domains: [example.com]\n  maxMessageSize: 500\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Steps[0].Kind != StepConnect || s.Server.MaxMessageSize != 500 || s.Server.LocalDomains[0] != "example.com" {
+		t.Errorf("settings: %+v", s)
+	}
+	if _, err := ParseSettingsFile(context.Background(), write("empty.yaml", "server: {port: 587}\nsteps: []\n")); err != nil {
+		t.Errorf("steps: []: %v", err)
+	}
+	if _, err := ParseSettingsFile(context.Background(), write("bad.yaml", "server:\n  maxMessageSize: lots\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:2") {
+		t.Errorf("a bad setting: %v, want an error at bad.yaml:2", err)
+	}
+	if _, err := ParseFile(context.Background(), write("nosteps.yaml", "server: {port: 587}\n")); err == nil {
+		t.Error("ParseFile took a script without steps")
 	}
 }

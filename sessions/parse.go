@@ -75,8 +75,33 @@ func ParseFile(ctx context.Context, path string) (*Session, error) {
 	})
 }
 
+// ParseSettingsFile reads a script for its client, server and hooks
+// settings alone, as `hooksim smtp --session` takes them: like ParseFile,
+// but a script without steps (or with an empty list) is allowed and gets
+// a lone connect step; the steps it has are checked, not used.
+func ParseSettingsFile(ctx context.Context, path string) (*Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	data, err := readRegular(path, maxScriptBytes)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("read script: %v", err)}
+	}
+	s, perr := parseWith(path, data, func(p string) ([]byte, error) { return readRegular(p, maxMessageBytes) }, true)
+	if perr != nil {
+		return nil, perr
+	}
+	return s, nil
+}
+
 // parse is Parse with a concrete error type.
 func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Session, *Error) {
+	return parseWith(file, data, readFile, false)
+}
+
+// parseWith is parse; settingsOnly allows a script without steps (it
+// gets a connect step).
+func parseWith(file string, data []byte, readFile func(string) ([]byte, error), settingsOnly bool) (*Session, *Error) {
 	sum := sha256.Sum256(data)
 	d := &decoder{file: file, budget: nodeBudget(len(data)), limit: nodeBudget(len(data))}
 	root, yerr := unmarshal(file, data)
@@ -147,6 +172,8 @@ func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Se
 	switch {
 	case stepsN != nil && dataN != nil:
 		return nil, d.errAt(dataKey, "data", "a script has either steps or a top-level data, not both")
+	case settingsOnly && (stepsN == nil || (stepsN.Kind == yaml.SequenceNode && len(stepsN.Content) == 0)) && dataN == nil:
+		items = []item{{step: Step{Kind: StepConnect}}}
 	case stepsN != nil:
 		if expectN != nil {
 			return nil, d.errAt(expKN, "expect", "a top-level expect goes with a top-level data; put it on a step")

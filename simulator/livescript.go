@@ -157,7 +157,7 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 	s.Server.LocalDomains = slices.Clone(localDomains)
 	s.Description = "Captured by hooksim smtp from " + sess.Client.IP + fmt.Sprintf(":%d", sess.Client.Port) + ", " + started + "."
 	if ls.cut != "" {
-		s.Description += "\nThe script stops before " + ls.cut + "; the client's session went on."
+		s.Description += "\nThe script stops before " + ls.cut + ": a script cannot say it, so it leaves out that step and all after it."
 	}
 	s.Steps = ls.steps
 	if len(s.Steps) == 0 {

@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hooksim/hooksim/store"
@@ -21,7 +23,11 @@ type messageSummary struct {
 	From    string    `json:"from"` // "" the null sender
 	To      []string  `json:"to"`
 	Subject string    `json:"subject"`
-	Size    int64     `json:"size"`
+	// SubjectText is Subject as a reader sees it: unfolded, its RFC 2047
+	// encoded words decoded (UTF-8, ISO-8859-1 and US-ASCII; others are
+	// left as they are).
+	SubjectText string `json:"subject_text"`
+	Size        int64  `json:"size"`
 	// EML is where to download the message: as queued when that is kept,
 	// else the final message.
 	EML   string       `json:"eml"`
@@ -38,7 +44,7 @@ func summaryOf(m *store.MessageSummary) messageSummary {
 		to = []string{}
 	}
 	return messageSummary{ID: m.ID, RunID: m.RunID, Number: m.Number, Source: m.Source, Time: m.Time.UTC(),
-		QueueID: m.QueueID, From: m.From, To: to, Subject: m.Subject, Size: m.Size,
+		QueueID: m.QueueID, From: m.From, To: to, Subject: m.Subject, SubjectText: headerText(m.Subject), Size: m.Size,
 		EML: fmt.Sprintf("/api/v1/runs/%d/messages/%d/eml?which=%s", m.RunID, m.Number, which), Relay: m.Relay}
 }
 
@@ -93,4 +99,20 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		page.Messages = append(page.Messages, summaryOf(&list[i]))
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// headerText is a header value as a reader sees it: folded lines joined
+// with a space, RFC 2047 encoded words decoded where the charset is one
+// Go knows (UTF-8, ISO-8859-1, US-ASCII); a value that does not decode
+// is returned unfolded, as it is.
+func headerText(v string) string {
+	v = strings.NewReplacer("\r\n", "", "\n", "").Replace(v)
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	var dec mime.WordDecoder
+	if out, err := dec.DecodeHeader(v); err == nil {
+		return out
+	}
+	return v
 }

@@ -301,3 +301,28 @@ func TestMessageEvents(t *testing.T) {
 		break
 	}
 }
+
+// A subject in RFC 2047 encoded words, folded, reads as text in the list
+// and on the message page (subject_text), the raw value staying in
+// subject (fresh user's finding).
+func TestSubjectText(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	id := smtpMessage(t, ts.st, "Subject: Your order #42 =?utf-8?q?=E2=80=94_confirm=C3=A9e?=\r\n =?iso-8859-1?q?caf=E9?=\r\n\r\nhi\r\n", time.Now())
+	var page messagesPage
+	ts.getJSON(t, "/api/v1/messages", &page)
+	const want = "Your order #42 — confirméecafé"
+	if len(page.Messages) != 1 || page.Messages[0].SubjectText != want || !strings.Contains(page.Messages[0].Subject, "=?utf-8?q?") {
+		t.Errorf("list: %+v, want subject_text %q", page.Messages, want)
+	}
+	var view struct {
+		SubjectText string `json:"subject_text"`
+	}
+	ts.getJSON(t, fmt.Sprintf("/api/v1/runs/%d/messages/1", id), &view)
+	if view.SubjectText != want {
+		t.Errorf("message page subject_text %q, want %q", view.SubjectText, want)
+	}
+	if got := headerText("=?koi8-r?q?=F0?= plain"); got != "=?koi8-r?q?=F0?= plain" {
+		t.Errorf("an unknown charset: %q, want the value as it is", got)
+	}
+}

@@ -30,12 +30,15 @@ type messageView struct {
 	// QueuedHeaders are the headers the server wrote in front of the
 	// final message when it queued it; null when the message was not
 	// queued or that was not kept (recorded before schema version 10).
-	QueuedHeaders [][2]string    `json:"queued_headers"`
-	Relay         *store.Relay   `json:"relay"`
-	Original      msgView        `json:"original"`
-	Final         *msgView       `json:"final"`
-	HeaderDiff    []headerChange `json:"header_diff"`
-	BodyDiff      []bodyLine     `json:"body_diff"`
+	QueuedHeaders [][2]string `json:"queued_headers"`
+	// SubjectText is the Subject of the final message (else the
+	// original) as a reader sees it (headerText).
+	SubjectText string         `json:"subject_text"`
+	Relay       *store.Relay   `json:"relay"`
+	Original    msgView        `json:"original"`
+	Final       *msgView       `json:"final"`
+	HeaderDiff  []headerChange `json:"header_diff"`
+	BodyDiff    []bodyLine     `json:"body_diff"`
 }
 
 // msgView is one message: its headers as they are on the wire, its body
@@ -121,6 +124,16 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		fh, fb := sessions.SplitMessage(m.Final)
 		v.HeaderDiff = headerDiff(sessions.HeaderFields(oh), sessions.HeaderFields(fh))
 		v.BodyDiff = bodyDiff(ob, fb)
+	}
+	subjectOf := v.Original.Headers
+	if v.Final != nil {
+		subjectOf = v.Final.Headers
+	}
+	for _, h := range subjectOf {
+		if strings.EqualFold(h[0], "subject") {
+			v.SubjectText = headerText(h[1])
+			break
+		}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

@@ -30,6 +30,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	as := fs.String("as", "session", "session, curl or json")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
 	expectLints := fs.Bool("expect-lints", false, "with --as session: also expect the lint codes reported then (off: fixing a lint must not fail a test)")
+	name := fs.String("name", "", "with --as session: the script's name (default: the run's session name; an smtp run exported\nwith -o FILE takes FILE's name without its extension)")
 	inline := fs.Bool("inline", false, "with --as session -o FILE: keep an smtp run's messages inside the script instead of writing\neach to FILE-N.eml beside it")
 	partial := fs.Bool("partial", false, "with --as session: export a run that did not finish (running, or interrupted); its script\nexpects only what was played before it stopped")
 	rest, err := parseFlags(fs, args)
@@ -63,6 +64,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	if *name != "" && *as != "session" {
+		return usagef("--name goes with --as session")
+	}
 	if *inline && (*as != "session" || *outPath == "") {
 		return usagef("--inline goes with --as session -o FILE")
 	}
@@ -75,6 +79,15 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(env.stderr, "hooksim: run #%d is %s: the script expects only the steps played before it stopped\n", id, o)
 		}
 		opts := export.SessionOptions{Lints: *expectLints}
+		if loaded.Session != nil {
+			switch {
+			case *name != "":
+				loaded.Session.Name = *name
+			case *outPath != "" && loaded.Run.Source == store.SourceSMTP:
+				// "smtp 127.0.0.1:40312" says nothing in a test suite.
+				loaded.Session.Name = strings.TrimSuffix(filepath.Base(*outPath), filepath.Ext(*outPath))
+			}
+		}
 		if *outPath != "" && !*inline && loaded.Run.Source == store.SourceSMTP && loaded.Session != nil {
 			emls = messageFiles(loaded, *outPath)
 			opts.MessageFile = func(i int) string {

@@ -26,7 +26,7 @@ import (
 
 const smtpExamples = `  # an SMTP server on 127.0.0.1:2525 that calls your hook as Stalwart would, at every stage
   hooksim smtp --url http://127.0.0.1:8025/ --stages all
-  swaks --server 127.0.0.1:2525 --from john@example.org --to bill@example.org   # in another terminal
+  swaks --server 127.0.0.1:2525 --helo client.example.net --from john@example.org --to bill@example.org   # in another terminal
 
   # with the web view, an implicit-TLS listener and a relay to a Mailpit on 1025
   hooksim smtp --url http://127.0.0.1:8025/ --web 127.0.0.1:8080 --tls-listen 127.0.0.1:4650 --relay 127.0.0.1:1025
@@ -69,7 +69,8 @@ type smtpOptions struct {
 func smtpFlagSet(env *cliEnv, o *smtpOptions) *flag.FlagSet {
 	fs := newFlagSet("smtp", "[flags]\n\nAn SMTP server that answers as Stalwart v0.16.18 does and calls the hook at each stage, as Stalwart would.\n"+
 		"Each connection is recorded as a run (source smtp) that the web view shows live; hooksim export turns one\n"+
-		"into a session script. Stops on Ctrl-C (clients still connected hear 421 and their runs are kept, interrupted).", smtpExamples, env)
+		"into a session script. Stops on Ctrl-C (clients still connected hear 421 and their runs are kept, interrupted)\n"+
+		"and exits 0: stopping is how a server ends; 2 for bad flags, 3 when a listener or the recording fails.", smtpExamples, env)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "address of the SMTP listener (STARTTLS offered); a non-loopback host is allowed")
@@ -84,7 +85,7 @@ func smtpFlagSet(env *cliEnv, o *smtpOptions) *flag.FlagSet {
 	fs.StringVar(&o.key, "key", "", "PEM private key of --cert")
 	fs.StringVar(&o.relay, "relay", "", "forward each queued message (as queued, with its final envelope) to this SMTP server HOST:PORT, e.g. a Mailpit;\na failure is shown on the run and the message, not fatal")
 	fs.StringVar(&o.webListen, "web", "", `also serve the web view on this address (e.g. 127.0.0.1:8080; "127.0.0.1:0" picks a free port)`)
-	fs.StringVar(&o.sessionFile, "session", "", "take the server settings (host name, port, limits, local domains, AUTH and EHLO rules, added headers) and\nthe client's ptr and iprev from this session script; its steps are not played")
+	fs.StringVar(&o.sessionFile, "session", "", "take the server settings (host name, port, limits, local domains, AUTH and EHLO rules, added headers) and\nthe client's ptr and iprev from this session script (steps may be left out; any it has are not played)")
 	fs.BoolVar(&o.quiet, "q", false, "print nothing per connection")
 	fs.BoolVar(&o.throttle, "throttle", false, "apply Stalwart's default inbound throttles: 5 connections a second from one address (one more\nis closed before the greeting) and 25 an hour per sender domain and recipient (452 4.4.5 at RCPT)")
 	return fs
@@ -164,7 +165,7 @@ func (o *smtpOptions) config(ctx context.Context, env *cliEnv) (*smtpConfig, err
 	}
 	c.template = &sessions.Session{Server: sessions.Server{Hostname: sessions.DefaultServerHostname}}
 	if o.sessionFile != "" {
-		s, err := loadSession(ctx, o.sessionFile)
+		s, err := sessions.ParseSettingsFile(ctx, o.sessionFile)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -369,7 +370,16 @@ func firstErr(errs chan error, err error) error {
 // records, and how to send a first message.
 func printSMTPBanner(out io.Writer, c *smtpConfig, o *smtpOptions, dbPath string, srvWeb *web.Server) {
 	addr := c.listener.Addr().String()
-	fmt.Fprintf(out, "hooksim smtp: SMTP on %s (server port %d for Stalwart's rules; STARTTLS with a %s)\n", addr, c.template.Server.Port, c.tlsNote)
+	rules := "port 25's rules: the EHLO name must be a domain, AUTH only after STARTTLS"
+	if c.template.Server.Port != sessions.DefaultServerPort {
+		rules = fmt.Sprintf("port %d: Stalwart's rules for every port but 25, as for submission: AUTH before MAIL", c.template.Server.Port)
+	}
+	fmt.Fprintf(out, "hooksim smtp: SMTP on %s (%s; STARTTLS with a %s)\n", addr, rules, c.tlsNote)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			fmt.Fprintf(out, "warning: %s is reachable from other machines, which can send through it to your hook (--listen 127.0.0.1:PORT keeps it local)\n", addr)
+		}
+	}
 	if c.tlsLn != nil {
 		fmt.Fprintf(out, "              implicit TLS on %s (server port 465)\n", c.tlsLn.Addr())
 	}
@@ -408,7 +418,7 @@ func swaksCommand(addr string, c *smtpConfig) string {
 	// swaks says EHLO with the machine's name, which Stalwart refuses
 	// on port 25 when it is not a domain.
 	cmd := "swaks --server " + net.JoinHostPort(host, port) + " --helo client.example.net --from john@example.org --to " + to
-	if c.template.Server.Port == 587 {
+	if c.template.Server.Port != sessions.DefaultServerPort {
 		user, pass := "john@example.org", "secret"
 		for u, p := range c.users {
 			user, pass = u, p
@@ -483,12 +493,7 @@ func (p *smtpPlay) Step(st *simulator.StepResult) {
 	if p.rec != nil {
 		p.rec.Step(st)
 	}
-	if p.log.quiet || st.Kind == string(sessions.StepData) || st.Kind == string(sessions.StepBdat) {
-		return // a message's outcome is its Transaction line
-	}
-	// A refusal (4xx, 5xx) is what a developer wants to see at once.
-	reply := st.Reply()
-	if len(reply) == 0 || (reply[0] != '4' && reply[0] != '5') {
+	if p.log.quiet {
 		return
 	}
 	cmd := st.Command
@@ -498,7 +503,31 @@ func (p *smtpPlay) Step(st *simulator.StepResult) {
 	case cmd == "":
 		cmd = "connect"
 	}
-	line := fmt.Sprintf("%s  %s: %s", p.peer, simulator.OneLineCommand(cmd), reply)
+	cmd = simulator.OneLineCommand(cmd)
+	// What Stalwart reads differently from what the hook may mean.
+	for _, l := range st.Lints {
+		line := fmt.Sprintf("%s  %s: lint %s", p.peer, cmd, l.Code)
+		if l.Path != "" {
+			line += " at " + l.Path
+		}
+		line += ": " + l.Message
+		if l.Fix != "" {
+			line += " (" + l.Fix + ")"
+		}
+		fmt.Fprintln(p.log.out, line)
+	}
+	if st.Kind == string(sessions.StepData) || st.Kind == string(sessions.StepBdat) || (st.Kind == string(sessions.StepRaw) && strings.HasPrefix(st.Message, "<chunk")) {
+		if strings.Contains(st.Message, "cut short") {
+			fmt.Fprintf(p.log.out, "%s  %s: %s, no data stage\n", p.peer, cmd, strings.Trim(st.Message, "<>"))
+		}
+		return // a message's outcome is its Transaction line
+	}
+	// A refusal (4xx, 5xx) is what a developer wants to see at once.
+	reply := st.Reply()
+	if len(reply) == 0 || (reply[0] != '4' && reply[0] != '5') {
+		return
+	}
+	line := fmt.Sprintf("%s  %s: %s", p.peer, cmd, reply)
 	if reply == simulator.ReplyInvalidEhlo {
 		line += " (Stalwart refuses an EHLO name that is not a domain on port 25: swaks --helo client.example.net)"
 	}

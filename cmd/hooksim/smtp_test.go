@@ -178,7 +178,7 @@ func TestSMTPCaptureExportTest(t *testing.T) {
 		}
 	}
 	b, _ := os.ReadFile(script)
-	wantContains(t, "the exported script", string(b), "imply: false", "data: signup-1.eml", "data: signup-2.eml",
+	wantContains(t, "the exported script", string(b), "\nname: signup\n", "imply: false", "data: signup-1.eml", "data: signup-2.eml",
 		"rcpt: ann@example.org", "rset", "mail: {address: john@example.org, params: BODY=8BITMIME SMTPUTF8}")
 
 	code, testOut, errOut := runCLI(t, "", "test", "--db", filepath.Join(t.TempDir(), "t.db"), script)
@@ -291,7 +291,7 @@ func TestSMTPPresentedClient(t *testing.T) {
 			t.Errorf("request %d lacks %s:\n%s", i+1, want, reqs[i])
 		}
 	}
-	if !strings.Contains(s.out.String(), "SMTP on "+s.addr+" (server port 25") {
+	if !strings.Contains(s.out.String(), "SMTP on "+s.addr+" (port 25's rules: the EHLO name must be a domain") {
 		t.Errorf("banner:\n%s", s.out.String())
 	}
 

@@ -39,7 +39,7 @@ function headerValue(msg, name) {
 
 function render(m, id, n) {
   const base = `/api/v1/runs/${id}/messages/${n}/eml`;
-  const subject = headerValue(m.final || m.original, 'Subject');
+  const subject = m.subject_text || headerValue(m.final || m.original, 'Subject');
   const envChanged = JSON.stringify(m.envelope_before) !== JSON.stringify(m.envelope_after);
   const changes = (m.header_diff || []).filter((d) => d.op !== 'same').length + (m.body_diff || []).filter((d) => d.op === '+' || d.op === '-').length;
   const out = [

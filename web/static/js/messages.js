@@ -62,7 +62,7 @@ export function messagesPage(root, ctx) {
       ctx.navigate(href);
     } },
       h('div', { class: 'msg-main' },
-        h('a', { class: 'msg-subject', href, text: m.subject || '(no subject)' }),
+        h('a', { class: 'msg-subject', href, text: m.subject_text || m.subject || '(no subject)' }),
         h('div', { class: 'msg-env' },
           h('span', { class: 'muted', text: 'From ' }), h('span', { class: 'mono msg-from', text: from }),
           h('span', { class: 'muted', text: ' to ' }), h('span', { class: 'mono msg-to', text: to || '(no recipient)' })),
@@ -74,7 +74,7 @@ export function messagesPage(root, ctx) {
         m.source !== 'smtp' ? h('span', { class: 'muted small', text: m.source }) : null,
         r ? badge(r.ok ? 'relayed' : 'relay failed', r.ok ? 'ok' : 'bad') : null,
         r && r.ok ? h('span', { class: 'muted small mono msg-relay-reply', title: `relayed to ${r.to}`, text: r.reply }) : null,
-        h('a', { class: 'btn btn-small msg-eml', href: m.eml, download: '', 'aria-label': `Download “${m.subject || 'no subject'}” as .eml`, text: '⤓ .eml' })));
+        h('a', { class: 'btn btn-small msg-eml', href: m.eml, download: '', 'aria-label': `Download “${m.subject_text || m.subject || 'no subject'}” as .eml`, text: '⤓ .eml' })));
     return li;
   }
 
