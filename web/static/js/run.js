@@ -54,7 +54,7 @@ export function runPage(root, ctx) {
       ['Took', r.ended ? fmtSpan(r.started, r.ended) : 'running…'],
       ['Exchanges', r.exchanges],
       ['Failures', r.failures],
-      ['File', r.file],
+      [r.source === 'smtp' ? 'Listener' : 'File', r.file],
     ];
     append(clear(head), [
       h('div', { class: 'page-head' },
