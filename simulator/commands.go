@@ -132,7 +132,7 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 	if mech != "login" && step.Prompted {
 		// The response comes on its own line, held to the line limit.
 		st.Replies = append(st.Replies, ReplyAuthContinue)
-		if lineTooLong(saslResponse(step)) {
+		if !p.saslRead && lineTooLong(saslResponse(step)) {
 			p.authFailed(st, ReplySaslLineTooLong)
 			return
 		}
@@ -142,12 +142,12 @@ func (p *player) auth(st *StepResult, step *sessions.Step) {
 		// each held to the line limit (session.rs:426-447).
 		b64 := base64.StdEncoding.EncodeToString
 		st.Replies = append(st.Replies, ReplyAuthLoginUser)
-		if lineTooLong(b64([]byte(step.Login))) {
+		if !p.saslRead && lineTooLong(b64([]byte(step.Login))) {
 			p.authFailed(st, ReplySaslLineTooLong)
 			return
 		}
 		st.Replies = append(st.Replies, ReplyAuthLoginPass)
-		if lineTooLong(b64([]byte(step.Password))) {
+		if !p.saslRead && lineTooLong(b64([]byte(step.Password))) {
 			p.authFailed(st, ReplySaslLineTooLong)
 			return
 		}
@@ -373,6 +373,14 @@ func (p *player) data(ctx context.Context, st *StepResult, m *sessions.Message) 
 
 // newTx starts the transaction result of a message.
 func (p *player) newTx(raw []byte) *TransactionResult {
+	// A message sent again after its transaction's first was refused
+	// for its size (Stalwart keeps MAIL and RCPT then, session.rs:453-461)
+	// is a message of its own: it gets the next number, so that every
+	// message of a session has one of its own.
+	if p.txMessages == p.tx {
+		p.tx++
+	}
+	p.txMessages = p.tx
 	tx := &TransactionResult{Session: p.sess.Name, Number: p.tx, Original: raw}
 	tx.EnvelopeIn = p.envelopeView()
 	tx.EnvelopeOut = tx.EnvelopeIn

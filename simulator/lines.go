@@ -3,10 +3,12 @@ package simulator
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/sessions"
 )
@@ -160,14 +162,66 @@ func (p *player) authLine(st *StepResult, rest string, hasArg bool) {
 	st.Replies = append(st.Replies, ReplyAuthOK)
 }
 
-// DecodeBase64 decodes a SASL response as Stalwart does (mail-parser's
-// base64 decoder): padded or not. ok is false for anything else.
+// DecodeBase64 decodes a SASL response as Stalwart does, with
+// mail-parser 0.11.6's base64_decode (decoders/base64.rs): blanks (space,
+// tab, CR, LF) are skipped; a group of four characters gives three
+// bytes; a "=" after one or two characters of a group gives one byte,
+// after three two bytes; a last group without its "=" is dropped; a byte
+// 0xFF ends the input; any other character is an error (ok false).
 func DecodeBase64(s string) ([]byte, bool) {
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return b, true
+	out := make([]byte, 0, len(s)/4*3)
+	var group [4]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if v, ok := base64Value(ch); ok {
+			group[n] = v
+			n++
+			if n == 4 {
+				out = append(out, group[0]<<2|group[1]>>4, group[1]<<4|group[2]>>2, group[2]<<6|group[3])
+				n = 0
+			}
+			continue
+		}
+		switch ch {
+		case '=':
+			switch n {
+			case 1, 2:
+				// The group so far, the characters missing taken as zero.
+				if n == 1 {
+					group[1] = 0
+				}
+				out = append(out, group[0]<<2|group[1]>>4)
+				n = 0
+			case 3:
+				out = append(out, group[0]<<2|group[1]>>4, group[1]<<4|group[2]>>2)
+				n = 0
+			}
+		case ' ', '\t', '\r', '\n':
+		case 0xff:
+			return out, true
+		default:
+			return nil, false
+		}
 	}
-	b, err := base64.RawStdEncoding.DecodeString(s)
-	return b, err == nil
+	return out, true
+}
+
+// base64Value is the value of a base64 character.
+func base64Value(ch byte) (byte, bool) {
+	switch {
+	case ch >= 'A' && ch <= 'Z':
+		return ch - 'A', true
+	case ch >= 'a' && ch <= 'z':
+		return ch - 'a' + 26, true
+	case ch >= '0' && ch <= '9':
+		return ch - '0' + 52, true
+	case ch == '+':
+		return 62, true
+	case ch == '/':
+		return 63, true
+	}
+	return 0, false
 }
 
 // ParseAuth reads the arguments of an AUTH line (rest: the text after
@@ -214,33 +268,114 @@ func DecodeSASL(mech, resp string) (login, secret string, ok bool) {
 	}
 	switch mech {
 	case "plain":
-		// Fields after the password are ignored (directory sasl.rs).
+		// authzid NUL login NUL password; fields after the password are
+		// ignored; both must be UTF-8 and not empty (directory sasl.rs
+		// decode_sasl_challenge_plain).
 		parts := strings.Split(string(b), "\x00")
-		if len(parts) < 3 || parts[1] == "" || parts[2] == "" {
+		if len(parts) < 3 || parts[1] == "" || parts[2] == "" || !utf8.ValidString(parts[1]) || !utf8.ValidString(parts[2]) {
 			return "", "", false
 		}
 		return parts[1], parts[2], true
 	case "xoauth2", "oauthbearer":
-		fields := strings.Split(string(b), "\x01")
-		login, token := "", ""
-		for i, f := range fields {
-			if mech == "xoauth2" && i == 0 {
-				login, _ = strings.CutPrefix(f, "user=")
-			}
-			if mech == "oauthbearer" && i == 0 {
-				for _, kv := range strings.Split(f, ",") {
-					if v, ok := strings.CutPrefix(kv, "a="); ok {
-						login = v
-					}
-				}
-			}
-			if v, ok := strings.CutPrefix(f, "auth=Bearer "); ok {
-				token = v
+		token, user, named, ok := oauthBearer(b)
+		if !ok {
+			return "", "", false
+		}
+		if user == "" {
+			// Without a user Stalwart takes (an a= with "@", a JWT's
+			// claim), it asks the token's issuer whose it is; hooksim's
+			// directory answers with the a= given, or XOAUTH2's user=.
+			user = named
+			if mech == "xoauth2" {
+				first, _, _ := strings.Cut(string(b), "\x01")
+				user, _ = strings.CutPrefix(first, "user=")
 			}
 		}
-		return login, token, login != "" && token != ""
+		return user, token, user != "" && token != ""
 	}
 	return "", "", false
+}
+
+// oauthBearer reads an OAUTHBEARER or XOAUTH2 response as Stalwart's
+// extract_oauth_bearer does (directory/src/core/sasl.rs:45-94): the
+// token of the first field (fields end at \x01) starting with "auth=Bearer "
+// in any case, and the user of a ",a=" before it (up to "," or \x01,
+// which it takes: a \x01 ending it does not end a field), kept when it
+// holds "@", else the JWT token's first claim holding "@" (email,
+// preferred_username, upn, unique_name, sub). named is the last a=
+// value, "@" or not. ok is false when no field carries a token.
+func oauthBearer(b []byte) (token, user, named string, ok bool) {
+	start, eof := 0, max(len(b)-1, 0)
+	a := ""
+	for pos := 0; pos < len(b); pos++ {
+		ch := b[pos]
+		if ch == ',' && pos+3 <= len(b) && strings.EqualFold(string(b[pos+1:pos+3]), "a=") {
+			from := pos + 3
+			to := from
+			for pos = from; pos < len(b); pos++ {
+				if b[pos] == ',' || b[pos] == 1 {
+					to = pos
+					break
+				}
+			}
+			if to > from {
+				named, a = string(b[from:to]), ""
+				if utf8.Valid(b[from:to]) && strings.Contains(named, "@") {
+					a = named
+				}
+			}
+			continue
+		}
+		sep := ch == 1
+		if sep || pos == eof {
+			if start+12 <= len(b) && strings.EqualFold(string(b[start:start+12]), "auth=Bearer ") {
+				end := len(b)
+				if sep {
+					end = pos
+				}
+				if !utf8.Valid(b[start+12 : end]) {
+					return "", "", "", false
+				}
+				token = string(b[start+12 : end])
+				if a == "" {
+					a = jwtUser(token)
+				}
+				return token, a, named, true
+			}
+			start = pos + 1
+		}
+	}
+	return "", "", "", false
+}
+
+// jwtUser is the first of a JWT's claims email, preferred_username, upn,
+// unique_name and sub that holds "@" ("" when none, or not a JWT),
+// as Stalwart's extract_email_from_jwt reads it.
+func jwtUser(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) < 2 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Email             *string `json:"email"`
+		PreferredUsername *string `json:"preferred_username"`
+		UPN               *string `json:"upn"`
+		UniqueName        *string `json:"unique_name"`
+		Sub               *string `json:"sub"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	for _, c := range []*string{claims.Email, claims.PreferredUsername, claims.UPN, claims.UniqueName, claims.Sub} {
+		if c != nil && strings.Contains(*c, "@") {
+			return *c
+		}
+	}
+	return ""
 }
 
 // cannotGoOn ends the play of a connection at a raw step that leaves the

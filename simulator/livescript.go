@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -166,6 +167,24 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 	if _, err := sessions.Marshal(s); err == nil {
 		return s
 	}
+	// A message no script can hold (an empty one, one enmime cannot read
+	// even leniently: a multipart without its boundary) ends the script
+	// before its step.
+	for i, st := range s.Steps {
+		if st.Kind.IsMessage() && st.Message != nil {
+			if err := messageScriptable(st); err != nil {
+				s.Steps = s.Steps[:i]
+				if ls.cut == "" {
+					s.Description += fmt.Sprintf("\nThe script stops before step %d (%s), whose message a script cannot hold (%v): a script cannot say it, so it leaves out that step and all after it.",
+						i+1, strings.ToUpper(string(st.Kind)), err)
+				}
+				if _, err := sessions.Marshal(s); err == nil {
+					return s
+				}
+				break
+			}
+		}
+	}
 	raw := *s
 	raw.Steps = slices.Clone(s.Steps)
 	for i, st := range raw.Steps {
@@ -177,4 +196,19 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 		return &raw
 	}
 	return nil
+}
+
+// messageScriptable is why a script cannot hold the message of step st
+// (nil when it can): a script of that step alone does not marshal.
+func messageScriptable(st sessions.Step) error {
+	one := &sessions.Session{Name: "message", NoImply: true, Steps: []sessions.Step{{Kind: sessions.StepConnect}, st},
+		Client: sessions.Client{IP: sessions.DefaultClientIP, Port: sessions.DefaultClientPort},
+		Server: sessions.Server{Hostname: sessions.DefaultServerHostname, IP: sessions.DefaultServerIP, Port: sessions.DefaultServerPort}}
+	_, err := sessions.Marshal(one)
+	if err != nil {
+		if _, msg, ok := strings.Cut(err.Error(), "steps[1]: "); ok {
+			return errors.New(msg)
+		}
+	}
+	return err
 }

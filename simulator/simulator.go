@@ -153,6 +153,22 @@ func (l *Live) AuthInvalid(mech string, heard []string, tooLong bool) *StepResul
 	return l.record(st)
 }
 
+// AuthAborted records an AUTH with mechanism mech whose SASL exchange
+// the connection ended in (the client left or went silent, the server
+// stopped) after the prompts it heard: the step has them and no
+// outcome, and does not count as a failed AUTH. nil after Finish.
+func (l *Live) AuthAborted(mech string, heard []string) *StepResult {
+	if l.finished {
+		return nil
+	}
+	p := l.p
+	st := &StepResult{Session: p.sess.Name, Index: len(p.res.Steps), Kind: string(sessions.StepAuth),
+		Command: "AUTH " + strings.ToUpper(mech), Replies: slices.Clone(heard), Action: "none", Transaction: p.tx,
+		Message: "<SASL exchange cut short: the connection ended>"}
+	l.script.stop(fmt.Sprintf("step %d (AUTH %s), whose SASL exchange the connection ended in", st.Index+1, strings.ToUpper(mech)))
+	return l.record(st)
+}
+
 // record adds a step to the session (one Step played, or one a live
 // server made up: DataAborted, AuthInvalid, ChunkAborted) and reports it.
 func (l *Live) record(st *StepResult) *StepResult {
@@ -244,6 +260,14 @@ func (p *player) addLocalDomain(domain string) {
 	}
 }
 
+// SASLLinesRead tells the player that the server reads the SASL
+// responses of the connection's auth steps itself, as they come, and
+// refuses those too long (AuthInvalid): the auth steps' credentials are
+// then not written back in base64 to be held to the line limit, which
+// could make a response longer than the client's (padding, an
+// OAUTHBEARER a= the client left out).
+func (l *Live) SASLLinesRead() { l.p.saslRead = true }
+
 // RecipientDomainsLocal makes the domain of every recipient the client
 // gives local (AddLocalDomain) as its RCPT is played, as a script with no
 // local domains takes those of its rcpt steps (sessions' normaliser): a
@@ -304,6 +328,12 @@ type player struct {
 	// ownClient is set when the player made its client, which Finish
 	// closes.
 	ownClient bool
+	// saslRead: a live server read the SASL responses and held them to
+	// the line limit itself (SASLLinesRead).
+	saslRead bool
+	// txMessages is the number of the last transaction a message was
+	// made for (newTx).
+	txMessages int
 	// anyDomain: every recipient's domain is local (RecipientDomainsLocal).
 	anyDomain bool
 	// bdatBuf is the message BDAT commands played one by one (raw steps
@@ -457,13 +487,13 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 		st.Replies = append(st.Replies, ReplyOK)
 	case "NOOP":
 		st.Replies = append(st.Replies, ReplyOK)
-	case "VRFY":
-		if needs("VRFY string", maxAddressLen) {
-			st.Replies = append(st.Replies, ReplyVrfyDisabled)
-		}
-	case "EXPN":
-		if needs("EXPN string", maxAddressLen) {
-			st.Replies = append(st.Replies, ReplyExpnDisabled)
+	case "VRFY", "EXPN":
+		// smtp-proto's string(): the value ends at a blank outside
+		// quotes (parser.rs:143-153, 186-197).
+		if v := smtpString(rest); hasArg && len(v) >= 1 && len(v) <= maxAddressLen {
+			st.Replies = append(st.Replies, map[string]string{"VRFY": ReplyVrfyDisabled, "EXPN": ReplyExpnDisabled}[verb])
+		} else {
+			st.Replies = append(st.Replies, "501 5.5.2 Syntax error, expected: "+verb+" string")
 		}
 	case "HELP":
 		st.Replies = append(st.Replies, ReplyHelp)
@@ -472,8 +502,14 @@ func (p *player) raw(ctx context.Context, st *StepResult, step *sessions.Step) *
 		st.Closed, p.closed = true, true
 	case "STARTTLS":
 		p.startTLS(st)
-	case "ETRN", "ATRN", "BURL":
-		syntax := map[string]string{"ETRN": "ETRN name", "ATRN": "ATRN domain[,domain]", "BURL": "BURL absolute-uri [LAST]"}[verb]
+	case "ETRN":
+		if v := smtpString(rest); hasArg && v != "" {
+			st.Replies = append(st.Replies, ReplyNotImplemented)
+		} else {
+			st.Replies = append(st.Replies, "501 5.5.2 Syntax error, expected: ETRN name")
+		}
+	case "ATRN", "BURL":
+		syntax := map[string]string{"ATRN": "ATRN domain[,domain]", "BURL": "BURL absolute-uri [LAST]"}[verb]
 		if needs(syntax, len(rest)) {
 			st.Replies = append(st.Replies, ReplyNotImplemented)
 		}
@@ -520,6 +556,41 @@ func SplitCommand(line string) (verb, rest string) {
 // space, a tab, a form feed) or the end of the line, else the command is
 // unknown (ok false). rest is the text after that one separator byte;
 // hasArg is false when the verb ends the line.
+// smtpString is the value smtp-proto's string() reads from rest
+// (request/parser.rs:501-542): leading blanks skipped, it ends at a
+// blank outside quotes or at the line's end; quotes are dropped, and
+// inside them a backslash escapes a quote or a backslash; CRs are
+// dropped.
+func smtpString(rest string) string {
+	var out []byte
+	inQuote := false
+	var last byte
+	for i := 0; i < len(rest); i++ {
+		ch := rest[i]
+		switch {
+		case ch == ' ' && !inQuote:
+			if len(out) > 0 {
+				return string(out)
+			}
+		case ch == '\n':
+			return string(out)
+		case ch == '"' && (!inQuote || last != '\\'):
+			inQuote = !inQuote
+		case ch == '\\' && inQuote:
+			if last == '\\' {
+				out = append(out, ch)
+				last = 0
+				continue
+			}
+		case ch == '\r':
+		default:
+			out = append(out, ch)
+		}
+		last = ch
+	}
+	return string(out)
+}
+
 func splitCommand(line string) (verb, rest string, hasArg, ok bool) {
 	pp := newProtoParser(line)
 	verb, err := pp.hashed(8)

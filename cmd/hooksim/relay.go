@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,11 @@ import (
 // its data.
 const relayTimeout = 30 * time.Second
 
+// relayShutdownGrace is how long, once hooksim stops, the relays queued
+// may still take; then the one in progress is cut and the others are
+// recorded as not relayed.
+const relayShutdownGrace = 3 * time.Second
+
 // relayer forwards queued messages to a downstream SMTP server (--relay),
 // one at a time, in the order they were queued, off the connections'
 // goroutines: a client never waits for the relay, as Stalwart's queue
@@ -38,6 +44,9 @@ type relayer struct {
 	shut  bool
 	// pending counts the messages queued and not yet relayed.
 	pending atomic.Int64
+	// stop ends the relays relayShutdownGrace after close began.
+	stop       context.Context
+	cancelStop context.CancelFunc
 }
 
 type relayJob struct {
@@ -48,6 +57,7 @@ type relayJob struct {
 
 func newRelayer(addr string, rec *recorder.Recorder, st *store.Store, out io.Writer, quiet bool) *relayer {
 	r := &relayer{addr: addr, rec: rec, st: st, out: out, quiet: quiet, jobs: make(chan relayJob, 1024), done: make(chan struct{})}
+	r.stop, r.cancelStop = context.WithCancel(context.Background())
 	go r.run()
 	return r
 }
@@ -76,15 +86,21 @@ func (r *relayer) close() {
 	close(r.jobs)
 	r.mu.Unlock()
 	if n := r.pending.Load(); n > 0 {
-		fmt.Fprintf(r.out, "waiting for %s to %s (at most %v each; Ctrl-C again to quit now)\n", plural(int(n), "relay"), r.addr, relayTimeout)
+		fmt.Fprintf(r.out, "waiting up to %v for %s to %s\n", relayShutdownGrace, plural(int(n), "relay"), r.addr)
 	}
+	t := time.AfterFunc(relayShutdownGrace, r.cancelStop)
 	<-r.done
+	t.Stop()
+	r.cancelStop()
 }
 
 func (r *relayer) run() {
 	defer close(r.done)
 	for j := range r.jobs {
-		res := relayMessage(r.addr, j.tx)
+		res := relayResult{err: errors.New("hooksim stopped before relaying it")}
+		if r.stop.Err() == nil {
+			res = relayMessage(r.stop, r.addr, j.tx)
+		}
 		if !r.quiet || !res.ok() {
 			fmt.Fprintf(r.out, "%s  message %d %s\n", j.peer, j.tx.Number, res.line(r.addr))
 		}
@@ -152,13 +168,21 @@ func (r *relayer) record(j relayJob, ok bool, status string) {
 // final message) with its final envelope to addr: to the recipients the
 // downstream takes, the others listed as refused, as a queue delivers
 // to each recipient it can. It returns the reply to the end of data.
-func relayMessage(addr string, tx *simulator.TransactionResult) (res relayResult) {
-	conn, err := net.DialTimeout("tcp", addr, relayTimeout)
+func relayMessage(ctx context.Context, addr string, tx *simulator.TransactionResult) (res relayResult) {
+	d := net.Dialer{Timeout: relayTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return relayResult{err: err}
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(relayTimeout))
+	// hooksim stopping cuts the relay short (relayShutdownGrace).
+	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })()
+	defer func() {
+		if res.err != nil && ctx.Err() != nil {
+			res.err = fmt.Errorf("hooksim stopped while relaying it (%v)", res.err)
+		}
+	}()
 	host, _, _ := net.SplitHostPort(addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
@@ -203,13 +227,8 @@ func relayMessage(addr string, tx *simulator.TransactionResult) (res relayResult
 		res.err = fmt.Errorf("DATA: %s", replyText(err))
 		return res
 	}
-	dw := c.Text.DotWriter()
-	if _, err := dw.Write(tx.Queued); err != nil {
+	if err := writeMessage(c.Text.W, tx.Queued); err != nil {
 		res.err = fmt.Errorf("DATA: %s", replyText(err))
-		return res
-	}
-	if err := dw.Close(); err != nil {
-		res.err = fmt.Errorf("end of data: %s", replyText(err))
 		return res
 	}
 	code, msg, err := c.Text.ReadResponse(250)
@@ -230,4 +249,27 @@ func replyText(err error) string {
 		return fmt.Sprintf("%03d %s", te.Code, strings.ReplaceAll(te.Msg, "\n", " "))
 	}
 	return err.Error()
+}
+
+// writeMessage writes msg and the end of data as Stalwart's SMTP client
+// does (outbound/client.rs:459-494): the bytes as they are, a period
+// after a CR or an LF doubled, then CRLF . CRLF. A bare LF stays, and a
+// message ending in a line break keeps it (net/smtp's DotWriter would
+// change both).
+func writeMessage(w *bufio.Writer, msg []byte) error {
+	crOrLF := false
+	last := 0
+	for i, b := range msg {
+		if b == '.' && crOrLF {
+			w.Write(msg[last:i])
+			w.WriteByte('.')
+			last = i
+			crOrLF = false
+		} else {
+			crOrLF = b == '\n' || b == '\r'
+		}
+	}
+	w.Write(msg[last:])
+	w.WriteString("\r\n.\r\n")
+	return w.Flush()
 }

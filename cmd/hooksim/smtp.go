@@ -337,6 +337,9 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 		}()
 	}
 	<-serveCtx.Done()
+	if n := log.open(); n > 0 && !o.quiet {
+		fmt.Fprintf(out, "stopping: waiting for %s to finish the command in progress, then say 421 (Ctrl-C again to quit now)\n", plural(n, "connection"))
+	}
 	wg.Wait()
 	relay.close()
 	var recErr error
@@ -451,6 +454,14 @@ type smtpLog struct {
 
 	mu            sync.Mutex
 	conns, queued int
+	ended         int
+}
+
+// open is how many connections are being served.
+func (l *smtpLog) open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conns - l.ended
 }
 
 func (l *smtpLog) totals() (int, int) {
@@ -560,6 +571,9 @@ func (p *smtpPlay) Finish(res *simulator.SessionResult) {
 	if p.rec != nil {
 		p.rec.Finish(res)
 	}
+	p.log.mu.Lock()
+	p.log.ended++
+	p.log.mu.Unlock()
 	if p.log.quiet {
 		return
 	}

@@ -240,6 +240,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 	// The connection as a session script comes with its result, for
 	// `hooksim export` to turn into a test.
 	live.KeepScript()
+	live.SASLLinesRead()
 	if len(sess.Server.LocalDomains) == 0 {
 		live.RecipientDomainsLocal()
 	}
@@ -294,21 +295,26 @@ func (c *connState) idleTimeout() time.Duration {
 	return DefaultIdleTimeout
 }
 
-// shutdownGrace is how long, once the server stops, the replies still
-// due to a client (the step in progress, then ReplyShutdown) may take to
+// shutdownGrace is how long, once the server stops, each reply still due
+// to a client (the command in progress, then ReplyShutdown) may take to
 // be written: what is recorded as said is said, unless the client does
 // not read.
 const shutdownGrace = time.Second
 
-// deadlines stops the connection at t: a read waiting for the client
-// ends then, writes shutdownGrace later (the TLS connection's deadlines
-// after STARTTLS, which set the TCP connection's). It marks the
-// connection stopping: idle no longer moves them.
+// deadlines stops the connection's reads at t (the TLS connection's
+// after STARTTLS, which set the TCP connection's): a read waiting for the
+// client ends, as Stalwart's session loop races its read against the
+// shutdown signal (spawn.rs:146-247). A command in progress runs to its
+// end, its hook calls included, and its replies are written (reply).
+// A write blocked on a client that does not read is cut shutdownGrace
+// later. It marks the connection stopping: idle no longer moves the
+// deadlines.
 func (c *connState) deadlines(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopping = true
 	c.conn.SetReadDeadline(t)
+	// A write blocked on a client that does not read ends too.
 	c.conn.SetWriteDeadline(t.Add(shutdownGrace))
 }
 
@@ -365,6 +371,12 @@ func (c *connState) serve(ctx context.Context) error {
 		verb := simulator.CommandVerb(text)
 		if tooLong {
 			verb = "" // dropped whatever it says: the step answers 554
+			// The head kept may end in the CR of its CRLF, which a
+			// script's raw line cannot carry; any 4096 bytes get 554.
+			text = strings.TrimRight(text, "\r")
+			if len(text) < simulator.MaxLineLength {
+				text += strings.Repeat(" ", simulator.MaxLineLength-len(text))
+			}
 		}
 		switch verb {
 		case "DATA":
@@ -391,7 +403,10 @@ func rawStep(line string) *sessions.Step { return &sessions.Step{Kind: sessions.
 // step plays st and writes its replies but the first skip (already
 // written), each flushed as Stalwart writes them (session.rs:497-529).
 func (c *connState) step(ctx context.Context, st *sessions.Step, skip int) error {
-	res := c.live.Step(ctx, st)
+	// The server stopping does not cut the command's hook calls short:
+	// Stalwart runs a command to its end (spawn.rs:156) and says it is
+	// shutting down at its next read. Each call has its own timeout.
+	res := c.live.Step(context.WithoutCancel(ctx), st)
 	if res == nil {
 		return net.ErrClosed
 	}
@@ -418,8 +433,14 @@ type handshakeError struct{ err error }
 func (e handshakeError) Error() string { return "smtpd: TLS handshake: " + e.err.Error() }
 func (e handshakeError) Unwrap() error { return e.err }
 
-// reply writes one reply line and flushes it.
+// reply writes one reply line and flushes it; once the server is
+// stopping, within shutdownGrace.
 func (c *connState) reply(r string) error {
+	c.mu.Lock()
+	if c.stopping {
+		c.conn.SetWriteDeadline(time.Now().Add(shutdownGrace))
+	}
+	c.mu.Unlock()
 	if _, err := c.w.WriteString(r + "\r\n"); err != nil {
 		return err
 	}
@@ -521,6 +542,16 @@ func (c *connState) auth(ctx context.Context, line string) error {
 		}
 		return nil
 	}
+	// orInvalid is err when the connection ended during the exchange
+	// (recorded, cut short: Live.AuthAborted), else the invalid AUTH for
+	// a line too long.
+	orInvalid := func(err error, tooLong bool) error {
+		if err != nil {
+			c.live.AuthAborted(mech, heard)
+			return err
+		}
+		return invalid(tooLong)
+	}
 	st := &sessions.Step{Kind: sessions.StepAuth}
 	if mech != "plain" {
 		st.Mechanism = mech
@@ -535,7 +566,7 @@ func (c *connState) auth(ctx context.Context, line string) error {
 			var long bool
 			var err error
 			if resp, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
-				return orInvalid(err, long, invalid)
+				return orInvalid(err, long)
 			}
 		}
 		if len(heard) == 0 {
@@ -547,7 +578,7 @@ func (c *connState) auth(ctx context.Context, line string) error {
 		}
 		pass, long, err := ask(simulator.ReplyAuthLoginPass)
 		if err != nil || long {
-			return orInvalid(err, long, invalid)
+			return orInvalid(err, long)
 		}
 		secret, ok := simulator.DecodeBase64(pass)
 		if !ok || pass == "" {
@@ -560,7 +591,7 @@ func (c *connState) auth(ctx context.Context, line string) error {
 			var long bool
 			var err error
 			if resp, long, err = ask(simulator.ReplyAuthContinue); err != nil || long {
-				return orInvalid(err, long, invalid)
+				return orInvalid(err, long)
 			}
 		}
 		login, secret, ok := simulator.DecodeSASL(mech, resp)
@@ -581,15 +612,6 @@ func (c *connState) auth(ctx context.Context, line string) error {
 		prompts = 1
 	}
 	return c.step(ctx, st, prompts)
-}
-
-// orInvalid is err when the client went, else the invalid AUTH for a
-// line too long.
-func orInvalid(err error, tooLong bool, invalid func(bool) error) error {
-	if err != nil {
-		return err
-	}
-	return invalid(tooLong)
 }
 
 // bdat answers a BDAT command: its chunk (the size the line gives, read
