@@ -487,32 +487,11 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 		if rv.Kind == yaml.MappingNode {
 			f = child(field, "file")
 		}
-		name, err := sd.scalar(fileN, f)
+		name, b, err := sd.file(fileN, f, "message")
 		if err != nil {
 			return it, err
 		}
-		if strings.TrimSpace(name) == "" {
-			return it, sd.errAt(fileN, f, "needs a file name")
-		}
-		if sd.readFile == nil {
-			return it, sd.errAt(fileN, f, "cannot read %s: no file access", name)
-		}
-		p := name
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(sd.dir, p)
-		}
-		b, rerr := sd.readFile(p)
-		if rerr != nil {
-			var pe *fs.PathError
-			if errors.As(rerr, &pe) {
-				rerr = pe.Err
-			}
-			return it, sd.errAt(fileN, f, "read message %s: %v", name, rerr)
-		}
 		body, source = b, name
-		if !slices.ContainsFunc(sd.files, func(f archivedFile) bool { return f.name == name }) {
-			sd.files = append(sd.files, archivedFile{name: name, data: b})
-		}
 	} else {
 		at = inlineN
 		if body, err = sd.inline(inlineN, child(field, "inline")); err != nil {
@@ -543,6 +522,38 @@ func (sd *stepDecoder) dataStep(keyN, v, expectK, expectV *yaml.Node, field, exp
 	return it, nil
 }
 
+// file reads the file named by n (relative to the script's folder) and
+// keeps it for the script's archive; what says what it holds in errors
+// ("message", "chunk").
+func (sd *stepDecoder) file(n *yaml.Node, field, what string) (string, []byte, *Error) {
+	name, err := sd.scalar(n, field)
+	if err != nil {
+		return "", nil, err
+	}
+	if strings.TrimSpace(name) == "" {
+		return "", nil, sd.errAt(n, field, "needs a file name")
+	}
+	if sd.readFile == nil {
+		return "", nil, sd.errAt(n, field, "cannot read %s: no file access", name)
+	}
+	p := name
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(sd.dir, p)
+	}
+	b, rerr := sd.readFile(p)
+	if rerr != nil {
+		var pe *fs.PathError
+		if errors.As(rerr, &pe) {
+			rerr = pe.Err
+		}
+		return "", nil, sd.errAt(n, field, "read %s %s: %v", what, name, rerr)
+	}
+	if !slices.ContainsFunc(sd.files, func(f archivedFile) bool { return f.name == name }) {
+		sd.files = append(sd.files, archivedFile{name: name, data: b})
+	}
+	return name, b, nil
+}
+
 // chunk decodes the bytes a raw BDAT command sends after its line, as
 // they are: a string (its bytes, no line ending added or changed),
 // !!binary (base64), or {file: NAME} (the file's bytes).
@@ -559,27 +570,9 @@ func (sd *stepDecoder) chunk(v *yaml.Node, field string) (*Message, *Error) {
 		if len(pairs) == 0 {
 			return nil, sd.errAt(rv, field, "give the chunk's file")
 		}
-		name, err := sd.scalar(pairs[0].value, child(field, "file"))
+		name, b, err := sd.file(pairs[0].value, child(field, "file"), "chunk")
 		if err != nil {
 			return nil, err
-		}
-		if sd.readFile == nil {
-			return nil, sd.errAt(pairs[0].value, child(field, "file"), "cannot read %s: no file access", name)
-		}
-		p := name
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(sd.dir, p)
-		}
-		b, rerr := sd.readFile(p)
-		if rerr != nil {
-			var pe *fs.PathError
-			if errors.As(rerr, &pe) {
-				rerr = pe.Err
-			}
-			return nil, sd.errAt(pairs[0].value, child(field, "file"), "read chunk %s: %v", name, rerr)
-		}
-		if !slices.ContainsFunc(sd.files, func(f archivedFile) bool { return f.name == name }) {
-			sd.files = append(sd.files, archivedFile{name: name, data: b})
 		}
 		return &Message{Raw: b, Source: name}, nil
 	}

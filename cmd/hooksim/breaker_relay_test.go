@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/smtpd"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -75,20 +74,10 @@ func TestBreakerRelaySendsQueuedBytes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			hook := exampleHook(t)
-			downstream := &smtpd.Server{Sim: simulator.New(nil, nil)}
-			got := make(chan *simulator.SessionResult, 4)
-			downstream.OnConn = func(r *simulator.SessionResult) { got <- r }
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() { served <- downstream.Serve(ctx, ln) }()
-			defer func() { cancel(); <-served; downstream.Sim.Client.Close() }()
+			downAddr, got := downstream(t)
 
 			db := filepath.Join(t.TempDir(), "h.db")
-			s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db, "--relay", ln.Addr().String())
+			s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db, "--relay", downAddr)
 			sendRawData(t, s.addr, c.wire)
 			var res *simulator.SessionResult
 			select {
@@ -182,21 +171,11 @@ func TestBreakerRelayOneRecipientRefused(t *testing.T) {
 	stages := hookconf.StageSet{wire.StageRcpt: true}
 	hk := &hookconf.Hook{ID: "r", URL: refuser.URL, Enable: hookconf.ConstExpression(true), Stages: stages,
 		Timeout: 5 * time.Second, TempFailOnError: true, MaxResponseSize: hookconf.DefaultMaxResponseSize}
-	downstream := &smtpd.Server{Sim: simulator.New([]*hookconf.Hook{hk}, nil)}
-	got := make(chan *simulator.SessionResult, 4)
-	downstream.OnConn = func(r *simulator.SessionResult) { got <- r }
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- downstream.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served; downstream.Sim.Client.Close() }()
+	downAddr, got := downstream(t, hk)
 
-	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--no-record", "--relay", ln.Addr().String())
+	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--no-record", "--relay", downAddr)
 	sendMail(t, s.addr, capturedMessage) // to bill@ and ann@example.org
-	s.waitFor(t, "relayed to "+ln.Addr().String())
+	s.waitFor(t, "relayed to "+downAddr)
 	res := <-got
 	if len(res.Transactions) != 1 || !res.Transactions[0].Delivered {
 		t.Errorf("the downstream queued %d messages; want the message, for the recipients it accepted\n%s", len(res.Transactions), s.out.String())

@@ -346,20 +346,10 @@ func TestSMTPBadFlags(t *testing.T) {
 func TestSMTPRelay(t *testing.T) {
 	t.Parallel()
 	hook := exampleHook(t)
-	downstream := &smtpd.Server{Sim: simulator.New(nil, nil)}
-	got := make(chan *simulator.SessionResult, 4)
-	downstream.OnConn = func(r *simulator.SessionResult) { got <- r }
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- downstream.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served; downstream.Sim.Client.Close() }()
+	downAddr, got := downstream(t)
 
 	db := filepath.Join(t.TempDir(), "h.db")
-	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db, "--relay", ln.Addr().String())
+	s := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db, "--relay", downAddr)
 	sendMail(t, s.addr, capturedMessage)
 	var res *simulator.SessionResult
 	select {
@@ -371,7 +361,7 @@ func TestSMTPRelay(t *testing.T) {
 		t.Fatalf("the downstream got %d messages", len(res.Transactions))
 	}
 	relayed := res.Transactions[0]
-	s.waitFor(t, "message 1 relayed to "+ln.Addr().String()+": 250 2.0.0 Message queued")
+	s.waitFor(t, "message 1 relayed to "+downAddr+": 250 2.0.0 Message queued")
 	s.stop()
 
 	st, err := store.Open(context.Background(), db)
@@ -394,7 +384,7 @@ func TestSMTPRelay(t *testing.T) {
 	if to := strings.Join(relayed.EnvelopeIn.To, ","); to != "bill@example.org,ann@example.org,archive@example.org" {
 		t.Errorf("relayed to %s, want the final envelope (with the hook's archive@example.org)", to)
 	}
-	if m.Relay == nil || !m.Relay.OK || m.Relay.To != ln.Addr().String() || !strings.HasPrefix(m.Relay.Reply, "250 2.0.0 Message queued") {
+	if m.Relay == nil || !m.Relay.OK || m.Relay.To != downAddr || !strings.HasPrefix(m.Relay.Reply, "250 2.0.0 Message queued") {
 		t.Errorf("relay recorded: %+v", m.Relay)
 	}
 
@@ -414,20 +404,12 @@ func TestSMTPRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	partial := &smtpd.Server{Sim: simulator.New([]*hookconf.Hook{pickyHook}, nil)}
-	partial.OnConn = func(r *simulator.SessionResult) { got <- r }
-	ln3, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served3 := make(chan error, 1)
-	go func() { served3 <- partial.Serve(ctx, ln3) }()
-	defer func() { cancel(); <-served3; partial.Sim.Client.Close() }()
+	pickyAddr, pickyGot := downstream(t, pickyHook)
 	db3 := filepath.Join(t.TempDir(), "h.db")
-	s3 := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db3, "--relay", ln3.Addr().String())
+	s3 := startSMTP(t, t.TempDir(), "--url", hook, "--stages", "all", "--db", db3, "--relay", pickyAddr)
 	sendMail(t, s3.addr, capturedMessage)
-	s3.waitFor(t, "message 1 relayed to "+ln3.Addr().String()+" for some recipients only: 250 2.0.0 Message queued")
-	res = <-got
+	s3.waitFor(t, "message 1 relayed to "+pickyAddr+" for some recipients only: 250 2.0.0 Message queued")
+	res = <-pickyGot
 	if len(res.Transactions) != 1 || strings.Join(res.Transactions[0].EnvelopeIn.To, ",") != "bill@example.org,archive@example.org" {
 		t.Errorf("the picky downstream got %+v", res.Transactions)
 	}
@@ -502,4 +484,23 @@ func TestSMTPThrottle(t *testing.T) {
 		t.Errorf("%d greeted, %d closed silently; want 5 to 10 greeted, the rest closed", greeted, closed)
 	}
 	s.waitFor(t, "closed before the greeting: Stalwart's connection throttle (5 a second from 127.0.0.1)")
+}
+
+// downstream serves an SMTP server of hooksim's own (smtpd) on a free
+// loopback port, calling hooks, until the test ends, as the server a
+// --relay forwards to; got receives each connection's result.
+func downstream(t *testing.T, hooks ...*hookconf.Hook) (addr string, got chan *simulator.SessionResult) {
+	t.Helper()
+	srv := &smtpd.Server{Sim: simulator.New(hooks, nil)}
+	got = make(chan *simulator.SessionResult, 4)
+	srv.OnConn = func(r *simulator.SessionResult) { got <- r }
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-served; srv.Sim.Client.Close() })
+	return ln.Addr().String(), got
 }
