@@ -182,8 +182,10 @@ func (p *Play) prepare(o *op) {
 			p.sum.add(&o.batch.Exchanges[i])
 		}
 		o.summary = p.sum.run()
-		if sess := o.result.Script; sess != nil {
-			// A live connection's script, known only now.
+		// A live connection's script, known only now.
+		if b := o.result.ScriptYAML; b != nil {
+			o.script = [][]byte{b}
+		} else if sess := o.result.Script; sess != nil {
 			if b, err := sessions.Marshal(sess); err == nil {
 				o.script = [][]byte{b}
 			}

@@ -146,10 +146,11 @@ func scriptAddress(a string, nullOK bool) bool {
 
 // build is the session as played: the client and server of sess, the
 // TLS negotiated (tls, nil for none), the local domains the connection
-// ended with, imply: false, and the steps kept. A session Marshal cannot
-// write (which should not happen) is written with its commands raw, and
-// failing that is no script at all (nil).
-func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDomains []string, started string) *sessions.Session {
+// ended with, imply: false, and the steps kept, with the script Marshal
+// wrote of it. A session Marshal cannot write (which should not happen)
+// is written with its commands raw, and failing that is no script at
+// all (nil).
+func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDomains []string, started string) (*sessions.Session, []byte) {
 	s := &sessions.Session{Name: sess.Name, File: sess.File, Client: sess.Client, Server: sess.Server, Hooks: sess.Hooks, NoImply: true}
 	if tls != nil {
 		t := *tls
@@ -162,10 +163,10 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 	}
 	s.Steps = ls.steps
 	if len(s.Steps) == 0 {
-		return nil
+		return nil, nil
 	}
-	if _, err := sessions.Marshal(s); err == nil {
-		return s
+	if b, err := sessions.Marshal(s); err == nil {
+		return s, b
 	}
 	// A message no script can hold (an empty one, one enmime cannot read
 	// even leniently: a multipart without its boundary) ends the script
@@ -178,8 +179,8 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 					s.Description += fmt.Sprintf("\nThe script stops before step %d (%s), whose message a script cannot hold (%v): a script cannot say it, so it leaves out that step and all after it.",
 						i+1, strings.ToUpper(string(st.Kind)), err)
 				}
-				if _, err := sessions.Marshal(s); err == nil {
-					return s
+				if b, err := sessions.Marshal(s); err == nil {
+					return s, b
 				}
 				break
 			}
@@ -192,10 +193,10 @@ func (ls *liveScript) build(sess *sessions.Session, tls *sessions.TLS, localDoma
 			raw.Steps[i] = sessions.Step{Kind: sessions.StepRaw, Arg: line}
 		}
 	}
-	if _, err := sessions.Marshal(&raw); err == nil {
-		return &raw
+	if b, err := sessions.Marshal(&raw); err == nil {
+		return &raw, b
 	}
-	return nil
+	return nil, nil
 }
 
 // messageScriptable is why a script cannot hold the message of step st

@@ -224,6 +224,8 @@ type SessionResult struct {
 	// says which). nil for a played script, or when nothing can be
 	// written.
 	Script *sessions.Session
+	// ScriptYAML is Script as sessions.Marshal wrote it (nil with it).
+	ScriptYAML []byte
 }
 
 // Passed reports whether every expectation held.

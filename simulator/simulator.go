@@ -307,7 +307,7 @@ func (l *Live) Finish(err error) *SessionResult {
 		if domains == nil {
 			domains = p.sess.Server.LocalDomains
 		}
-		p.res.Script = l.script.build(p.sess, p.tls, domains, p.res.Started.UTC().Format(time.RFC3339))
+		p.res.Script, p.res.ScriptYAML = l.script.build(p.sess, p.tls, domains, p.res.Started.UTC().Format(time.RFC3339))
 	}
 	p.obs.Finish(p.res)
 	if p.ownClient {
