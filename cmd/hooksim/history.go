@@ -290,7 +290,11 @@ func storedVerdict(r *store.Run) string {
 	case store.OutcomeRunning:
 		return "RUNNING (still being recorded; this is what is recorded so far)"
 	case store.OutcomeInterrupted:
-		return "INTERRUPTED (" + strings.TrimPrefix(r.Error, "interrupted: ") + ")"
+		why := strings.TrimPrefix(r.Error, "interrupted: ")
+		if why == context.Canceled.Error() {
+			why = "stopped by Ctrl-C or SIGTERM"
+		}
+		return "INTERRUPTED (" + why + ")"
 	}
 	return ""
 }

@@ -244,7 +244,7 @@ func TestSMTPStopWithAClientConnected(t *testing.T) {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
 	code, show, _ := runCLI(t, "", "show", "1", "--db", db)
-	if code != exitOK || !strings.Contains(show, "EHLO client.example.net") {
+	if code != exitOK || !strings.Contains(show, "EHLO client.example.net") || !strings.Contains(show, "INTERRUPTED (stopped by Ctrl-C or SIGTERM)") {
 		t.Errorf("show 1: exit %d\n%s", code, show)
 	}
 }
