@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator/wire"
 )
 
 // MaxLineLength is smtp-proto's MAX_LINE_LENGTH (request/receiver.rs:11):
@@ -104,7 +105,7 @@ const maxDomainLen = 255
 // rejectNonFqdn is off, which Stalwart answers as "EHLO null"
 // (session.rs:312-329). LHLO on an SMTP listener gets 502 5.5.1.
 func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string, hasArg bool) {
-	host, _, _ := strings.Cut(rest, " ")
+	host := smtpText(rest)
 	ok := hasArg && len(host) >= 1 && len(host) <= maxDomainLen
 	switch {
 	case !ok && verb == "EHLO" && !p.rejectNonFqdn():
@@ -116,6 +117,18 @@ func (p *player) heloLine(ctx context.Context, st *StepResult, verb, rest string
 	default:
 		p.ehlo(ctx, st, host, verb == "EHLO")
 	}
+}
+
+// smtpText is the value smtp-proto's text() reads from rest
+// (request/parser.rs:543-560): up to the first space or LF, CRs dropped,
+// invalid UTF-8 replaced as String::from_utf8_lossy does (so that its
+// length, which the caller checks, is the replaced text's).
+func smtpText(rest string) string {
+	end := strings.IndexAny(rest, " \n")
+	if end < 0 {
+		end = len(rest)
+	}
+	return wire.LossyString([]byte(strings.ReplaceAll(rest[:end], "\r", "")))
 }
 
 // authLine handles a raw AUTH command whose argument is rest, read as

@@ -560,7 +560,7 @@ func SplitCommand(line string) (verb, rest string) {
 // (request/parser.rs:501-542): leading blanks skipped, it ends at a
 // blank outside quotes or at the line's end; quotes are dropped, and
 // inside them a backslash escapes a quote or a backslash; CRs are
-// dropped.
+// dropped; invalid UTF-8 is replaced as String::from_utf8_lossy does.
 func smtpString(rest string) string {
 	var out []byte
 	inQuote := false
@@ -573,7 +573,7 @@ func smtpString(rest string) string {
 				return string(out)
 			}
 		case ch == '\n':
-			return string(out)
+			return wire.LossyString(out)
 		case ch == '"' && (!inQuote || last != '\\'):
 			inQuote = !inQuote
 		case ch == '\\' && inQuote:
@@ -588,7 +588,7 @@ func smtpString(rest string) string {
 		}
 		last = ch
 	}
-	return string(out)
+	return wire.LossyString(out)
 }
 
 func splitCommand(line string) (verb, rest string, hasArg, ok bool) {

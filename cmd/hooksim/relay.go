@@ -38,15 +38,22 @@ type relayer struct {
 	st    *store.Store       // where rec records
 	out   io.Writer
 	quiet bool
-	jobs  chan relayJob
 	done  chan struct{}
+	// mu guards queue and shut; ready is signalled when either changes.
+	// The queue has no bound: a client never waits for a slow relay (the
+	// messages wait in memory, as in Stalwart's queue on disk).
 	mu    sync.Mutex
+	ready *sync.Cond
+	queue []relayJob
 	shut  bool
 	// pending counts the messages queued and not yet relayed.
 	pending atomic.Int64
 	// stop ends the relays relayShutdownGrace after close began.
 	stop       context.Context
 	cancelStop context.CancelFunc
+	// flushedAtStop: the recorder was flushed once stop was done (run's
+	// goroutine only).
+	flushedAtStop bool
 }
 
 type relayJob struct {
@@ -56,13 +63,15 @@ type relayJob struct {
 }
 
 func newRelayer(addr string, rec *recorder.Recorder, st *store.Store, out io.Writer, quiet bool) *relayer {
-	r := &relayer{addr: addr, rec: rec, st: st, out: out, quiet: quiet, jobs: make(chan relayJob, 1024), done: make(chan struct{})}
+	r := &relayer{addr: addr, rec: rec, st: st, out: out, quiet: quiet, done: make(chan struct{})}
+	r.ready = sync.NewCond(&r.mu)
 	r.stop, r.cancelStop = context.WithCancel(context.Background())
 	go r.run()
 	return r
 }
 
-// send queues tx, queued on the connection from peer, for the relay.
+// send queues tx, queued on the connection from peer, for the relay; it
+// never waits.
 func (r *relayer) send(play *recorder.Play, peer string, tx *simulator.TransactionResult) {
 	if r == nil {
 		return
@@ -71,19 +80,20 @@ func (r *relayer) send(play *recorder.Play, peer string, tx *simulator.Transacti
 	defer r.mu.Unlock()
 	if !r.shut {
 		r.pending.Add(1)
-		r.jobs <- relayJob{play: play, peer: peer, tx: tx}
+		r.queue = append(r.queue, relayJob{play: play, peer: peer, tx: tx})
+		r.ready.Signal()
 	}
 }
 
-// close relays what is queued and stops; it says so when that is to
-// wait for (a second Ctrl-C ends hooksim at once).
+// close relays what is queued, for at most relayShutdownGrace, and
+// stops; it says so when there is something to wait for.
 func (r *relayer) close() {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	r.shut = true
-	close(r.jobs)
+	r.ready.Signal()
 	r.mu.Unlock()
 	if n := r.pending.Load(); n > 0 {
 		fmt.Fprintf(r.out, "waiting up to %v for %s to %s\n", relayShutdownGrace, plural(int(n), "relay"), r.addr)
@@ -94,9 +104,29 @@ func (r *relayer) close() {
 	r.cancelStop()
 }
 
+// next waits for the next job; ok is false once closed and empty.
+func (r *relayer) next() (relayJob, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.queue) == 0 && !r.shut {
+		r.ready.Wait()
+	}
+	if len(r.queue) == 0 {
+		return relayJob{}, false
+	}
+	j := r.queue[0]
+	r.queue[0] = relayJob{}
+	r.queue = r.queue[1:]
+	return j, true
+}
+
 func (r *relayer) run() {
 	defer close(r.done)
-	for j := range r.jobs {
+	for {
+		j, ok := r.next()
+		if !ok {
+			return
+		}
 		res := relayResult{err: errors.New("hooksim stopped before relaying it")}
 		if r.stop.Err() == nil {
 			res = relayMessage(r.stop, r.addr, j.tx)
@@ -152,8 +182,13 @@ func (r *relayer) record(j relayJob, ok bool, status string) {
 		return
 	}
 	ctx := context.Background()
-	if err := r.rec.Flush(ctx); err != nil {
-		return // the recording failed: the recorder reports it
+	// Once stopping, no message comes any more: one flush covers the
+	// ones left.
+	if !r.flushedAtStop {
+		if err := r.rec.Flush(ctx); err != nil {
+			return // the recording failed: the recorder reports it
+		}
+		r.flushedAtStop = r.stop.Err() != nil
 	}
 	id := j.play.RunID()
 	if id == 0 {

@@ -562,29 +562,44 @@ func (c *connState) auth(ctx context.Context, line string) error {
 	// an empty LOGIN password, is 500 5.5.6.
 	resp := initial
 	if mech == "login" {
-		for resp == "" {
-			var long bool
-			var err error
-			if resp, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
-				return orInvalid(err, long)
+		// Stalwart keeps the user name and the password as they come
+		// (auth.rs:53-84): an empty line while both are empty asks for
+		// the user name again; a response while the user name is empty
+		// (even one decoding to nothing) is the user name, and the
+		// password is asked for; the next is the password; an empty line
+		// after the user name is 500 5.5.6.
+		var user []byte
+		for {
+			if resp == "" {
+				if len(user) != 0 {
+					return invalid(false)
+				}
+				var long bool
+				var err error
+				if resp, long, err = ask(simulator.ReplyAuthLoginUser); err != nil || long {
+					return orInvalid(err, long)
+				}
+				continue
 			}
+			dec, ok := simulator.DecodeBase64(resp)
+			if !ok {
+				return invalid(false)
+			}
+			if len(user) == 0 {
+				user = dec
+				if len(heard) == 0 {
+					heard = append(heard, simulator.ReplyAuthLoginUser) // the step says it; the client did not hear it
+				}
+				var long bool
+				var err error
+				if resp, long, err = ask(simulator.ReplyAuthLoginPass); err != nil || long {
+					return orInvalid(err, long)
+				}
+				continue
+			}
+			st.Login, st.Password = string(user), string(dec)
+			break
 		}
-		if len(heard) == 0 {
-			heard = append(heard, simulator.ReplyAuthLoginUser) // the step says it; the client did not hear it
-		}
-		user, ok := simulator.DecodeBase64(resp)
-		if !ok {
-			return invalid(false)
-		}
-		pass, long, err := ask(simulator.ReplyAuthLoginPass)
-		if err != nil || long {
-			return orInvalid(err, long)
-		}
-		secret, ok := simulator.DecodeBase64(pass)
-		if !ok || pass == "" {
-			return invalid(false)
-		}
-		st.Login, st.Password = string(user), string(secret)
 	} else {
 		for resp == "" {
 			st.Prompted = true
