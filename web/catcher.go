@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,18 +102,37 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// headerText is a header value as a reader sees it: folded lines joined
-// with a space, RFC 2047 encoded words decoded where the charset is one
-// Go knows (UTF-8, ISO-8859-1, US-ASCII); a value that does not decode
-// is returned unfolded, as it is.
+// headerText is a header value as a reader sees it: folded lines joined,
+// each RFC 2047 encoded word decoded where its charset is one Go knows
+// (UTF-8, ISO-8859-1, US-ASCII) and left as it is otherwise; the blanks
+// between two encoded words are dropped (RFC 2047 section 6.2).
 func headerText(v string) string {
 	v = strings.NewReplacer("\r\n", "", "\n", "").Replace(v)
 	if !strings.Contains(v, "=?") {
 		return v
 	}
 	var dec mime.WordDecoder
-	if out, err := dec.DecodeHeader(v); err == nil {
-		return out
+	var out strings.Builder
+	last, prevDecoded := 0, false
+	for _, m := range encodedWord.FindAllStringIndex(v, -1) {
+		between := v[last:m[0]]
+		word, err := dec.Decode(v[m[0]:m[1]])
+		if err != nil {
+			out.WriteString(between)
+			out.WriteString(v[m[0]:m[1]])
+			prevDecoded = false
+		} else {
+			if !(prevDecoded && strings.TrimSpace(between) == "") {
+				out.WriteString(between)
+			}
+			out.WriteString(word)
+			prevDecoded = true
+		}
+		last = m[1]
 	}
-	return v
+	out.WriteString(v[last:])
+	return out.String()
 }
+
+// encodedWord is an RFC 2047 encoded word.
+var encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)

@@ -322,7 +322,7 @@ func TestSubjectText(t *testing.T) {
 	if view.SubjectText != want {
 		t.Errorf("message page subject_text %q, want %q", view.SubjectText, want)
 	}
-	if got := headerText("=?koi8-r?q?=F0?= plain"); got != "=?koi8-r?q?=F0?= plain" {
-		t.Errorf("an unknown charset: %q, want the value as it is", got)
+	if got := headerText("=?koi8-r?q?=F0?= plain =?utf-8?q?caf=C3=A9?="); got != "=?koi8-r?q?=F0?= plain café" {
+		t.Errorf("an unknown charset: %q, want that word as it is, the others decoded", got)
 	}
 }
