@@ -106,9 +106,11 @@ func scanSummary(rows *sql.Rows) (MessageSummary, int64, error) {
 }
 
 // matches reports whether q (lower case) is in m's sender, one of its
-// recipients or its subject, ignoring case.
+// recipients or its subject, raw or as a reader sees it (HeaderText),
+// ignoring case.
 func (m *MessageSummary) matches(q string) bool {
-	if strings.Contains(strings.ToLower(m.From), q) || strings.Contains(strings.ToLower(m.Subject), q) {
+	if strings.Contains(strings.ToLower(m.From), q) || strings.Contains(strings.ToLower(m.Subject), q) ||
+		strings.Contains(strings.ToLower(HeaderText(m.Subject)), q) {
 		return true
 	}
 	for _, to := range m.To {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"mime"
+	"regexp"
 	"strings"
 )
 
@@ -92,3 +94,38 @@ func asciiEqualFold(b []byte, name string) bool {
 	}
 	return true
 }
+
+// HeaderText is a header value as a reader sees it: folded lines joined,
+// each RFC 2047 encoded word decoded where its charset is one Go knows
+// (UTF-8, ISO-8859-1, US-ASCII) and left as it is otherwise; the blanks
+// between two encoded words are dropped (RFC 2047 section 6.2).
+func HeaderText(v string) string {
+	v = strings.NewReplacer("\r\n", "", "\n", "").Replace(v)
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	var dec mime.WordDecoder
+	var out strings.Builder
+	last, prevDecoded := 0, false
+	for _, m := range encodedWord.FindAllStringIndex(v, -1) {
+		between := v[last:m[0]]
+		word, err := dec.Decode(v[m[0]:m[1]])
+		if err != nil {
+			out.WriteString(between)
+			out.WriteString(v[m[0]:m[1]])
+			prevDecoded = false
+		} else {
+			if !(prevDecoded && strings.TrimSpace(between) == "") {
+				out.WriteString(between)
+			}
+			out.WriteString(word)
+			prevDecoded = true
+		}
+		last = m[1]
+	}
+	out.WriteString(v[last:])
+	return out.String()
+}
+
+// encodedWord is an RFC 2047 encoded word.
+var encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)

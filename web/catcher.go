@@ -2,11 +2,8 @@ package web
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hooksim/hooksim/store"
@@ -45,7 +42,7 @@ func summaryOf(m *store.MessageSummary) messageSummary {
 		to = []string{}
 	}
 	return messageSummary{ID: m.ID, RunID: m.RunID, Number: m.Number, Source: m.Source, Time: m.Time.UTC(),
-		QueueID: m.QueueID, From: m.From, To: to, Subject: m.Subject, SubjectText: headerText(m.Subject), Size: m.Size,
+		QueueID: m.QueueID, From: m.From, To: to, Subject: m.Subject, SubjectText: store.HeaderText(m.Subject), Size: m.Size,
 		EML: fmt.Sprintf("/api/v1/runs/%d/messages/%d/eml?which=%s", m.RunID, m.Number, which), Relay: m.Relay}
 }
 
@@ -101,38 +98,3 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, page)
 }
-
-// headerText is a header value as a reader sees it: folded lines joined,
-// each RFC 2047 encoded word decoded where its charset is one Go knows
-// (UTF-8, ISO-8859-1, US-ASCII) and left as it is otherwise; the blanks
-// between two encoded words are dropped (RFC 2047 section 6.2).
-func headerText(v string) string {
-	v = strings.NewReplacer("\r\n", "", "\n", "").Replace(v)
-	if !strings.Contains(v, "=?") {
-		return v
-	}
-	var dec mime.WordDecoder
-	var out strings.Builder
-	last, prevDecoded := 0, false
-	for _, m := range encodedWord.FindAllStringIndex(v, -1) {
-		between := v[last:m[0]]
-		word, err := dec.Decode(v[m[0]:m[1]])
-		if err != nil {
-			out.WriteString(between)
-			out.WriteString(v[m[0]:m[1]])
-			prevDecoded = false
-		} else {
-			if !(prevDecoded && strings.TrimSpace(between) == "") {
-				out.WriteString(between)
-			}
-			out.WriteString(word)
-			prevDecoded = true
-		}
-		last = m[1]
-	}
-	out.WriteString(v[last:])
-	return out.String()
-}
-
-// encodedWord is an RFC 2047 encoded word.
-var encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)

@@ -315,6 +315,11 @@ func TestSubjectText(t *testing.T) {
 	if len(page.Messages) != 1 || page.Messages[0].SubjectText != want || !strings.Contains(page.Messages[0].Subject, "=?utf-8?q?") {
 		t.Errorf("list: %+v, want subject_text %q", page.Messages, want)
 	}
+	var found messagesPage
+	ts.getJSON(t, "/api/v1/messages?q=confirm%C3%A9e", &found)
+	if len(found.Messages) != 1 {
+		t.Errorf("a search for a word of the decoded subject found %d messages", len(found.Messages))
+	}
 	var view struct {
 		SubjectText string `json:"subject_text"`
 	}
@@ -322,7 +327,7 @@ func TestSubjectText(t *testing.T) {
 	if view.SubjectText != want {
 		t.Errorf("message page subject_text %q, want %q", view.SubjectText, want)
 	}
-	if got := headerText("=?koi8-r?q?=F0?= plain =?utf-8?q?caf=C3=A9?="); got != "=?koi8-r?q?=F0?= plain café" {
+	if got := store.HeaderText("=?koi8-r?q?=F0?= plain =?utf-8?q?caf=C3=A9?="); got != "=?koi8-r?q?=F0?= plain café" {
 		t.Errorf("an unknown charset: %q, want that word as it is, the others decoded", got)
 	}
 }

@@ -131,7 +131,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, h := range subjectOf {
 		if strings.EqualFold(h[0], "subject") {
-			v.SubjectText = headerText(h[1])
+			v.SubjectText = store.HeaderText(h[1])
 			break
 		}
 	}

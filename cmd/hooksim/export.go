@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
 	fs := newFlagSet("export", "[flags] RUN\n\nWrites a recorded run as a session script (with expectations taken from what was recorded), curl commands, or JSON.", exportExamples, env)
 	db.register(fs, false)
-	as := fs.String("as", "session", "session, curl or json")
+	as := fs.String("as", "session", "session, curl or json (default: from -o's extension, .json or .sh, else session)")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
 	expectLints := fs.Bool("expect-lints", false, "with --as session: also expect the lint codes reported then (off: fixing a lint must not fail a test)")
 	name := fs.String("name", "", "with --as session: the script's name (default: the run's session name; an smtp run exported\nwith -o FILE takes FILE's name without its extension)")
@@ -39,6 +40,17 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(rest) != 1 {
 		return usagef("export takes one RUN id")
+	}
+	asGiven := false
+	fs.Visit(func(f *flag.Flag) { asGiven = asGiven || f.Name == "as" })
+	if !asGiven {
+		// -o run-42.json means JSON, -o replay.sh curl commands.
+		switch strings.ToLower(filepath.Ext(*outPath)) {
+		case ".json":
+			*as = "json"
+		case ".sh":
+			*as = "curl"
+		}
 	}
 	id, err := parseRunID(rest[0])
 	if err != nil {

@@ -68,10 +68,20 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The first Ctrl-C stops hooksim cleanly (what was played is kept);
-	// a second one kills it, whatever it is waiting for.
-	context.AfterFunc(ctx, stop)
+	// a second one ends it at once, whatever it is waiting for (also
+	// when it started with SIGINT ignored, as a background job of a
+	// script is, where restoring the default would not).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "hooksim: stopped at once (a second signal)")
+		os.Exit(exitRuntime)
+	}()
 	// An output closed early (hooksim run | head) must not kill hooksim
 	// before it has recorded what it played: writes to it fail instead,
 	// and the run goes on without printing.

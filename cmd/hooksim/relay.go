@@ -46,8 +46,9 @@ type relayer struct {
 	ready *sync.Cond
 	queue []relayJob
 	shut  bool
-	// pending counts the messages queued and not yet relayed.
-	pending atomic.Int64
+	// pending counts the messages queued and not yet relayed; relayed
+	// and failed those done.
+	pending, relayed, failed atomic.Int64
 	// stop ends the relays relayShutdownGrace after close began.
 	stop       context.Context
 	cancelStop context.CancelFunc
@@ -134,7 +135,12 @@ func (r *relayer) run() {
 		if !r.quiet || !res.ok() {
 			fmt.Fprintf(r.out, "%s  message %d %s\n", j.peer, j.tx.Number, res.line(r.addr))
 		}
-		r.record(j, res.ok(), res.status())
+		r.record(j, res.err == nil, res.status())
+		if res.err == nil {
+			r.relayed.Add(1)
+		} else {
+			r.failed.Add(1)
+		}
 		r.pending.Add(-1)
 	}
 }
@@ -157,10 +163,11 @@ func (r relayResult) status() string {
 	} else {
 		parts = append(parts, r.reply)
 	}
+	s := strings.Join(parts, "; ")
 	if len(r.refused) > 0 {
-		parts = append(parts, "refused "+strings.Join(r.refused, "; "))
+		s += " (refused: " + strings.Join(r.refused, "; ") + ")"
 	}
-	return strings.Join(parts, "; ")
+	return s
 }
 
 // line is the log line: relayed or not, and why.
@@ -174,7 +181,8 @@ func (r relayResult) line(addr string) string {
 	return "relayed to " + addr + ": " + r.reply
 }
 
-// record keeps the relay's outcome with the message (store.SetRelay),
+// record keeps the relay's outcome with the message (store.SetRelay:
+// ok when the downstream took the message, for some recipients at least),
 // once the recorder has committed the message. A failure to record it
 // is said, not fatal.
 func (r *relayer) record(j relayJob, ok bool, status string) {

@@ -70,7 +70,8 @@ func smtpFlagSet(env *cliEnv, o *smtpOptions) *flag.FlagSet {
 	fs := newFlagSet("smtp", "[flags]\n\nAn SMTP server that answers as Stalwart v0.16.18 does and calls the hook at each stage, as Stalwart would.\n"+
 		"Each connection is recorded as a run (source smtp) that the web view shows live; hooksim export turns one\n"+
 		"into a session script. Stops on Ctrl-C (clients still connected hear 421 and their runs are kept, interrupted)\n"+
-		"and exits 0: stopping is how a server ends; 2 for bad flags, 3 when a listener or the recording fails.", smtpExamples, env)
+		"and exits 0: stopping is how a server ends; 2 for bad flags or an address it cannot listen on, 3 when a\n"+
+		"listener or the recording fails while it serves.", smtpExamples, env)
 	o.hooks.register(fs)
 	o.db.register(fs, true)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "address of the SMTP listener (STARTTLS offered); a non-loopback host is allowed")
@@ -83,7 +84,7 @@ func smtpFlagSet(env *cliEnv, o *smtpOptions) *flag.FlagSet {
 	fs.IntVar(&o.maxConns, "max-connections", 8192, "connections served at once (Stalwart's maxConnections); one more is closed before the greeting, as Stalwart does")
 	fs.StringVar(&o.cert, "cert", "", "PEM certificate chain for STARTTLS and --tls-listen (default: a self-signed one made at start)")
 	fs.StringVar(&o.key, "key", "", "PEM private key of --cert")
-	fs.StringVar(&o.relay, "relay", "", "forward each queued message (as queued, with its final envelope) to this SMTP server HOST:PORT, e.g. a Mailpit;\na failure is shown on the run and the message, not fatal")
+	fs.StringVar(&o.relay, "relay", "", "forward each queued message (as queued, with its final envelope) to this SMTP server HOST:PORT, e.g. a Mailpit;\na failure is shown on the run and the message, not fatal; each relay has 30 s to connect and 30 s more")
 	fs.StringVar(&o.webListen, "web", "", `also serve the web view on this address (e.g. 127.0.0.1:8080; "127.0.0.1:0" picks a free port)`)
 	fs.StringVar(&o.sessionFile, "session", "", "take the server settings (host name, port, limits, local domains, AUTH and EHLO rules, added headers) and\nthe client's ptr and iprev from this session script (steps may be left out; any it has are not played)")
 	fs.BoolVar(&o.quiet, "q", false, "print nothing per connection")
@@ -181,7 +182,10 @@ func (o *smtpOptions) config(ctx context.Context, env *cliEnv) (*smtpConfig, err
 	if o.set["hostname"] || o.sessionFile == "" {
 		c.template.Server.Hostname = o.hostname
 	}
-	if o.set["server-port"] || o.sessionFile == "" || c.template.Server.Port == sessions.ImplicitTLSPort {
+	if o.sessionFile != "" && !o.set["server-port"] && c.template.Server.Port == sessions.ImplicitTLSPort {
+		return nil, usagef("--session %s: server port 465 is implicit TLS: give --tls-listen ADDR for it (that listener always has port 465's rules), or another port", o.sessionFile)
+	}
+	if o.set["server-port"] || o.sessionFile == "" {
 		c.template.Server.Port = uint16(o.serverPort)
 	}
 	if o.clientPTR != "" {
@@ -353,6 +357,9 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 		return firstErr(errs, recErr)
 	}
 	fmt.Fprintf(out, "\nhooksim smtp stopped: %s, %s queued", plural(conns, "connection"), plural(queued, "message"))
+	if relay != nil {
+		fmt.Fprintf(out, ", %d relayed, %d not", relay.relayed.Load(), relay.failed.Load())
+	}
 	if rec != nil && conns > 0 {
 		fmt.Fprintf(out, " (recorded in %s)", dbPath)
 	}
@@ -389,6 +396,15 @@ func printSMTPBanner(out io.Writer, c *smtpConfig, o *smtpOptions, dbPath string
 	for _, h := range c.hooks {
 		fmt.Fprintf(out, "hook %s: %s at %s\n", h.ID, hookconf.RedactURL(h.URL), hookconf.StageList(h.Stages))
 	}
+	if d := c.template.Server.LocalDomains; len(d) > 0 {
+		fmt.Fprintf(out, "local domains (from --session): %s; mail to others without AUTH is refused as relaying\n", strings.Join(d, ", "))
+	} else {
+		fmt.Fprintln(out, "local domains: every recipient's (--session FILE with server.local_domains to test relaying)")
+	}
+	if sv := c.template.Server; o.sessionFile != "" && (sv.MaxMessageSize != 0 || sv.MaxRecipients != 0 || sv.MaxMessages != 0) {
+		fmt.Fprintf(out, "limits (from --session): maxMessageSize %s, maxRecipients %s, maxMessages %s\n",
+			orDefault(sv.MaxMessageSize), orDefault(int64(sv.MaxRecipients)), orDefault(int64(sv.MaxMessages)))
+	}
 	switch {
 	case dbPath == "":
 		fmt.Fprintln(out, "not recording (--no-record)")
@@ -401,6 +417,14 @@ func printSMTPBanner(out io.Writer, c *smtpConfig, o *smtpOptions, dbPath string
 		fmt.Fprintf(out, "relaying queued messages to %s\n", o.relay)
 	}
 	fmt.Fprintf(out, "\nSend a message:\n  %s\n\nCtrl-C to stop.\n", swaksCommand(addr, c))
+}
+
+// orDefault is a setting's value, or "default" for 0.
+func orDefault(v int64) string {
+	if v == 0 {
+		return "default"
+	}
+	return strconv.FormatInt(v, 10)
 }
 
 // swaksCommand is a swaks command line that sends a message through the
@@ -427,6 +451,13 @@ func swaksCommand(addr string, c *smtpConfig) string {
 			user, pass = u, p
 			break
 		}
+		// The account may send only from its own addresses (Stalwart's
+		// mustMatchSender): the login, or LOGIN@domain.
+		from := user
+		if !strings.Contains(from, "@") {
+			from += "@example.org"
+		}
+		cmd = strings.Replace(cmd, "--from john@example.org", "--from "+export.ShellWord(from), 1)
 		cmd += " --tls --auth PLAIN --auth-user " + export.ShellWord(user) + " --auth-password " + export.ShellWord(pass)
 	}
 	return cmd
@@ -539,8 +570,11 @@ func (p *smtpPlay) Step(st *simulator.StepResult) {
 		return
 	}
 	line := fmt.Sprintf("%s  %s: %s", p.peer, cmd, reply)
-	if reply == simulator.ReplyInvalidEhlo {
+	switch reply {
+	case simulator.ReplyInvalidEhlo:
 		line += " (Stalwart refuses an EHLO name that is not a domain on port 25: swaks --helo client.example.net)"
+	case simulator.ReplyNotAllowedSender:
+		line += " (an authenticated account sends only from its own addresses: its login, or LOGIN@any-domain)"
 	}
 	fmt.Fprintln(p.log.out, line)
 }
@@ -586,8 +620,18 @@ func (p *smtpPlay) Finish(res *simulator.SessionResult) {
 	case len(res.Steps) > 0 && res.Steps[len(res.Steps)-1].Closed:
 		how = "closed after " + strconv.Quote(res.Steps[len(res.Steps)-1].Reply())
 	}
+	queued := 0
+	for _, tx := range res.Transactions {
+		if tx.Delivered {
+			queued++
+		}
+	}
+	msgs := plural(queued, "message") + " queued"
+	if n := len(res.Transactions) - queued; n > 0 {
+		msgs += fmt.Sprintf(", %d refused", n)
+	}
 	line := fmt.Sprintf("%s  ended: %s; %s, %s, %s", p.peer, how, plural(len(res.Steps), "step"),
-		plural(len(res.Transactions), "message"), plural(res.Exchanges, "hook call"))
+		msgs, plural(res.Exchanges, "hook call"))
 	if p.rec != nil {
 		// The run's row is committed within the recorder's linger.
 		select {

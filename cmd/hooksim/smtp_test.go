@@ -306,7 +306,7 @@ func TestSMTPPresentedClient(t *testing.T) {
 	if greeting != "220 mx.example.org Stalwart ESMTP at your service\r\n" {
 		t.Errorf("greeting %q", greeting)
 	}
-	if !strings.Contains(sub.out.String(), "swaks --server "+sub.addr+" --helo client.example.net --from john@example.org --to bill@example.org --tls --auth PLAIN --auth-user ann --auth-password pw") {
+	if !strings.Contains(sub.out.String(), "swaks --server "+sub.addr+" --helo client.example.net --from ann@example.org --to bill@example.org --tls --auth PLAIN --auth-user ann --auth-password pw") {
 		t.Errorf("the banner's swaks command on port 587 should use TLS and the --user's AUTH:\n%s", sub.out.String())
 	}
 }
@@ -315,6 +315,7 @@ func TestSMTPPresentedClient(t *testing.T) {
 // the flag.
 func TestSMTPBadFlags(t *testing.T) {
 	t.Parallel()
+	implicit := writeFile(t, t.TempDir(), "465.yaml", "server: {port: 465}\n")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -330,6 +331,7 @@ func TestSMTPBadFlags(t *testing.T) {
 		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--no-record", "--web", "127.0.0.1:0"}, "--web"},
 		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--session", "missing.yaml"}, "missing.yaml"},
 		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "extra"}, "takes no arguments"},
+		{[]string{"smtp", "--url", "http://127.0.0.1:1/", "--session", implicit}, "server port 465 is implicit TLS: give --tls-listen"},
 	} {
 		code, _, errOut := runCLI(t, "", c.args...)
 		if code != exitUsage || !strings.Contains(errOut, c.want) {
@@ -420,7 +422,7 @@ func TestSMTPRelay(t *testing.T) {
 	}
 	defer st3.Close()
 	msgs, err = st3.Messages(context.Background(), 1)
-	if err != nil || len(msgs) != 1 || msgs[0].Relay == nil || msgs[0].Relay.OK || !strings.Contains(msgs[0].Relay.Reply, "refused <ann@example.org> 550 5.1.1 ann unknown here") {
+	if err != nil || len(msgs) != 1 || msgs[0].Relay == nil || !msgs[0].Relay.OK || !strings.Contains(msgs[0].Relay.Reply, "(refused: <ann@example.org> 550 5.1.1 ann unknown here)") {
 		t.Errorf("a partial relay recorded: %+v, %v", msgs[0].Relay, err)
 	}
 

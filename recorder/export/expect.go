@@ -61,8 +61,11 @@ func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *ses
 		if o.Lints {
 			e.Lints = uniqueCodes(st.Lints)
 		}
-		if sessions.StepKind(st.Kind).IsMessage() {
-			if tx := txByNumber[st.Transaction]; tx != nil && tx.Reply == st.Reply {
+		// A message's step: data, bdat, or the raw BDAT LAST a live
+		// client sent its last chunk with.
+		rawBdat := st.Kind == string(sessions.StepRaw) && strings.EqualFold(simulator.CommandVerb(st.Command), "BDAT")
+		if sessions.StepKind(st.Kind).IsMessage() || rawBdat {
+			if tx := txByNumber[st.Transaction]; tx != nil && tx.Reply == st.Reply && (!rawBdat || tx.Reply != "") {
 				delivered := tx.Delivered
 				e.Delivered = &delivered
 				if delivered {

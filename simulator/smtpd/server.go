@@ -82,6 +82,14 @@ const (
 	ReplyTransferQuota = "452 4.7.28 %s Session exceeded transfer quota."
 )
 
+// stoppedError is the SessionResult.Err of a connection the server's
+// stop ended: it says so in words, and is the context's error beneath
+// (errors.Is(err, context.Canceled)).
+type stoppedError struct{ err error }
+
+func (e stoppedError) Error() string { return "stopped by Ctrl-C or SIGTERM" }
+func (e stoppedError) Unwrap() error { return e.err }
+
 // ErrThrottled is the SessionResult.Err of a connection closed by the
 // connection throttle (Simulator.Throttles) before its greeting.
 var ErrThrottled = errors.New("smtpd: connection throttled")
@@ -261,7 +269,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) *simulator.Sessio
 		// if the server is stopping meanwhile.
 	case ctx.Err() != nil:
 		c.closeWith(ReplyShutdown, "the server is shutting down")
-		err = ctx.Err()
+		err = stoppedError{ctx.Err()}
 	case errors.As(err, new(handshakeError)):
 		// A failed TLS handshake ends the connection without a word
 		// (Stalwart's into_tls fails, the session ends).
@@ -461,6 +469,7 @@ func (c *connState) data(ctx context.Context) error {
 	limit := int(min(c.live.MaxMessageSize()+1, 1<<40))
 	var rcv DataReceiver
 	var msg []byte
+	sent := 0 // the message's bytes beyond those kept, then all of them
 	for {
 		c.idle(ctx)
 		if _, err := c.r.Peek(1); err != nil {
@@ -482,6 +491,7 @@ func (c *connState) data(ctx context.Context) error {
 		if len(msg) > limit {
 			// Past the maximum: the rest is read and dropped; what is
 			// kept is still too big for the data step.
+			sent += len(msg) - limit
 			msg = msg[:limit]
 		}
 		if done {
@@ -490,8 +500,13 @@ func (c *connState) data(ctx context.Context) error {
 	}
 	// A data step's message is the bytes before the terminator with
 	// their final CRLF (sessions.Message); the receiver cut it.
+	sent += len(msg)
 	raw := append(msg, '\r', '\n')
-	return c.step(ctx, &sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: raw, Source: "the client"}}, 1)
+	source := "the client"
+	if sent > len(msg) {
+		source = fmt.Sprintf("the client, which sent %d bytes: only the first %d are kept, enough to be over the maximum size", sent, len(msg))
+	}
+	return c.step(ctx, &sessions.Step{Kind: sessions.StepData, Message: &sessions.Message{Raw: raw, Source: source}}, 1)
 }
 
 // auth answers AUTH: a refusal, a bad line or a mechanism Stalwart does

@@ -85,7 +85,7 @@ function render(m, id, n) {
 /** relayFact shows a relay's result; a failed one is marked in words, not colour alone. */
 function relayFact(r) {
   return h('dd', { id: 'relay', class: r.ok ? '' : 'relay-failure' },
-    badge(r.ok ? 'relayed' : 'relay failed', r.ok ? 'ok' : 'bad'), ' ',
+    badge(r.ok ? ((r.reply || '').includes('(refused: ') ? 'relayed, some recipients refused' : 'relayed') : 'relay failed', r.ok ? 'ok' : 'bad'), ' ',
     h('span', { text: `to ${r.to}${r.at ? ` at ${fmtTime(r.at)}` : ''}: ` }),
     h('span', { class: `mono ${r.ok ? replyClass(r.reply) : 'reply-perm'}`, text: r.reply || '(no reply)' }));
 }

@@ -72,7 +72,7 @@ export function messagesPage(root, ctx) {
         h('time', { datetime: m.time, title: fmtTime(m.time), text: fmtAgo(m.time) }),
         h('span', { class: 'muted', text: fmtBytes(m.size) }),
         m.source !== 'smtp' ? h('span', { class: 'muted small', text: m.source }) : null,
-        r ? badge(r.ok ? 'relayed' : 'relay failed', r.ok ? 'ok' : 'bad') : null,
+        r ? badge(r.ok ? ((r.reply || '').includes('(refused: ') ? 'relayed, some recipients refused' : 'relayed') : 'relay failed', r.ok ? 'ok' : 'bad') : null,
         r && r.ok ? h('span', { class: 'muted small mono msg-relay-reply', title: `relayed to ${r.to}`, text: r.reply }) : null,
         h('a', { class: 'btn btn-small msg-eml', href: m.eml, download: '', 'aria-label': `Download “${m.subject_text || m.subject || 'no subject'}” as .eml`, text: '⤓ .eml' })));
     return li;
