@@ -1,7 +1,7 @@
 // messages.js: the queued messages of every run, newest first, live, as a
 // mail catcher's inbox (hooksim smtp records each message it queues).
 
-import { get } from './api.js';
+import { pager } from './pager.js';
 import { badge, clear, fmtAgo, fmtBytes, fmtTime, h } from './dom.js';
 
 const SOURCES = ['smtp', 'script', 'replay'];
@@ -14,8 +14,6 @@ export function messagesPage(root, ctx) {
   const active = () => FILTERS.some((k) => filters[k]);
 
   const rows = new Map(); // message id -> <li>
-  let nextBefore = 0;
-  let loading = null;
 
   const list = h('ol', { class: 'inbox', id: 'inbox', 'aria-labelledby': 'messages-title' });
   const status = h('p', { class: 'muted list-status', role: 'status' });
@@ -97,8 +95,8 @@ export function messagesPage(root, ctx) {
   }
 
   function showStatus() {
-    count.textContent = rows.size ? `${rows.size}${nextBefore ? '+' : ''} shown` : '';
-    if (rows.size === 0 && !loading) {
+    count.textContent = rows.size ? `${rows.size}${pages.more() ? '+' : ''} shown` : '';
+    if (rows.size === 0 && !pages.busy()) {
       clear(status).appendChild(active()
         ? h('span', { text: 'No message matches these filters.' })
         : h('span', {}, 'No message queued yet. Run ', h('code', { text: 'hooksim smtp' }), ' and send mail to it, or play a session: each message queued shows up here live.'));
@@ -107,29 +105,15 @@ export function messagesPage(root, ctx) {
     }
   }
 
-  async function load(fresh) {
-    const p = new URLSearchParams();
-    for (const k of FILTERS) if (filters[k]) p.set(k, filters[k]);
-    p.set('limit', '50');
-    if (!fresh && nextBefore) p.set('before', String(nextBefore));
-    const ctl = new AbortController();
-    if (loading) loading.abort();
-    loading = ctl;
-    try {
-      const data = await get(`/api/v1/messages?${p}`, ctl.signal);
-      if (ctl.signal.aborted) return;
-      if (fresh) { clear(list); rows.clear(); }
-      for (const m of data.messages || []) upsert(m, false);
-      nextBefore = data.next_before || 0;
-      more.hidden = !nextBefore;
-      loading = null;
-      showStatus();
-    } catch (e) {
-      if (ctl.signal.aborted) return;
-      loading = null;
-      clear(status).appendChild(h('span', { class: 'error-text', text: `Could not load the messages: ${e.message}` }));
-    }
-  }
+  const pages = pager('/api/v1/messages', 'messages', FILTERS, filters, (items, fresh) => {
+    if (fresh) { clear(list); rows.clear(); }
+    for (const m of items) upsert(m, false);
+    more.hidden = !pages.more();
+    showStatus();
+  }, (e) => {
+    clear(status).appendChild(h('span', { class: 'error-text', text: `Could not load the messages: ${e.message}` }));
+  });
+  const load = (fresh) => pages.load(fresh);
 
   let reloadTimer = null;
   const off = ctx.live.on((ev) => {
@@ -154,5 +138,5 @@ export function messagesPage(root, ctx) {
   const tick = setInterval(() => {
     for (const t of list.querySelectorAll('time[datetime]')) t.textContent = fmtAgo(t.getAttribute('datetime'));
   }, 15000);
-  return () => { off(); clearInterval(tick); clearTimeout(reloadTimer); clearTimeout(typing); if (loading) loading.abort(); };
+  return () => { off(); clearInterval(tick); clearTimeout(reloadTimer); clearTimeout(typing); pages.stop(); };
 }

@@ -1,6 +1,7 @@
 // runs.js: the runs list, newest first, live, with filters and search.
 
 import { get } from './api.js';
+import { pager } from './pager.js';
 import { badge, clear, fmtAgo, fmtSpan, fmtTime, h, outcomeKind } from './dom.js';
 
 const STAGES = ['connect', 'ehlo', 'auth', 'mail', 'rcpt', 'data'];
@@ -16,8 +17,6 @@ export function runsPage(root, ctx) {
 
   const rows = new Map(); // run id -> <tr>
   const selected = new Set();
-  let nextBefore = 0;
-  let loading = null;
 
   const tbody = h('tbody');
   const status = h('p', { class: 'muted list-status' });
@@ -129,8 +128,8 @@ export function runsPage(root, ctx) {
   }
 
   function showStatus() {
-    count.textContent = rows.size ? `${rows.size}${nextBefore ? '+' : ''} shown` : '';
-    if (rows.size === 0 && !loading) {
+    count.textContent = rows.size ? `${rows.size}${pages.more() ? '+' : ''} shown` : '';
+    if (rows.size === 0 && !pages.busy()) {
       clear(status).appendChild(active()
         ? h('span', { text: 'No run matches these filters.' })
         : h('span', {}, 'No runs yet. ', h('a', { href: '#/play', text: 'Play a bundled session' }), ' or run ', h('code', { text: 'hooksim run --url …' }), ' in a terminal: it shows up here live.'));
@@ -139,29 +138,15 @@ export function runsPage(root, ctx) {
     }
   }
 
-  async function load(fresh) {
-    const p = new URLSearchParams();
-    for (const k of FILTERS) if (filters[k]) p.set(k, filters[k]);
-    p.set('limit', '50');
-    if (!fresh && nextBefore) p.set('before', String(nextBefore));
-    const ctl = new AbortController();
-    if (loading) loading.abort();
-    loading = ctl;
-    try {
-      const data = await get(`/api/v1/runs?${p}`, ctl.signal);
-      if (ctl.signal.aborted) return;
-      if (fresh) { clear(tbody); rows.clear(); }
-      for (const run of data.runs || []) upsert(run, false);
-      nextBefore = data.next_before || 0;
-      more.hidden = !nextBefore;
-      loading = null;
-      showStatus();
-    } catch (e) {
-      if (ctl.signal.aborted) return;
-      loading = null;
-      clear(status).appendChild(h('span', { class: 'error-text', text: `Could not load the runs: ${e.message}` }));
-    }
-  }
+  const pages = pager('/api/v1/runs', 'runs', FILTERS, filters, (items, fresh) => {
+    if (fresh) { clear(tbody); rows.clear(); }
+    for (const run of items) upsert(run, false);
+    more.hidden = !pages.more();
+    showStatus();
+  }, (e) => {
+    clear(status).appendChild(h('span', { class: 'error-text', text: `Could not load the runs: ${e.message}` }));
+  });
+  const load = (fresh) => pages.load(fresh);
 
   let reloadTimer = null;
   const off = ctx.live.on((ev) => {
@@ -190,5 +175,5 @@ export function runsPage(root, ctx) {
       if (td && td.dataset.started) td.firstChild.textContent = fmtAgo(td.dataset.started);
     }
   }, 15000);
-  return () => { off(); clearInterval(tick); clearTimeout(reloadTimer); clearTimeout(typing); if (loading) loading.abort(); };
+  return () => { off(); clearInterval(tick); clearTimeout(reloadTimer); clearTimeout(typing); pages.stop(); };
 }
