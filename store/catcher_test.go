@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -19,21 +18,9 @@ import (
 // bodies in the row, one not queued, and a gap in the message ids.
 func v9Database(t *testing.T, path string) {
 	t.Helper()
-	ms, err := migrations()
-	if err != nil || len(ms) < 10 {
-		t.Fatalf("migrations: %v (%d)", err, len(ms))
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := schemaAt(t, path, 9, true)
 	defer db.Close()
 	ctx := context.Background()
-	for _, m := range ms[:9] {
-		if _, err := db.ExecContext(ctx, m.sql); err != nil {
-			t.Fatalf("migration %s: %v", m.name, err)
-		}
-	}
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, q, args...); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,21 +13,9 @@ import (
 // the newest runs leaves them.
 func v5Database(t *testing.T, path string, ids, pruned []int64) {
 	t.Helper()
-	ms, err := migrations()
-	if err != nil || len(ms) < 5 {
-		t.Fatalf("migrations: %v (%d)", err, len(ms))
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=off&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := schemaAt(t, path, 5, false)
 	defer db.Close()
 	ctx := context.Background()
-	for _, m := range ms[:5] {
-		if _, err := db.ExecContext(ctx, m.sql); err != nil {
-			t.Fatalf("migration %s: %v", m.name, err)
-		}
-	}
 	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 5"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"reflect"
@@ -71,21 +70,9 @@ func TestRunIDsNeverReused(t *testing.T) {
 // gap in the ids where runs were pruned.
 func v3Database(t *testing.T, path string) {
 	t.Helper()
-	ms, err := migrations()
-	if err != nil || len(ms) < 4 {
-		t.Fatalf("migrations: %v (%d)", err, len(ms))
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := schemaAt(t, path, 3, true)
 	defer db.Close()
 	ctx := context.Background()
-	for _, m := range ms[:3] {
-		if _, err := db.ExecContext(ctx, m.sql); err != nil {
-			t.Fatalf("migration %s: %v", m.name, err)
-		}
-	}
 	q := []string{
 		"PRAGMA user_version = 3",
 		`INSERT INTO runs (id, session_name, session_file, session_hash, script, source, replay_of, replay_mode, hooks,

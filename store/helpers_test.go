@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -58,4 +59,30 @@ func testExchange(runID int64, run, seq int) Exchange {
 		ErrorClass:      "", ErrorText: "", Effect: "", Outcome: "accept", Reply: fmt.Sprintf("250 2.1.5 OK %d", seq),
 		Lints: []byte(`[{"code":"unknown-key","message":"x"}]`),
 	}
+}
+
+// schemaAt opens a database file at path as a build that knew migrations
+// 1 to version left it (every table, no row); foreignKeys sets the
+// connection's foreign key checks. The caller closes it.
+func schemaAt(t *testing.T, path string, version int, foreignKeys bool) *sql.DB {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil || len(ms) <= version {
+		t.Fatalf("migrations: %v (%d)", err, len(ms))
+	}
+	fk := "off"
+	if foreignKeys {
+		fk = "on"
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys="+fk+"&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if _, err := db.ExecContext(context.Background(), m.sql); err != nil {
+			db.Close()
+			t.Fatalf("migration %s: %v", m.name, err)
+		}
+	}
+	return db
 }

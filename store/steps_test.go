@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
@@ -126,20 +125,8 @@ func TestMigrationMovesStepsToLists(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v8.db")
-	ms, err := migrations()
-	if err != nil || len(ms) < 9 || ms[8].version != 9 {
-		t.Fatalf("migrations: %v (%d)", err, len(ms))
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=off&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := schemaAt(t, path, 8, false)
 	db.SetMaxOpenConns(1)
-	for _, m := range ms[:8] {
-		if _, err := db.ExecContext(ctx, m.sql); err != nil {
-			t.Fatalf("migration %s: %v", m.name, err)
-		}
-	}
 	if _, err := db.ExecContext(ctx, `PRAGMA user_version = 8;
 		INSERT INTO runs (id, session_name, started, outcome) VALUES (1, 'a', 1000, 'passed'), (2, 'b', 2000, 'running'),
 			(3, 'c', 3000, 'passed')`); err != nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/hooksim/hooksim/store"
@@ -63,23 +62,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "source wants script, smtp or replay")
 		return
 	}
-	for name, dst := range map[string]*int64{"before": &f.BeforeID, "run": &f.RunID} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %q is not an id", name, v))
-				return
-			}
-			*dst = n
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 || n > maxPage {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit wants 1 to %d", maxPage))
-			return
-		}
-		f.Limit = n
+	if msg := pageParams(q, "an id", map[string]*int64{"before": &f.BeforeID, "run": &f.RunID}, &f.Limit); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
 	}
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page

@@ -12,50 +12,16 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hooksim/hooksim/recorder"
-	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator"
-	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/store"
 )
 
 // recordSMTP plays a bundled session, renamed, as hooksim smtp records a
-// connection (source smtp), through a recorder on a store handle of its
-// own (another process, as far as the server can tell). It returns the
-// run's id.
+// connection (source smtp), from a store handle of its own (recordAs).
+// It returns the run's id.
 func (e *env) recordSMTP(bundled, name string) int64 {
 	e.t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, e.dbPath)
-	if err != nil {
-		e.t.Fatalf("open store again: %v", err)
-	}
-	defer st.Close()
-	sess, err := sessions.BundledByName(bundled)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	sess.Name = name
-	hook, err := hookconf.FromFlags(hookconf.FlagSpec{URL: e.hook.URL, Stages: []string{"data"}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	rec := recorder.New(st, recorder.Options{})
-	var play *recorder.Play
-	sim := simulator.New([]*hookconf.Hook{hook}, simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
-		play = rec.BeginPlay(ctx, info)
-		return play
-	}))
-	sim.Origin = simulator.Origin{Source: simulator.SourceSMTP}
-	res := sim.Play(ctx, sess)
-	sim.Client.Close()
-	if err := rec.Close(); err != nil {
-		e.t.Fatalf("recorder: %v", err)
-	}
-	if res.Err != nil || play == nil {
-		e.t.Fatalf("play %s: %v", bundled, res.Err)
-	}
-	return play.RunID()
+	return e.recordAs(context.Background(), bundled, name, simulator.SourceSMTP)
 }
 
 // setRelay records a relay's result as hooksim smtp --relay does, from

@@ -251,6 +251,15 @@ func (e *env) waitFinished(id int64) {
 // a store handle of its own, as `hooksim run` in another terminal does.
 func (e *env) recordElsewhere(ctx context.Context, bundled, name string) {
 	e.t.Helper()
+	e.recordAs(ctx, bundled, name, simulator.SourceScript)
+}
+
+// recordAs plays a bundled session, renamed, as a run of source (a
+// script, or an smtp connection) through a recorder on a store handle of
+// its own (another process, as far as the server can tell), the hook at
+// the data stage. It returns the run's id.
+func (e *env) recordAs(ctx context.Context, bundled, name, source string) int64 {
+	e.t.Helper()
 	st, err := store.Open(ctx, e.dbPath)
 	if err != nil {
 		e.t.Fatalf("open store again: %v", err)
@@ -266,15 +275,21 @@ func (e *env) recordElsewhere(ctx context.Context, bundled, name string) {
 		e.t.Fatal(err)
 	}
 	rec := recorder.New(st, recorder.Options{})
-	sim := simulator.New([]*hookconf.Hook{hook}, rec)
+	var play *recorder.Play
+	sim := simulator.New([]*hookconf.Hook{hook}, simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
+		play = rec.BeginPlay(ctx, info)
+		return play
+	}))
+	sim.Origin = simulator.Origin{Source: source}
 	res := sim.Play(ctx, sess)
 	sim.Client.Close()
 	if err := rec.Close(); err != nil {
 		e.t.Fatalf("recorder: %v", err)
 	}
-	if res.Err != nil {
+	if res.Err != nil || play == nil {
 		e.t.Fatalf("play %s: %v", bundled, res.Err)
 	}
+	return play.RunID()
 }
 
 // tab drives one browser tab against the env, taking a screenshot when a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,30 @@ type runsPage struct {
 	NextBefore int64        `json:"next_before"`
 }
 
+// pageParams reads a list's paging parameters from q: each id parameter
+// named in ids (a non-negative integer, described as what in errors)
+// into its destination, and limit (1 to maxPage) into limit when given.
+// It returns the error message for a bad value, "" when all are good.
+func pageParams(q url.Values, what string, ids map[string]*int64, limit *int) string {
+	for name, dst := range ids {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Sprintf("%s %q is not %s", name, v, what)
+			}
+			*dst = n
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > maxPage {
+			return fmt.Sprintf("limit wants 1 to %d", maxPage)
+		}
+		*limit = n
+	}
+	return ""
+}
+
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.RunFilter{Session: q.Get("session"), Stage: q.Get("stage"), Action: q.Get("action"), Source: q.Get("source"), Limit: defaultPage}
@@ -37,23 +62,9 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "errors wants 1 or 0")
 		return
 	}
-	for name, dst := range map[string]*int64{"before": &f.BeforeID} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %q is not a run id", name, v))
-				return
-			}
-			*dst = n
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 || n > maxPage {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit wants 1 to %d", maxPage))
-			return
-		}
-		f.Limit = n
+	if msg := pageParams(q, "a run id", map[string]*int64{"before": &f.BeforeID}, &f.Limit); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
 	}
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page

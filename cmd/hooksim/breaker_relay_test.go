@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/smtp"
 
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/wire"
@@ -24,14 +23,7 @@ import (
 // written as is (with its own dot-stuffing) followed by ".\r\n".
 func sendRawData(t *testing.T, addr, wire string) {
 	t.Helper()
-	c, err := smtp.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("client.example.net"); err != nil {
-		t.Fatal(err)
-	}
+	c := helloClient(t, addr)
 	if err := c.Mail("john@example.org"); err != nil {
 		t.Fatal(err)
 	}

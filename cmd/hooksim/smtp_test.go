@@ -100,14 +100,7 @@ const capturedMessage = "From: John <john@example.org>\r\nTo: bill@example.org\r
 // connection, twice when twice is set (RSET between), and quits.
 func sendMail(t *testing.T, addr string, msgs ...string) {
 	t.Helper()
-	c, err := smtp.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("client.example.net"); err != nil {
-		t.Fatal(err)
-	}
+	c := helloClient(t, addr)
 	for i, msg := range msgs {
 		if i > 0 {
 			if err := c.Reset(); err != nil {
@@ -268,14 +261,7 @@ func TestSMTPPresentedClient(t *testing.T) {
 	defer hook.Close()
 	s := startSMTP(t, t.TempDir(), "--url", hook.URL, "--stages", "connect,mail", "--no-record",
 		"--client-ip", "203.0.113.7", "--client-ptr", "mail.example.net", "--hostname", "mx.test.example")
-	c, err := smtp.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("client.example.net"); err != nil {
-		t.Fatal(err)
-	}
+	c := helloClient(t, s.addr)
 	if err := c.Mail("john@example.org"); err != nil {
 		t.Fatal(err)
 	}
@@ -505,4 +491,19 @@ func downstream(t *testing.T, hooks ...*hookconf.Hook) (addr string, got chan *s
 	go func() { served <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served; srv.Sim.Client.Close() })
 	return ln.Addr().String(), got
+}
+
+// helloClient is a net/smtp client connected to addr that said
+// EHLO client.example.net; it is closed when the test ends.
+func helloClient(t *testing.T, addr string) *smtp.Client {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Hello("client.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
