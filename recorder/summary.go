@@ -1,10 +1,13 @@
 package recorder
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 
 	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/wire"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -14,6 +17,7 @@ import (
 type summary struct {
 	stages, outcomes map[string]int // value: the lowest Seq with it
 	errored          bool
+	drift            int
 }
 
 // add counts one exchange row.
@@ -22,6 +26,7 @@ func (s *summary) add(e *store.Exchange) {
 		s.stages, s.outcomes = map[string]int{}, map[string]int{}
 	}
 	first(s.stages, e.Stage, e.Seq)
+	s.drift += driftFindings(e.Lints)
 	// A call cut because the play was stopped (Ctrl-C) is no hook error
 	// and no hook outcome: the run is interrupted, the hook did nothing.
 	if e.ErrorClass == string(hookclient.ErrCanceled) {
@@ -42,7 +47,7 @@ func first(m map[string]int, k string, seq int) {
 // run is the summary as the store takes it: the distinct values in the
 // order of their first exchange, as the SQL FinishRun reads them back.
 func (s *summary) run() *store.RunSummary {
-	return &store.RunSummary{Stages: inOrder(s.stages), Outcomes: inOrder(s.outcomes), Errored: s.errored}
+	return &store.RunSummary{Stages: inOrder(s.stages), Outcomes: inOrder(s.outcomes), Errored: s.errored, Drift: s.drift}
 }
 
 func inOrder(m map[string]int) []string {
@@ -57,4 +62,26 @@ func inOrder(m map[string]int) []string {
 		return strings.Compare(a, b)
 	})
 	return out
+}
+
+// driftFindings counts the lints of code "drift" in an exchange row's
+// lints (a JSON array), as the store's SQL counts them for runs it
+// finishes itself.
+func driftFindings(lints []byte) int {
+	if !bytes.Contains(lints, []byte(`"drift"`)) {
+		return 0
+	}
+	var list []struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(lints, &list) != nil {
+		return 0
+	}
+	n := 0
+	for _, l := range list {
+		if l.Code == wire.LintDrift {
+			n++
+		}
+	}
+	return n
 }

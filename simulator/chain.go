@@ -291,7 +291,7 @@ func StageReply(stage wire.Stage, r *wire.Response) string {
 	case wire.StageRcpt:
 		return ReplyRcptOK
 	case wire.StageData:
-		return replyQueued("<queue-id>") + " (modifications applied)"
+		return ReplyQueued("<queue-id>") + " (modifications applied)"
 	}
 	return "the normal reply"
 }

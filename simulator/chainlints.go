@@ -69,7 +69,7 @@ func NormalReply(stage wire.Stage) string {
 	case wire.StageRcpt:
 		return ReplyRcptOK
 	case wire.StageData:
-		return replyQueued("<queue-id>")
+		return ReplyQueued("<queue-id>")
 	}
 	return "the normal reply"
 }

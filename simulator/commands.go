@@ -440,7 +440,7 @@ func (p *player) queue(ctx context.Context, st *StepResult, raw []byte) *Transac
 	tx.Final = tx.Queued[n:len(tx.Queued):len(tx.Queued)]
 	tx.Delivered = true
 	p.delivered++
-	return finish(replyQueued(tx.QueueID))
+	return finish(ReplyQueued(tx.QueueID))
 }
 
 func trimFinalCRLF(b []byte) []byte {

@@ -91,6 +91,7 @@ const (
 	SourceScript = "script" // a session script (the default)
 	SourceSMTP   = "smtp"   // a live SMTP client
 	SourceReplay = "replay" // a replay of a recorded run
+	SourceProxy  = "proxy"  // a real MTA's requests passed through hooksim proxy
 )
 
 // Origin says where a played session comes from, for a recorder to keep

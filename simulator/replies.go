@@ -104,9 +104,13 @@ const (
 
 func replyGreeting(host string) string { return "220 " + host + " Stalwart ESMTP at your service" }
 func replyHelo(host string) string     { return "250 " + host + " you had me at HELO" }
-func replyQueued(id string) string     { return "250 2.0.0 Message queued with id " + id + "." }
 
-// QueuedReplyPattern matches the queued reply (replyQueued) whatever the
+// ReplyQueued is the reply to a message queued with the hex queue id
+// (data.rs: "Message queued with id {:x}."), the id the data stage's hook
+// request carries as context.queue.id.
+func ReplyQueued(id string) string { return "250 2.0.0 Message queued with id " + id + "." }
+
+// QueuedReplyPattern matches the queued reply (ReplyQueued) whatever the
 // queue id, which changes on every play: what an exported expectation of
 // a queued reply expects (reply_match).
 const QueuedReplyPattern = `^250 2\.0\.0 Message queued with id [0-9a-f]+\.$`

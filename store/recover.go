@@ -39,7 +39,8 @@ const markInterrupted = `UPDATE runs SET outcome = 'interrupted', error = ?,
 	ended = coalesce((SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id), runs.started),
 	stages = coalesce((SELECT ',' || group_concat(DISTINCT stage) || ',' FROM exchanges WHERE run_id = runs.id), ''),
 	outcomes = coalesce((SELECT ',' || group_concat(DISTINCT outcome) || ',' FROM exchanges WHERE run_id = runs.id), ''),
-	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> '')
+	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> ''),
+	drift = (SELECT count(*) FROM exchanges e, json_each(CASE WHEN json_valid(e.lints) THEN e.lints ELSE '[]' END) j WHERE e.run_id = runs.id AND json_extract(j.value, '$.code') = 'drift')
 	WHERE id = ? AND outcome = 'running'`
 
 // runningRun is a run marked running and its recorder.

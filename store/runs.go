@@ -68,7 +68,8 @@ func (s *Store) FinishRun(ctx context.Context, id int64, ended time.Time, outcom
 const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ?,
 	stages = coalesce((SELECT ',' || group_concat(DISTINCT stage) || ',' FROM exchanges WHERE run_id = runs.id), ''),
 	outcomes = coalesce((SELECT ',' || group_concat(DISTINCT outcome) || ',' FROM exchanges WHERE run_id = runs.id), ''),
-	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> '')
+	errored = EXISTS (SELECT 1 FROM exchanges WHERE run_id = runs.id AND error_class <> ''),
+	drift = (SELECT count(*) FROM exchanges e, json_each(CASE WHEN json_valid(e.lints) THEN e.lints ELSE '[]' END) j WHERE e.run_id = runs.id AND json_extract(j.value, '$.code') = 'drift')
 	WHERE id = ?`
 
 // updateRunEndSummary is updateRunEnd with the summary bound instead of
@@ -76,7 +77,7 @@ const updateRunEnd = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exch
 // exchange row of the run, which made finishing a run the costliest
 // statement a recording ran.
 const updateRunEndSummary = `UPDATE runs SET ended = ?, outcome = ?, failures = ?, exchanges = ?, error = ?,
-	stages = ?, outcomes = ?, errored = ? WHERE id = ?`
+	stages = ?, outcomes = ?, errored = ?, drift = ? WHERE id = ?`
 
 // summaryList is list as a summary column: ",a,b," ("" when empty).
 func summaryList(list []string) string {
@@ -107,7 +108,11 @@ const runColumns = `id, session_name, session_file, session_hash, source, replay
 	CASE WHEN outcome = 'running' THEN (SELECT count(*) FROM exchanges e WHERE e.run_id = runs.id) ELSE exchanges END,
 	error, pid, pid_start, pid_ns, boot_id, host,
 	CASE WHEN outcome = 'running' THEN (SELECT max(e.started + e.duration) FROM exchanges e WHERE e.run_id = runs.id) END,
-	CASE WHEN outcome = 'running' THEN EXISTS (SELECT 1 FROM exchanges e WHERE e.run_id = runs.id AND e.error_class <> '') ELSE errored END`
+	CASE WHEN outcome = 'running' THEN EXISTS (SELECT 1 FROM exchanges e WHERE e.run_id = runs.id AND e.error_class <> '') ELSE errored END,
+	CASE WHEN outcome = 'running' THEN (SELECT count(*) FROM exchanges e, json_each(CASE WHEN json_valid(e.lints) THEN e.lints ELSE '[]' END) j WHERE e.run_id = runs.id AND json_extract(j.value, '$.code') = 'drift') ELSE drift END`
+
+// driftCount counts a run's drift findings from its exchanges' lints.
+const driftCount = `(SELECT count(*) FROM exchanges e, json_each(CASE WHEN json_valid(e.lints) THEN e.lints ELSE '[]' END) j WHERE e.run_id = runs.id AND json_extract(j.value, '$.code') = 'drift')`
 
 // scanRun reads runColumns (plus script and script_blobs when
 // withScript, whose blobs the caller reads). A run marked
@@ -124,7 +129,7 @@ func (s *Store) scanRun(row interface{ Scan(...any) error }, withScript bool, sc
 	)
 	dest := []any{&r.ID, &r.SessionName, &r.SessionFile, &r.SessionHash, &r.Source, &replayOf, &r.ReplayMode,
 		&hooks, &started, &ended, &r.Outcome, &r.Failures, &r.Exchanges, &r.Error,
-		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd, &r.HookErrors}
+		&rec.PID, &rec.Start, &rec.NS, &rec.Boot, &rec.Host, &lastEnd, &r.HookErrors, &r.Drift}
 	if withScript {
 		dest = append(dest, &r.Script, scriptBlobs)
 	}
@@ -217,6 +222,9 @@ func (f RunFilter) where(paging bool) (string, []any) {
 	}
 	if f.Errors {
 		add("errored = 1")
+	}
+	if f.Drift {
+		add("(CASE WHEN outcome = 'running' THEN " + driftCount + " ELSE drift END) > 0")
 	}
 	if paging && f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)

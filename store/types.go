@@ -7,6 +7,7 @@ const (
 	SourceScript = "script" // a session script
 	SourceSMTP   = "smtp"   // a live SMTP client
 	SourceReplay = "replay" // a replay of a recorded run
+	SourceProxy  = "proxy"  // a real MTA's requests passed through hooksim proxy
 )
 
 // Outcomes of a run.
@@ -40,7 +41,7 @@ type Run struct {
 	// messages played). CreateRun stores Script as one piece otherwise;
 	// GetRun returns the whole in Script and leaves ScriptParts nil.
 	ScriptParts [][]byte
-	Source      string // SourceScript (the default), SourceSMTP or SourceReplay
+	Source      string // SourceScript (the default), SourceSMTP, SourceReplay or SourceProxy
 	ReplayOf    int64  // the run replayed; 0 when none
 	ReplayMode  string // "exact" or "resimulate" for replays
 	// Hooks is the hook configuration as a JSON array, secrets redacted.
@@ -54,6 +55,10 @@ type Run struct {
 	// HookErrors is whether a hook call failed (an exchange with an
 	// ErrorClass): a probe whose hook failed is still OutcomePassed.
 	HookErrors bool
+	// Drift counts the drift findings of the run's exchanges (lints of
+	// code "drift": a request that differs from hooksim's model of
+	// Stalwart's, see hooksim proxy).
+	Drift int
 }
 
 // Step is one client step of a run and what the server answered.
@@ -238,6 +243,8 @@ type RunSummary struct {
 	Outcomes []string
 	// Errored is whether an exchange has an ErrorClass.
 	Errored bool
+	// Drift counts the exchanges' lints of code "drift".
+	Drift int
 }
 
 // Batch is what Write stores in one transaction.
@@ -258,6 +265,7 @@ type RunFilter struct {
 	// NotSource leaves out the runs of this source (replay: the originals only).
 	NotSource string
 	Errors    bool      // only runs with an exchange error
+	Drift     bool      // only runs with a drift finding
 	Since     time.Time // started at or after
 	Until     time.Time // started before
 	// Limit caps the number of runs listed; 0 lists all. CountRuns

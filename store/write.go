@@ -149,7 +149,7 @@ func (t *Tx) FinishRunSummary(ctx context.Context, id int64, ended time.Time, ou
 	}
 	return t.raw(func(d *driverConn) error {
 		res, err := d.exec(ctx, stmtFinishSummary, timeValue(ended), outcome, failures, exchanges, errText,
-			summaryList(sum.Stages), summaryList(sum.Outcomes), boolInt(sum.Errored), id)
+			summaryList(sum.Stages), summaryList(sum.Outcomes), boolInt(sum.Errored), sum.Drift, id)
 		if err != nil {
 			return fmt.Errorf("store: finish run %d: %w", id, err)
 		}

@@ -57,9 +57,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.MessageFilter{Source: q.Get("source"), Query: q.Get("q"), Limit: defaultPage}
 	switch f.Source {
-	case "", store.SourceScript, store.SourceSMTP, store.SourceReplay:
+	case "", store.SourceScript, store.SourceSMTP, store.SourceReplay, store.SourceProxy:
 	default:
-		writeError(w, http.StatusBadRequest, "source wants script, smtp or replay")
+		writeError(w, http.StatusBadRequest, "source wants script, smtp, replay or proxy")
 		return
 	}
 	if msg := pageParams(q, "an id", map[string]*int64{"before": &f.BeforeID, "run": &f.RunID}, &f.Limit); msg != "" {

@@ -1,0 +1,469 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// Connection is one SMTP connection as the proxy saw it: the requests
+// Stalwart sent for the same client address and port (and server), from
+// the first one to the data stage or an idle gap.
+type Connection struct {
+	// Name is "client-ip:port", the run's session name.
+	Name string
+	// Play is the observer's handle for it.
+	Play simulator.Play
+	// Started is when its first request arrived.
+	Started time.Time
+	// Requests are the request bodies received, in order; Exchanges and
+	// Steps what was recorded for each.
+	Requests  [][]byte
+	Exchanges []*simulator.Exchange
+	Steps     []*simulator.StepResult
+	// Drift counts its drift findings.
+	Drift int
+	// Why says why its play ended: "data stage", "idle", "new
+	// connection", "the proxy stopped".
+	Why string
+
+	key     string
+	checker Checker
+	last    time.Time
+	tx      int    // the current transaction's number
+	txFrom  string // its sender, to tell a new transaction
+	ended   bool
+	results []*simulator.TransactionResult
+}
+
+// tracker groups requests into connections.
+type tracker struct {
+	p     *Proxy
+	mu    sync.Mutex
+	conns map[string]*Connection
+	// lock serializes the requests of one connection: a Play's events
+	// come from one goroutine at a time, in order.
+	locks map[string]*sync.Mutex
+	// odd numbers the requests that are no MTA Hook requests.
+	odd atomic.Int64
+}
+
+func newTracker(p *Proxy) *tracker {
+	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*sync.Mutex{}}
+}
+
+// peek is what the tracker reads of a request body to group it.
+type peek struct {
+	Context struct {
+		Stage  string `json:"stage"`
+		Client struct {
+			IP   any `json:"ip"`
+			Port any `json:"port"`
+			HELO any `json:"helo"`
+		} `json:"client"`
+		Server struct {
+			IP   any `json:"ip"`
+			Port any `json:"port"`
+		} `json:"server"`
+		Queue struct {
+			ID any `json:"id"`
+		} `json:"queue"`
+	} `json:"context"`
+	Envelope *struct {
+		From struct {
+			Address any `json:"address"`
+		} `json:"from"`
+		To []struct {
+			Address any `json:"address"`
+		} `json:"to"`
+	} `json:"envelope"`
+	Message *struct {
+		Headers  [][]any `json:"headers"`
+		Contents any     `json:"contents"`
+	} `json:"message"`
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// keyOf groups a request: the client's address and port and the
+// server's. A body that is no MTA Hook request gets a key of its own.
+func keyOf(pk *peek, ok bool, seq int64) (key, name string) {
+	if !ok || pk.Context.Client.IP == nil {
+		name = fmt.Sprintf("request-%d", seq)
+		return "#" + name, name
+	}
+	c, s := pk.Context.Client, pk.Context.Server
+	name = hostPort(str(c.IP), str(c.Port))
+	return name + "|" + hostPort(str(s.IP), str(s.Port)), name
+}
+
+func hostPort(ip, port string) string {
+	for i := 0; i < len(ip); i++ {
+		if ip[i] == ':' {
+			return "[" + ip + "]:" + port
+		}
+	}
+	return ip + ":" + port
+}
+
+// record tells the observer about one proxied exchange, in its
+// connection's play.
+func (t *tracker) record(req *Request, res *hookclient.CallResult, resp *Response) {
+	var pk peek
+	parsed := json.Unmarshal(req.Body, &pk) == nil
+	key, name := keyOf(&pk, parsed, t.odd.Add(1))
+	stage := wire.Stage(str(pk.Context.Stage))
+
+	lock := t.lock(key)
+	lock.Lock()
+	defer lock.Unlock()
+	c := t.open(key, name, stage, req.Received)
+	ev := c.add(t.p, req, res, resp, &pk, stage)
+	if t.p.cfg.OnExchange != nil {
+		t.p.cfg.OnExchange(ev)
+	}
+	if stage == wire.StageData || !parsed {
+		why := "data stage"
+		if !parsed {
+			why = "not an MTA Hook request"
+		}
+		t.end(c, why)
+	}
+}
+
+func (t *tracker) lock(key string) *sync.Mutex {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.locks[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		t.locks[key] = l
+	}
+	return l
+}
+
+// open returns the connection key's request belongs to, beginning a new
+// play when there is none or a connect stage starts a new connection.
+func (t *tracker) open(key, name string, stage wire.Stage, at time.Time) *Connection {
+	t.mu.Lock()
+	c := t.conns[key]
+	t.mu.Unlock()
+	if c != nil && stage == wire.StageConnect && len(c.Requests) > 0 {
+		t.end(c, "new connection")
+		c = nil
+	}
+	if c != nil {
+		return c
+	}
+	c = &Connection{Name: name, Started: at, key: key, last: at}
+	if t.p.cfg.Checker != nil {
+		c.checker = t.p.cfg.Checker()
+	}
+	info := &simulator.SessionInfo{Name: name, Started: at, Hooks: t.p.hooks,
+		Origin: simulator.Origin{Source: simulator.SourceProxy}}
+	c.Play = simulator.Begin(context.Background(), t.p.cfg.Observer, info)
+	t.mu.Lock()
+	t.conns[key] = c
+	t.mu.Unlock()
+	return c
+}
+
+// end finishes c's play; its lock is held.
+func (t *tracker) end(c *Connection, why string) {
+	t.mu.Lock()
+	if c.ended {
+		t.mu.Unlock()
+		return
+	}
+	c.ended = true
+	if t.conns[c.key] == c {
+		delete(t.conns, c.key)
+		delete(t.locks, c.key)
+	}
+	t.mu.Unlock()
+	c.Why = why
+	exchanges := 0
+	for _, st := range c.Steps {
+		exchanges += len(st.Exchanges)
+	}
+	c.Play.Finish(&simulator.SessionResult{Name: c.Name, Steps: c.Steps, Transactions: c.results, Exchanges: exchanges,
+		Started: c.Started, Duration: c.last.Sub(c.Started)})
+	if t.p.cfg.OnConnection != nil {
+		t.p.cfg.OnConnection(c)
+	}
+}
+
+// reap ends the plays of connections idle for the idle gap, until ctx
+// ends.
+func (t *tracker) reap(ctx context.Context) {
+	gap := t.p.cfg.IdleGap
+	tick := time.NewTicker(min(gap/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			t.mu.Lock()
+			var idle []*Connection
+			for _, c := range t.conns {
+				if now.Sub(c.last) >= gap {
+					idle = append(idle, c)
+				}
+			}
+			t.mu.Unlock()
+			for _, c := range idle {
+				l := t.lock(c.key)
+				l.Lock()
+				if now.Sub(c.last) >= gap {
+					t.end(c, "idle")
+				}
+				l.Unlock()
+			}
+		}
+	}
+}
+
+// closeAll ends every open play.
+func (t *tracker) closeAll(why string) {
+	t.mu.Lock()
+	var all []*Connection
+	for _, c := range t.conns {
+		all = append(all, c)
+	}
+	t.mu.Unlock()
+	for _, c := range all {
+		l := t.lock(c.key)
+		l.Lock()
+		t.end(c, why)
+		l.Unlock()
+	}
+}
+
+// add records one exchange of c as a step of its own.
+func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, resp *Response, pk *peek, stage wire.Stage) *Event {
+	c.last = time.Now()
+	c.Requests = append(c.Requests, req.Body)
+	secrets := requestSecrets(req.Fields, p.cfg.SecretHeaders)
+	ex := &simulator.Exchange{Session: c.Name, Seq: len(c.Exchanges) + 1, StepIndex: len(c.Steps), Stage: stage,
+		HookID: "upstream", URL: hookconf.RedactURL(p.Target(req.Target)), Started: req.Received, Request: req.Body}
+	// What Stalwart sent (the upstream got the same, Host aside), with
+	// credentials hidden; what the hook answered, as received.
+	call := *res
+	call.Proto = req.Proto
+	call.RequestHeaders = hookclient.RedactHeaders(req.Fields, secrets...)
+	call.RequestHead = hookclient.RedactHead(req.Head, secrets...)
+	call.ResponseHeaders = hookclient.RedactHeaders(res.ResponseHeaders, secrets...)
+	call.ResponseHead = hookclient.RedactHead(res.ResponseHead, secrets...)
+	call.Duration = time.Since(req.Received)
+	ex.RequestHdrs = call.RequestHeaders
+	ex.Call = call
+	ex.Redacted = true
+	ex.Err = call.Err
+	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
+		ex.Lints = []wire.Lint{simulator.StatusLint(call.Status, call.Body)}
+	}
+	if ex.Err == nil {
+		r, lints, err := wire.Inspect(call.Body, stage)
+		ex.Lints = wire.CompactLints(lints)
+		if err != nil {
+			ex.Err = &hookclient.HookError{Class: hookclient.ErrParse, Message: "Failed to parse Hook response: " + err.Error()}
+		} else {
+			ex.Response = r
+		}
+	}
+	ex.Outcome = "error"
+	if ex.Err == nil {
+		ex.Outcome = string(ex.Response.Action)
+	}
+	var drift []wire.Lint
+	if c.checker != nil {
+		_, drift = c.checker.Check(req.Body)
+		if req.Proto != "" {
+			drift = append(drift, c.checker.CheckHeaders(req.Proto, wireHeaders(req.Fields))...)
+		}
+		drift = wire.CompactLints(drift)
+		c.Drift += len(drift)
+		ex.Lints = append(drift, ex.Lints...)
+	}
+
+	// The transaction: a new sender (or a mail stage) starts one.
+	from := ""
+	if pk.Envelope != nil {
+		from = str(pk.Envelope.From.Address)
+		if stage == wire.StageMail || c.tx == 0 || from != c.txFrom {
+			c.tx++
+			c.txFrom = from
+		}
+	}
+	ex.Transaction = c.tx
+
+	st := &simulator.StepResult{Session: c.Name, Index: len(c.Steps), Kind: string(stage), Command: command(stage, pk),
+		Exchanges: []*simulator.Exchange{ex}, Action: ex.Outcome, Transaction: c.tx, Lints: ex.Lints}
+	if !stage.Valid() {
+		st.Kind = "raw"
+	}
+	tempFail := func(string) bool { return p.cfg.TempFailOnError }
+	if reply, stopped := simulator.ChainReply([]*simulator.Exchange{ex}, tempFail); stopped {
+		st.Replies = []string{reply}
+	} else if r := acceptReply(stage, pk); r != "" {
+		st.Replies = []string{r}
+	}
+	if stage == wire.StageConnect && len(st.Replies) == 1 && st.Replies[0][0] != '2' {
+		st.Closed = true // the reply replaces the greeting; Stalwart closes
+	}
+	var tx *simulator.TransactionResult
+	if stage == wire.StageData && pk.Message != nil {
+		tx = transaction(c.tx, pk, ex, st.Reply())
+		st.Message = fmt.Sprintf("<message, %d bytes>", len(tx.Original))
+		c.results = append(c.results, tx)
+	}
+	c.Exchanges = append(c.Exchanges, ex)
+	c.Steps = append(c.Steps, st)
+	c.Play.Exchange(ex)
+	if tx != nil {
+		c.Play.Transaction(tx)
+	}
+	c.Play.Step(st)
+	return &Event{Conn: c, Exchange: ex, Step: st, Drift: drift}
+}
+
+func wireHeaders(fields []hookconf.HeaderField) []wire.Header {
+	out := make([]wire.Header, len(fields))
+	for i, f := range fields {
+		out[i] = wire.Header{Name: f.Name, Value: f.Value}
+	}
+	return out
+}
+
+// command is the SMTP command the request stands for, as far as it
+// tells.
+func command(stage wire.Stage, pk *peek) string {
+	switch stage {
+	case wire.StageConnect:
+		return ""
+	case wire.StageEhlo:
+		return "EHLO " + str(pk.Context.Client.HELO)
+	case wire.StageMail:
+		if pk.Envelope != nil {
+			return "MAIL FROM:<" + str(pk.Envelope.From.Address) + ">"
+		}
+	case wire.StageRcpt:
+		if pk.Envelope != nil && len(pk.Envelope.To) > 0 {
+			return "RCPT TO:<" + str(pk.Envelope.To[len(pk.Envelope.To)-1].Address) + ">"
+		}
+	case wire.StageData:
+		return "DATA"
+	}
+	return ""
+}
+
+// acceptReply is the reply after an accepting hook, where the request
+// tells it: at connect and ehlo it names the server's host, which the
+// request does not carry.
+func acceptReply(stage wire.Stage, pk *peek) string {
+	switch stage {
+	case wire.StageMail:
+		return simulator.ReplyMailOK
+	case wire.StageRcpt:
+		return simulator.ReplyRcptOK
+	case wire.StageData:
+		if id := str(pk.Context.Queue.ID); id != "" {
+			return simulator.ReplyQueued(id)
+		}
+	}
+	return ""
+}
+
+// transaction is the data stage's message as the request carries it,
+// and as the hook's modifications leave it when it accepted.
+func transaction(n int, pk *peek, ex *simulator.Exchange, reply string) *simulator.TransactionResult {
+	var raw []byte
+	for _, h := range pk.Message.Headers {
+		if len(h) == 2 {
+			raw = append(raw, str(h[0])...)
+			raw = append(raw, ':')
+			raw = append(raw, str(h[1])...)
+		}
+	}
+	raw = append(raw, "\r\n"...)
+	raw = append(raw, str(pk.Message.Contents)...)
+	env := modify.Envelope{}
+	view := simulator.EnvelopeView{}
+	if pk.Envelope != nil {
+		from := str(pk.Envelope.From.Address)
+		env.From = &modify.Address{Address: from, Lower: from}
+		view.From = &from
+		for _, to := range pk.Envelope.To {
+			a := str(to.Address)
+			env.To = append(env.To, modify.Address{Address: a, Lower: a})
+			view.To = append(view.To, a)
+		}
+	}
+	tx := &simulator.TransactionResult{Number: n, QueueID: str(pk.Context.Queue.ID), Original: raw, EnvelopeIn: view, EnvelopeOut: view, Reply: reply}
+	if ex.Response != nil && ex.Response.Action == wire.ActionAccept {
+		tx.Delivered = true
+		tx.Final = raw
+		if len(ex.Response.Modifications) > 0 {
+			res := modify.Apply(modify.Split(raw), env, ex.Response.Modifications)
+			if res.Raw != nil {
+				tx.Final = res.Raw
+			}
+			out := simulator.EnvelopeView{To: []string{}}
+			if res.Envelope.From != nil {
+				f := res.Envelope.From.Address
+				out.From = &f
+			}
+			for _, a := range res.Envelope.To {
+				out.To = append(out.To, a.Address)
+			}
+			tx.EnvelopeOut = out
+		}
+	}
+	return tx
+}
+
+// requestSecrets are the credential values of a request's fields:
+// Authorization's (whole, and its token), the SensitiveHeader ones and
+// those named in names.
+func requestSecrets(fields []hookconf.HeaderField, names []string) []string {
+	var out []string
+	for _, f := range fields {
+		secret := hookconf.SensitiveHeader(f.Name)
+		for _, n := range names {
+			if strings.EqualFold(n, f.Name) {
+				secret = true
+			}
+		}
+		if !secret || f.Value == "" {
+			continue
+		}
+		out = append(out, f.Value)
+		if _, tok, ok := strings.Cut(f.Value, " "); ok && tok != "" {
+			out = append(out, tok)
+		}
+	}
+	return out
+}

@@ -1,0 +1,264 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hooksim/hooksim/simulator"
+	"github.com/hooksim/hooksim/simulator/hookclient"
+	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/simulator/internal/text"
+	"github.com/hooksim/hooksim/simulator/wire"
+)
+
+// DefaultIdleGap closes the run of an SMTP connection that sent no
+// request for this long (Config.IdleGap).
+const DefaultIdleGap = time.Minute
+
+// Config is what a Proxy needs.
+type Config struct {
+	// Upstream is the hook's URL (http or https). When it has a path
+	// other than "/", every request goes to that path (the MTA's path is
+	// dropped, its query kept when the upstream has none); otherwise the
+	// MTA's path and query are kept.
+	Upstream string
+	// Client sends to the upstream; nil makes one (closed by Close).
+	Client *hookclient.Client
+	// Timeout bounds each upstream exchange (0: Stalwart's default, 30
+	// s): past it the MTA gets 504. MaxResponseSize caps the answer's
+	// body in bytes (0: Stalwart's default, 50 MiB): a larger answer is a
+	// failure, and the MTA gets 502. AllowInvalidCerts turns off the
+	// upstream's certificate checks.
+	Timeout           time.Duration
+	MaxResponseSize   int64
+	AllowInvalidCerts bool
+	// TempFailOnError is the MtaHook setting of the hook behind the
+	// proxy, for what the SMTP client hears when the hook fails: true
+	// (Stalwart's default) means 451 4.3.5, false that the hook is
+	// skipped.
+	TempFailOnError bool
+	// SecretHeaders name request header fields whose values are
+	// credentials besides Authorization and the ones
+	// hookconf.SensitiveHeader knows: they are passed on but never
+	// recorded or shown.
+	SecretHeaders []string
+	// Observer is told about every SMTP connection as one play (source
+	// "proxy"): the recorder, a transcript. nil: nobody.
+	Observer simulator.Observer
+	// IdleGap ends a connection's play when no request came for it for
+	// this long (0: DefaultIdleGap). A connection's play also ends after
+	// its data stage, and when a connect stage comes again from the
+	// same client address and port.
+	IdleGap time.Duration
+	// Checker makes the request checker of a new connection; nil checks
+	// nothing.
+	Checker func() Checker
+	// OnExchange, when set, hears about every exchange once it is
+	// answered (for a log line); OnConnection about every connection
+	// whose play ended. Both are called on the request's goroutine, in
+	// order for one connection.
+	OnExchange   func(*Event)
+	OnConnection func(*Connection)
+}
+
+// Checker holds the requests of one SMTP connection, in arrival order,
+// against a model of the MTA's (simulator/wire's drift checks): Check
+// a request's body, CheckHeaders its header fields (proto is
+// ProtoHTTP11 or ProtoHTTP2).
+type Checker interface {
+	Check(body []byte) (wire.Stage, []wire.Lint)
+	CheckHeaders(proto string, fields []wire.Header) []wire.Lint
+}
+
+// Event is one proxied exchange, for a log line.
+type Event struct {
+	Conn     *Connection
+	Exchange *simulator.Exchange
+	Step     *simulator.StepResult
+	// Drift are the exchange's drift findings (also among its lints).
+	Drift []wire.Lint
+}
+
+// Proxy passes MTA Hook requests to an upstream hook and tells its
+// Observer about them. Its Handle method is a Handler for Server.
+type Proxy struct {
+	cfg      Config
+	upstream *url.URL
+	client   *hookclient.Client
+	ownsCl   bool
+	hooks    []*hookconf.Hook
+	conns    *tracker
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// New checks cfg and returns a Proxy. Close it to end the open plays.
+func New(cfg Config) (*Proxy, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.Upstream))
+	if err != nil {
+		return nil, fmt.Errorf("proxy: upstream %q: %w", cfg.Upstream, err)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("proxy: upstream %q: the scheme must be http or https", cfg.Upstream)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("proxy: upstream %q has no host", cfg.Upstream)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("proxy: upstream %q: credentials in the URL are not passed on (Stalwart sends its own Authorization, which the proxy passes)", hookconf.RedactURL(cfg.Upstream))
+	}
+	if cfg.IdleGap <= 0 {
+		cfg.IdleGap = DefaultIdleGap
+	}
+	p := &Proxy{cfg: cfg, upstream: u, client: cfg.Client}
+	if p.client == nil {
+		p.client, p.ownsCl = hookclient.New(), true
+	}
+	p.hooks = []*hookconf.Hook{{ID: "upstream", URL: u.String(), Enable: hookconf.ConstExpression(true), Stages: hookconf.StageSet{},
+		AllowInvalidCerts: cfg.AllowInvalidCerts, Timeout: orDefault(cfg.Timeout, hookconf.DefaultTimeout),
+		TempFailOnError: cfg.TempFailOnError, MaxResponseSize: orDefault(cfg.MaxResponseSize, hookconf.DefaultMaxResponseSize),
+		Source: "hooksim proxy --upstream"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
+	p.conns = newTracker(p)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.conns.reap(ctx)
+	}()
+	return p, nil
+}
+
+func orDefault[T int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Close ends every open connection's play (outcome passed: a proxy has
+// no expectations) and releases the client's idle connections when the
+// Proxy made it. Requests still in progress finish first.
+func (p *Proxy) Close() error {
+	p.stop()
+	p.wg.Wait()
+	p.conns.closeAll("the proxy stopped")
+	if p.ownsCl {
+		return p.client.Close()
+	}
+	return nil
+}
+
+// Target is the upstream URL a request for target goes to.
+func (p *Proxy) Target(target string) string {
+	u := *p.upstream
+	in, err := url.ParseRequestURI(target)
+	if err != nil {
+		in = &url.URL{Path: "/"}
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path, u.RawPath, u.RawQuery = in.Path, in.RawPath, in.RawQuery
+	} else if u.RawQuery == "" {
+		u.RawQuery = in.RawQuery
+	}
+	return u.String()
+}
+
+// Handle implements Handler: it passes req to the upstream, answers with
+// the upstream's answer (or 502/504 when the upstream failed) and
+// records the exchange.
+func (p *Proxy) Handle(ctx context.Context, req *Request) *Response {
+	fields := endToEnd(req.Fields)
+	res := p.client.Forward(ctx, &hookclient.ForwardRequest{
+		URL: p.Target(req.Target), Method: req.Method, Fields: fields, Body: req.Body,
+		Timeout: p.cfg.Timeout, MaxResponseSize: p.cfg.MaxResponseSize, AllowInvalidCerts: p.cfg.AllowInvalidCerts,
+	})
+	resp := answer(&res)
+	p.conns.record(req, &res, resp)
+	return resp
+}
+
+// answer is what the MTA gets: the upstream's answer as received, or a
+// 502/504 that says what failed.
+func answer(res *hookclient.CallResult) *Response {
+	if res.Status != 0 && (res.Err == nil || res.Err.Class == hookclient.ErrHTTPStatus) {
+		return &Response{Status: res.Status, Reason: reasonPhrase(res.ResponseHead), Fields: endToEnd(res.ResponseHeaders), Body: res.Body}
+	}
+	status := http.StatusBadGateway
+	msg := "the hook failed"
+	if res.Err != nil {
+		msg = res.Err.Message
+		if res.Err.Class == hookclient.ErrTimeout {
+			status = http.StatusGatewayTimeout
+		}
+	}
+	return &Response{Status: status, Fields: []hookconf.HeaderField{
+		{Name: "content-type", Value: "text/plain; charset=utf-8"},
+		{Name: "x-hooksim-proxy-error", Value: string(errClass(res))},
+	}, Body: []byte("hooksim proxy: " + msg + "\n")}
+}
+
+func errClass(res *hookclient.CallResult) hookclient.ErrorClass {
+	if res.Err == nil {
+		return ""
+	}
+	return res.Err.Class
+}
+
+// reasonPhrase is the reason phrase of the last HTTP/1.1 status line in
+// head ("" for HTTP/2 or none).
+func reasonPhrase(head []byte) string {
+	s := string(head)
+	var reason string
+	for len(s) > 0 {
+		line, rest, _ := strings.Cut(s, "\n")
+		s = rest
+		line = strings.TrimSuffix(line, "\r")
+		if strings.HasPrefix(line, "HTTP/1.") {
+			_, after, _ := strings.Cut(line, " ")
+			_, reason, _ = strings.Cut(after, " ")
+		}
+	}
+	return reason
+}
+
+// hopByHop are the connection-specific fields a proxy does not pass on
+// (RFC 9110 §7.6.1), and Expect, which the proxy answers itself.
+var hopByHop = []string{"connection", "proxy-connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate", "expect"}
+
+// endToEnd is fields without the connection-specific ones, and without
+// those a Connection field names.
+func endToEnd(fields []hookconf.HeaderField) []hookconf.HeaderField {
+	var named []string
+	for _, f := range fields {
+		if text.EqualFoldASCII(f.Name, "connection") {
+			for _, n := range strings.Split(f.Value, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					named = append(named, n)
+				}
+			}
+		}
+	}
+	out := make([]hookconf.HeaderField, 0, len(fields))
+next:
+	for _, f := range fields {
+		for _, h := range hopByHop {
+			if text.EqualFoldASCII(f.Name, h) {
+				continue next
+			}
+		}
+		for _, h := range named {
+			if text.EqualFoldASCII(f.Name, h) {
+				continue next
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
