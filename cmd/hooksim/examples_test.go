@@ -151,7 +151,7 @@ func longRunning(ex example) bool {
 		return false
 	}
 	switch ex.args[0] {
-	case "serve", "example-hook", "smtp":
+	case "serve", "example-hook", "smtp", "proxy":
 		return true
 	case "demo":
 		for _, a := range ex.args {

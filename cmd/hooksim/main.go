@@ -55,6 +55,7 @@ func commands() []command {
 		{"run", "play session scripts against a hook and check their expectations", runRun},
 		{"test", "run session scripts as tests: one line each, failures, summary, JUnit", runTest},
 		{"smtp", "an SMTP server that answers as Stalwart and calls the hook; records each connection", runSMTP},
+		{"proxy", "a reverse proxy between a real Stalwart and the hook; records and checks its requests", runProxy},
 		{"runs", "list recorded runs, newest first", runRuns},
 		{"show", "print a recorded run again, or the exact bytes of one exchange", runShow},
 		{"export", "write a recorded run as a session script with expectations, curl commands or JSON", runExport},
