@@ -62,6 +62,14 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "errors wants 1 or 0")
 		return
 	}
+	switch q.Get("drift") {
+	case "", "0", "false":
+	case "1", "true":
+		f.Drift = true
+	default:
+		writeError(w, http.StatusBadRequest, "drift wants 1 or 0")
+		return
+	}
 	if msg := pageParams(q, "a run id", map[string]*int64{"before": &f.BeforeID}, &f.Limit); msg != "" {
 		writeError(w, http.StatusBadRequest, msg)
 		return

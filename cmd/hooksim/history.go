@@ -21,6 +21,7 @@ import (
 const runsExamples = `  hooksim runs
   hooksim runs --session spam-tagged --errors --since 2h
   hooksim runs --limit 20 --before 120 --json
+  hooksim runs --source proxy --drift
 `
 
 func runRuns(ctx context.Context, env *cliEnv, args []string) error {
@@ -33,7 +34,8 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&f.Stage, "stage", "", "only runs with an exchange at this stage")
 	fs.StringVar(&f.Action, "action", "", "only runs with an exchange with this outcome (accept, reject, discard, quarantine, error)")
 	fs.BoolVar(&f.Errors, "errors", false, "only runs where a hook call failed")
-	fs.StringVar(&f.Source, "source", "", "only runs of this kind: script, smtp or replay")
+	fs.StringVar(&f.Source, "source", "", "only runs of this kind: script, smtp, replay or proxy")
+	fs.BoolVar(&f.Drift, "drift", false, "only runs with a drift finding: a request from a real Stalwart (hooksim proxy) that differs from hooksim's model")
 	fs.StringVar(&since, "since", "", "only runs started since this age (2h, 7d) or date (2026-11-25)")
 	fs.StringVar(&until, "until", "", "only runs started before this age or date")
 	fs.IntVar(&f.Limit, "limit", 20, "how many runs per page")
@@ -85,14 +87,25 @@ func runRuns(ctx context.Context, env *cliEnv, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(termSafe{env.stdout}, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tSESSION\tSOURCE\tOUTCOME\tCALLS\tFAILURES\tDURATION")
+	// A DRIFT column when the page holds proxied runs, whose requests
+	// came from a real Stalwart.
+	drift := f.Drift || slices.ContainsFunc(runs, func(r store.Run) bool { return r.Source == store.SourceProxy || r.Drift > 0 })
+	head := "RUN\tSTARTED\tSESSION\tSOURCE\tOUTCOME\tCALLS\tFAILURES\tDURATION"
+	if drift {
+		head += "\tDRIFT"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range runs {
 		source := r.Source
 		if r.ReplayOf != 0 {
 			source = fmt.Sprintf("%s of #%d (%s)", r.Source, r.ReplayOf, r.ReplayMode)
 		}
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"), r.SessionName,
+		line := fmt.Sprintf("#%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"), r.SessionName,
 			source, outcomeText(&r), r.Exchanges, r.Failures, runDuration(r))
+		if drift {
+			line += fmt.Sprintf("\t%d", r.Drift)
+		}
+		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
 	if hasMore {
@@ -363,5 +376,5 @@ func checkRunFilter(f store.RunFilter) error {
 	if err := pick("action", f.Action, []string{"accept", "reject", "discard", "quarantine", "error"}); err != nil {
 		return err
 	}
-	return pick("source", f.Source, []string{"script", "smtp", "replay"})
+	return pick("source", f.Source, []string{"script", "smtp", "replay", "proxy"})
 }

@@ -18,7 +18,7 @@ func StoredRun(r *store.Run) Run {
 	v := Run{
 		ID: r.ID, Session: r.SessionName, File: r.SessionFile, Hash: r.SessionHash, Source: r.Source,
 		ReplayOf: r.ReplayOf, ReplayMode: r.ReplayMode, Started: r.Started.UTC(), Outcome: r.Outcome,
-		Failures: r.Failures, Exchanges: r.Exchanges, Error: r.Error, HookErrors: r.HookErrors, Hooks: json.RawMessage("null"),
+		Failures: r.Failures, Exchanges: r.Exchanges, Error: r.Error, HookErrors: r.HookErrors, Drift: r.Drift, Hooks: json.RawMessage("null"),
 	}
 	if !r.Ended.IsZero() {
 		e := r.Ended.UTC()

@@ -57,7 +57,7 @@ type Run struct {
 	Session    string     `json:"session"`
 	File       string     `json:"file"`
 	Hash       string     `json:"hash"`        // SHA-256 of the script, hex
-	Source     string     `json:"source"`      // "script", "smtp" or "replay"
+	Source     string     `json:"source"`      // "script", "smtp", "replay" or "proxy"
 	ReplayOf   int64      `json:"replay_of"`   // the run replayed; 0 when none
 	ReplayMode string     `json:"replay_mode"` // "exact" or "resimulate" for replays, else ""
 	Started    time.Time  `json:"started"`     // RFC 3339, UTC
@@ -71,6 +71,10 @@ type Run struct {
 	// HookErrors is true when a hook call failed (refused, timeout, a
 	// bad answer...): a probe whose hook failed is still "passed".
 	HookErrors bool `json:"hook_errors"`
+	// Drift counts the drift findings of the run's exchanges: requests
+	// a real Stalwart sent (hooksim proxy) that differ from hooksim's
+	// model of its requests.
+	Drift int `json:"drift"`
 	// Hooks are the MtaHook settings the run used, secrets "****"; null
 	// when none were recorded.
 	Hooks json.RawMessage `json:"hooks"`

@@ -202,14 +202,31 @@ function hooksSummary(hooks) {
     prettyJSON(hooks));
 }
 
-/** lintBox calls out protocol lints in a warning style. */
+/**
+ * lintBox calls out protocol lints in a warning style; drift findings (a
+ * real Stalwart's request, through hooksim proxy, that differs from
+ * hooksim's model) get a box of their own.
+ */
 export function lintBox(lints) {
-  return h('div', { class: 'lint-box', role: 'note' },
-    h('div', { class: 'lint-title', text: `⚠ ${lints.length === 1 ? 'Lint' : `${lints.length} lints`}: Stalwart would read this differently than you may expect` }),
-    h('ul', {}, lints.map((l) => h('li', {},
-      h('code', { text: l.code || 'lint' }), l.path ? h('span', { class: 'mono muted', text: ` ${l.path}` }) : null,
-      h('span', { text: ` ${l.message || ''}` }),
-      l.fix ? h('span', { class: 'lint-fix', text: ` Fix: ${l.fix}` }) : null))));
+  const drift = lints.filter((l) => l.code === 'drift');
+  const other = lints.filter((l) => l.code !== 'drift');
+  const list = (ls) => h('ul', {}, ls.map((l) => h('li', {},
+    h('code', { text: l.code || 'lint' }), l.path ? h('span', { class: 'mono muted', text: ` ${l.path}` }) : null,
+    h('span', { text: ` ${l.message || ''}` }),
+    l.count > 1 ? h('span', { class: 'muted', text: ` (${l.count} times)` }) : null,
+    l.fix ? h('span', { class: 'lint-fix', text: ` Fix: ${l.fix}` }) : null)));
+  const boxes = [];
+  if (drift.length) {
+    boxes.push(h('div', { class: 'lint-box drift-box', role: 'note' },
+      h('div', { class: 'lint-title', text: `⚠ ${drift.length === 1 ? 'Drift' : `${drift.length} drift findings`}: this request differs from hooksim's model of Stalwart v0.16.18` }),
+      list(drift)));
+  }
+  if (other.length) {
+    boxes.push(h('div', { class: 'lint-box', role: 'note' },
+      h('div', { class: 'lint-title', text: `⚠ ${other.length === 1 ? 'Lint' : `${other.length} lints`}: Stalwart would read this differently than you may expect` }),
+      list(other)));
+  }
+  return boxes.length === 1 ? boxes[0] : h('div', {}, boxes);
 }
 
 /** tabs builds a tab strip; items are [label, () => Node]. */

@@ -6,8 +6,8 @@ import { badge, clear, fmtAgo, fmtSpan, fmtTime, h, outcomeKind } from './dom.js
 
 const STAGES = ['connect', 'ehlo', 'auth', 'mail', 'rcpt', 'data'];
 const ACTIONS = ['accept', 'reject', 'discard', 'quarantine', 'tempfail'];
-const SOURCES = ['script', 'smtp', 'replay'];
-const FILTERS = ['q', 'session', 'stage', 'action', 'source', 'errors'];
+const SOURCES = ['script', 'smtp', 'replay', 'proxy'];
+const FILTERS = ['q', 'session', 'stage', 'action', 'source', 'errors', 'drift'];
 
 /** runsPage renders #/ : the list of recorded runs. */
 export function runsPage(root, ctx) {
@@ -38,8 +38,9 @@ export function runsPage(root, ctx) {
   const action = sel('f-action', 'action', ACTIONS, filters.action);
   const source = sel('f-source', 'source', SOURCES, filters.source);
   const errors = h('input', { type: 'checkbox', id: 'f-errors', checked: filters.errors === '1' });
+  const drift = h('input', { type: 'checkbox', id: 'f-drift', checked: filters.drift === '1' });
   const reset = h('button', { class: 'btn btn-quiet', type: 'button', text: 'Clear', onclick: () => {
-    q.value = ''; session.value = ''; stage.value = ''; action.value = ''; source.value = ''; errors.checked = false;
+    q.value = ''; session.value = ''; stage.value = ''; action.value = ''; source.value = ''; errors.checked = false; drift.checked = false;
     apply();
   } });
 
@@ -51,6 +52,7 @@ export function runsPage(root, ctx) {
     filters.action = action.value;
     filters.source = source.value;
     filters.errors = errors.checked ? '1' : '';
+    filters.drift = drift.checked ? '1' : '';
     const p = new URLSearchParams();
     for (const k of FILTERS) if (filters[k]) p.set(k, filters[k]);
     const s = p.toString();
@@ -59,7 +61,7 @@ export function runsPage(root, ctx) {
   }
   q.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(apply, 200); });
   session.addEventListener('change', apply);
-  for (const el of [stage, action, source, errors]) el.addEventListener('change', apply);
+  for (const el of [stage, action, source, errors, drift]) el.addEventListener('change', apply);
 
   root.appendChild(h('section', { class: 'page runs-page' },
     h('div', { class: 'page-head' },
@@ -70,6 +72,7 @@ export function runsPage(root, ctx) {
     h('div', { class: 'filters' },
       q, session, names, stage, action, source,
       h('label', { class: 'check' }, errors, ' errors only'),
+      h('label', { class: 'check', title: 'runs of hooksim proxy whose requests differ from hooksim\'s model of Stalwart' }, drift, ' drift only'),
       reset),
     h('div', { class: 'card table-card' },
       h('table', { class: 'runs', id: 'runs-table' },
@@ -101,7 +104,8 @@ export function runsPage(root, ctx) {
       h('td', { class: 'session' }, h('a', { href, class: 'session-name', text: run.session || '(unnamed)' }),
         run.error ? h('div', { class: 'row-error', text: run.error }) : null),
       h('td', { class: 'muted', text: sourceText }),
-      h('td', {}, badge(run.outcome || 'running', outcomeKind(run.outcome))),
+      h('td', {}, badge(run.outcome || 'running', outcomeKind(run.outcome)),
+        run.drift ? h('span', { class: 'badge badge-warn drift-count', title: 'drift findings: requests that differ from hooksim\'s model of Stalwart', text: `${run.drift} drift` }) : null),
       h('td', { class: 'num', text: run.exchanges ?? '' }),
       h('td', { class: `num ${run.failures ? 'bad-text' : ''}`, text: run.failures ?? '' }),
       h('td', { title: fmtTime(run.started), dataset: { started: run.started || '' } }, fmtAgo(run.started), h('span', { class: 'muted small', text: ` · ${fmtTime(run.started)}` })),
