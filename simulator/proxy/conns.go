@@ -144,12 +144,13 @@ func (t *tracker) record(req *Request, res *hookclient.CallResult, resp *Respons
 	if t.p.cfg.OnExchange != nil {
 		t.p.cfg.OnExchange(ev)
 	}
-	if stage == wire.StageData || !parsed {
-		why := "data stage"
-		if !parsed {
-			why = "not an MTA Hook request"
-		}
-		t.end(c, why)
+	switch {
+	case !parsed:
+		t.end(c, "not an MTA Hook request")
+	case stage == wire.StageData:
+		t.end(c, "data stage")
+	case ev.Step.Closed:
+		t.end(c, "the connect stage's reply closes the connection")
 	}
 }
 
@@ -279,9 +280,14 @@ func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, res
 	call.ResponseHead = hookclient.RedactHead(res.ResponseHead, secrets...)
 	call.Duration = time.Since(req.Received)
 	ex.RequestHdrs = call.RequestHeaders
-	ex.Call = call
 	ex.Redacted = true
+	if call.Err != nil && call.Err.Class == hookclient.ErrCanceled {
+		// The MTA closed the connection (or reset the stream) before the
+		// hook answered: to Stalwart that is its own timeout.
+		call.Err = &hookclient.HookError{Class: hookclient.ErrTimeout, Message: "Stalwart gave up before the hook answered (its MtaHook timeout is shorter than the proxy's --timeout, or it stopped); it answers as for a timeout"}
+	}
 	ex.Err = call.Err
+	ex.Call = call
 	if ex.Err != nil && ex.Err.Class == hookclient.ErrHTTPStatus {
 		ex.Lints = []wire.Lint{simulator.StatusLint(call.Status, call.Body)}
 	}

@@ -74,7 +74,9 @@ func (s *Server) serveH1(ctx context.Context, conn net.Conn, br *bufio.Reader, i
 // the connection while it waits (a background read, as net/http does): a
 // pipelined next request does not end it.
 func (s *Server) handleH1(ctx context.Context, conn net.Conn, br *bufio.Reader, req *Request) *Response {
-	hctx, cancel := context.WithCancel(ctx)
+	// A request in progress is finished when the server stops: only the
+	// MTA going away cancels it.
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	done := make(chan struct{})
 	if br.Buffered() == 0 {

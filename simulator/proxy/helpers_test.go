@@ -120,3 +120,11 @@ func replies(res *simulator.SessionResult) []string {
 	}
 	return out
 }
+
+// connectOnly is a session that connects and quits, on port 25.
+func connectOnly() *sessions.Session {
+	return &sessions.Session{Name: "connect", File: "connect.yaml",
+		Client: sessions.Client{IP: "10.0.0.1", Port: 51234},
+		Server: sessions.Server{Hostname: "mx.example.org", IP: "192.0.2.10", Port: 25},
+		Steps:  []sessions.Step{{Kind: sessions.StepConnect}, {Kind: sessions.StepQuit}}}
+}
