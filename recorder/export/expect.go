@@ -25,25 +25,37 @@ import (
 // (report.NotSent), keep no expectations. It is the one builder of
 // captured expectations: `hooksim export --as script` writes its result.
 func expectations(s *sessions.Session, r *report.Session, o SessionOptions) *sessions.Session {
+	steps := make([]*report.Step, len(s.Steps))
+	notSent := report.NotSent(r.Steps)
+	for i := range steps {
+		if i < len(r.Steps) && cancelled(&r.Steps[i]) {
+			break // a hook call was cut by the play's stop: nothing after it
+		}
+		if i < len(r.Steps) && !notSent[i] {
+			steps[i] = &r.Steps[i]
+		}
+	}
+	return expectSteps(s, steps, r.Transactions, o)
+}
+
+// expectSteps is expectations with the recorded step of each of s's
+// steps given: steps[i] is what s.Steps[i] did (nil: it keeps no
+// expectation), txs the run's transactions.
+func expectSteps(s *sessions.Session, steps []*report.Step, txs []report.Transaction, o SessionOptions) *sessions.Session {
 	out := *s
 	out.Steps = make([]sessions.Step, len(s.Steps))
 	copy(out.Steps, s.Steps)
 	txByNumber := map[int]*report.Transaction{}
-	for i := range r.Transactions {
-		txByNumber[r.Transactions[i].Number] = &r.Transactions[i]
+	for i := range txs {
+		txByNumber[txs[i].Number] = &txs[i]
 	}
 	queued := regexp.MustCompile(simulator.QueuedReplyPattern)
-	notSent := report.NotSent(r.Steps)
-	cut := false // a hook call of an earlier step was cut by the play's stop
 	for i := range out.Steps {
-		if i < len(r.Steps) && cancelled(&r.Steps[i]) {
-			cut = true
-		}
-		if i >= len(r.Steps) || notSent[i] || cut {
+		if i >= len(steps) || steps[i] == nil {
 			out.Steps[i].Expect = nil
 			continue
 		}
-		st := &r.Steps[i]
+		st := steps[i]
 		e := &sessions.Expect{Action: st.Action}
 		if queued.MatchString(st.Reply) {
 			e.ReplyMatch = regexp.MustCompile(simulator.QueuedReplyPattern)

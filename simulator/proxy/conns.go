@@ -182,7 +182,7 @@ func (t *tracker) open(key, name string, stage wire.Stage, at time.Time) *Connec
 	if t.p.cfg.Checker != nil {
 		c.checker = t.p.cfg.Checker()
 	}
-	info := &simulator.SessionInfo{Name: name, Started: at, Hooks: t.p.hooks,
+	info := &simulator.SessionInfo{Name: name, File: "proxy to " + hookconf.RedactURL(t.p.upstream.String()), Started: at, Hooks: t.p.hooks,
 		Origin: simulator.Origin{Source: simulator.SourceProxy}}
 	c.Play = simulator.Begin(context.Background(), t.p.cfg.Observer, info)
 	t.mu.Lock()

@@ -133,12 +133,25 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, tcfg *tls.Config)
 	br := bufio.NewReaderSize(conn, maxHead)
 	_, _, idle := s.limits()
 	_ = conn.SetReadDeadline(time.Now().Add(idle))
-	if b, err := br.Peek(len(http2.ClientPreface)); err == nil && string(b) == http2.ClientPreface {
+	if isPreface(br) {
 		_ = conn.SetReadDeadline(time.Time{})
 		s.serveH2(ctx, conn, br, tcfg != nil)
 		return
 	}
 	s.serveH1(ctx, conn, br, tcfg != nil)
+}
+
+// isPreface reports whether the connection starts with the HTTP/2 client
+// preface (prior knowledge), reading no more than it must: a short
+// HTTP/1.1 request is told apart as soon as a byte differs.
+func isPreface(br *bufio.Reader) bool {
+	for n := 1; n <= len(http2.ClientPreface); n++ {
+		b, err := br.Peek(n)
+		if err != nil || b[n-1] != http2.ClientPreface[n-1] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) fail(conn net.Conn, err error) {
