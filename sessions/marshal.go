@@ -555,7 +555,9 @@ func (m *marshaller) dataNode(i int, msg *Message) (*yaml.Node, error) {
 	}
 	var inline *yaml.Node
 	if f.block && !m.binary[i] && !m.allBinary {
-		token := "hooksim-inline-" + strconv.Itoa(m.salt) + "-" + strconv.Itoa(len(m.blocks))
+		// The token ends in "-end" so that no token is a prefix of
+		// another (block 1's of block 10's), which spliceBlocks counts.
+		token := "hooksim-inline-" + strconv.Itoa(m.salt) + "-" + strconv.Itoa(len(m.blocks)) + "-end"
 		m.blocks = append(m.blocks, block{token: token, text: f.text})
 		m.usedBlocks++
 		inline = strNode(token)
