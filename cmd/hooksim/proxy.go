@@ -154,6 +154,13 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 	log := newProxyLog(out, o.quiet)
 	client := hookclient.New()
 	defer client.Close()
+	if o.compare {
+		log.compare = func(c *proxy.Connection) (*proxy.Comparison, error) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			return proxy.Compare(ctx, nil, c.Name, c.Captured())
+		}
+	}
 	cfg := proxy.Config{
 		Upstream: o.upstream, Client: client, Timeout: o.timeout, MaxResponseSize: o.maxResponse,
 		AllowInvalidCerts: o.insecure, TempFailOnError: o.tempFail, SecretHeaders: o.secretHeaders, IdleGap: o.idle,
@@ -211,6 +218,9 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 	}
 	n, conns, drift := log.totals()
 	fmt.Fprintf(out, "\nhooksim proxy stopped: %s in %s, %s", plural(n, "request"), plural(conns, "connection"), plural(drift, "drift finding"))
+	if o.compare {
+		fmt.Fprintf(out, ", %s from the resimulation", plural(log.differs, "difference"))
+	}
 	if rec != nil && n > 0 {
 		fmt.Fprintf(out, " (recorded in %s)", dbPath)
 	}
@@ -265,8 +275,12 @@ type proxyLog struct {
 	lines chan func()
 	done  chan struct{}
 
-	mu                 sync.Mutex
-	requests, conns, n int
+	// compare, when set (--compare), resimulates each connection that
+	// ended.
+	compare func(*proxy.Connection) (*proxy.Comparison, error)
+
+	mu                          sync.Mutex
+	requests, conns, n, differs int
 }
 
 func newProxyLog(out io.Writer, quiet bool) *proxyLog {
@@ -340,10 +354,31 @@ func (l *proxyLog) connection(c *proxy.Connection) {
 	l.mu.Lock()
 	l.conns++
 	l.mu.Unlock()
-	if l.quiet {
+	if l.quiet && l.compare == nil {
 		return
 	}
 	l.lines <- func() {
-		fmt.Fprintf(l.out, "%s%s  ended (%s): %s, %s\n", runOf(c), c.Name, c.Why, plural(len(c.Requests), "request"), plural(c.Drift, "drift finding"))
+		run := runOf(c)
+		if !l.quiet {
+			fmt.Fprintf(l.out, "%s%s  ended (%s): %s, %s\n", run, c.Name, c.Why, plural(len(c.Requests), "request"), plural(c.Drift, "drift finding"))
+		}
+		if l.compare == nil {
+			return
+		}
+		cmp, err := l.compare(c)
+		switch {
+		case err != nil:
+			fmt.Fprintf(l.out, "%s%s  compare: cannot resimulate: %v\n", run, c.Name, err)
+		case len(cmp.Differences) == 0:
+			fmt.Fprintf(l.out, "%s%s  compare: hooksim would send the same %s\n", run, c.Name, plural(cmp.Compared, "request"))
+		default:
+			l.mu.Lock()
+			l.differs += len(cmp.Differences)
+			l.mu.Unlock()
+			fmt.Fprintf(l.out, "%s%s  compare: %s from what hooksim would send:\n", run, c.Name, plural(len(cmp.Differences), "difference"))
+			for _, d := range cmp.Differences {
+				fmt.Fprintf(l.out, "    %s\n", d)
+			}
+		}
 	}
 }

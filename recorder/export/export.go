@@ -10,6 +10,7 @@ import (
 	"github.com/hooksim/hooksim/recorder"
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/hookconf"
+	"github.com/hooksim/hooksim/store"
 )
 
 // SessionOptions tune Session.
@@ -31,6 +32,9 @@ type SessionOptions struct {
 // maxResponseSize, custom header names without their values, the kind of
 // httpAuth), so `hooksim test` calls the hook the same way without flags.
 func Session(l *recorder.Loaded, o SessionOptions) ([]byte, error) {
+	if l.Run.Source == store.SourceProxy && l.Session == nil {
+		return proxiedScript(l, o)
+	}
 	if l.Session == nil {
 		return nil, fmt.Errorf("export: run #%d has no session script recorded (a replay of single exchanges?)", l.Run.ID)
 	}

@@ -300,7 +300,7 @@ func (b *builder) generalNotes() {
 		}
 	}
 	if len(missing) > 0 {
-		lead = append(lead, "The capture has no "+joinOr(missing)+" requests (the hook is not configured for "+pluralWord(len(missing), "that stage", "those stages")+", it seems): those steps come from the other requests' context and envelope.")
+		lead = append(lead, "The capture has no "+joinOr(missing)+" requests (the hook is not configured for "+pluralWord(len(missing), "that stage", "those stages")+", or they came before an earlier transaction of the same connection, which hooksim proxy records as a run of its own): those steps come from the other requests' context and envelope.")
 	}
 	b.notes = append(lead, b.notes...)
 }
