@@ -95,6 +95,11 @@ func Run(ctx context.Context, st *store.Store, rec *recorder.Recorder, client *h
 	if err != nil {
 		return nil, 0, err
 	}
+	if mode == compare.ModeResimulate && loaded.Run.Source == store.SourceProxy {
+		// Its requests are a real Stalwart's: they are what to send.
+		mode = compare.ModeExact
+		notes = append(notes, fmt.Sprintf("run #%d came through hooksim proxy: Stalwart's requests are re-sent exactly (to play the connection in the simulator: hooksim export %d --as session)", id, id))
+	}
 	origin := simulator.Origin{Source: simulator.SourceReplay, ReplayOf: id, ReplayMode: string(mode)}
 	var obs simulator.Observer
 	var recorded *recorder.Play // the replay's handle, for its run ID

@@ -120,7 +120,9 @@ func New(cfg Config) (*Proxy, error) {
 	if p.client == nil {
 		p.client, p.ownsCl = hookclient.New(), true
 	}
-	p.hooks = []*hookconf.Hook{{ID: "upstream", URL: u.String(), Enable: hookconf.ConstExpression(true), Stages: hookconf.StageSet{},
+	p.hooks = []*hookconf.Hook{{ID: "upstream", URL: u.String(), Enable: hookconf.ConstExpression(true),
+		// Whatever stages Stalwart calls it for pass through.
+		Stages:            hookconf.StageSet{wire.StageConnect: true, wire.StageEhlo: true, wire.StageMail: true, wire.StageRcpt: true, wire.StageData: true},
 		AllowInvalidCerts: cfg.AllowInvalidCerts, Timeout: orDefault(cfg.Timeout, hookconf.DefaultTimeout),
 		TempFailOnError: cfg.TempFailOnError, MaxResponseSize: orDefault(cfg.MaxResponseSize, hookconf.DefaultMaxResponseSize),
 		Source: "hooksim proxy --upstream"}}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// proxyServer is a `hooksim proxy` running in-process.
+type proxyServer struct {
+	url      string
+	out, err *syncBuffer
+	stop     func() int // Ctrl-C; returns the exit code
+}
+
+// startProxy runs hooksim proxy with args (a --listen on a free loopback
+// port is added) and waits for its banner.
+func startProxy(t *testing.T, args ...string) *proxyServer {
+	t.Helper()
+	s := &proxyServer{out: &syncBuffer{}, err: &syncBuffer{}}
+	dataHome := t.TempDir()
+	env := &cliEnv{stdout: s.out, stderr: s.err, stdin: strings.NewReader(""),
+		getenv: func(k string) (string, bool) {
+			if k == "XDG_DATA_HOME" {
+				return dataHome, true
+			}
+			return "", false
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- runMain(ctx, env, append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...)) }()
+	var once sync.Once
+	exit := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case exit = <-code:
+			case <-time.After(20 * time.Second):
+				t.Errorf("hooksim proxy did not stop after Ctrl-C\n%s", s.out.String())
+			}
+		})
+		return exit
+	}
+	t.Cleanup(func() { s.stop() })
+	re := regexp.MustCompile(`listening on (https?://127\.0\.0\.1:\d+/)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(s.out.String()); m != nil && strings.Contains(s.out.String(), "Ctrl-C to stop") {
+			s.url = m[1]
+			return s
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("hooksim proxy exited %d:\n%s\n%s", c, s.out.String(), s.err.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s\n%s", s.out.String(), s.err.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *proxyServer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the output never said %q:\n%s", want, s.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// hooksim plays Stalwart through the proxy to the example hook; the
+// proxied connections, exported as sessions, pass hooksim test against
+// the same hook and fail against one that answers differently.
+func TestProxyCaptureExportTest(t *testing.T) {
+	t.Parallel()
+	hook := exampleHook(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	p := startProxy(t, "--upstream", hook, "--db", db, "--compare")
+	for _, s := range []string{"bundled:hello", "bundled:submission"} {
+		if code, out, errOut := runCLI(t, "", "run", s, "--url", p.url, "--stages", "all", "--no-record"); code != exitOK {
+			t.Fatalf("run %s through the proxy: exit %d\n%s\n%s", s, code, out, errOut)
+		}
+	}
+	p.waitFor(t, "#2 ")
+	p.waitFor(t, "compare: hooksim would send the same 5 requests")
+	if code := p.stop(); code != exitOK {
+		t.Fatalf("exit %d after Ctrl-C\n%s\n%s", code, p.out.String(), p.err.String())
+	}
+	wantContains(t, "hooksim proxy's output", p.out.String(),
+		"203.0.113.7:51234  data DATA -> 200 accept", "the client hears 250 2.0.0 Message queued with id",
+		"ended (data stage): 5 requests, 0 drift findings",
+		"hooksim proxy stopped: 10 requests in 2 connections, 0 drift findings, 0 differences from the resimulation")
+
+	code, runs, errOut := runCLI(t, "", "runs", "--db", db, "--source", "proxy")
+	if code != exitOK || !strings.Contains(runs, " proxy ") || !strings.Contains(runs, "DRIFT") {
+		t.Fatalf("runs: exit %d\n%s\n%s", code, runs, errOut)
+	}
+	if code, runs, _ := runCLI(t, "", "runs", "--db", db, "--drift"); code != exitOK || !strings.Contains(runs, "no runs") {
+		t.Errorf("runs --drift lists runs without drift:\n%s", runs)
+	}
+
+	dir := t.TempDir()
+	for _, id := range []string{"1", "2"} {
+		script := filepath.Join(dir, "proxied-"+id+".yaml")
+		if code, _, errOut := runCLI(t, "", "export", id, "--db", db, "--as", "session", "-o", script); code != exitOK {
+			t.Fatalf("export %s: exit %d\n%s", id, code, errOut)
+		}
+		b, _ := os.ReadFile(script)
+		wantContains(t, "the exported script", string(b), "Rebuilt by hooksim from run #"+id, "imply: false", "url: "+hook)
+		code, testOut, errOut := runCLI(t, "", "test", "--db", filepath.Join(t.TempDir(), "t.db"), script)
+		if code != exitOK || !strings.Contains(testOut, "1 passed, 0 failed") {
+			t.Fatalf("test of proxied run %s: exit %d\n%s\n%s\n%s", id, code, testOut, errOut, b)
+		}
+	}
+
+	// Against a hook that rejects at DATA, the test fails.
+	rejecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(string(b), `"stage":"data"`) {
+			io.WriteString(w, `{"action":"reject","response":{"status":550,"message":"no"}}`)
+			return
+		}
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer rejecting.Close()
+	code, testOut, errOut := runCLI(t, "", "test", "--db", filepath.Join(t.TempDir(), "r.db"), "--url", rejecting.URL, filepath.Join(dir, "proxied-1.yaml"))
+	if code != exitFailed {
+		t.Errorf("test against a hook that rejects: exit %d, want %d\n%s\n%s", code, exitFailed, testOut, errOut)
+	}
+
+	// replay (exact) of a proxied run against the rejecting hook shows the change.
+	code, out, errOut := runCLI(t, "", "replay", "1", "--db", db, "--url", rejecting.URL)
+	if code != exitFailed || !strings.Contains(out, "reject") {
+		t.Errorf("replay of a proxied run against a changed hook: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestProxyBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"proxy"}, "needs --upstream"},
+		{[]string{"proxy", "--upstream", "ftp://x/"}, "http or https"},
+		{[]string{"proxy", "--upstream", "http://u:p@127.0.0.1/"}, "credentials"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--tls-cert", "a.pem"}, "go together"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--timeout", "0s"}, "--timeout"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--listen", "256.0.0.1:1"}, "--listen"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--no-record", "--web", "127.0.0.1:0"}, "--no-record"},
+	} {
+		code, out, errOut := runCLI(t, "", tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %d saying %q\n%s%s", tc.args, code, exitUsage, tc.want, out, errOut)
+		}
+	}
+}
