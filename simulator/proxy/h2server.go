@@ -324,8 +324,9 @@ func (c *h2conn) readFrames(out chan<- h2read, gate <-chan struct{}) {
 // readFrame is Framer.ReadFrame, except that it skips the frame types
 // 0x0a to 0x0f itself: golang.org/x/net v0.50.0's Framer has a nil parser
 // for them (its parser table jumps from CONTINUATION, 0x09, to
-// PRIORITY_UPDATE, 0x10) and panics on one. RFC 9113 §4.1 says to ignore
-// unknown frame types.
+// PRIORITY_UPDATE, 0x10) and panics on one (golang/go#77652, closed
+// upstream; the skip can go once go.mod has an x/net with the fix). RFC
+// 9113 §4.1 says to ignore unknown frame types.
 func (c *h2conn) readFrame() (http2.Frame, error) {
 	for {
 		fh, err := c.fr.ReadFrameHeader()
