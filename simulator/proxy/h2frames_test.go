@@ -54,7 +54,7 @@ func (r *h2Raw) quiet(d time.Duration) {
 // connection window's WINDOW_UPDATE.
 func TestH2Settings(t *testing.T) {
 	t.Parallel()
-	srv := startH2(t, &Server{Handler: (&recorder{}).handle, MaxHeaderBytes: 3000}, false)
+	srv := startH2(t, &Server{Handler: (&keeper{}).handle, MaxHeaderBytes: 3000}, false)
 	c := dialH2Raw(t, srv.addr)
 	f, err := c.next(false)
 	if err != nil || f.typ != http2.FrameSettings || f.flags.Has(http2.FlagSettingsAck) {
@@ -87,7 +87,7 @@ func TestH2Settings(t *testing.T) {
 // panics; PRIORITY and PRIORITY_UPDATE are ignored too.
 func TestH2UnknownFrames(t *testing.T) {
 	t.Parallel()
-	srv := startH2(t, &Server{Handler: (&recorder{}).handle}, false)
+	srv := startH2(t, &Server{Handler: (&keeper{}).handle}, false)
 	c := dialH2Raw(t, srv.addr)
 	var b []byte
 	for _, typ := range []http2.FrameType{0x0a, 0x0c, 0x0f, 0x11, 0xfa} {
@@ -110,7 +110,7 @@ func TestH2UnknownFrames(t *testing.T) {
 func TestH2SendFlowControl(t *testing.T) {
 	t.Parallel()
 	body := pattern(40000, 3)
-	srv := startH2(t, &Server{Handler: (&recorder{answer: func(context.Context, *Request) *Response {
+	srv := startH2(t, &Server{Handler: (&keeper{answer: func(context.Context, *Request) *Response {
 		return &Response{Status: http.StatusOK, Body: body}
 	}}).handle}, false)
 	c := dialH2Raw(t, srv.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
@@ -155,7 +155,7 @@ func TestH2SendFlowControl(t *testing.T) {
 // the frames follow the client's SETTINGS_MAX_FRAME_SIZE.
 func TestH2ConnectionWindow(t *testing.T) {
 	t.Parallel()
-	srv := startH2(t, &Server{Handler: (&recorder{answer: func(_ context.Context, req *Request) *Response {
+	srv := startH2(t, &Server{Handler: (&keeper{answer: func(_ context.Context, req *Request) *Response {
 		return &Response{Status: http.StatusOK, Body: pattern(40000, req.Body[0])}
 	}}).handle}, false)
 	c := dialH2Raw(t, srv.addr,
@@ -204,7 +204,7 @@ func TestH2ConnectionWindow(t *testing.T) {
 func TestH2ReceiveWindows(t *testing.T) {
 	t.Parallel()
 	body := pattern(3<<20, 11)
-	rec := &recorder{}
+	rec := &keeper{}
 	srv := startH2(t, &Server{Handler: rec.handle}, false)
 	c := dialH2Raw(t, srv.addr)
 	connWin, streamWin := int64(65535), int64(65535)
@@ -251,7 +251,7 @@ func TestH2ReceiveWindows(t *testing.T) {
 // the right error code, then the connection closes; no panic.
 func TestH2ConnectionErrors(t *testing.T) {
 	t.Parallel()
-	srv := startH2(t, &Server{Handler: (&recorder{}).handle, MaxHeaderBytes: 4096}, false)
+	srv := startH2(t, &Server{Handler: (&keeper{}).handle, MaxHeaderBytes: 4096}, false)
 	bigValue := strings.Repeat("x", 20000)
 	tests := []struct {
 		name     string
@@ -421,7 +421,7 @@ func TestH2StreamErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{}
+			rec := &keeper{}
 			srv := startH2(t, &Server{Handler: rec.handle}, false)
 			c := dialH2Raw(t, srv.addr)
 			if err := tt.send(c); err != nil {
@@ -457,7 +457,7 @@ func TestH2RequestShapes(t *testing.T) {
 	for i := range 300 {
 		respFields = append(respFields, hookconf.HeaderField{Name: fmt.Sprintf("X-Field-%03d", i), Value: strings.Repeat(string(rune('a'+i%26)), 90)})
 	}
-	rec := &recorder{answer: func(context.Context, *Request) *Response {
+	rec := &keeper{answer: func(context.Context, *Request) *Response {
 		return &Response{Status: http.StatusOK, Fields: respFields, Body: []byte("ok")}
 	}}
 	srv := startH2(t, &Server{Handler: rec.handle}, false)
@@ -523,7 +523,7 @@ func TestH2RequestShapes(t *testing.T) {
 // the limit) gets 431 without the handler being called.
 func TestH2HeaderListLimit(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &keeper{}
 	srv := startH2(t, &Server{Handler: rec.handle, MaxHeaderBytes: 1024}, false)
 	c := dialH2Raw(t, srv.addr)
 	c.headers(1, true, ":method", "POST", ":scheme", "http", ":path", "/", "x-long", strings.Repeat("a", 1200))
@@ -552,7 +552,7 @@ func TestH2HeaderListLimit(t *testing.T) {
 // TestH2MaxStreams: the 251st stream open at once is refused.
 func TestH2MaxStreams(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &keeper{}
 	srv := startH2(t, &Server{Handler: rec.handle}, false)
 	c := dialH2Raw(t, srv.addr)
 	for i := range uint32(h2MaxStreams + 1) {
@@ -576,7 +576,7 @@ func TestH2BadPreface(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var reported []string
-	srv := startH2(t, &Server{Handler: (&recorder{}).handle, OnError: func(_ string, err error) {
+	srv := startH2(t, &Server{Handler: (&keeper{}).handle, OnError: func(_ string, err error) {
 		mu.Lock()
 		reported = append(reported, err.Error())
 		mu.Unlock()
@@ -626,7 +626,7 @@ func FuzzH2Frames(f *testing.F) {
 	f.Add(rawFrameBytes(8, http2.FrameGoAway, 0, 0, make([]byte, 8)))
 	f.Add(rawFrameBytes(8, 0x0c, 0x30, 0x30303030, []byte("00000000"))) // x/net's Framer panicked on type 0x0c
 
-	rec := &recorder{}
+	rec := &keeper{}
 	s := &Server{Handler: rec.handle}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -24,15 +24,15 @@ import (
 	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
-// recorder is a Handler that keeps the requests it got and answers with
+// keeper is a Handler that keeps the requests it got and answers with
 // answer.
-type recorder struct {
+type keeper struct {
 	mu     sync.Mutex
 	reqs   []*Request
 	answer func(ctx context.Context, req *Request) *Response
 }
 
-func (rec *recorder) handle(ctx context.Context, req *Request) *Response {
+func (rec *keeper) handle(ctx context.Context, req *Request) *Response {
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, req)
 	rec.mu.Unlock()
@@ -42,7 +42,7 @@ func (rec *recorder) handle(ctx context.Context, req *Request) *Response {
 	return rec.answer(ctx, req)
 }
 
-func (rec *recorder) got() []*Request {
+func (rec *keeper) got() []*Request {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return append([]*Request(nil), rec.reqs...)
@@ -81,7 +81,7 @@ func TestH2GoClients(t *testing.T) {
 	for _, useTLS := range []bool{true, false} {
 		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{answer: func(_ context.Context, req *Request) *Response {
+			rec := &keeper{answer: func(_ context.Context, req *Request) *Response {
 				return &Response{Status: http.StatusCreated, Fields: []hookconf.HeaderField{
 					{Name: "Content-Type", Value: "application/json"}, {Name: "X-Echo", Value: req.Target}},
 					Body: append([]byte("got "), req.Body...)}
@@ -137,7 +137,7 @@ func TestH2GoClients(t *testing.T) {
 func TestH2HookclientOrder(t *testing.T) {
 	t.Parallel()
 	respBody := []byte(`{"action":"accept"}`)
-	rec := &recorder{answer: func(context.Context, *Request) *Response {
+	rec := &keeper{answer: func(context.Context, *Request) *Response {
 		return &Response{Status: http.StatusOK, Fields: []hookconf.HeaderField{
 			{Name: "X-Zeta", Value: "1"},
 			{Name: "Connection", Value: "keep-alive"},
@@ -214,7 +214,7 @@ func TestH2ConcurrentStreams(t *testing.T) {
 	const n = 50
 	var in atomic.Int32
 	all := make(chan struct{})
-	rec := &recorder{answer: func(ctx context.Context, req *Request) *Response {
+	rec := &keeper{answer: func(ctx context.Context, req *Request) *Response {
 		if in.Add(1) == n {
 			close(all)
 		}
@@ -272,7 +272,7 @@ func TestH2BigBodies(t *testing.T) {
 	for _, useTLS := range []bool{true} { // h2c runs the same code, at the race detector's cost
 		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{answer: func(_ context.Context, req *Request) *Response {
+			rec := &keeper{answer: func(_ context.Context, req *Request) *Response {
 				sum := sha256.Sum256(req.Body)
 				return &Response{Status: http.StatusOK, Fields: []hookconf.HeaderField{
 					{Name: "x-sum", Value: hex.EncodeToString(sum[:])}, {Name: "x-len", Value: strconv.Itoa(len(req.Body))}},
@@ -317,7 +317,7 @@ func TestH2ResetCancelsHandler(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{}, 1)
 	cancelled := make(chan error, 1)
-	rec := &recorder{answer: func(ctx context.Context, req *Request) *Response {
+	rec := &keeper{answer: func(ctx context.Context, req *Request) *Response {
 		if req.Target != "/slow" {
 			return &Response{Status: http.StatusOK, Body: []byte("fast")}
 		}
@@ -373,7 +373,7 @@ func TestH2Shutdown(t *testing.T) {
 	t.Parallel()
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	rec := &recorder{answer: func(ctx context.Context, req *Request) *Response {
+	rec := &keeper{answer: func(ctx context.Context, req *Request) *Response {
 		close(entered)
 		<-release
 		return &Response{Status: http.StatusOK, Body: []byte("answered, ctx " + fmt.Sprint(ctx.Err()))}
@@ -416,7 +416,7 @@ func TestH2Shutdown(t *testing.T) {
 // do; a body within the limit is served on the same server.
 func TestH2BodyLimit(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &keeper{}
 	srv := startH2(t, &Server{Handler: rec.handle, MaxBodyBytes: 1000}, true)
 	client, scheme := h2Client(t, true)
 	url := scheme + "://" + srv.addr + "/hook"
@@ -467,7 +467,7 @@ func TestH2BodyLimit(t *testing.T) {
 // GOAWAY NO_ERROR and is closed.
 func TestH2IdleTimeout(t *testing.T) {
 	t.Parallel()
-	srv := startH2(t, &Server{Handler: (&recorder{}).handle, IdleTimeout: 200 * time.Millisecond}, false)
+	srv := startH2(t, &Server{Handler: (&keeper{}).handle, IdleTimeout: 200 * time.Millisecond}, false)
 	c := dialH2Raw(t, srv.addr)
 	c.post(1, "x")
 	if r := c.response(1); r.status != "200" {
@@ -489,7 +489,7 @@ func TestH2PeerGoAway(t *testing.T) {
 	t.Parallel()
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	rec := &recorder{answer: func(context.Context, *Request) *Response {
+	rec := &keeper{answer: func(context.Context, *Request) *Response {
 		close(entered)
 		<-release
 		return &Response{Status: http.StatusAccepted, Body: []byte("done")}
@@ -514,7 +514,7 @@ func TestH2ConnCloseCancelsHandler(t *testing.T) {
 	t.Parallel()
 	entered := make(chan struct{})
 	cancelled := make(chan error, 1)
-	rec := &recorder{answer: func(ctx context.Context, _ *Request) *Response {
+	rec := &keeper{answer: func(ctx context.Context, _ *Request) *Response {
 		close(entered)
 		select {
 		case <-ctx.Done():
@@ -541,7 +541,7 @@ func TestH2ConnCloseCancelsHandler(t *testing.T) {
 func TestH2NoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	release := make(chan struct{})
-	rec := &recorder{answer: func(ctx context.Context, req *Request) *Response {
+	rec := &keeper{answer: func(ctx context.Context, req *Request) *Response {
 		switch req.Target {
 		case "/wait-ctx":
 			<-ctx.Done()

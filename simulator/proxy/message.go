@@ -61,6 +61,7 @@ type Response struct {
 }
 
 // Handler answers one request. ctx ends when the MTA gives up on it (it
-// resets the HTTP/2 stream or closes the connection) or the server stops.
-// It must return a non-nil Response.
+// resets the HTTP/2 stream or closes the connection); a server that stops
+// lets the requests in progress be answered. It must return a non-nil
+// Response.
 type Handler func(ctx context.Context, req *Request) *Response
