@@ -300,7 +300,7 @@ func (c *h2conn) run(ctx context.Context) {
 // stops after an error that ends the connection, or when quit closes.
 func (c *h2conn) readFrames(out chan<- h2read, gate <-chan struct{}) {
 	for {
-		f, err := c.readFrame()
+		f, err := c.fr.ReadFrame()
 		r := h2read{f: f, err: err}
 		if err != nil {
 			r.ioErr = c.rd.err
@@ -318,28 +318,6 @@ func (c *h2conn) readFrames(out chan<- h2read, gate <-chan struct{}) {
 		case <-c.quit:
 			return
 		}
-	}
-}
-
-// readFrame is Framer.ReadFrame, except that it skips the frame types
-// 0x0a to 0x0f itself: golang.org/x/net v0.50.0's Framer has a nil parser
-// for them (its parser table jumps from CONTINUATION, 0x09, to
-// PRIORITY_UPDATE, 0x10) and panics on one (golang/go#77652, closed
-// upstream; the skip can go once go.mod has an x/net with the fix). RFC
-// 9113 §4.1 says to ignore unknown frame types.
-func (c *h2conn) readFrame() (http2.Frame, error) {
-	for {
-		fh, err := c.fr.ReadFrameHeader()
-		if err != nil {
-			return nil, err
-		}
-		if fh.Type > http2.FrameContinuation && fh.Type < http2.FramePriorityUpdate {
-			if _, err := io.CopyN(io.Discard, c.rd, int64(fh.Length)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return c.fr.ReadFrameForHeader(fh)
 	}
 }
 
