@@ -3,8 +3,12 @@ package proxy
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/store"
@@ -81,5 +85,70 @@ func waitRuns(t *testing.T, st *store.Store, n int) []store.Run {
 			return runs
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// With TLS on both sides, HTTP/2 both ways (Stalwart offers h2 to an
+// https hook): the hook (a Server here, which keeps field order) gets
+// the same fields, head and body with and without the proxy, and the
+// simulator the same replies.
+func TestProxyHTTP2BothSides(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []*Request
+	upstream := startH2(t, &Server{Handler: func(ctx context.Context, r *Request) *Response {
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+		return &Response{Status: 200, Fields: []hookconf.HeaderField{{Name: "content-type", Value: "application/json"}}, Body: []byte(`{"action":"accept"}`)}
+	}}, true)
+	hookURL := "https://" + upstream.addr + "/mta-hook"
+	sess, err := sessions.BundledByName("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsHook := func(url string) *hookconf.Hook {
+		h := hookAt(url, allStages...)
+		h.AllowInvalidCerts = true
+		return h
+	}
+	direct := play(t, sess, tlsHook(hookURL))
+	mu.Lock()
+	sent := got
+	got = nil
+	mu.Unlock()
+
+	st, rec := recording(t)
+	p, err := New(Config{Upstream: hookURL, AllowInvalidCerts: true, Observer: rec, TempFailOnError: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	front := startH2(t, &Server{Handler: p.Handle}, true)
+	proxied := play(t, sess, tlsHook("https://"+front.addr+"/"))
+	if a, b := replies(proxied), replies(direct); !slices.Equal(a, b) {
+		t.Errorf("replies through the proxy %q, without %q", a, b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(sent) || len(sent) != 5 {
+		t.Fatalf("the hook got %d requests through the proxy, %d without", len(got), len(sent))
+	}
+	for i := range sent {
+		if got[i].Proto != ProtoHTTP2 || string(got[i].Head) != string(sent[i].Head) || string(got[i].Body) != string(sent[i].Body) {
+			t.Errorf("request %d through the proxy (%s):\n%s\nwithout (%s):\n%s", i+1, got[i].Proto, got[i].Head, sent[i].Proto, sent[i].Head)
+		}
+	}
+	rec.Flush(context.Background())
+	runs := waitRuns(t, st, 1)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	exs, err := st.Exchanges(context.Background(), runs[0].ID)
+	if err != nil || len(exs) != 5 {
+		t.Fatalf("%d exchanges (%v)", len(exs), err)
+	}
+	if exs[0].Wire == nil || !strings.HasSuffix(strings.SplitN(string(exs[0].Wire.RequestHead), "\r\n", 2)[0], " HTTP/2.0") {
+		t.Errorf("the recorded request head is not Stalwart's HTTP/2 one: %+v", exs[0].Wire)
 	}
 }
