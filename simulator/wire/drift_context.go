@@ -39,7 +39,8 @@ type known struct {
 
 func knownText(s string) known { return known{set: true, v: s} }
 
-var knownNull = known{set: true, null: true}
+// knownNull is a value known to be null (or an optional object known to be absent).
+func knownNull() known { return known{set: true, null: true} }
 
 // identPaths are the fields one connection never changes.
 var identPaths = [...]string{"context.client.ip", "context.client.port", "context.server.name", "context.server.ip", "context.server.port"}
@@ -54,7 +55,7 @@ func (c *driftCheck) context(n *node) Stage {
 	if cl := m["client"]; cl != nil && c.isKind(cl, "context.client", "an object", kindObject) {
 		c.client(cl, stage)
 	}
-	c.v.sasl = knownNull
+	c.v.sasl = knownNull()
 	if s := m["sasl"]; s != nil && c.isKind(s, "context.sasl", "an object", kindObject) {
 		c.v.sasl = known{}
 		if stage == StageConnect {
@@ -67,7 +68,7 @@ func (c *driftCheck) context(n *node) Stage {
 			c.v.sasl = knownText(l.Text)
 		}
 	}
-	c.v.tls = knownNull
+	c.v.tls = knownNull()
 	if t := m["tls"]; t != nil && c.isKind(t, "context.tls", "an object", kindObject) {
 		c.v.tls = known{set: true}
 		c.tls(t)
@@ -127,7 +128,7 @@ func (c *driftCheck) client(n *node, stage Stage) {
 		c.v.ident[1] = knownText(p.Text)
 	}
 	if p := m["ptr"]; p != nil && c.isKind(p, "context.client.ptr", "null or a string", kindNull, kindString) {
-		c.v.ptr = knownNull
+		c.v.ptr = knownNull()
 		if p.Kind == kindString {
 			c.v.ptr = knownText(p.Text)
 			if stage == StageConnect {
@@ -138,7 +139,7 @@ func (c *driftCheck) client(n *node, stage Stage) {
 		}
 	}
 	if h := m["helo"]; h != nil && c.isKind(h, "context.client.helo", "null or a string", kindNull, kindString) {
-		c.v.helo = knownNull
+		c.v.helo = knownNull()
 		switch {
 		case h.Kind == kindNull && stage == StageEhlo:
 			c.add("context.client.helo", "%s sends the new HELO name at the ehlo stage; this request has null", model)
