@@ -164,7 +164,7 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 	cfg := proxy.Config{
 		Upstream: o.upstream, Client: client, Timeout: o.timeout, MaxResponseSize: o.maxResponse,
 		AllowInvalidCerts: o.insecure, TempFailOnError: o.tempFail, SecretHeaders: o.secretHeaders, IdleGap: o.idle,
-		Checker: driftChecker, OnExchange: log.exchange, OnConnection: log.connection,
+		Checker: proxy.DriftChecker, OnExchange: log.exchange, OnConnection: log.connection,
 	}
 	if rec != nil {
 		cfg.Observer = simulator.ObserverFunc(func(ctx context.Context, info *simulator.SessionInfo) simulator.Play {
@@ -262,9 +262,6 @@ func printProxyBanner(out io.Writer, addr string, isTLS bool, tlsNote string, o 
 	}
 	fmt.Fprint(out, "\n\nCtrl-C to stop.\n")
 }
-
-// driftChecker is the proxy's request checker.
-func driftChecker() proxy.Checker { return nil }
 
 // proxyLog prints a line per exchange and per connection, off the
 // requests' path: a recorded run's number is known only once the
@@ -378,6 +375,9 @@ func (l *proxyLog) connection(c *proxy.Connection) {
 			fmt.Fprintf(l.out, "%s%s  compare: %s from what hooksim would send:\n", run, c.Name, plural(len(cmp.Differences), "difference"))
 			for _, d := range cmp.Differences {
 				fmt.Fprintf(l.out, "    %s\n", d)
+			}
+			for _, n := range cmp.Notes {
+				fmt.Fprintf(l.out, "    (rebuilt: %s)\n", n)
 			}
 		}
 	}

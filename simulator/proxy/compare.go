@@ -32,6 +32,9 @@ type Difference struct {
 	// Stalwart and Hooksim are the two values, shortened, in JSON ("" when
 	// the field or request is absent on that side).
 	Stalwart, Hooksim string
+	// Why says, for a request hooksim would not send, what its simulator
+	// did at that step instead.
+	Why string
 }
 
 // String renders d on one line.
@@ -41,6 +44,8 @@ func (d Difference) String() string {
 		where = fmt.Sprintf("a %s request", d.Stage)
 	}
 	switch {
+	case d.Path == "" && d.Hooksim == "" && d.Why != "":
+		return where + ": hooksim would not send it (" + d.Why + ")"
 	case d.Path == "" && d.Hooksim == "":
 		return where + ": hooksim would not send it"
 	case d.Path == "" && d.Stalwart == "":
@@ -104,7 +109,29 @@ func Compare(ctx context.Context, client *hookclient.Client, name string, reqs [
 	if res.Err != nil {
 		return nil, fmt.Errorf("proxy: compare: playing the rebuilt session: %w", res.Err)
 	}
-	return &Comparison{Compared: len(reqs), Differences: diffRequests(reqs, stageOf, ans.received()), Notes: rb.Notes}, nil
+	diffs := diffRequests(reqs, stageOf, ans.received())
+	for i := range diffs {
+		d := &diffs[i]
+		if d.Path != "" || d.Hooksim != "" || d.Request < 1 || d.Request > len(rb.StepOf) {
+			continue
+		}
+		// A request hooksim did not send: what its step heard instead.
+		if k := rb.StepOf[d.Request-1]; k >= 0 && k < len(res.Steps) {
+			if r := res.Steps[k].Reply(); r != "" {
+				d.Why = fmt.Sprintf("the simulator answered %q at %s", r, describeStep(res.Steps[k]))
+			} else if res.Steps[k].NotSent {
+				d.Why = "the simulator had closed the connection before " + describeStep(res.Steps[k])
+			}
+		}
+	}
+	return &Comparison{Compared: len(reqs), Differences: diffs, Notes: rb.Notes}, nil
+}
+
+func describeStep(st *simulator.StepResult) string {
+	if st.Command == "" {
+		return st.Kind
+	}
+	return simulator.OneLineCommand(st.Command)
 }
 
 func requestStage(body []byte) wire.Stage {

@@ -264,3 +264,16 @@ next:
 	}
 	return out
 }
+
+// DriftChecker is the Checker of hooksim's model of Stalwart v0.16.18
+// (PROTOCOL.md §1): wire.DriftTracker for the bodies of one connection,
+// wire.CheckRequestHeaders for each request's header fields.
+func DriftChecker() Checker { return &driftChecker{} }
+
+type driftChecker struct{ t wire.DriftTracker }
+
+func (d *driftChecker) Check(body []byte) (wire.Stage, []wire.Lint) { return d.t.Check(body) }
+
+func (d *driftChecker) CheckHeaders(proto string, fields []wire.Header) []wire.Lint {
+	return wire.CheckRequestHeaders(proto, fields)
+}

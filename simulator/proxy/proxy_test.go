@@ -32,7 +32,7 @@ func TestProxyIsTransparent(t *testing.T) {
 			sent := hook.Requests()
 
 			st, rec := recording(t)
-			base, _ := startProxy(t, Config{Upstream: hook.URL("/mta-hook"), Observer: rec, TempFailOnError: true})
+			base, _ := startProxy(t, Config{Upstream: hook.URL("/mta-hook"), Observer: rec, TempFailOnError: true, Checker: DriftChecker})
 			proxied := play(t, sess, hookAt(base+"/", allStages...))
 			got := hook.Requests()[len(sent):]
 
@@ -58,6 +58,12 @@ func TestProxyIsTransparent(t *testing.T) {
 			n := 0
 			for _, r := range runs {
 				n += r.Exchanges
+				if r.Drift != 0 {
+					exs, _ := st.Exchanges(context.Background(), r.ID)
+					for _, ex := range exs {
+						t.Errorf("run #%d exchange %d (%s): drift in hooksim's own requests: %s", r.ID, ex.Seq, ex.Stage, ex.Lints)
+					}
+				}
 			}
 			if n != len(sent) {
 				t.Errorf("recorded %d exchanges in %d runs, want %d", n, len(runs), len(sent))
@@ -119,7 +125,7 @@ func TestProxyHTTP2BothSides(t *testing.T) {
 	mu.Unlock()
 
 	st, rec := recording(t)
-	p, err := New(Config{Upstream: hookURL, AllowInvalidCerts: true, Observer: rec, TempFailOnError: true})
+	p, err := New(Config{Upstream: hookURL, AllowInvalidCerts: true, Observer: rec, TempFailOnError: true, Checker: DriftChecker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +153,9 @@ func TestProxyHTTP2BothSides(t *testing.T) {
 	exs, err := st.Exchanges(context.Background(), runs[0].ID)
 	if err != nil || len(exs) != 5 {
 		t.Fatalf("%d exchanges (%v)", len(exs), err)
+	}
+	if runs[0].Drift != 0 {
+		t.Errorf("%d drift findings in hooksim's own HTTP/2 requests", runs[0].Drift)
 	}
 	if exs[0].Wire == nil || !strings.HasSuffix(strings.SplitN(string(exs[0].Wire.RequestHead), "\r\n", 2)[0], " HTTP/2.0") {
 		t.Errorf("the recorded request head is not Stalwart's HTTP/2 one: %+v", exs[0].Wire)

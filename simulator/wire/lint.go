@@ -395,7 +395,3 @@ func isU16(text string) bool {
 	n, err := strconv.ParseUint(text, 10, 16)
 	return err == nil && text == strconv.FormatUint(n, 10)
 }
-
-// LintDrift is the code of a drift finding: a request a real MTA sent
-// that differs from hooksim's model of Stalwart v0.16.18's (hooksim proxy).
-const LintDrift = "drift"
