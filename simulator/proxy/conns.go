@@ -209,8 +209,13 @@ func (t *tracker) end(c *Connection, why string) {
 	for _, st := range c.Steps {
 		exchanges += len(st.Exchanges)
 	}
-	c.Play.Finish(&simulator.SessionResult{Name: c.Name, Steps: c.Steps, Transactions: c.results, Exchanges: exchanges,
-		Started: c.Started, Duration: c.last.Sub(c.Started)})
+	res := &simulator.SessionResult{Name: c.Name, Steps: c.Steps, Transactions: c.results, Exchanges: exchanges,
+		Started: c.Started, Duration: c.last.Sub(c.Started)}
+	if why == whyStopped {
+		// The SMTP connection may well go on: the run is cut short.
+		res.Err = stoppedError{}
+	}
+	c.Play.Finish(res)
 	if t.p.cfg.OnConnection != nil {
 		t.p.cfg.OnConnection(c)
 	}
@@ -473,3 +478,14 @@ func requestSecrets(fields []hookconf.HeaderField, names []string) []string {
 	}
 	return out
 }
+
+// whyStopped is Connection.Why for a play the proxy's Close ended.
+const whyStopped = "the proxy stopped"
+
+// stoppedError is the SessionResult.Err of a connection whose play the
+// proxy's stop ended: a cancellation beneath (the recorder keeps the run
+// as interrupted), in words for a person.
+type stoppedError struct{}
+
+func (stoppedError) Error() string { return "hooksim proxy stopped before the connection's data stage" }
+func (stoppedError) Unwrap() error { return context.Canceled }

@@ -144,13 +144,13 @@ func orDefault[T int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// Close ends every open connection's play (outcome passed: a proxy has
-// no expectations) and releases the client's idle connections when the
+// Close ends every open connection's play (kept as interrupted: the
+// SMTP connection may go on) and releases the client's idle connections when the
 // Proxy made it. Requests still in progress finish first.
 func (p *Proxy) Close() error {
 	p.stop()
 	p.wg.Wait()
-	p.conns.closeAll("the proxy stopped")
+	p.conns.closeAll(whyStopped)
 	if p.ownsCl {
 		return p.client.Close()
 	}

@@ -161,3 +161,48 @@ func TestProxyHTTP2BothSides(t *testing.T) {
 		t.Errorf("the recorded request head is not Stalwart's HTTP/2 one: %+v", exs[0].Wire)
 	}
 }
+
+// A connection's run ends after its data stage, after an idle gap (kept
+// as passed), or when the proxy stops (kept as interrupted: the SMTP
+// connection may go on); a connect stage from the same client address
+// and port starts a new one.
+func TestConnectionGrouping(t *testing.T) {
+	t.Parallel()
+	hook := rawHook(t, acceptAll)
+	st, rec := recording(t)
+	var mu sync.Mutex
+	var why []string
+	p, err := New(Config{Upstream: hook.URL("/"), Observer: rec, TempFailOnError: true, IdleGap: 300 * time.Millisecond,
+		OnConnection: func(c *Connection) { mu.Lock(); why = append(why, c.Name+" "+c.Why); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := startH2(t, &Server{Handler: p.Handle}, false)
+	url := "http://" + front.addr + "/"
+	ehloOnly := connectOnly()
+	ehloOnly.Steps = []sessions.Step{{Kind: sessions.StepConnect}, {Kind: sessions.StepEhlo, Arg: "a.example.net"}, {Kind: sessions.StepQuit}}
+	play(t, ehloOnly, hookAt(url, allStages...)) // ends idle
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(why) == 1 })
+	play(t, ehloOnly, hookAt(url, allStages...)) // the same address: a new run
+	play(t, ehloOnly, hookAt(url, allStages...)) // its connect ends the previous one
+	p.Close()
+	mu.Lock()
+	got := strings.Join(why, "\n")
+	mu.Unlock()
+	want := "10.0.0.1:51234 idle\n10.0.0.1:51234 new connection\n10.0.0.1:51234 the proxy stopped"
+	if got != want {
+		t.Errorf("connections ended:\n%s\nwant\n%s", got, want)
+	}
+	rec.Flush(context.Background())
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{Source: store.SourceProxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, r := range runs {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if strings.Join(outcomes, ",") != "interrupted,passed,passed" {
+		t.Errorf("outcomes (newest first) %v", outcomes)
+	}
+}
