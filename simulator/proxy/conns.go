@@ -63,19 +63,27 @@ func newTracker(p *Proxy) *tracker {
 	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*sync.Mutex{}}
 }
 
-// peek is what the tracker reads of a request body to group it.
+// keyPeek is what the tracker reads of a request's context to group it.
+type keyPeek struct {
+	Client struct {
+		IP   any `json:"ip"`
+		Port any `json:"port"`
+	} `json:"client"`
+	Server struct {
+		IP   any `json:"ip"`
+		Port any `json:"port"`
+	} `json:"server"`
+}
+
+// peek is what the tracker reads of a request body to record it.
 type peek struct {
 	Context struct {
-		Stage  string `json:"stage"`
+		Stage  any `json:"stage"`
 		Client struct {
 			IP   any `json:"ip"`
 			Port any `json:"port"`
 			HELO any `json:"helo"`
 		} `json:"client"`
-		Server struct {
-			IP   any `json:"ip"`
-			Port any `json:"port"`
-		} `json:"server"`
 		Queue struct {
 			ID any `json:"id"`
 		} `json:"queue"`
@@ -109,12 +117,12 @@ func str(v any) string {
 
 // keyOf groups a request: the client's address and port and the
 // server's. A body that is no MTA Hook request gets a key of its own.
-func keyOf(pk *peek, ok bool, seq int64) (key, name string) {
-	if !ok || pk.Context.Client.IP == nil {
+func keyOf(pk *keyPeek, ok bool, seq int64) (key, name string) {
+	if !ok || pk.Client.IP == nil {
 		name = fmt.Sprintf("request-%d", seq)
 		return "#" + name, name
 	}
-	c, s := pk.Context.Client, pk.Context.Server
+	c, s := pk.Client, pk.Server
 	name = hostPort(str(c.IP), str(c.Port))
 	return name + "|" + hostPort(str(s.IP), str(s.Port)), name
 }
@@ -128,17 +136,30 @@ func hostPort(ip, port string) string {
 	return ip + ":" + port
 }
 
-// record tells the observer about one proxied exchange, in its
-// connection's play.
-func (t *tracker) record(req *Request, res *hookclient.CallResult, resp *Response) {
-	var pk peek
-	parsed := json.Unmarshal(req.Body, &pk) == nil
-	key, name := keyOf(&pk, parsed, t.odd.Add(1))
-	stage := wire.Stage(str(pk.Context.Stage))
-
+// hold takes the lock of the connection req belongs to and returns the
+// function that records the exchange in its play and releases it.
+func (t *tracker) hold(req *Request, res *hookclient.CallResult, resp *Response) func() {
+	var ck struct {
+		Context keyPeek `json:"context"`
+	}
+	parsed := json.Unmarshal(req.Body, &ck) == nil
+	key, name := keyOf(&ck.Context, parsed, t.odd.Add(1))
 	lock := t.lock(key)
 	lock.Lock()
-	defer lock.Unlock()
+	return func() {
+		defer lock.Unlock()
+		t.record(key, name, parsed, req, res, resp)
+	}
+}
+
+// record tells the observer about one proxied exchange, in its
+// connection's play; the connection's lock is held.
+func (t *tracker) record(key, name string, parsed bool, req *Request, res *hookclient.CallResult, resp *Response) {
+	var pk peek
+	if parsed {
+		parsed = json.Unmarshal(req.Body, &pk) == nil
+	}
+	stage := wire.Stage(str(pk.Context.Stage))
 	c := t.open(key, name, stage, req.Received)
 	ev := c.add(t.p, req, res, resp, &pk, stage)
 	if t.p.cfg.OnExchange != nil {

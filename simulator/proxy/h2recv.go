@@ -360,6 +360,7 @@ func (c *h2conn) start(st *h2stream, answer Handler) {
 			resp = &Response{Status: http.StatusBadGateway, Body: []byte("hooksim proxy: no answer\n")}
 		}
 		c.writeResponse(st, resp)
+		resp.done()
 		select {
 		case c.doneCh <- st:
 		case <-c.quit:

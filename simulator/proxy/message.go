@@ -58,6 +58,17 @@ type Response struct {
 	// HTTP/2 where a field name is sent in lower case).
 	Fields []hookconf.HeaderField
 	Body   []byte
+	// After, when set, is called once the response is written (or could
+	// not be: the MTA went away), on the request's goroutine: work that
+	// need not delay the answer.
+	After func()
+}
+
+// done runs r's After.
+func (r *Response) done() {
+	if r.After != nil {
+		r.After()
+	}
 }
 
 // Handler answers one request. ctx ends when the MTA gives up on it (it

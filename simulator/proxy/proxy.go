@@ -182,7 +182,10 @@ func (p *Proxy) Handle(ctx context.Context, req *Request) *Response {
 		Timeout: p.cfg.Timeout, MaxResponseSize: p.cfg.MaxResponseSize, AllowInvalidCerts: p.cfg.AllowInvalidCerts,
 	})
 	resp := answer(&res)
-	p.conns.record(req, &res, resp)
+	// Recorded once the answer is on its way; the connection's lock,
+	// taken now, keeps its next request (which Stalwart sends only
+	// after this answer) from being recorded first.
+	resp.After = p.conns.hold(req, &res, resp)
 	return resp
 }
 
