@@ -40,7 +40,7 @@ type Connection struct {
 
 	key     string
 	checker Checker
-	last    time.Time
+	last    atomic.Int64 // unix ns of its last request; read by the reaper
 	tx      int    // the current transaction's number
 	txFrom  string // its sender, to tell a new transaction
 	ended   bool
@@ -199,7 +199,8 @@ func (t *tracker) open(key, name string, stage wire.Stage, at time.Time) *Connec
 	if c != nil {
 		return c
 	}
-	c = &Connection{Name: name, Started: at, key: key, last: at}
+	c = &Connection{Name: name, Started: at, key: key}
+	c.last.Store(at.UnixNano())
 	if t.p.cfg.Checker != nil {
 		c.checker = t.p.cfg.Checker()
 	}
@@ -231,7 +232,7 @@ func (t *tracker) end(c *Connection, why string) {
 		exchanges += len(st.Exchanges)
 	}
 	res := &simulator.SessionResult{Name: c.Name, Steps: c.Steps, Transactions: c.results, Exchanges: exchanges,
-		Started: c.Started, Duration: c.last.Sub(c.Started)}
+		Started: c.Started, Duration: time.Unix(0, c.last.Load()).Sub(c.Started)}
 	if why == whyStopped {
 		// The SMTP connection may well go on: the run is cut short.
 		res.Err = stoppedError{}
@@ -256,7 +257,7 @@ func (t *tracker) reap(ctx context.Context) {
 			t.mu.Lock()
 			var idle []*Connection
 			for _, c := range t.conns {
-				if now.Sub(c.last) >= gap {
+				if now.Sub(time.Unix(0, c.last.Load())) >= gap {
 					idle = append(idle, c)
 				}
 			}
@@ -264,7 +265,7 @@ func (t *tracker) reap(ctx context.Context) {
 			for _, c := range idle {
 				l := t.lock(c.key)
 				l.Lock()
-				if now.Sub(c.last) >= gap {
+				if now.Sub(time.Unix(0, c.last.Load())) >= gap {
 					t.end(c, "idle")
 				}
 				l.Unlock()
@@ -291,7 +292,7 @@ func (t *tracker) closeAll(why string) {
 
 // add records one exchange of c as a step of its own.
 func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, resp *Response, pk *peek, stage wire.Stage) *Event {
-	c.last = time.Now()
+	c.last.Store(time.Now().UnixNano())
 	c.Requests = append(c.Requests, req.Body)
 	secrets := requestSecrets(req.Fields, p.cfg.SecretHeaders)
 	ex := &simulator.Exchange{Session: c.Name, Seq: len(c.Exchanges) + 1, StepIndex: len(c.Steps), Stage: stage,
