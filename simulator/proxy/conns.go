@@ -57,6 +57,8 @@ type tracker struct {
 	locks map[string]*sync.Mutex
 	// odd numbers the requests that are no MTA Hook requests.
 	odd atomic.Int64
+	// inflight counts the exchanges held and not yet recorded.
+	inflight sync.WaitGroup
 }
 
 func newTracker(p *Proxy) *tracker {
@@ -146,7 +148,9 @@ func (t *tracker) hold(req *Request, res *hookclient.CallResult, resp *Response)
 	key, name := keyOf(&ck.Context, parsed, t.odd.Add(1))
 	lock := t.lock(key)
 	lock.Lock()
+	t.inflight.Add(1)
 	return func() {
+		defer t.inflight.Done()
 		defer lock.Unlock()
 		t.record(key, name, parsed, req, res, resp)
 	}

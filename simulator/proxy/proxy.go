@@ -144,12 +144,14 @@ func orDefault[T int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// Close ends every open connection's play (kept as interrupted: the
-// SMTP connection may go on) and releases the client's idle connections when the
+// Close records the exchanges already answered, ends every open
+// connection's play (kept as interrupted: the SMTP connection may go on)
+// and releases the client's idle connections when the
 // Proxy made it. Requests still in progress finish first.
 func (p *Proxy) Close() error {
 	p.stop()
 	p.wg.Wait()
+	p.conns.inflight.Wait() // the exchanges answered and not yet recorded
 	p.conns.closeAll(whyStopped)
 	if p.ownsCl {
 		return p.client.Close()

@@ -47,14 +47,23 @@ func TestProxyIsTransparent(t *testing.T) {
 			if a, b := replies(proxied), replies(direct); !slices.Equal(a, b) {
 				t.Errorf("replies through the proxy %q, without %q", a, b)
 			}
-			if err := rec.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			waitRuns(t, st, 1)
-			runs, err := st.ListRuns(context.Background(), store.RunFilter{Source: store.SourceProxy})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// Each exchange is recorded once its answer is written: wait
+			// for the last.
+			var runs []store.Run
+			waitFor(t, func() bool {
+				if err := rec.Flush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				runs, err = st.ListRuns(context.Background(), store.RunFilter{Source: store.SourceProxy})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, r := range runs {
+					n += r.Exchanges
+				}
+				return n >= len(sent)
+			})
 			n := 0
 			for _, r := range runs {
 				n += r.Exchanges
