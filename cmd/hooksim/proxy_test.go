@@ -169,3 +169,77 @@ func TestProxyBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A proxied run keeps what Stalwart's MtaHook sent besides the body: the
+// path and query, custom headers, the kind of its httpAuth (never the
+// secret). Replay needs the credentials as for any run, calls the same
+// path with the same headers, and its drift findings are no difference;
+// the export carries them too.
+func TestProxyReplayKeepsTheHooksSettings(t *testing.T) {
+	t.Parallel()
+	const token = "proxy-t0ken-s3cret"
+	var mu sync.Mutex
+	var seen []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.RequestURI()+" "+r.Header.Get("Authorization")+" "+r.Header.Get("X-Tenant"))
+		mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer hook.Close()
+	db := filepath.Join(t.TempDir(), "h.db")
+	p := startProxy(t, "--upstream", hook.URL, "--db", db)
+	if code, out, errOut := runCLI(t, "", "run", "bundled:hello", "--url", p.url+"hook?v=2", "--stages", "all", "--no-record",
+		"--bearer", token, "--header", "X-Tenant: acme"); code != exitOK {
+		t.Fatalf("run through the proxy: exit %d\n%s\n%s", code, out, errOut)
+	}
+	p.waitFor(t, "ended (data stage)")
+	p.stop()
+
+	if code, out, errOut := runCLI(t, "", "replay", "1", "--db", db); code != exitUsage || !strings.Contains(out+errOut, "HOOKSIM_BEARER") {
+		t.Errorf("replay without the credentials: exit %d, want %d naming HOOKSIM_BEARER\n%s\n%s", code, exitUsage, out, errOut)
+	}
+	mu.Lock()
+	before := len(seen)
+	mu.Unlock()
+	code, out, errOut := runCLIEnv(t, "", map[string]string{"HOOKSIM_BEARER": token}, "", "replay", "1", "--db", db)
+	if code != exitOK || !strings.Contains(out, "same") {
+		t.Fatalf("replay with HOOKSIM_BEARER against the same hook: exit %d\n%s\n%s", code, out, errOut)
+	}
+	mu.Lock()
+	replayed := append([]string(nil), seen[before:]...)
+	mu.Unlock()
+	if len(replayed) != 5 {
+		t.Fatalf("the replay made %d calls, want 5: %q", len(replayed), replayed)
+	}
+	for _, s := range replayed {
+		if s != "/hook?v=2 Bearer "+token+" acme" {
+			t.Errorf("the replay called %q, want the path, the token and X-Tenant Stalwart sent", s)
+		}
+	}
+
+	script := filepath.Join(t.TempDir(), "p.yaml")
+	if code, _, errOut := runCLI(t, "", "export", "1", "--db", db, "--as", "session", "-o", script); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, errOut)
+	}
+	b, _ := os.ReadFile(script)
+	wantContains(t, "the exported script", string(b), "hook?v=2", "httpHeaders: [x-tenant]", "httpAuth: Bearer", "HOOKSIM_BEARER")
+	if code, out, errOut := runCLIEnv(t, "", map[string]string{"HOOKSIM_BEARER": token}, "", "test", "--db", filepath.Join(t.TempDir(), "t.db"), script); code != exitOK {
+		t.Errorf("test of the export: exit %d\n%s\n%s", code, out, errOut)
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal, err := os.ReadFile(db + "-wal"); err == nil {
+		raw = append(raw, wal...)
+	}
+	if strings.Contains(string(raw)+string(b)+out, token) {
+		t.Errorf("the token is in the database, the export or the replay's output")
+	}
+}

@@ -58,6 +58,9 @@ func Proxied(l *recorder.Loaded, o SessionOptions) (*Rebuilt, error) {
 		}
 	}
 	s := expectSteps(res.Session, steps, l.Report.Transactions, o)
+	// Runs of one client address and port share its name: the run number
+	// tells their tests apart.
+	s.Name = fmt.Sprintf("%s run %d", l.Run.SessionName, l.Run.ID)
 	// The upstream hook, at the stages Stalwart called it for.
 	stages := hookconf.StageSet{}
 	for i := range rows {
@@ -70,9 +73,6 @@ func Proxied(l *recorder.Loaded, o SessionOptions) (*Rebuilt, error) {
 		if recorded, err := hookconf.ParseRecorded(l.Run.Hooks); err == nil {
 			for _, h := range recorded {
 				h.Stages = stages
-				if len(rows) > 0 {
-					h.Headers, h.Auth = sentHeaders(rows[0].RequestHeaders)
-				}
 				s.Hooks = append(s.Hooks, hookconf.SessionHook(h))
 			}
 		}
@@ -89,6 +89,7 @@ func proxiedScript(l *recorder.Loaded, o SessionOptions) ([]byte, error) {
 	comment := fmt.Sprintf("Rebuilt by hooksim from run #%d: the requests a real Stalwart sent through hooksim proxy for the SMTP connection %s, %s.\n"+
 		"The expectations are what the hook answered then: hooksim test fails where it answers differently.",
 		l.Run.ID, l.Run.SessionName, l.Run.Started.UTC().Format(time.RFC3339))
+	rb.Notes = append(rb.Notes, "The hook is called at the stages Stalwart called it for in this connection: "+stageNames(rb.Session)+" (give --stages to test others).")
 	if len(rb.Notes) > 0 {
 		comment += "\nWhat the requests did not tell, and was guessed:\n- " + strings.Join(rb.Notes, "\n- ")
 	}
@@ -101,31 +102,13 @@ func proxiedScript(l *recorder.Loaded, o SessionOptions) ([]byte, error) {
 	return sessions.MarshalWith(rb.Session, sessions.MarshalOptions{Comment: comment, MessageFile: o.MessageFile})
 }
 
-// sentHeaders reads a hook's custom headers and kind of httpAuth from
-// the fields Stalwart sent (hookclient's order: content-type, the custom
-// headers, authorization, accept, host, content-length). A value hidden
-// when recorded ("****") is left "", to come from --header.
-func sentHeaders(fields []store.Header) ([]hookconf.HeaderField, hookconf.AuthKind) {
-	var custom []hookconf.HeaderField
-	auth := hookconf.AuthNone
-	for _, f := range fields {
-		switch strings.ToLower(f.Name) {
-		case "content-type", "accept", "host", "content-length":
-		case "authorization":
-			scheme, _, _ := strings.Cut(f.Value, " ")
-			switch strings.ToLower(scheme) {
-			case "basic":
-				auth = hookconf.AuthBasic
-			case "bearer":
-				auth = hookconf.AuthBearer
-			}
-		default:
-			v := f.Value
-			if strings.Contains(v, "****") {
-				v = ""
-			}
-			custom = append(custom, hookconf.HeaderField{Name: f.Name, Value: v})
-		}
+func stageNames(s *sessions.Session) string {
+	var names []string
+	for _, h := range s.Hooks {
+		names = append(names, h.Stages...)
 	}
-	return custom, auth
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -164,7 +164,7 @@ func (t *tracker) record(key, name string, parsed bool, req *Request, res *hookc
 		parsed = json.Unmarshal(req.Body, &pk) == nil
 	}
 	stage := wire.Stage(str(pk.Context.Stage))
-	c := t.open(key, name, stage, req.Received)
+	c := t.open(key, name, stage, req)
 	ev := c.add(t.p, req, res, resp, &pk, stage)
 	if t.p.cfg.OnExchange != nil {
 		t.p.cfg.OnExchange(ev)
@@ -192,7 +192,8 @@ func (t *tracker) lock(key string) *sync.Mutex {
 
 // open returns the connection key's request belongs to, beginning a new
 // play when there is none or a connect stage starts a new connection.
-func (t *tracker) open(key, name string, stage wire.Stage, at time.Time) *Connection {
+func (t *tracker) open(key, name string, stage wire.Stage, req *Request) *Connection {
+	at := req.Received
 	t.mu.Lock()
 	c := t.conns[key]
 	t.mu.Unlock()
@@ -208,7 +209,7 @@ func (t *tracker) open(key, name string, stage wire.Stage, at time.Time) *Connec
 	if t.p.cfg.Checker != nil {
 		c.checker = t.p.cfg.Checker()
 	}
-	info := &simulator.SessionInfo{Name: name, File: "proxy to " + hookconf.RedactURL(t.p.upstream.String()), Started: at, Hooks: t.p.hooks,
+	info := &simulator.SessionInfo{Name: name, File: "proxy to " + hookconf.RedactURL(t.p.upstream.String()), Started: at, Hooks: []*hookconf.Hook{t.p.runHook(req)},
 		Origin: simulator.Origin{Source: simulator.SourceProxy}}
 	c.Play = simulator.Begin(context.Background(), t.p.cfg.Observer, info)
 	t.mu.Lock()
@@ -237,10 +238,6 @@ func (t *tracker) end(c *Connection, why string) {
 	}
 	res := &simulator.SessionResult{Name: c.Name, Steps: c.Steps, Transactions: c.results, Exchanges: exchanges,
 		Started: c.Started, Duration: time.Unix(0, c.last.Load()).Sub(c.Started)}
-	if why == whyStopped {
-		// The SMTP connection may well go on: the run is cut short.
-		res.Err = stoppedError{}
-	}
 	c.Play.Finish(res)
 	if t.p.cfg.OnConnection != nil {
 		t.p.cfg.OnConnection(c)
@@ -507,11 +504,3 @@ func requestSecrets(fields []hookconf.HeaderField, names []string) []string {
 
 // whyStopped is Connection.Why for a play the proxy's Close ended.
 const whyStopped = "the proxy stopped"
-
-// stoppedError is the SessionResult.Err of a connection whose play the
-// proxy's stop ended: a cancellation beneath (the recorder keeps the run
-// as interrupted), in words for a person.
-type stoppedError struct{}
-
-func (stoppedError) Error() string { return "hooksim proxy stopped before the connection's data stage" }
-func (stoppedError) Unwrap() error { return context.Canceled }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -145,7 +146,9 @@ func orDefault[T int64 | time.Duration](v, def T) T {
 }
 
 // Close records the exchanges already answered, ends every open
-// connection's play (kept as interrupted: the SMTP connection may go on)
+// connection's play (kept as passed, like one that ended idle: a
+// connection whose client quit before the data stage, as after a
+// refusal, looks the same as one still going on)
 // and releases the client's idle connections when the
 // Proxy made it. Requests still in progress finish first.
 func (p *Proxy) Close() error {
@@ -281,4 +284,56 @@ func (d *driftChecker) Check(body []byte) (wire.Stage, []wire.Lint) { return d.t
 
 func (d *driftChecker) CheckHeaders(proto string, fields []wire.Header) []wire.Lint {
 	return wire.CheckRequestHeaders(proto, fields)
+}
+
+// runHook is the hook a connection's run records, as Stalwart's MtaHook
+// would be configured to call the upstream directly, read from the
+// connection's first request: the URL with Stalwart's path (Target), its
+// custom header fields (those named by --secret-header without their
+// value) and the kind of its httpAuth, whose secret the recorder never
+// stores. Replay and export call the hook with it.
+func (p *Proxy) runHook(req *Request) *hookconf.Hook {
+	h := *p.hooks[0]
+	h.URL = p.Target(req.Target)
+	h.HTTPHeaders = nil
+	for _, f := range endToEnd(req.Fields) {
+		switch strings.ToLower(f.Name) {
+		case "content-type", "accept", "host", "content-length":
+			continue
+		case "authorization":
+			if auth, ok := parseAuthorization(f.Value); ok {
+				h.Auth = auth
+				continue
+			}
+		}
+		for _, n := range p.cfg.SecretHeaders {
+			if strings.EqualFold(n, f.Name) {
+				f.Value = ""
+			}
+		}
+		h.HTTPHeaders = append(h.HTTPHeaders, f)
+	}
+	return &h
+}
+
+// parseAuthorization reads a Basic or Bearer Authorization value as the
+// MtaHook's httpAuth that makes it.
+func parseAuthorization(v string) (hookconf.HTTPAuth, bool) {
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(v), " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && cred != "":
+		return hookconf.HTTPAuth{Kind: hookconf.AuthBearer, Secret: cred}, true
+	case strings.EqualFold(scheme, "Basic") && cred != "":
+		b, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return hookconf.HTTPAuth{}, false
+		}
+		user, pass, ok := strings.Cut(string(b), ":")
+		if !ok {
+			return hookconf.HTTPAuth{}, false
+		}
+		return hookconf.HTTPAuth{Kind: hookconf.AuthBasic, Username: user, Secret: pass}, true
+	}
+	return hookconf.HTTPAuth{}, false
 }

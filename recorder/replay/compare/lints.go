@@ -6,14 +6,20 @@ import (
 )
 
 // wireLints are ls as a Diff reports them (wire.Lint: the same JSON, and
-// its String form in the text).
+// its String form in the text). Drift findings are left out: they are
+// about the request a real Stalwart sent (hooksim proxy), which a replay
+// re-sends unchanged or does not send at all, not about the hook's
+// answer.
 func wireLints(ls []report.Lint) []wire.Lint {
 	if len(ls) == 0 {
 		return nil
 	}
-	out := make([]wire.Lint, len(ls))
-	for i, l := range ls {
-		out[i] = wire.Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix, Count: l.Count}
+	out := make([]wire.Lint, 0, len(ls))
+	for _, l := range ls {
+		if l.Code == wire.LintDrift {
+			continue
+		}
+		out = append(out, wire.Lint{Code: l.Code, Path: l.Path, Message: l.Message, Fix: l.Fix, Count: l.Count})
 	}
 	return out
 }
