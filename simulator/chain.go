@@ -129,9 +129,9 @@ func (p *player) call(ctx context.Context, st *StepResult, stage wire.Stage, h *
 // Stalwart does and lints it. The exchange's Effect is left for the
 // caller, who knows the chain.
 func CallHook(ctx context.Context, client *hookclient.Client, h *hookconf.Hook, stage wire.Stage, body []byte, now func() time.Time) *Exchange {
-	ex := &Exchange{Stage: stage, HookID: h.ID, URL: hookconf.RedactURL(h.URL), Started: now(), Request: body}
-	ex.Call = client.Call(ctx, h, body)
 	secrets := h.Secrets()
+	ex := &Exchange{Stage: stage, HookID: h.ID, URL: hookclient.RedactText(hookconf.RedactURL(h.URL), secrets...), Started: now(), Request: body}
+	ex.Call = client.Call(ctx, h, body)
 	ex.RequestHdrs = hookclient.RedactHeaders(ex.Call.RequestHeaders, secrets...)
 	ex.Call.RequestHeaders = ex.RequestHdrs
 	// The answer's headers and head are shown, reported and stored with

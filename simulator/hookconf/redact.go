@@ -172,8 +172,13 @@ func sensitiveLower(n string) bool {
 }
 
 // RedactURL hides a password in a hook URL ("xxxxx"), as url.URL.Redacted
-// does; an unparsable URL loses everything between "://" and the last "@".
+// does, and the value of every query parameter whose name says it holds a
+// credential ("?token=****", SensitiveHeader's rule); an unparsable URL
+// loses everything between "://" and the last "@".
 func RedactURL(raw string) string {
+	if !strings.ContainsAny(raw, "@?") {
+		return raw
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
@@ -181,13 +186,64 @@ func RedactURL(raw string) string {
 		}
 		return raw
 	}
-	if u.User == nil {
-		return raw
+	q, hidden := redactQuery(u.RawQuery)
+	pass := false
+	if u.User != nil {
+		_, pass = u.User.Password()
 	}
-	if _, has := u.User.Password(); !has {
-		return raw
+	switch {
+	case pass:
+		u.RawQuery = q
+		return u.Redacted()
+	case hidden:
+		u.RawQuery = q
+		return u.String()
 	}
-	return u.Redacted()
+	return raw
+}
+
+// redactQuery hides the values of the parameters of a raw query whose
+// names say they hold a credential (token, key, secret, password, auth,
+// signature, credential, session: SensitiveHeader's rule), keeping the
+// rest as written. hidden reports a value hidden.
+func redactQuery(q string) (out string, hidden bool) {
+	if q == "" {
+		return q, false
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || v == "" || v == "****" {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if SensitiveHeader(name) {
+			parts[i] = k + "=****"
+			hidden = true
+		}
+	}
+	if !hidden {
+		return q, false
+	}
+	return strings.Join(parts, "&"), true
+}
+
+// QueryHidden reports whether a recorded URL had a credential in its
+// query, hidden ("=****") when it was recorded.
+func QueryHidden(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	for _, p := range strings.Split(u.RawQuery, "&") {
+		if _, v, ok := strings.Cut(p, "="); ok && v == "****" {
+			return true
+		}
+	}
+	return false
 }
 
 // basicCredentials is the base64 of user:password, as the Authorization

@@ -184,6 +184,9 @@ func Rebuild(s Settings, spec FlagSpec, env Env) (*Hook, []Override, []string, e
 	if spec.NoTempFail && s.TempFailOnError {
 		note("--no-tempfail", "tempFailOnError", "true", "")
 	}
+	if spec.URL == "" && QueryHidden(s.URL) {
+		return nil, nil, nil, fmt.Errorf("%s had a credential in its URL's query (%s), which hooksim never records: give the URL with --url (%w)", who, s.URL, ErrNoCredentials)
+	}
 	// A password in the URL (Stalwart sends it as Basic credentials) is
 	// never recorded: it comes from --basic or the environment, as user:password.
 	if s.URLPassword && spec.URL == "" {
@@ -349,7 +352,15 @@ func StageList(set StageSet) string {
 // user name, and says whether there was one (a redacted "xxxxx" included).
 func withoutPassword(raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return raw, false
+	}
+	if q, hidden := redactQuery(u.RawQuery); hidden {
+		// Nor a credential in the query.
+		u.RawQuery = q
+		raw = u.String()
+	}
+	if u.User == nil {
 		return raw, false
 	}
 	if _, has := u.User.Password(); !has {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,8 +42,8 @@ type Connection struct {
 	key     string
 	checker Checker
 	last    atomic.Int64 // unix ns of its last request; read by the reaper
-	tx      int    // the current transaction's number
-	txFrom  string // its sender, to tell a new transaction
+	tx      int          // the current transaction's number
+	txFrom  string       // its sender, to tell a new transaction
 	ended   bool
 	results []*simulator.TransactionResult
 }
@@ -295,7 +296,7 @@ func (t *tracker) closeAll(why string) {
 func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, resp *Response, pk *peek, stage wire.Stage) *Event {
 	c.last.Store(time.Now().UnixNano())
 	c.Requests = append(c.Requests, req.Body)
-	secrets := requestSecrets(req.Fields, p.cfg.SecretHeaders)
+	secrets := append(requestSecrets(req.Fields, p.cfg.SecretHeaders), querySecrets(req.Target)...)
 	ex := &simulator.Exchange{Session: c.Name, Seq: len(c.Exchanges) + 1, StepIndex: len(c.Steps), Stage: stage,
 		HookID: "upstream", URL: hookconf.RedactURL(p.Target(req.Target)), Started: req.Received, Request: req.Body}
 	// What Stalwart sent (the upstream got the same, Host aside), with
@@ -504,3 +505,24 @@ func requestSecrets(fields []hookconf.HeaderField, names []string) []string {
 
 // whyStopped is Connection.Why for a play the proxy's Close ended.
 const whyStopped = "the proxy stopped"
+
+// querySecrets are the values of the parameters of a request target's
+// query whose names say they hold a credential (hookconf.RedactURL hides
+// them in URLs): they are hidden in the recorded head too.
+func querySecrets(target string) []string {
+	_, q, ok := strings.Cut(target, "?")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(q, "&") {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || v == "" {
+			continue
+		}
+		if name, err := url.QueryUnescape(k); err == nil && hookconf.SensitiveHeader(name) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
