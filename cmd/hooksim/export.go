@@ -26,7 +26,9 @@ const exportExamples = `  # capture once, commit it, test it forever
 
 func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	var db dbFlags
-	fs := newFlagSet("export", "[flags] RUN\n\nWrites a recorded run as a session script (with expectations taken from what was recorded), curl commands, or JSON.", exportExamples, env)
+	fs := newFlagSet("export", "[flags] RUN\n\nWrites a recorded run as a session script (with expectations taken from what was recorded), curl commands, or JSON.\n"+
+		"A run of hooksim proxy (a real Stalwart's requests for one SMTP connection) becomes the session those requests\n"+
+		"describe, rebuilt from them; the script's comment says what had to be guessed.", exportExamples, env)
 	db.register(fs, false)
 	as := fs.String("as", "session", "session, curl or json (default: from -o's extension, .json or .sh, else session)")
 	outPath := fs.String("o", "", "write to this file instead of standard output")

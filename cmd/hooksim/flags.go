@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 var errHelp = errors.New("help shown")
@@ -15,6 +16,33 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ", ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// durationFlag is a Go duration flag ("30s", "1500ms") that says what is
+// wrong with a number without a unit.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if v != "" && strings.Trim(v, "0123456789") == "" {
+		return fmt.Errorf("give a unit, such as %ss or %sms", v, v)
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 30s, 1m or 1500ms")
+	}
+	if d <= 0 {
+		return fmt.Errorf("want a positive duration")
+	}
+	*f.d = d
+	return nil
+}
 
 // newFlagSet returns a flag set whose help (-h, --help) goes to standard
 // output with the synopsis, flags and examples; a bad flag prints its error

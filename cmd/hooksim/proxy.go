@@ -47,7 +47,7 @@ type proxyOptions struct {
 	selfSigned    bool
 	timeout       time.Duration
 	maxResponse   int64
-	tempFail      bool
+	noTempFail    bool
 	secretHeaders stringList
 	idle          time.Duration
 	compare       bool
@@ -72,11 +72,13 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this PEM certificate chain")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&o.selfSigned, "tls", false, "serve HTTPS with a self-signed certificate made at start (Stalwart needs allowInvalidCerts: true)")
-	fs.DurationVar(&o.timeout, "timeout", hookconf.DefaultTimeout, "how long the upstream has to answer (Stalwart's MtaHook timeout, default 30s); past it Stalwart gets 504")
+	o.timeout = hookconf.DefaultTimeout
+	fs.Var(durationFlag{&o.timeout}, "timeout", "how long the upstream has to answer, a duration (Stalwart's MtaHook timeout); past it Stalwart gets 504")
 	fs.Int64Var(&o.maxResponse, "max-response-size", hookconf.DefaultMaxResponseSize, "bytes: a larger answer from the upstream is a failure and Stalwart gets 502 (the MtaHook's maxResponseSize)")
-	fs.BoolVar(&o.tempFail, "temp-fail-on-error", true, "the MtaHook's tempFailOnError, for what the SMTP client hears when the hook fails (451 4.3.5, or the hook skipped)")
+	fs.BoolVar(&o.noTempFail, "no-tempfail", false, "the hook behind the proxy has tempFailOnError false: when it fails, the SMTP client hears what\nfollows it (it is skipped), not 451 4.3.5 (for the log and the record; what Stalwart does is its own setting)")
 	fs.Var(&o.secretHeaders, "secret-header", "a request header whose value is a credential, never recorded or shown (repeatable;\nAuthorization, Cookie, X-Api-Key and other credential-like names always are)")
-	fs.DurationVar(&o.idle, "idle", proxy.DefaultIdleGap, "end a connection's run when no request came for it for this long")
+	o.idle = proxy.DefaultIdleGap
+	fs.Var(durationFlag{&o.idle}, "idle", "end a connection's run when no request came for it for this long, a duration")
 	fs.BoolVar(&o.compare, "compare", false, "replay each finished connection in hooksim's simulator (with the hook's recorded answers) and print\nevery request hooksim would have sent differently")
 	fs.StringVar(&o.webListen, "web", "", `also serve the web view on this address (e.g. 127.0.0.1:8080; "127.0.0.1:0" picks a free port)`)
 	fs.BoolVar(&o.quiet, "q", false, "print nothing per request (drift findings included)")
@@ -96,14 +98,8 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 	if o.selfSigned && o.tlsCert != "" {
 		return usagef("--tls makes a self-signed certificate: it does not go with --tls-cert")
 	}
-	if o.timeout <= 0 {
-		return usagef("--timeout %s: want a positive duration", o.timeout)
-	}
 	if o.maxResponse <= 0 {
 		return usagef("--max-response-size %d: want a positive number of bytes", o.maxResponse)
-	}
-	if o.idle <= 0 {
-		return usagef("--idle %s: want a positive duration", o.idle)
 	}
 	if o.webListen != "" && o.db.noRecord {
 		return usagef("the web view shows recorded runs: --web does not go with --no-record")
@@ -163,7 +159,7 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 	}
 	cfg := proxy.Config{
 		Upstream: o.upstream, Client: client, Timeout: o.timeout, MaxResponseSize: o.maxResponse,
-		AllowInvalidCerts: o.insecure, TempFailOnError: o.tempFail, SecretHeaders: o.secretHeaders, IdleGap: o.idle,
+		AllowInvalidCerts: o.insecure, TempFailOnError: !o.noTempFail, SecretHeaders: o.secretHeaders, IdleGap: o.idle,
 		Checker: proxy.DriftChecker, OnExchange: log.exchange, OnConnection: log.connection,
 	}
 	if rec != nil {
@@ -236,13 +232,25 @@ func printProxyBanner(out io.Writer, addr string, isTLS bool, tlsNote string, o 
 		scheme, protos = "https", "HTTP/2 and HTTP/1.1, "+tlsNote
 	}
 	url := scheme + "://" + addr + "/"
+	stalwartURL, localURL := url, url
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			// Every address of this machine: Stalwart needs one it reaches.
+			stalwartURL = scheme + "://HOST:" + port + "/"
+			localURL = scheme + "://127.0.0.1:" + port + "/"
+			url = "port " + port + " of every address of this machine"
+		}
+	}
 	fmt.Fprintf(out, "hooksim proxy: listening on %s (%s), passing every request to %s\n", url, protos, hookconf.RedactURL(o.upstream))
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
-			fmt.Fprintf(out, "warning: %s is reachable from other machines, which can send through it to your hook\n", addr)
+			fmt.Fprintf(out, "warning: port %s is reachable from other machines, which can send through it to your hook\n", addr[strings.LastIndexByte(addr, ':')+1:])
 		}
 	}
-	fmt.Fprintf(out, "Point Stalwart at it: in the MtaHook's settings, \"url\": %q", url)
+	fmt.Fprintf(out, "Point Stalwart at it: in the MtaHook's settings, \"url\": %q", stalwartURL)
+	if stalwartURL != localURL {
+		fmt.Fprint(out, " (HOST: this machine's address as Stalwart reaches it)")
+	}
 	if isTLS && o.tlsCert == "" {
 		fmt.Fprint(out, ", \"allowInvalidCerts\": true")
 	}
@@ -256,7 +264,7 @@ func printProxyBanner(out io.Writer, addr string, isTLS bool, tlsNote string, o 
 	default:
 		fmt.Fprintf(out, "recording into %s (watch live: hooksim serve --db %s)\n", dbPath, export.ShellWord(dbPath))
 	}
-	fmt.Fprintf(out, "\nNo Stalwart at hand? Let hooksim play one through the proxy:\n  hooksim run bundled:hello --url %s --stages all", url)
+	fmt.Fprintf(out, "\nNo Stalwart at hand? Let hooksim play one through the proxy (with your hook's --bearer or --header, if it wants one):\n  hooksim run bundled:hello --url %s --stages all", localURL)
 	if isTLS {
 		fmt.Fprint(out, " --allow-invalid-certs")
 	}
@@ -335,6 +343,8 @@ func (l *proxyLog) exchange(ev *proxy.Event) {
 		}
 		if ex.Err != nil {
 			answer = ex.Err.Error()
+		} else if n := len(ex.Response.Modifications); n > 0 {
+			answer += fmt.Sprintf(" with %s", plural(n, "modification"))
 		}
 		line := fmt.Sprintf("%s%s  %s -> %s (%s)", runOf(ev.Conn), ev.Conn.Name, what, answer, ex.Call.Duration.Round(10*time.Microsecond))
 		if r := st.Reply(); r != "" {

@@ -159,7 +159,9 @@ func TestProxyBadFlags(t *testing.T) {
 		{[]string{"proxy", "--upstream", "ftp://x/"}, "http or https"},
 		{[]string{"proxy", "--upstream", "http://u:p@127.0.0.1/"}, "credentials"},
 		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--tls-cert", "a.pem"}, "go together"},
-		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--timeout", "0s"}, "--timeout"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--timeout", "0s"}, "-timeout: want a positive duration"},
+		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--timeout", "5"}, "give a unit"},
+		{[]string{"proxy", "--upstream", "127.0.0.1:8025"}, "http://127.0.0.1:8025/"},
 		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--listen", "256.0.0.1:1"}, "--listen"},
 		{[]string{"proxy", "--upstream", "http://127.0.0.1/", "--no-record", "--web", "127.0.0.1:0"}, "--no-record"},
 	} {

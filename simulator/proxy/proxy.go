@@ -100,6 +100,9 @@ type Proxy struct {
 
 // New checks cfg and returns a Proxy. Close it to end the open plays.
 func New(cfg Config) (*Proxy, error) {
+	if !strings.Contains(cfg.Upstream, "://") {
+		return nil, fmt.Errorf("proxy: upstream %q: give the hook's whole URL, such as http://%s/", cfg.Upstream, strings.TrimPrefix(strings.TrimSpace(cfg.Upstream), "/"))
+	}
 	u, err := url.Parse(strings.TrimSpace(cfg.Upstream))
 	if err != nil {
 		return nil, fmt.Errorf("proxy: upstream %q: %w", cfg.Upstream, err)
@@ -186,6 +189,10 @@ func (p *Proxy) Handle(ctx context.Context, req *Request) *Response {
 		URL: p.Target(req.Target), Method: req.Method, Fields: fields, Body: req.Body,
 		Timeout: p.cfg.Timeout, MaxResponseSize: p.cfg.MaxResponseSize, AllowInvalidCerts: p.cfg.AllowInvalidCerts,
 	})
+	if res.Err != nil && res.Err.Class == hookclient.ErrTLS {
+		// The proxy's own setting, not Stalwart's.
+		res.Err.Message = strings.ReplaceAll(res.Err.Message, "set allowInvalidCerts", "give hooksim proxy --allow-invalid-certs")
+	}
 	resp := answer(&res)
 	// Recorded once the answer is on its way; the connection's lock,
 	// taken now, keeps its next request (which Stalwart sends only

@@ -105,6 +105,7 @@ export function runsPage(root, ctx) {
         run.error ? h('div', { class: 'row-error', text: run.error }) : null),
       h('td', { class: 'muted', text: sourceText }),
       h('td', {}, badge(run.outcome || 'running', outcomeKind(run.outcome)),
+        run.hook_errors ? h('span', { class: 'badge badge-bad hook-errors', title: 'a hook call failed (refused, timeout, a non-2xx status, a body Stalwart cannot parse): the client heard 451 4.3.5 or the hook was skipped', text: 'hook errors' }) : null,
         run.drift ? h('span', { class: 'badge badge-warn drift-count', title: 'drift findings: requests that differ from hooksim\'s model of Stalwart', text: `${run.drift} drift` }) : null),
       h('td', { class: 'num', text: run.exchanges ?? '' }),
       h('td', { class: `num ${run.failures ? 'bad-text' : ''}`, text: run.failures ?? '' }),
