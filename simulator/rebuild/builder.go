@@ -351,12 +351,44 @@ func (b *builder) rcptStep(addr string, req int) {
 func (b *builder) rcpt(i int) {
 	r := b.reqs[i]
 	x := r.env.to[len(r.env.to)-1]
-	b.rcptStep(x, i)
 	kept := b.rcptKept(i)
+	if y, ok := b.rewrittenAs(i, x); ok {
+		// Stalwart rewrote the recipient after the rcpt hook (rcpt.rs:
+		// rcpt_resolve's sub-addressing); the simulator does not, so the
+		// script sends what Stalwart kept, for the later stages to see it.
+		b.note("rewrite-"+x, true, "Stalwart kept RCPT %s as %s after the rcpt hook (sub-addressing); the script sends %s, so its rcpt request shows that address, not the one the client sent.", x, y, y)
+		x, kept = y, true
+	}
+	b.rcptStep(x, i)
 	b.rcpts = append(b.rcpts, rcptRecord{n: r.n, addr: x, auth: b.auth != "", kept: kept, action: r.action})
 	if kept {
 		b.to = append(b.to, x)
 	}
+}
+
+// rewrittenAs reports a recipient x of rcpt request i that the next
+// request of the transaction lists without its sub-address ("+tag"), as
+// Stalwart's sub-addressing keeps it, and that address.
+func (b *builder) rewrittenAs(i int, x string) (string, bool) {
+	r := b.reqs[i]
+	if refused(r.action) {
+		return "", false
+	}
+	local, domain, ok := strings.Cut(x, "@")
+	base, _, tagged := strings.Cut(local, "+")
+	if !ok || !tagged || base == "" {
+		return "", false
+	}
+	y := base + "@" + domain
+	j := b.next(i)
+	if !continuesTx(j, r.env.from) {
+		return "", false
+	}
+	prior := priorRecipients(j)
+	if slices.Contains(prior, x) || !slices.Contains(prior, y) || slices.Contains(b.to, y) {
+		return "", false
+	}
+	return y, true
 }
 
 // rcptKept tells whether rcpt request i's recipient stayed in the
