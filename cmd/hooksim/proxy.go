@@ -67,7 +67,7 @@ func runProxy(ctx context.Context, env *cliEnv, args []string) error {
 		"listener or the recording fails.", proxyExamples, env)
 	o.db.register(fs, true)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:9000", "address to listen on for Stalwart's requests (a non-loopback host is allowed, e.g. for a Stalwart in a container)")
-	fs.StringVar(&o.upstream, "upstream", "", "the hook's URL (http or https); with a path, every request goes to it, else Stalwart's path is kept")
+	fs.StringVar(&o.upstream, "upstream", "", "the hook's URL (http or https): a request for the proxy's / goes to its path, any other path as Stalwart asked")
 	fs.BoolVar(&o.insecure, "allow-invalid-certs", false, "do not check the upstream's TLS certificate (as the MtaHook setting allowInvalidCerts)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this PEM certificate chain")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")

@@ -139,8 +139,15 @@ func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Write
 		}
 	}
 	var body io.Reader
+	chunked := len(hr.TransferEncoding) > 0
+	if chunked && hasField(fields, "content-length") {
+		// Both framings: the request-smuggling shape. Read by
+		// Transfer-Encoding alone, and the connection closed after the
+		// answer (RFC 9112 §6.1).
+		closeAfter = true
+	}
 	switch {
-	case len(hr.TransferEncoding) > 0:
+	case chunked:
 		body = httputil.NewChunkedReader(br)
 	case hr.ContentLength > maxBody:
 		return nil, true, http.StatusRequestEntityTooLarge, fmt.Errorf("proxy: request body of %d bytes, over the limit of %d", hr.ContentLength, maxBody)
@@ -160,7 +167,42 @@ func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Write
 		}
 		req.Body = b
 	}
+	if chunked {
+		// The trailer section and the blank line that ends the chunked
+		// body (RFC 9112 §7.1.2): dropped, as a proxy may.
+		if err := skipTrailer(br, maxHead); err != nil {
+			return nil, true, http.StatusBadRequest, fmt.Errorf("proxy: the chunked body's trailer: %w", err)
+		}
+	}
 	return req, closeAfter, 0, nil
+}
+
+// skipTrailer reads a chunked body's trailer fields up to and including
+// the blank line that ends it.
+func skipTrailer(br *bufio.Reader, max int) error {
+	n := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		n += len(line)
+		if err != nil {
+			return err
+		}
+		if n > max {
+			return errHeadTooLarge
+		}
+		if string(line) == "\r\n" || string(line) == "\n" {
+			return nil
+		}
+	}
+}
+
+func hasField(fields []hookconf.HeaderField, name string) bool {
+	for _, f := range fields {
+		if strings.EqualFold(f.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // readHead reads a request head up to and including its blank line. Empty
@@ -223,9 +265,11 @@ func writeH1Response(bw *bufio.Writer, method string, resp *Response, closeConn 
 	noBody := resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified || (resp.Status >= 100 && resp.Status < 200)
 	length := strconv.Itoa(len(resp.Body))
 	hasLength := false
+	head := method == http.MethodHead
 	for _, f := range resp.Fields {
 		if strings.EqualFold(f.Name, "content-length") {
-			if hasLength || noBody || strings.TrimSpace(f.Value) != length {
+			// A HEAD answer keeps the length a GET would have had.
+			if hasLength || noBody || (!head && strings.TrimSpace(f.Value) != length) {
 				continue
 			}
 			hasLength = true

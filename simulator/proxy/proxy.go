@@ -23,10 +23,11 @@ const DefaultIdleGap = time.Minute
 
 // Config is what a Proxy needs.
 type Config struct {
-	// Upstream is the hook's URL (http or https). When it has a path
-	// other than "/", every request goes to that path (the MTA's path is
-	// dropped, its query kept when the upstream has none); otherwise the
-	// MTA's path and query are kept.
+	// Upstream is the hook's URL (http or https). A request for "/" (or
+	// for the upstream's own path) goes to the upstream's path, with the
+	// MTA's query when the upstream has none; any other path goes as the
+	// MTA asked, with its query (a redirect the hook sent comes back to
+	// the proxy that way).
 	Upstream string
 	// Client sends to the upstream; nil makes one (closed by Close).
 	Client *hookclient.Client
@@ -172,10 +173,19 @@ func (p *Proxy) Target(target string) string {
 	if err != nil {
 		in = &url.URL{Path: "/"}
 	}
-	if u.Path == "" || u.Path == "/" {
+	switch {
+	case in.Path == "" || in.Path == "/" || in.Path == u.Path:
+		// The upstream's own path (Stalwart's url is the proxy's root).
+		if u.RawQuery == "" {
+			u.RawQuery = in.RawQuery
+		}
+	default:
+		// Any other path as Stalwart asked: a redirect the hook sent
+		// (resolved against the proxy's URL) comes back here.
 		u.Path, u.RawPath, u.RawQuery = in.Path, in.RawPath, in.RawQuery
-	} else if u.RawQuery == "" {
-		u.RawQuery = in.RawQuery
+	}
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	return u.String()
 }
