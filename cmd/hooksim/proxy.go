@@ -177,7 +177,7 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 		return usagef("--listen %s: %v", o.listen, err)
 	}
 	defer ln.Close()
-	srv := &proxy.Server{Handler: p.Handle, TLSConfig: tcfg}
+	srv := &proxy.Server{Handler: p.Handler(), TLSConfig: tcfg}
 	printProxyBanner(out, ln.Addr().String(), tcfg != nil, tlsNote, o, dbPath, srvWeb)
 
 	serveCtx, stop := context.WithCancel(ctx)

@@ -69,6 +69,10 @@ func (h *Hook) Redacted() map[string]any {
 // base64 user:password is listed whatever its length.
 const minSecretLen = 4
 
+// MinSecretLen is the shortest secret hidden wherever it occurs; a
+// shorter one is hidden only in its own field.
+const MinSecretLen = minSecretLen
+
 // Secrets are the credentials the hook is configured with, to hide
 // wherever they show (headers, heads, error texts, the configuration as
 // stored): its auth secret (Basic password or Bearer token), the password

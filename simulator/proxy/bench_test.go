@@ -50,7 +50,7 @@ func BenchmarkCall(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go (&Server{Handler: p.Handle}).Serve(ctx, ln)
+	go (&Server{Handler: p.Handler()}).Serve(ctx, ln)
 	body := benchRequest()
 	for _, bc := range []struct{ name, url string }{{"direct", hook.URL + "/"}, {"proxied", "http://" + ln.Addr().String() + "/"}} {
 		b.Run(bc.name, func(b *testing.B) {

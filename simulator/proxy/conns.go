@@ -15,6 +15,7 @@ import (
 	"github.com/hooksim/hooksim/simulator/hookclient"
 	"github.com/hooksim/hooksim/simulator/hookconf"
 	"github.com/hooksim/hooksim/simulator/modify"
+	"github.com/hooksim/hooksim/simulator/rebuild"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
@@ -58,8 +59,11 @@ type tracker struct {
 	locks map[string]*sync.Mutex
 	// odd numbers the requests that are no MTA Hook requests.
 	odd atomic.Int64
-	// inflight counts the exchanges held and not yet recorded.
-	inflight sync.WaitGroup
+	// admitted is held for reading by every request from its arrival until
+	// it is recorded, and for writing by Close, which so waits for them;
+	// closed (under it) drops what comes later.
+	admitted sync.RWMutex
+	closed   bool
 }
 
 func newTracker(p *Proxy) *tracker {
@@ -102,6 +106,7 @@ type peek struct {
 	Message *struct {
 		Headers  [][]any `json:"headers"`
 		Contents any     `json:"contents"`
+		Size     any     `json:"size"`
 	} `json:"message"`
 }
 
@@ -141,20 +146,36 @@ func hostPort(ip, port string) string {
 
 // hold takes the lock of the connection req belongs to and returns the
 // function that records the exchange in its play and releases it.
+//
+// The request was admitted (admit) when it arrived.
 func (t *tracker) hold(req *Request, res *hookclient.CallResult, resp *Response) func() {
 	var ck struct {
 		Context keyPeek `json:"context"`
 	}
 	parsed := json.Unmarshal(req.Body, &ck) == nil
 	key, name := keyOf(&ck.Context, parsed, t.odd.Add(1))
+	// Two hooks behind one proxy (Stalwart calls each at its own URL)
+	// make a run each.
+	path, _, _ := strings.Cut(req.Target, "?")
+	key += "|" + path
 	lock := t.lock(key)
 	lock.Lock()
-	t.inflight.Add(1)
 	return func() {
-		defer t.inflight.Done()
+		defer t.admitted.RUnlock()
 		defer lock.Unlock()
 		t.record(key, name, parsed, req, res, resp)
 	}
+}
+
+// admit lets a request that arrived be recorded, unless the proxy is
+// closed; a request admitted is recorded before Close returns.
+func (t *tracker) admit() bool {
+	t.admitted.RLock()
+	if t.closed {
+		t.admitted.RUnlock()
+		return false
+	}
+	return true
 }
 
 // record tells the observer about one proxied exchange, in its
@@ -176,7 +197,7 @@ func (t *tracker) record(key, name string, parsed bool, req *Request, res *hookc
 	case stage == wire.StageData:
 		t.end(c, "data stage")
 	case ev.Step.Closed:
-		t.end(c, "the connect stage's reply closes the connection")
+		t.end(c, "the hook's answer at connect closes the connection")
 	}
 }
 
@@ -363,11 +384,11 @@ func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, res
 	tempFail := func(string) bool { return p.cfg.TempFailOnError }
 	if reply, stopped := simulator.ChainReply([]*simulator.Exchange{ex}, tempFail); stopped {
 		st.Replies = []string{reply}
+		// At connect, the reply replaces the greeting, whatever it is,
+		// and Stalwart closes the connection (start_session).
+		st.Closed = stage == wire.StageConnect
 	} else if r := acceptReply(stage, pk); r != "" {
 		st.Replies = []string{r}
-	}
-	if stage == wire.StageConnect && len(st.Replies) == 1 && st.Replies[0][0] != '2' {
-		st.Closed = true // the reply replaces the greeting; Stalwart closes
 	}
 	var tx *simulator.TransactionResult
 	if stage == wire.StageData && pk.Message != nil {
@@ -435,16 +456,16 @@ func acceptReply(stage wire.Stage, pk *peek) string {
 // transaction is the data stage's message as the request carries it,
 // and as the hook's modifications leave it when it accepted.
 func transaction(n int, pk *peek, ex *simulator.Exchange, reply string) *simulator.TransactionResult {
-	var raw []byte
+	// The bytes Stalwart received, as far as the request tells them: the
+	// blank line (CRLF, LF or none) that gives message.size.
+	var headers []wire.Header
 	for _, h := range pk.Message.Headers {
 		if len(h) == 2 {
-			raw = append(raw, str(h[0])...)
-			raw = append(raw, ':')
-			raw = append(raw, str(h[1])...)
+			headers = append(headers, wire.Header{Name: str(h[0]), Value: str(h[1])})
 		}
 	}
-	raw = append(raw, "\r\n"...)
-	raw = append(raw, str(pk.Message.Contents)...)
+	size, _ := strconv.ParseInt(str(pk.Message.Size), 10, 64)
+	raw, _ := rebuild.Message(headers, str(pk.Message.Contents), size)
 	env := modify.Envelope{}
 	view := simulator.EnvelopeView{}
 	if pk.Envelope != nil {
@@ -492,11 +513,14 @@ func requestSecrets(fields []hookconf.HeaderField, names []string) []string {
 				secret = true
 			}
 		}
-		if !secret || f.Value == "" {
+		// A secret of fewer than hookconf.MinSecretLen bytes is hidden
+		// only in its own field: hiding every "1" of the record would
+		// garble it.
+		if !secret || len(f.Value) < hookconf.MinSecretLen {
 			continue
 		}
 		out = append(out, f.Value)
-		if _, tok, ok := strings.Cut(f.Value, " "); ok && tok != "" {
+		if _, tok, ok := strings.Cut(f.Value, " "); ok && len(tok) >= hookconf.MinSecretLen {
 			out = append(out, tok)
 		}
 	}
@@ -520,7 +544,7 @@ func querySecrets(target string) []string {
 		if !ok || v == "" {
 			continue
 		}
-		if name, err := url.QueryUnescape(k); err == nil && hookconf.SensitiveHeader(name) {
+		if name, err := url.QueryUnescape(k); err == nil && hookconf.SensitiveHeader(name) && len(v) >= hookconf.MinSecretLen {
 			out = append(out, v)
 		}
 	}

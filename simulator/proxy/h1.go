@@ -62,7 +62,9 @@ func (s *Server) serveH1(ctx context.Context, conn net.Conn, br *bufio.Reader, i
 		req.TLS = isTLS
 		resp := s.handleH1(ctx, conn, br, req)
 		closeAfter = closeAfter || ctx.Err() != nil
+		_ = conn.SetWriteDeadline(time.Now().Add(headReadTimeout))
 		err = writeH1Response(bw, req.Method, resp, closeAfter)
+		_ = conn.SetWriteDeadline(time.Time{})
 		resp.done()
 		if err != nil || closeAfter {
 			busy.Unlock()

@@ -56,7 +56,7 @@ func startProxy(t *testing.T, cfg Config) (string, *Proxy) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &Server{Handler: p.Handle}
+	srv := &Server{Handler: p.Handler()}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {

@@ -149,7 +149,8 @@ func orDefault[T int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// Close records the exchanges already answered, ends every open
+// Close waits for the requests in progress to be answered and recorded
+// (those that come later are passed on, not recorded), ends every open
 // connection's play (kept as passed, like one that ended idle: a
 // connection whose client quit before the data stage, as after a
 // refusal, looks the same as one still going on)
@@ -158,7 +159,10 @@ func orDefault[T int64 | time.Duration](v, def T) T {
 func (p *Proxy) Close() error {
 	p.stop()
 	p.wg.Wait()
-	p.conns.inflight.Wait() // the exchanges answered and not yet recorded
+	// Wait for the requests in progress to be answered and recorded.
+	p.conns.admitted.Lock()
+	p.conns.closed = true
+	p.conns.admitted.Unlock()
 	p.conns.closeAll(whyStopped)
 	if p.ownsCl {
 		return p.client.Close()
@@ -190,10 +194,23 @@ func (p *Proxy) Target(target string) string {
 	return u.String()
 }
 
-// Handle implements Handler: it passes req to the upstream, answers with
-// the upstream's answer (or 502/504 when the upstream failed) and
-// records the exchange.
+// Handle is a Handler that passes req to the upstream, answers with the
+// upstream's answer (or 502/504 when the upstream failed) and records
+// the exchange before it returns.
 func (p *Proxy) Handle(ctx context.Context, req *Request) *Response {
+	resp := p.handle(ctx, req)
+	resp.done()
+	resp.After = nil
+	return resp
+}
+
+// Handler is Handle for a Server: the exchange is recorded once the
+// answer is written (Response.After, which the Server calls), off the
+// MTA's wait.
+func (p *Proxy) Handler() Handler { return p.handle }
+
+func (p *Proxy) handle(ctx context.Context, req *Request) *Response {
+	record := p.conns.admit()
 	fields := endToEnd(req.Fields)
 	res := p.client.Forward(ctx, &hookclient.ForwardRequest{
 		URL: p.Target(req.Target), Method: req.Method, Fields: fields, Body: req.Body,
@@ -207,7 +224,9 @@ func (p *Proxy) Handle(ctx context.Context, req *Request) *Response {
 	// Recorded once the answer is on its way; the connection's lock,
 	// taken now, keeps its next request (which Stalwart sends only
 	// after this answer) from being recorded first.
-	resp.After = p.conns.hold(req, &res, resp)
+	if record {
+		resp.After = p.conns.hold(req, &res, resp)
+	}
 	return resp
 }
 

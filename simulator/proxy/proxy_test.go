@@ -139,7 +139,7 @@ func TestProxyHTTP2BothSides(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	front := startH2(t, &Server{Handler: p.Handle}, true)
+	front := startH2(t, &Server{Handler: p.Handler()}, true)
 	proxied := play(t, sess, tlsHook("https://"+front.addr+"/"))
 	if a, b := replies(proxied), replies(direct); !slices.Equal(a, b) {
 		t.Errorf("replies through the proxy %q, without %q", a, b)
@@ -186,7 +186,7 @@ func TestConnectionGrouping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := startH2(t, &Server{Handler: p.Handle}, false)
+	front := startH2(t, &Server{Handler: p.Handler()}, false)
 	url := "http://" + front.addr + "/"
 	ehloOnly := connectOnly()
 	ehloOnly.Steps = []sessions.Step{{Kind: sessions.StepConnect}, {Kind: sessions.StepEhlo, Arg: "a.example.net"}, {Kind: sessions.StepQuit}}

@@ -181,3 +181,15 @@ func receivedCount(headers []wire.Header) int {
 	}
 	return c
 }
+
+// Message rebuilds the message a data-stage request describes from its
+// message.headers, message.contents and message.size, as the session
+// script does (see rebuildMessage): the blank line CRLF, LF or none,
+// whichever gives size. exact reports the very bytes Stalwart received;
+// it is false when contents held U+FFFD (invalid UTF-8 Stalwart replaced,
+// here by bytes that read back the same) or bytes Stalwart did not pass
+// on make size unreachable.
+func Message(headers []wire.Header, contents string, size int64) (raw []byte, exact bool) {
+	m := rebuildMessage(0, &message{headers: headers, contents: contents, size: size})
+	return m.raw, m.exact
+}
