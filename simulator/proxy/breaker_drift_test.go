@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hooksim/hooksim/sessions"
 	"github.com/hooksim/hooksim/simulator/wire"
@@ -150,10 +151,23 @@ func TestBreakerDriftRulesAcrossTransactions(t *testing.T) {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if !slices.Contains(found, tc.path) {
-				t.Errorf("no drift finding at %s for the second transaction of one connection; findings at %v", tc.path, found)
+			// Each exchange is checked once its answer is written: wait
+			// for the last one.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				mu.Lock()
+				ok := slices.Contains(found, tc.path)
+				mu.Unlock()
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					mu.Lock()
+					t.Errorf("no drift finding at %s for the second transaction of one connection; findings at %v", tc.path, found)
+					mu.Unlock()
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}

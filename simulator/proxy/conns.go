@@ -57,6 +57,11 @@ type tracker struct {
 	// lock serializes the requests of one connection: a Play's events
 	// come from one goroutine at a time, in order.
 	locks map[string]*sync.Mutex
+	// checkers are the request checkers of the SMTP connections seen, by
+	// key: a connection's transactions are runs of their own, but its
+	// rules (queue ids differ, TLS and login stay) span them. Guarded by
+	// mu; dropped with a new connect, or an idle gap.
+	checkers map[string]*checkerEntry
 	// odd numbers the requests that are no MTA Hook requests.
 	odd atomic.Int64
 	// admitted is held for reading by every request from its arrival until
@@ -67,7 +72,32 @@ type tracker struct {
 }
 
 func newTracker(p *Proxy) *tracker {
-	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*sync.Mutex{}}
+	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*sync.Mutex{}, checkers: map[string]*checkerEntry{}}
+}
+
+// checkerEntry is a connection's checker and when it last saw a request
+// (unix ns).
+type checkerEntry struct {
+	c    Checker
+	last atomic.Int64
+}
+
+// checkerFor is the checker of the SMTP connection key: a new one at a
+// connect stage or for a connection not seen before, else the one its
+// earlier transactions used.
+func (t *tracker) checkerFor(key string, stage wire.Stage, at time.Time) Checker {
+	if t.p.cfg.Checker == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.checkers[key]
+	if e == nil || stage == wire.StageConnect {
+		e = &checkerEntry{c: t.p.cfg.Checker()}
+		t.checkers[key] = e
+	}
+	e.last.Store(at.UnixNano())
+	return e.c
 }
 
 // keyPeek is what the tracker reads of a request's context to group it.
@@ -228,9 +258,7 @@ func (t *tracker) open(key, name string, stage wire.Stage, req *Request) *Connec
 	}
 	c = &Connection{Name: name, Started: at, key: key}
 	c.last.Store(at.UnixNano())
-	if t.p.cfg.Checker != nil {
-		c.checker = t.p.cfg.Checker()
-	}
+	c.checker = t.checkerFor(key, stage, at)
 	info := &simulator.SessionInfo{Name: name, File: "proxy to " + hookconf.RedactURL(t.p.upstream.String()), Started: at, Hooks: []*hookconf.Hook{t.p.runHook(req)},
 		Origin: simulator.Origin{Source: simulator.SourceProxy}}
 	c.Play = simulator.Begin(context.Background(), t.p.cfg.Observer, info)
@@ -251,6 +279,9 @@ func (t *tracker) end(c *Connection, why string) {
 	if t.conns[c.key] == c {
 		delete(t.conns, c.key)
 		delete(t.locks, c.key)
+	}
+	if e := t.checkers[c.key]; e != nil {
+		e.last.Store(c.last.Load()) // the idle gap counts from its last request
 	}
 	t.mu.Unlock()
 	c.Why = why
@@ -282,6 +313,11 @@ func (t *tracker) reap(ctx context.Context) {
 			for _, c := range t.conns {
 				if now.Sub(time.Unix(0, c.last.Load())) >= gap {
 					idle = append(idle, c)
+				}
+			}
+			for key, e := range t.checkers {
+				if t.conns[key] == nil && now.Sub(time.Unix(0, e.last.Load())) >= gap {
+					delete(t.checkers, key)
 				}
 			}
 			t.mu.Unlock()

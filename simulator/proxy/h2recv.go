@@ -351,6 +351,19 @@ func (c *h2conn) refuse(st *h2stream, status int, msg string) {
 // start answers a stream in a goroutine of its own: answer's Response is
 // written back, then run hears that the stream is done.
 func (c *h2conn) start(st *h2stream, answer Handler) {
+	// Streams the MTA reset leave their handlers running until they
+	// return: no more than h2MaxStreams run at once ("rapid reset",
+	// CVE-2023-44487); a stream past that is refused, and a connection
+	// that keeps at it is told to go away, as Go's own server does.
+	if c.running >= h2MaxStreams {
+		c.refusedRunning++
+		c.streamError(st.id, http2.ErrCodeRefusedStream, "too many handlers running on this connection")
+		if c.refusedRunning > 4*h2MaxStreams && !c.goAwaySent {
+			c.goAway(http2.ErrCodeEnhanceYourCalm, "too many streams reset while their handlers run")
+		}
+		return
+	}
+	c.running++
 	st.ctx, st.cancel = context.WithCancel(c.base)
 	c.wg.Add(1)
 	go func() {

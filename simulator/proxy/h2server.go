@@ -110,6 +110,10 @@ type h2conn struct {
 
 	wg     sync.WaitGroup // the stream goroutines
 	doneCh chan *h2stream // a stream goroutine has answered
+	// running counts the stream goroutines not yet done (reset streams'
+	// included); refusedRunning the streams refused because of them.
+	// The connection's goroutine alone touches them.
+	running, refusedRunning int
 	quit   chan struct{}  // closed when the connection is done
 }
 
@@ -270,6 +274,7 @@ func (c *h2conn) run(ctx context.Context) {
 				gate <- struct{}{}
 			}
 		case st := <-c.doneCh:
+			c.running--
 			c.finished(st)
 		case <-idle.C:
 			idleOn = false
