@@ -114,6 +114,10 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}
 		if out, err = export.Session(loaded, opts); err != nil {
+			if loaded.Run.Source == store.SourceProxy {
+				// Requests that make no session: the run is the bad input.
+				return usageError{err}
+			}
 			return err
 		}
 	} else {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +179,10 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 		return usagef("--listen %s: %v", o.listen, err)
 	}
 	defer ln.Close()
+	if selfUpstream(o.upstream, ln.Addr()) {
+		p.Close()
+		return usagef("--upstream %s is this proxy's own address: every request would come back to it (give the hook's URL)", hookconf.RedactURL(o.upstream))
+	}
 	srv := &proxy.Server{Handler: p.Handler(), TLSConfig: tcfg}
 	printProxyBanner(out, ln.Addr().String(), tcfg != nil, tlsNote, o, dbPath, srvWeb)
 
@@ -391,4 +397,45 @@ func (l *proxyLog) connection(c *proxy.Connection) {
 			}
 		}
 	}
+}
+
+// selfUpstream reports an upstream URL that names the proxy's own
+// listener: the same port on a loopback address, "localhost", the
+// listener's address, or any address when it listens on all of them.
+func selfUpstream(upstream string, ln net.Addr) bool {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return false
+	}
+	a, ok := ln.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	if port != strconv.Itoa(a.Port) {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return false
+	case ip.Equal(a.IP), ip.IsLoopback() && (a.IP.IsLoopback() || a.IP.IsUnspecified()):
+		return true
+	case a.IP.IsUnspecified():
+		// Listening on every address: one of this machine's.
+		addrs, _ := net.InterfaceAddrs()
+		for _, x := range addrs {
+			if n, ok := x.(*net.IPNet); ok && n.IP.Equal(ip) {
+				return true
+			}
+		}
+	}
+	return false
 }
