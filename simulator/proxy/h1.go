@@ -48,7 +48,11 @@ func (s *Server) serveH1(ctx context.Context, conn net.Conn, br *bufio.Reader, i
 			return
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(headReadTimeout))
-		req, closeAfter, status, err := readH1Request(br, maxHead, maxBody, bw)
+		// The head has headReadTimeout; the body as long as it keeps
+		// coming (a 100 MiB message over a slow link): each read gets
+		// headReadTimeout again.
+		extend := func() { _ = conn.SetReadDeadline(time.Now().Add(headReadTimeout)) }
+		req, closeAfter, status, err := readH1Request(br, maxHead, maxBody, bw, extend)
 		if err != nil {
 			s.fail(conn, err)
 			if status != 0 {
@@ -112,7 +116,7 @@ func (s *Server) handleH1(ctx context.Context, conn net.Conn, br *bufio.Reader, 
 // body. status is the HTTP status to answer when err is the client's
 // fault (0: just close). An "Expect: 100-continue" gets its interim
 // answer before the body is read.
-func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Writer) (req *Request, closeAfter bool, status int, err error) {
+func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Writer, extend func()) (req *Request, closeAfter bool, status int, err error) {
 	head, err := readHead(br, maxHead)
 	if err != nil {
 		if errors.Is(err, errHeadTooLarge) {
@@ -135,6 +139,10 @@ func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Write
 	req = &Request{Proto: ProtoHTTP11, Method: hr.Method, Target: hr.RequestURI, Authority: hr.Host,
 		Fields: fields, Head: head, Received: received}
 	closeAfter = hr.Close
+	if hr.ContentLength > maxBody && len(hr.TransferEncoding) == 0 {
+		// Refused before the MTA sends it.
+		return nil, true, http.StatusRequestEntityTooLarge, fmt.Errorf("proxy: request body of %d bytes, over the limit of %d", hr.ContentLength, maxBody)
+	}
 	if strings.EqualFold(hr.Header.Get("Expect"), "100-continue") && (hr.ContentLength != 0) {
 		if _, err := bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n"); err == nil {
 			_ = bw.Flush()
@@ -157,7 +165,7 @@ func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Write
 		body = io.LimitReader(br, hr.ContentLength)
 	}
 	if body != nil {
-		b, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+		b, err := io.ReadAll(io.LimitReader(progressReader{body, extend}, maxBody+1))
 		if err != nil {
 			return nil, true, http.StatusBadRequest, fmt.Errorf("proxy: reading the request body: %w", err)
 		}
@@ -177,6 +185,20 @@ func readH1Request(br *bufio.Reader, maxHead int, maxBody int64, bw *bufio.Write
 		}
 	}
 	return req, closeAfter, 0, nil
+}
+
+// progressReader calls more before each read: the connection's read
+// deadline moves on while the body keeps coming.
+type progressReader struct {
+	r    io.Reader
+	more func()
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	if p.more != nil {
+		p.more()
+	}
+	return p.r.Read(b)
 }
 
 // skipTrailer reads a chunked body's trailer fields up to and including

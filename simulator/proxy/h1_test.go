@@ -98,6 +98,8 @@ func TestH1Limits(t *testing.T) {
 		{"chunked body too large", "POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\nb\r\n01234567890\r\n0\r\n\r\n", "413"},
 		{"folded header", "POST / HTTP/1.1\r\nhost: h\r\nx-a: 1\r\n folded\r\ncontent-length: 0\r\n\r\n", "400"},
 		{"garbage", "HELLO\r\n\r\n", "400"},
+		// Refused before the client sends the body: no 100 Continue.
+		{"body too large, expecting 100-continue", "POST / HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ncontent-length: 11\r\n\r\n", "413"},
 	}
 	for _, tc := range cases {
 		conn, err := net.Dial("tcp", addr)
