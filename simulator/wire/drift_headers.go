@@ -6,20 +6,38 @@ import (
 )
 
 // CheckRequestHeaders holds the HTTP header fields of one hook request,
-// in the order received, against what Stalwart v0.16.18's client sends
-// (PROTOCOL.md §1; reqwest 0.13 and hyper 1.11 as the comments of
-// simulator/hookclient/headers.go and h2.go read them): names in lower
-// case, each once; content-type: application/json first (or second,
-// after an authorization made from credentials in the hook's URL); then
-// the hook's httpHeaders in configuration order, authorization, accept:
-// */* unless httpHeaders set one, host (HTTP/1.1 only) unless httpHeaders
-// set one, and content-length last; no user-agent, accept-encoding or
-// transfer-encoding, and over HTTP/2 no host or connection-specific
-// field. proto is "HTTP/1.1" or "HTTP/2.0" ("HTTP/2" is taken too);
-// fields are the regular fields only (any whose name starts with ':', an
-// HTTP/2 pseudo-header, is skipped). Since httpHeaders may hold any name,
-// the order is checked only where no configuration can change it:
-// content-type first and content-length last.
+// in the order received, against what Stalwart v0.16.18's client can
+// send (PROTOCOL.md §1; reqwest 0.13 and hyper 1.11 as the comments of
+// simulator/hookclient/headers.go and h2.go read them). Without
+// httpHeaders it sends content-type: application/json, authorization
+// (from the hook's httpAuth), accept: */*, host (HTTP/1.1 only) and
+// content-length, in that order, names in lower case. The hook's
+// httpHeaders (build_http_headers in crates/utils/src/http.rs) add any
+// field after content-type, in configuration order, and replace a
+// default's value in place: a user-agent, an accept-encoding, a
+// content-type with a charset, an accept or a host of their own (kept
+// over HTTP/2 as well) are all a configuration's doing, so none of them
+// is a finding. What no configuration explains is:
+//
+//   - a protocol other than HTTP/1.1, or HTTP/2 to an https hook;
+//   - a name not in lower case (hyper writes HeaderName's lower case);
+//   - a name twice (the header map holds one value per name);
+//   - no content-type, no accept, no host over HTTP/1.1 (reqwest and
+//     hyper-util add the last two when absent);
+//   - content-type neither first nor second after an authorization made
+//     from credentials in the hook's URL; content-length not last;
+//   - no content-length: the body is never empty, and hyper adds it
+//     unless httpHeaders set transfer-encoding over HTTP/1.1, when it
+//     sends the body chunked (making "chunked" the last coding) and
+//     removes content-length (role.rs Client::set_length);
+//   - a content-length that is not a decimal number;
+//   - over HTTP/2, a connection-specific field (connection, keep-alive,
+//     proxy-connection, transfer-encoding, upgrade, te other than
+//     "trailers"), which hyper removes whatever httpHeaders say.
+//
+// proto is "HTTP/1.1" or "HTTP/2.0" ("HTTP/2" is taken too); fields are
+// the regular fields only (any whose name starts with ':', an HTTP/2
+// pseudo-header, is skipped).
 //
 // Findings have Code LintDrift and Path "http.headers.<name>" (the name
 // lower-cased), "http.headers" for the order, or "http.version" for a
@@ -49,7 +67,7 @@ func CheckRequestHeaders(proto string, fields []Header) []Lint {
 		}
 		count[name]++
 		if f.Name != name {
-			c.add(headerPath(name), "%s sends header names in lower case (as hyper writes them); this request has %s", model, quoteShort(f.Name))
+			c.add(headerPath(name), "%s sends header names, the hook's httpHeaders' too, in lower case (as hyper writes them); this request has %s", model, quoteShort(f.Name))
 		}
 	}
 	for _, name := range names {
@@ -59,47 +77,44 @@ func CheckRequestHeaders(proto string, fields []Header) []Lint {
 		}
 	}
 	has := func(name string) bool { return count[name] > 0 }
-	if has("user-agent") {
-		c.add(headerPath("user-agent"), "%s sends no user-agent (its hook client sets none) unless the hook's httpHeaders name one; this request has %s", model, quoteShort(values["user-agent"]))
-	}
-	if has("accept-encoding") {
-		c.add(headerPath("accept-encoding"), "%s sends no accept-encoding (reqwest is built without compression) unless the hook's httpHeaders name one; this request has %s", model, quoteShort(values["accept-encoding"]))
-	}
-	if has("transfer-encoding") {
-		c.add(headerPath("transfer-encoding"), "%s sends the body with a content-length, never chunked; this request has transfer-encoding %s", model, quoteShort(values["transfer-encoding"]))
-	}
+	chunked := false
 	if h2 {
-		if has("host") {
-			c.add(headerPath("host"), "%s sends no host field over HTTP/2 (the authority goes in :authority); this request has %s", model, quoteShort(values["host"]))
-		}
-		for _, name := range []string{"connection", "keep-alive", "proxy-connection", "upgrade", "te"} {
+		for _, name := range []string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"} {
 			if has(name) && (name != "te" || values[name] != "trailers") {
-				c.add(headerPath(name), "%s sends no connection-specific field over HTTP/2 (hyper removes them); this request has %s", model, quoteShort(name))
+				c.add(headerPath(name), "%s sends no connection-specific field over HTTP/2 (hyper removes them, the hook's httpHeaders' too); this request has %s", model, quoteShort(name))
 			}
 		}
-	} else if !has("host") {
-		c.add(headerPath("host"), "%s sends host over HTTP/1.1 (hyper adds it); this request has none", model)
+	} else {
+		if !has("host") {
+			c.add(headerPath("host"), "%s sends host over HTTP/1.1 (hyper adds it); this request has none", model)
+		}
+		if te, ok := values["transfer-encoding"]; ok {
+			chunked = true
+			switch {
+			case !lastCodingChunked(te):
+				c.add(headerPath("transfer-encoding"), `%s sends transfer-encoding only when the hook's httpHeaders set one, and then with "chunked" last (hyper adds it); this request has %s`, model, quoteShort(te))
+			case has("content-length"):
+				c.add(headerPath("transfer-encoding"), "%s sends a body chunked only when the hook's httpHeaders set transfer-encoding, and then without content-length (hyper removes it); else with a content-length, never chunked; this request has both", model)
+			}
+		}
 	}
-	switch v, ok := values["content-type"]; {
-	case !ok:
-		c.add(headerPath("content-type"), "%s sends content-type: application/json first; this request has none", model)
-	case v != "application/json":
-		c.add(headerPath("content-type"), "%s sends content-type: application/json (no charset) unless the hook's httpHeaders set another; this request has %s", model, quoteShort(v))
+	if !has("content-type") {
+		c.add(headerPath("content-type"), "%s sends content-type (application/json, or the value the hook's httpHeaders give it) first; this request has none", model)
 	}
 	if !has("accept") {
 		c.add(headerPath("accept"), "%s sends accept: */* (reqwest's default) unless the hook's httpHeaders set one; this request has none", model)
 	}
 	switch v, ok := values["content-length"]; {
-	case !ok:
-		c.add(headerPath("content-length"), "%s sends content-length (the body is never empty) last; this request has none", model)
-	default:
+	case !ok && !chunked:
+		c.add(headerPath("content-length"), "%s sends content-length (the body is never empty; only a transfer-encoding the hook's httpHeaders set over HTTP/1.1 replaces it) last; this request has none", model)
+	case ok:
 		if n, err := strconv.ParseUint(v, 10, 63); err != nil || strconv.FormatUint(n, 10) != v {
 			c.add(headerPath("content-length"), "%s sends content-length as the body's size in bytes; this request has %s", model, quoteShort(v))
 		}
 	}
 	first := len(names) > 0 && names[0] == "content-type" || len(names) > 1 && names[0] == "authorization" && names[1] == "content-type"
 	last := len(names) > 0 && names[len(names)-1] == "content-length"
-	if has("content-type") && has("content-length") && (!first || !last) {
+	if has("content-type") && (!first || has("content-length") && !last) {
 		order := "content-type, the hook's httpHeaders, authorization, accept, host, content-length"
 		if h2 {
 			order = "content-type, the hook's httpHeaders, authorization, accept, content-length"
@@ -108,6 +123,14 @@ func CheckRequestHeaders(proto string, fields []Header) []Lint {
 		c.add("http.headers", "%s sends content-type first and content-length last (%s); this request has %s", model, order, got)
 	}
 	return CompactLints(c.lints)
+}
+
+// lastCodingChunked reports whether the last coding of a
+// transfer-encoding value is chunked, as hyper's headers::is_chunked
+// reads it (case-insensitive, white space trimmed).
+func lastCodingChunked(v string) bool {
+	i := strings.LastIndexByte(v, ',')
+	return strings.EqualFold(strings.TrimSpace(v[i+1:]), "chunked")
 }
 
 // nameList joins names for a message: the first twenty, each quoted
