@@ -157,31 +157,34 @@ func (c *driftCheck) client(n *node, stage Stage) {
 	}
 }
 
-// tls checks context.tls: rustls' spellings (tls_version_and_cipher in
-// crates/common/src/network/stream.rs).
+// tls checks context.tls against tls_version_and_cipher
+// (crates/common/src/network/stream.rs). On a TLS stream Stalwart sends
+// rustls' names: "TLSv1.2" or "TLSv1.3" and the suite as rustls spells it
+// (TLS13_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). On a
+// listener with PROXY protocol the stream is a ProxiedStream, and until a
+// STARTTLS it sends what the load balancer put in its SSL TLVs
+// (PP2_SUBTYPE_SSL_VERSION, PP2_SUBTYPE_SSL_CIPHER: HAProxy's OpenSSL
+// names, "TLSv1.2" with "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.3" with
+// "TLS_AES_256_GCM_SHA384"), "unknown" for what it left out, and
+// "unknown" for both when it sent no SSL TLV, on a plain connection too.
+// So a version is a rustls name or an OpenSSL one (SSL_get_version's
+// spelling, or "unknown"); a cipher is a rustls suite that fits the
+// version, or, with a version a balancer can report, an OpenSSL name or
+// "unknown". The documentation's "1.3" is neither.
 func (c *driftCheck) tls(n *node) {
 	m := c.object(n, "context.tls", tlsModel)
-	version := ""
+	version, haveVersion := "", false
 	if v := m["version"]; v != nil && c.isKind(v, "context.tls.version", "a string", kindString) {
-		version = v.Text
+		version, haveVersion = v.Text, true
 		c.v.tlsVersion = knownText(v.Text)
-		switch v.Text {
-		case "TLSv1.2", "TLSv1.3":
-		case "unknown":
-			c.add("context.tls.version", `%s sends tls.version "TLSv1.2" or "TLSv1.3" on a direct connection; this request has "unknown", which Stalwart sends only for a connection that came through a PROXY-protocol proxy without TLS details (hooksim does not model that)`, model)
-		default:
-			c.add("context.tls.version", `%s sends tls.version as rustls names it, "TLSv1.2" or "TLSv1.3"; this request has %s`, model, quoteShort(v.Text))
+		if !rustlsVersion(v.Text) && !balancerVersion(v.Text) {
+			c.add("context.tls.version", `%s sends tls.version as rustls names it (behind a PROXY-protocol load balancer, as the balancer reports it in OpenSSL's spelling, or "unknown"): "TLSv1.2" or "TLSv1.3"; this request has %s`, model, quoteShort(v.Text))
 		}
 	}
 	if v := m["cipher"]; v != nil && c.isKind(v, "context.tls.cipher", "a string", kindString) {
 		c.v.tlsCipher = knownText(v.Text)
-		switch {
-		case v.Text == "unknown" && version == "unknown":
-			// Said once, at tls.version.
-		case v.Text == "unknown":
-			c.add("context.tls.cipher", `%s sends the negotiated suite in tls.cipher; this request has "unknown", which Stalwart sends only for a connection that came through a PROXY-protocol proxy (hooksim does not model that)`, model)
-		case !cipherFits(version, v.Text):
-			c.add("context.tls.cipher", "%s sends tls.cipher as rustls names the suite (TLS13_AES_256_GCM_SHA384 with TLSv1.3, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 with TLSv1.2); this request has %s with %s", model, quoteShort(v.Text), quoteShort(version))
+		if haveVersion && !cipherFits(version, v.Text) {
+			c.add("context.tls.cipher", "%s sends tls.cipher as rustls names the suite (TLS13_AES_256_GCM_SHA384 with TLSv1.3, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 with TLSv1.2), or behind a PROXY-protocol load balancer as the balancer reports it (an OpenSSL name, ECDHE-RSA-AES128-GCM-SHA256, or \"unknown\", with the balancer's version: \"TLSv1.2\", \"unknown\"); this request has %s with %s", model, quoteShort(v.Text), quoteShort(version))
 		}
 	}
 }
@@ -189,19 +192,59 @@ func (c *driftCheck) tls(n *node) {
 var (
 	tls13Suite = regexp.MustCompile(`^TLS13_[A-Z0-9_]+$`)
 	tls12Suite = regexp.MustCompile(`^TLS_ECDHE_(RSA|ECDSA)_WITH_[A-Z0-9_]+$`)
+	// opensslVersion is SSL_get_version's spelling (OpenSSL and the
+	// libraries that copy it, as HAProxy's send-proxy-v2-ssl sends it).
+	opensslVersion = regexp.MustCompile(`^(SSLv[23]|TLSv1(\.[0-3])?|DTLSv1(\.[0-3])?)$`)
+	// opensslCipher is an OpenSSL cipher name: "ECDHE-RSA-AES128-GCM-SHA256"
+	// (TLS 1.2 and older), "TLS_AES_256_GCM_SHA384" (TLS 1.3).
+	opensslCipher = regexp.MustCompile(`^([A-Z0-9]+(-[A-Z0-9]+)*|TLS_[A-Z0-9]+(_[A-Z0-9]+)*)$`)
 )
 
-// cipherFits reports whether suite is a rustls suite name that fits
+// rustlsVersion reports whether v is a version rustls negotiates, as
+// tls_version_and_cipher spells it.
+func rustlsVersion(v string) bool { return v == "TLSv1.2" || v == "TLSv1.3" }
+
+// balancerVersion reports whether v is a version a PROXY-protocol load
+// balancer reports (OpenSSL's spelling), or the "unknown" Stalwart sends
+// when it reports none.
+func balancerVersion(v string) bool { return v == "unknown" || opensslVersion.MatchString(v) }
+
+// rustlsSuite reports whether suite is a rustls suite name that fits
 // version: rustls negotiates TLS13_* suites with TLS 1.3 and only ECDHE
-// suites with TLS 1.2. With another version either form fits.
-func cipherFits(version, suite string) bool {
-	switch version {
-	case "TLSv1.3":
+// suites with TLS 1.2, and no other version. With a version that is
+// already a finding (neither rustls' nor a balancer's) either form fits.
+func rustlsSuite(version, suite string) bool {
+	switch {
+	case version == "TLSv1.3":
 		return tls13Suite.MatchString(suite)
-	case "TLSv1.2":
+	case version == "TLSv1.2":
 		return tls12Suite.MatchString(suite)
+	case balancerVersion(version):
+		return false
 	}
 	return tls13Suite.MatchString(suite) || tls12Suite.MatchString(suite)
+}
+
+// cipherFits reports whether suite can come with version in one tls
+// object: a rustls suite name that fits it, or, when version is one a
+// load balancer reports, an OpenSSL name or "unknown" (not a rustls name
+// but with a version a balancer reports: TLS13_* only ever comes from
+// rustls, which pairs it with TLSv1.3).
+func cipherFits(version, suite string) bool {
+	if rustlsSuite(version, suite) {
+		return true
+	}
+	if !balancerVersion(version) || tls13Suite.MatchString(suite) || tls12Suite.MatchString(suite) {
+		return false
+	}
+	return suite == "unknown" || opensslCipher.MatchString(suite)
+}
+
+// directTLS reports whether version and cipher are rustls' own, as
+// Stalwart sends them for a TLS stream it terminates (after a STARTTLS
+// behind a PROXY-protocol balancer among others).
+func directTLS(version, cipher string) bool {
+	return rustlsVersion(version) && rustlsSuite(version, cipher)
 }
 
 // otherVersion is another Stalwart's daemon name.

@@ -4,7 +4,8 @@ import "strconv"
 
 // envelope checks the envelope at stage: Stalwart's mail_from and
 // rcpt_to, their address_lcase (lower-cased by to_lowercase_address in
-// crates/utils/src/lib.rs), no parameters.
+// crates/utils/src/lib.rs), no parameters, at least one recipient at
+// rcpt and data (can_send_data refuses DATA without one).
 func (c *driftCheck) envelope(n *node, stage Stage) {
 	m := c.object(n, "envelope", envelopeModel)
 	if f := m["from"]; f != nil && c.isKind(f, "envelope.from", "an object", kindObject) {
@@ -19,10 +20,11 @@ func (c *driftCheck) envelope(n *node, stage Stage) {
 	if to == nil || !c.isKind(to, "envelope.to", "an array", kindArray) {
 		return
 	}
-	switch {
-	case stage == StageMail && len(to.Items) > 0:
-		c.add("envelope.to", "%s sends envelope.to as [] at mail (no RCPT yet); this request has %d recipients", model, len(to.Items))
-	case (stage == StageRcpt || stage == StageData) && len(to.Items) == 0:
+	// At mail, envelope.to is usually [], but an EHLO refused
+	// mid-transaction clears only the sender (handle_ehlo in
+	// crates/smtp/src/inbound/ehlo.rs), so the next mail request carries
+	// the recipients left over: only DriftTracker can tell.
+	if (stage == StageRcpt || stage == StageData) && len(to.Items) == 0 {
 		c.add("envelope.to", "%s sends at least one recipient at %s (the current one last at rcpt); this request has none", model, stage)
 	}
 	c.v.toKnown = true

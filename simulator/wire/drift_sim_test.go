@@ -24,8 +24,9 @@ import (
 // with an empty body, bare LF line ends, an IPv6 client, an EHLO in the
 // middle of a transaction (an envelope at ehlo) and a new EHLO name
 // after a transaction (the PTR name kept), a recipient the hook
-// refuses, three transactions with one sender, and STARTTLS before AUTH
-// on a submission port.
+// refuses, three transactions with one sender, STARTTLS before AUTH on a
+// submission port, and an EHLO the hook refuses mid-transaction (the
+// recipients stay for the next MAIL FROM, as in ehlo.rs).
 var extraSessions = map[string]string{
 	"no-body.yaml": `
 client: {ip: "2001:db8::25", port: 40000, ptr: Host.Example.NET}
@@ -66,14 +67,35 @@ steps:
   - data: {inline: "From: mary@example.org\nSubject: null sender\n\nBounce\n"}
   - quit
 `,
+	"refused-ehlo.yaml": `
+client: {ip: 203.0.113.50, port: 40001}
+server: {port: 25, local_domains: [example.org]}
+steps:
+  - connect
+  - ehlo: client.example.net
+  - mail: alice@example.net
+  - rcpt: bill@example.org
+  - rcpt: carol@example.org
+  - ehlo: refused.example.net
+  - mail: dave@example.net
+  - rcpt: erin@example.org
+  - data: {inline: "Subject: left over\nFrom: dave@example.net\n\nHi\n"}
+  - mail: dave@example.net
+  - rcpt: bill@example.org
+  - data: {inline: "Subject: fresh\nFrom: dave@example.net\n\nHi\n"}
+  - quit
+`,
 }
 
 // decideAnswer is the test hook's answer: it refuses a recipient whose
-// address starts with "nobody@" and a sender of blocked.example,
-// accepts the rest.
+// address starts with "nobody@", a sender of blocked.example and an
+// EHLO name that starts with "refused.", accepts the rest.
 func decideAnswer(body []byte) string {
 	var req struct {
-		Context  struct{ Stage string }
+		Context struct {
+			Stage  string
+			Client struct{ Helo *string }
+		}
 		Envelope *struct {
 			From struct{ Address string }
 			To   []struct{ Address string }
@@ -81,6 +103,9 @@ func decideAnswer(body []byte) string {
 	}
 	_ = json.Unmarshal(body, &req)
 	reject := `{"action":"reject","response":{"status":550,"enhanced_status":"5.1.1","message":"No"}}`
+	if h := req.Context.Client.Helo; req.Context.Stage == "ehlo" && h != nil && strings.HasPrefix(*h, "refused.") {
+		return reject
+	}
 	switch e := req.Envelope; {
 	case e == nil:
 	case req.Context.Stage == "mail" && strings.HasSuffix(e.From.Address, "@blocked.example"):
@@ -204,6 +229,7 @@ func (c *coverage) note(body []byte, proto string) {
 		mark("null sender", e.From.Address == "")
 		mark("several recipients", len(e.To) > 2)
 		mark("envelope at ehlo", x.Stage == "ehlo")
+		mark("recipients at mail", x.Stage == "mail" && len(e.To) > 0)
 	}
 	if m := req.Message; m != nil {
 		mark("U+FFFD in contents", strings.ContainsRune(m.Contents, '\uFFFD'))
@@ -267,7 +293,7 @@ func TestDriftSimulatorRequests(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, want := range []string{"stage connect", "stage ehlo", "stage mail", "stage rcpt", "stage data",
-			"sasl", "tls", "ipv6 client", "ptr at ehlo", "null sender", "several recipients", "envelope at ehlo",
+			"sasl", "tls", "ipv6 client", "ptr at ehlo", "null sender", "several recipients", "envelope at ehlo", "recipients at mail",
 			"U+FFFD in contents", "empty contents", "message without a body", "bare LF line ends"} {
 			if !cov.seen[want] {
 				t.Errorf("no request had %s", want)

@@ -128,6 +128,29 @@ func TestCheckRequestPasses(t *testing.T) {
 		{"U+FFFD counted high", driftBody(StageData, func(r *Request) {
 			r.Message = &Message{Headers: []Header{{"Subject", " x\r\n"}}, Contents: []byte("\xff\xfe\xfd"), Size: 12 + 2 + 9}
 		})},
+		// mail-parser skips white space before a header and drops a line
+		// without a colon; message.size counts them: any size above the
+		// count is a message Stalwart can have received.
+		{"size two more (\"  Subject:\")", strings.Replace(driftBody(StageData, nil), `"size":48`, `"size":50`, 1)},
+		{"size far more (a long line without a colon)", strings.Replace(driftBody(StageData, nil), `"size":48`, `"size":12345`, 1)},
+		{"size one more without a blank line", driftBody(StageData, func(r *Request) {
+			r.Message = &Message{Headers: []Header{{"Subject", " x"}}, Size: 11}
+		})},
+		// An EHLO refused mid-transaction leaves the recipients for the
+		// next mail request; only DriftTracker can tell whether they are.
+		{"recipients at mail", driftBody(StageMail, func(r *Request) { r.Envelope.To = []Address{{"b@x.example"}} })},
+		// Behind a PROXY-protocol load balancer: its SSL TLVs, or none.
+		{"PROXY protocol without SSL TLV", driftBody(StageMail, func(r *Request) { r.Context.TLS = &TLSInfo{"unknown", "unknown"} })},
+		{"PROXY protocol, OpenSSL's TLS 1.2 names", driftBody(StageMail, func(r *Request) {
+			r.Context.TLS = &TLSInfo{"TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305"}
+		})},
+		{"PROXY protocol, OpenSSL's TLS 1.3 names", driftBody(StageRcpt, func(r *Request) {
+			r.Context.TLS = &TLSInfo{"TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"}
+		})},
+		{"PROXY protocol, an old version", driftBody(StageConnect, func(r *Request) { r.Context.TLS = &TLSInfo{"TLSv1", "AES128-SHA"} })},
+		{"PROXY protocol, a cipher without its version", driftBody(StageConnect, func(r *Request) {
+			r.Context.TLS = &TLSInfo{"unknown", "ECDHE-RSA-AES256-GCM-SHA384"}
+		})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,10 +273,12 @@ func TestCheckRequestContext(t *testing.T) {
 		{name: "tls docs' version", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"1.3","cipher":"TLS13_AES_256_GCM_SHA384"},"server"`, path: "context.tls.version", words: `"TLSv1.2" or "TLSv1.3"; this request has "1.3"`},
 		{name: "tls cipherBits", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.3","cipher":"TLS13_AES_256_GCM_SHA384","cipherBits":256},"server"`, path: "context.tls.cipherBits", words: "never sends tls.cipherBits"},
 		{name: "tls certIssuer null", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.3","cipher":"TLS13_AES_256_GCM_SHA384","certIssuer":null},"server"`, path: "context.tls.certIssuer", words: "this request has certIssuer: null"},
-		{name: "tls through a PROXY-protocol proxy", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"unknown","cipher":"unknown"},"server"`, path: "context.tls.version", words: "PROXY-protocol proxy"},
-		{name: "tls 1.3 with an IANA name", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384"},"server"`, path: "context.tls.cipher", words: `this request has "TLS_AES_256_GCM_SHA384" with "TLSv1.3"`},
+		{name: "tls version with a space", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLS 1.3","cipher":"TLS13_AES_256_GCM_SHA384"},"server"`, path: "context.tls.version", words: `OpenSSL's spelling, or "unknown"): "TLSv1.2" or "TLSv1.3"; this request has "TLS 1.3"`},
 		{name: "tls 1.2 with a 1.3 suite", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.2","cipher":"TLS13_AES_256_GCM_SHA384"},"server"`, path: "context.tls.cipher", words: "rustls names the suite"},
-		{name: "tls OpenSSL name", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.2","cipher":"ECDHE-RSA-AES128-GCM-SHA256"},"server"`, path: "context.tls.cipher", words: "ECDHE-RSA-AES128-GCM-SHA256"},
+		{name: "tls 1.3 with a rustls 1.2 suite", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.3","cipher":"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},"server"`, path: "context.tls.cipher", words: `this request has "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" with "TLSv1.3"`},
+		{name: "tls rustls suite with a balancer's version", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"unknown","cipher":"TLS13_AES_128_GCM_SHA256"},"server"`, path: "context.tls.cipher", words: `this request has "TLS13_AES_128_GCM_SHA256" with "unknown"`},
+		{name: "tls OpenSSL name with the docs' version", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"1.2","cipher":"ECDHE-RSA-AES128-GCM-SHA256"},"server"`, path: "context.tls.cipher", words: `with the balancer's version`},
+		{name: "tls cipher not a suite name", stage: StageMail, old: `,"server"`, new: `,"tls":{"version":"TLSv1.2","cipher":"aes128 gcm"},"server"`, path: "context.tls.cipher", words: `this request has "aes128 gcm" with "TLSv1.2"`},
 		{name: "server name docs'", stage: StageMail, old: `"name":"Stalwart v0.16.18"`, new: `"name":"Stalwart"`, path: "context.server.name", words: `as "Stalwart v0.16.18" (its daemon name, never the host name); this request has "Stalwart"`},
 		{name: "server name host", stage: StageMail, old: `"name":"Stalwart v0.16.18"`, new: `"name":"mx.example.org"`, path: "context.server.name", words: `this request has "mx.example.org"`},
 		{name: "another version", stage: StageMail, old: `"name":"Stalwart v0.16.18"`, new: `"name":"Stalwart v0.17.2"`, path: "context.server.name", words: `hooksim models Stalwart v0.16.18; this server says "Stalwart v0.17.2"`},
@@ -278,7 +303,6 @@ func TestCheckRequestEnvelope(t *testing.T) {
 	runDriftCases(t, []driftCase{
 		{name: "envelope at connect", body: strings.TrimSuffix(driftBody(StageConnect, nil), "}") + "," + env + "}", path: "envelope", words: "no envelope at connect"},
 		{name: "no envelope at mail", stage: StageMail, old: "," + env, new: "", path: "envelope", words: "envelope at mail, rcpt and data; this request has none at mail"},
-		{name: "recipients at mail", stage: StageMail, old: `"to":[]`, new: `"to":[{"address":"b@x.example"}]`, path: "envelope.to", words: "as [] at mail (no RCPT yet); this request has 1 recipients"},
 		{name: "no recipient at rcpt", stage: StageRcpt, old: `[{"address":"bill@example.org"}]`, new: `[]`, path: "envelope.to", words: "at least one recipient at rcpt"},
 		{name: "no recipient at data", stage: StageData, old: `[{"address":"bill@example.org"}]`, new: `[]`, path: "envelope.to", words: "at least one recipient at data"},
 		{name: "to not an array", stage: StageData, old: `[{"address":"bill@example.org"}]`, new: `{"address":"bill@example.org"}`, path: "envelope.to", words: "as an array; this request has an object"},
@@ -314,18 +338,16 @@ func TestCheckRequestMessage(t *testing.T) {
 		{name: "last value without line end and a body", stage: StageData, old: `" alice@example.net\r\n"`, new: `" alice@example.net"`, path: "message.headers[1]", words: "when the message has a body"},
 		{name: "contents a number", stage: StageData, old: `"contents":"Hi.\r\n"`, new: `"contents":5`, path: "message.contents", words: "as a string; this request has the number 5"},
 		{name: "size a string", stage: StageData, old: `"size":48`, new: `"size":"48"`, path: "message.size", words: `as an integer (bytes); this request has the string "48"`},
-		{name: "size with the final CRLF", stage: StageData, old: `"size":48`, new: `"size":50`, path: "message.size", words: "without the CRLF before the final dot: at most 48 here (headers, blank line and contents); this request has 50, 2 more"},
 		{name: "size too small", stage: StageData, old: `"size":48`, new: `"size":46`, path: "message.size", words: "at least 47 here (headers, blank line and contents); this request has 46"},
-		{name: "size docs'", stage: StageData, old: `"size":48`, new: `"size":12345`, path: "message.size", words: "this request has 12345"},
 		{name: "size with U+FFFD too small", body: driftBody(StageData, func(r *Request) {
 			r.Message = &Message{Headers: []Header{{"Subject", " x\r\n"}}, Contents: []byte("\xff\xfe\xfd"), Size: 12 + 1 + 2}
 		}), path: "message.size", words: "at least 16 here (headers, blank line and contents, each U+FFFD standing for 1 to 3 bytes received); this request has 15"},
-		{name: "size with U+FFFD too large", body: driftBody(StageData, func(r *Request) {
-			r.Message = &Message{Headers: []Header{{"Subject", " x\r\n"}}, Contents: []byte("\xff\xfe\xfd"), Size: 12 + 2 + 10}
-		}), path: "message.size", words: "at most 23"},
-		{name: "no blank line: exact", body: driftBody(StageData, func(r *Request) {
-			r.Message = &Message{Headers: []Header{{"Subject", " x"}}, Size: 11}
-		}), path: "message.size", words: "at most 10"},
+		{name: "no blank line: too small", body: driftBody(StageData, func(r *Request) {
+			r.Message = &Message{Headers: []Header{{"Subject", " x"}}, Size: 9}
+		}), path: "message.size", words: "at least 10 here (headers, blank line and contents); this request has 9"},
+		{name: "body without its blank line counted", body: driftBody(StageData, func(r *Request) {
+			r.Message = &Message{Headers: []Header{{"Subject", " x\r\n"}}, Contents: []byte("b"), Size: 12 + 1}
+		}), path: "message.size", words: "at least 14 here"},
 	})
 }
 
@@ -401,8 +423,12 @@ func TestCheckRequestDocsExample(t *testing.T) {
 		t.Error("the ehlo key is also reported as a missing helo")
 	}
 	// And what else differs: the key order of context, the PTR name, the
-	// cipher's name, the header values without line ends, the size.
-	for _, path := range []string{"context", "context.client.ptr", "context.tls.cipher", "message.headers[0]", "message.size"} {
+	// cipher's name, the header values without line ends. Not the size:
+	// 12345 is more than the headers and contents count, and mail-parser
+	// skips header lines without a colon and white space before a header
+	// that message.size counts (drift_message.go), so a larger size is no
+	// finding.
+	for _, path := range []string{"context", "context.client.ptr", "context.tls.cipher", "message.headers[0]"} {
 		if len(findingAt(lints, path)) == 0 {
 			t.Errorf("no finding at %s in %v", path, lints)
 		}

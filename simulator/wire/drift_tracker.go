@@ -2,7 +2,6 @@ package wire
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -23,17 +22,25 @@ import (
 //   - ptr (the reverse-IP check, once per connection) never changes once
 //     it is not null; the HELO name is never null again once it is set;
 //   - once a request has tls, every later one has it, with the same
-//     version and cipher; the sasl login never changes or goes;
+//     version and cipher, but for one change from what a PROXY-protocol
+//     load balancer reported to rustls' own names (a STARTTLS on a
+//     proxied plain connection); the sasl login never changes or goes;
 //   - a transaction starts at a mail request (or, when the hook is not
-//     called at mail, with a sender), and ends at data or ehlo (EHLO
-//     resets it); within it at rcpt the recipients but the last, and at
-//     data (and at ehlo) all of them, are the last recipients of the
-//     transaction's earlier rcpt requests, in that order, with some
-//     left out (recipients refused after the call), when rcpt requests
-//     were seen; a recipient whose sub-address (+tag) Stalwart removed
-//     counts as the one the hook saw;
+//     called at mail, with a sender), and ends at data or ehlo (an EHLO
+//     resets it, or, refused mid-transaction, clears only the sender);
 //   - once a mail request was seen, rcpt and data come only inside a
 //     transaction a mail request opened, with its sender;
+//   - rcpt_to (envelope.to) only grows within a transaction: at rcpt the
+//     recipients but the last, and at data and ehlo all of them, start
+//     with those the transaction's earlier requests showed, in that
+//     order, the current recipient of a rcpt request excepted (refused,
+//     or replaced after the hook by a rewrite, a catch-all, a mailing
+//     list's members: so new addresses may follow);
+//   - at mail, envelope.to is [] or what the transaction before left: an
+//     EHLO refused mid-transaction keeps the recipients (handle_ehlo
+//     sets mail_from to None without reset()), so the next mail request
+//     carries them; after a connect or data request, or an ehlo request
+//     that showed the envelope, nothing else;
 //   - every data request has its own queue id.
 //
 // Findings name the earlier request they disagree with by its 1-based
@@ -64,14 +71,14 @@ type connState struct {
 	endAt      int   // the request that ended the last transaction
 	endStage   Stage // its stage
 	tx         txState
+	rcpts      rcptState
 }
 
 // txState is the transaction in progress.
 type txState struct {
 	open   bool
 	from   known
-	mailAt int      // the mail request that opened it; 0 when none was seen
-	rcpts  []seenAt // the last recipient of each rcpt request
+	mailAt int // the mail request that opened it; 0 when none was seen
 }
 
 // Check checks one request body, the next of the connection: the
@@ -158,7 +165,11 @@ func showKnown(k known) string {
 }
 
 // compareTLS: a connection's TLS, once started, stays, with the same
-// version and cipher.
+// version and cipher. Behind a PROXY-protocol load balancer the stream
+// reports the balancer's values ("unknown" without its SSL TLVs) until a
+// STARTTLS makes it a TLS stream of Stalwart's own (into_tls in
+// crates/smtp/src/inbound/spawn.rs keeps the session): from then on
+// rustls' names, so that one change is no finding.
 func (t *DriftTracker) compareTLS(c *driftCheck, n int) {
 	v, s := c.v, &t.conn
 	if !v.tls.set {
@@ -172,6 +183,11 @@ func (t *DriftTracker) compareTLS(c *driftCheck, n int) {
 	}
 	if s.tls.at == 0 {
 		s.tls = seenAt{at: n}
+	}
+	if v.tlsVersion.set && v.tlsCipher.set && s.tlsVersion.at > 0 && s.tlsCipher.at > 0 &&
+		!directTLS(s.tlsVersion.v, s.tlsCipher.v) && directTLS(v.tlsVersion.v, v.tlsCipher.v) {
+		s.tlsVersion, s.tlsCipher = seenAt{v.tlsVersion.v, n}, seenAt{v.tlsCipher.v, n}
+		return
 	}
 	for _, f := range []struct {
 		path string
@@ -192,38 +208,60 @@ func (t *DriftTracker) compareTLS(c *driftCheck, n int) {
 func (t *DriftTracker) transaction(c *driftCheck, n int) {
 	v, s := c.v, &t.conn
 	switch v.stage {
+	case StageConnect:
+		s.rcpts = rcptState{kind: rcptClosed, at: n, stage: StageConnect}
 	case StageEhlo:
-		if v.envelope && v.toKnown && s.tx.open && len(s.tx.rcpts) > 0 && v.from.set && s.tx.from.set && v.from.v == s.tx.from.v {
-			t.followRcpts(c, n, v.to)
+		if v.envelope {
+			// EHLO mid-transaction: the hook sees the sender and rcpt_to.
+			if v.toKnown && s.tx.open && v.from.set && s.tx.from.set && v.from.v == s.tx.from.v {
+				t.checkRcpts(c, n, v.to, s.rcpts.mailAt == 0)
+			}
+			s.rcpts = rcptState{}
+			if v.toKnown {
+				s.rcpts = rcptState{kind: rcptClosed, list: v.to, at: n, stage: StageEhlo}
+			}
 		}
 		t.endTx(n, StageEhlo)
 	case StageMail:
+		if v.envelope && v.toKnown && len(v.to) > 0 {
+			t.mailRcpts(c, n, v.to)
+		}
 		s.tx = txState{open: true, from: v.from, mailAt: n}
+		s.rcpts = rcptState{}
+		if v.envelope && v.toKnown {
+			s.rcpts = rcptState{kind: rcptOpen, list: v.to, mailAt: n}
+			if len(v.to) > 0 {
+				s.rcpts.shown = []int{n}
+			}
+		}
 		if s.mailAt == 0 {
 			s.mailAt = n
 		}
 	case StageRcpt, StageData:
 		if v.envelope && v.from.set {
-			t.place(c, n)
-			if v.toKnown && v.stage == StageRcpt && len(v.to) > 0 {
-				if len(s.tx.rcpts) > 0 {
-					t.followRcpts(c, n, v.to[:len(v.to)-1])
-				}
-				s.tx.rcpts = append(s.tx.rcpts, seenAt{v.to[len(v.to)-1], n})
+			if t.place(c, n) {
+				s.rcpts = rcptState{}
 			}
-			if v.toKnown && v.stage == StageData && len(s.tx.rcpts) > 0 {
-				t.followRcpts(c, n, v.to)
+			switch {
+			case !v.toKnown || len(v.to) == 0:
+				s.rcpts = rcptState{}
+			case v.stage == StageRcpt:
+				t.rcptRcpts(c, n, v.to[:len(v.to)-1])
+			default:
+				t.checkRcpts(c, n, v.to, false)
 			}
 		}
 		if v.stage == StageData {
 			t.endTx(n, StageData)
+			s.rcpts = rcptState{kind: rcptClosed, at: n, stage: StageData}
 		}
 	}
 }
 
 // place puts rcpt or data request n in the transaction in progress, or
-// starts one, saying so when a mail request should have started it.
-func (t *DriftTracker) place(c *driftCheck, n int) {
+// starts one, saying so when a mail request should have started it. It
+// reports whether it started one.
+func (t *DriftTracker) place(c *driftCheck, n int) bool {
 	v, s := c.v, &t.conn
 	tx := &s.tx
 	if tx.open && (tx.mailAt > 0 || tx.from.set && tx.from.v == v.from.v) {
@@ -231,7 +269,7 @@ func (t *DriftTracker) place(c *driftCheck, n int) {
 			c.add("envelope.from.address", "%s keeps a transaction's sender: %s at request %d (mail); this request (%d) has %s (unless a sender rewrite rule changed it after the mail hook)", model, quoteShort(tx.from.v), tx.mailAt, n, quoteShort(v.from.v))
 			tx.from = v.from
 		}
-		return
+		return false
 	}
 	if s.mailAt > 0 {
 		ended := "no transaction was open"
@@ -241,58 +279,11 @@ func (t *DriftTracker) place(c *driftCheck, n int) {
 		c.add("context.stage", "%s calls the hook at mail at the start of every transaction (request %d shows it is called at mail) and %s; this %s request (%d) follows no mail request of its transaction", model, s.mailAt, ended, v.stage, n)
 	}
 	*tx = txState{open: true, from: v.from}
+	return true
 }
 
 // endTx ends the transaction in progress at request n.
 func (t *DriftTracker) endTx(n int, stage Stage) {
 	t.conn.tx = txState{}
 	t.conn.endAt, t.conn.endStage = n, stage
-}
-
-// followRcpts checks that to (the accepted recipients request n shows)
-// is a subsequence of the last recipients of the transaction's rcpt
-// requests: Stalwart appends a recipient at RCPT and removes the
-// current one when the hook or a later check refuses it.
-func (t *DriftTracker) followRcpts(c *driftCheck, n int, to []string) {
-	lasts := t.conn.tx.rcpts
-	j := 0
-	for i, x := range to {
-		k := j
-		for k < len(lasts) && !rcptMatches(x, lasts[k].v) {
-			k++
-		}
-		if k < len(lasts) {
-			j = k + 1
-			continue
-		}
-		c.add("envelope.to["+strconv.Itoa(i)+"].address", "%s keeps in envelope.to the recipients that came last in the transaction's earlier rcpt requests (requests %s), in that order; this request (%d) has %s, which none of them added after the ones before it (Stalwart may also rewrite a recipient after the hook: a catch-all, a mailing list, a rewrite rule)", model, requestList(lasts), n, quoteShort(x))
-	}
-}
-
-// requestList lists the numbers of the requests in l, the first ten.
-func requestList(l []seenAt) string {
-	var b strings.Builder
-	for i, s := range l {
-		if i == 10 {
-			b.WriteString(", ...")
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(s.at))
-	}
-	return b.String()
-}
-
-// rcptMatches reports whether recipient x of rcpt_to is the recipient y
-// the hook saw at rcpt: the same, or y with its sub-address removed as
-// rcpt_resolve does by default (everything from the first '+' to the
-// last '@'; crates/common/src/network/mta.rs).
-func rcptMatches(x, y string) bool {
-	if x == y {
-		return true
-	}
-	plus, at := strings.IndexByte(y, '+'), strings.LastIndexByte(y, '@')
-	return plus >= 0 && at >= 0 && x == y[:plus]+"@"+y[at+1:]
 }

@@ -85,7 +85,44 @@ func TestDriftTrackerPasses(t *testing.T) {
 		}},
 		{"EHLO in a transaction", []string{
 			reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")),
-			reqAt(StageEhlo, envAt("b@x.example"), withPTR(sp("mail.example.net."))), reqAt(StageMail), reqAt(StageRcpt, withTo("c@x.example")),
+			reqAt(StageEhlo, envAt("a@x.example"), withPTR(sp("mail.example.net."))), reqAt(StageMail), reqAt(StageRcpt, withTo("c@x.example")),
+		}},
+		// rcpt.rs replaces the current recipient after the hook: a
+		// rewrite rule, RcptResolution::Rewrite (a catch-all), Expand (a
+		// mailing list's members, none already there).
+		{"recipients replaced after the rcpt hook", []string{
+			reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("catchall@x.example", "list@x.example")),
+			reqAt(StageRcpt, withTo("catchall@x.example", "m1@y.example", "m2@y.example", "b@x.example")),
+			reqAt(StageData, withTo("catchall@x.example", "m1@y.example", "m2@y.example", "b2@x.example", "b3@x.example")),
+		}},
+		// An EHLO refused mid-transaction clears the sender, not rcpt_to
+		// (ehlo.rs): the next transaction starts with those recipients,
+		// whether the hook saw the EHLO or not, and whether the mail
+		// hook refuses a MAIL FROM or not (it keeps them too).
+		{"recipients left by an EHLO the hook refused", []string{
+			reqAt(StageConnect), reqAt(StageEhlo), reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")),
+			reqAt(StageEhlo, envAt("a@x.example"), withPTR(sp("mail.example.net.")), withHELO(sp("refused.example.net"))),
+			reqAt(StageMail, withFrom("carol@example.net"), withTo("a@x.example")),
+			reqAt(StageMail, withFrom("dave@example.net"), withTo("a@x.example")),
+			reqAt(StageData, withFrom("dave@example.net"), withTo("a@x.example")),
+		}},
+		{"recipients left by an EHLO refused before the hook", []string{
+			reqAt(StageConnect), reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "list@x.example")),
+			reqAt(StageMail, withFrom("carol@example.net"), withTo("a@x.example", "m1@x.example", "m2@x.example")),
+			reqAt(StageRcpt, withFrom("carol@example.net"), withTo("a@x.example", "m1@x.example", "m2@x.example", "b@x.example")),
+		}},
+		{"recipients left by an EHLO, then an RSET", []string{
+			reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")),
+			reqAt(StageEhlo, envAt("a@x.example"), withPTR(sp("mail.example.net."))),
+			reqAt(StageMail, withTo()), reqAt(StageMail, withTo()),
+		}},
+		{"recipients left, hooks only at mail", []string{
+			reqAt(StageMail), reqAt(StageMail, withFrom("carol@example.net"), withTo("a@x.example")),
+		}},
+		{"STARTTLS behind a PROXY-protocol balancer", []string{
+			reqAt(StageConnect, withTLS("unknown", "unknown")), reqAt(StageEhlo, withTLS("unknown", "unknown")),
+			reqAt(StageEhlo, withHELO(sp("other.example.net")), withTLS("TLSv1.3", "TLS13_AES_128_GCM_SHA256")),
+			reqAt(StageMail, withHELO(sp("other.example.net")), withTLS("TLSv1.3", "TLS13_AES_128_GCM_SHA256")),
 		}},
 		{"a new connection", []string{
 			reqAt(StageConnect), reqAt(StageEhlo), reqAt(StageData, withLogin("john"), withTLS("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")),
@@ -128,8 +165,14 @@ func TestDriftTrackerFindings(t *testing.T) {
 		{"sasl goes", []string{reqAt(StageMail, withLogin("john")), reqAt(StageRcpt)}, 2, "context.sasl", `once AUTH succeeded (request 1 has "john"); this request (2) has no sasl`},
 		{"login changes", []string{reqAt(StageMail, withLogin("john")), reqAt(StageRcpt, withLogin("mary"))}, 2, "context.sasl.login", `(a second AUTH gets 503): "john" in request 1; this request (2) has "mary"`},
 		{"queue id again", []string{reqAt(StageData), reqAt(StageData)}, 2, "context.queue.id", `gives every message its own queue id; request 1 of this connection has "4c0e37000000001" too`},
-		{"a recipient no rcpt added", []string{reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("b@x.example", "c@x.example"))}, 2, "envelope.to[0].address",
-			`came last in the transaction's earlier rcpt requests (requests 1), in that order; this request (2) has "b@x.example"`},
+		{"an accepted recipient gone", []string{reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")), reqAt(StageRcpt, withTo("c@x.example", "d@x.example"))},
+			3, "envelope.to", `of the transaction's earlier requests (requests 1, 2), in that order; this request (3) has no "a@x.example"`},
+		{"accepted recipients gone at data", []string{reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")),
+			reqAt(StageRcpt, withTo("a@x.example", "b@x.example", "c@x.example")), reqAt(StageData, withTo("c@x.example"))},
+			5, "envelope.to", `(requests 2, 3, 4), in that order; this request (5) has no "a@x.example" (and 1 more)`},
+		{"an accepted recipient after a new one", []string{reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")),
+			reqAt(StageRcpt, withTo("m@x.example", "a@x.example", "c@x.example"))},
+			4, "envelope.to[1].address", `this request (4) has "a@x.example" after "m@x.example"`},
 		{"recipients out of order", []string{reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")), reqAt(StageData, withTo("b@x.example", "a@x.example"))},
 			3, "envelope.to[1].address", `(requests 1, 2), in that order; this request (3) has "a@x.example"`},
 		{"rcpt after data without mail", []string{reqAt(StageMail), reqAt(StageRcpt), reqAt(StageData), reqAt(StageRcpt, withTo("c@x.example"))}, 4, "context.stage",
@@ -137,9 +180,29 @@ func TestDriftTrackerFindings(t *testing.T) {
 		{"data after ehlo without mail", []string{reqAt(StageMail), reqAt(StageEhlo, withPTR(sp("mail.example.net."))), reqAt(StageData)}, 3, "context.stage", "request 2 (ehlo) ended the last transaction"},
 		{"sender changes in a transaction", []string{reqAt(StageMail), reqAt(StageRcpt, withFrom("bob@example.net"))}, 2, "envelope.from.address",
 			`keeps a transaction's sender: "alice@example.net" at request 1 (mail); this request (2) has "bob@example.net"`},
-		{"ehlo's envelope", []string{reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageEhlo, withPTR(sp("mail.example.net.")), func(r *Request) {
+		{"ehlo's envelope", []string{reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")), reqAt(StageEhlo, withPTR(sp("mail.example.net.")), func(r *Request) {
 			r.Envelope = &Envelope{From: Address{"alice@example.net"}, To: []Address{{"z@x.example"}}}
-		})}, 2, "envelope.to[0].address", `has "z@x.example"`},
+		})}, 3, "envelope.to", `has no "a@x.example"`},
+		{"ehlo's envelope without an earlier recipient", []string{reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")),
+			reqAt(StageEhlo, withPTR(sp("mail.example.net.")), func(r *Request) {
+				r.Envelope = &Envelope{From: Address{"alice@example.net"}, To: []Address{{"b@x.example"}}}
+			})}, 4, "envelope.to", `has no "a@x.example"`},
+		{"recipients at mail after connect", []string{reqAt(StageConnect), reqAt(StageMail, withTo("a@x.example"))}, 2, "envelope.to",
+			"as [] at mail unless an EHLO refused mid-transaction left the recipients of the transaction before (handle_ehlo clears the sender, not rcpt_to); request 1 (connect) left none and no mail request came since; this request (2) has 1 recipients"},
+		{"recipients at mail after data", []string{reqAt(StageMail), reqAt(StageRcpt), reqAt(StageData), reqAt(StageMail, withTo("bill@example.org"))}, 4, "envelope.to",
+			"request 3 (data) left none"},
+		{"recipients at mail an ehlo did not show", []string{reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageEhlo, withPTR(sp("mail.example.net.")), func(r *Request) {
+			r.Envelope = &Envelope{From: Address{"alice@example.net"}, To: []Address{{"a@x.example"}}}
+		}), reqAt(StageMail, withTo("a@x.example", "b@x.example"))}, 4, "envelope.to[1].address",
+			`holds the recipients of request 3 (ehlo) and no other; this request (4) has "b@x.example", which it did not have`},
+		{"recipients at mail without one of the transaction before", []string{reqAt(StageMail), reqAt(StageRcpt, withTo("a@x.example")), reqAt(StageRcpt, withTo("a@x.example", "b@x.example")),
+			reqAt(StageMail, withFrom("carol@example.net"), withTo("b@x.example"))}, 4, "envelope.to",
+			`sends at mail the recipients an EHLO refused mid-transaction left (handle_ehlo clears the sender, not rcpt_to), or none after a reset: envelope.to starts with the recipients of the transaction before (requests 2, 3), in that order; this request (4) has no "a@x.example"`},
+		{"tls back to a balancer's", []string{reqAt(StageEhlo, withTLS("TLSv1.3", "TLS13_AES_128_GCM_SHA256")), reqAt(StageMail, withTLS("TLSv1.3", "TLS_AES_128_GCM_SHA256"))}, 2, "context.tls.cipher",
+			`keeps a connection's TLS cipher: "TLS13_AES_128_GCM_SHA256" in request 1; this request (2) has "TLS_AES_128_GCM_SHA256"`},
+		{"tls changes after STARTTLS behind a balancer", []string{reqAt(StageConnect, withTLS("unknown", "unknown")), reqAt(StageEhlo, withTLS("TLSv1.3", "TLS13_AES_128_GCM_SHA256")),
+			reqAt(StageMail, withTLS("TLSv1.3", "TLS13_AES_256_GCM_SHA384"))}, 3, "context.tls.cipher",
+			`keeps a connection's TLS cipher: "TLS13_AES_128_GCM_SHA256" in request 2; this request (3) has "TLS13_AES_256_GCM_SHA384"`},
 	} {
 		var tr DriftTracker
 		for i, body := range tc.reqs {
