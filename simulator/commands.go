@@ -46,7 +46,7 @@ func (p *player) hostname() string {
 // a hook that does not accept restores the previous name.
 func (p *player) ehlo(ctx context.Context, st *StepResult, name string, extended bool) {
 	if name != p.helo {
-		if p.rejectNonFqdn() && !hasValidLabels(name) {
+		if p.rejectNonFqdn() && !HasValidLabels(name) {
 			st.Replies = append(st.Replies, ReplyInvalidEhlo)
 			return
 		}

@@ -52,8 +52,8 @@ func TestHasValidLabels(t *testing.T) {
 		"":                                   false,
 	}
 	for name, want := range tests {
-		if got := hasValidLabels(name); got != want {
-			t.Errorf("hasValidLabels(%q) = %v, want %v", name, got, want)
+		if got := HasValidLabels(name); got != want {
+			t.Errorf("HasValidLabels(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

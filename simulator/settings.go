@@ -88,12 +88,12 @@ func (p *player) rcptMaxFailures() int {
 	return DefaultMaxRcptFailures
 }
 
-// hasValidLabels is mail-auth's HasValidLabels (spf/verify.rs:630-653),
+// HasValidLabels is mail-auth's HasValidLabels (spf/verify.rs:630-653),
 // the test behind rejectNonFqdn: at least one dot, at least one letter or
 // digit (Unicode), and no run of more than 63 characters between dots.
 // Nothing else is checked: "a..b" and "[192.0.2.1]" pass, "[IPv6:::1]"
 // and "localhost" do not.
-func hasValidLabels(name string) bool {
+func HasValidLabels(name string) bool {
 	dots, chars, label := false, false, 0
 	for _, c := range name {
 		label++

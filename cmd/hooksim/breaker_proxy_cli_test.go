@@ -69,7 +69,7 @@ func captureAtPath(t *testing.T, hook string) string {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "h.db")
 	p := startProxy(t, "--upstream", hook+"/", "--db", db)
-	if code, out, errOut := runCLI(t, "", "run", "bundled:hello", "--url", p.url+"mta-hook", "--stages", "all", "--no-record"); code != exitOK {
+	if code, out, errOut := runCLI(t, "", "run", "bundled:hello", "--url", p.addr+"mta-hook", "--stages", "all", "--no-record"); code != exitOK {
 		t.Fatalf("run through the proxy: exit %d\n%s\n%s", code, out, errOut)
 	}
 	p.waitFor(t, "ended (data stage)")
@@ -128,7 +128,7 @@ func TestBreakerProxiedReplayWithDriftSameHook(t *testing.T) {
 	hook := exampleHook(t)
 	db := filepath.Join(t.TempDir(), "h.db")
 	p := startProxy(t, "--upstream", hook, "--db", db)
-	resp, err := http.Post(p.url, "application/json", strings.NewReader(breakerConnectBody))
+	resp, err := http.Post(p.addr, "application/json", strings.NewReader(breakerConnectBody))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestBreakerExportNotAHookRequestIsInputError(t *testing.T) {
 	hook := exampleHook(t)
 	db := filepath.Join(t.TempDir(), "h.db")
 	p := startProxy(t, "--upstream", hook, "--db", db)
-	resp, err := http.Post(p.url, "application/json", strings.NewReader("not json at all"))
+	resp, err := http.Post(p.addr, "application/json", strings.NewReader("not json at all"))
 	if err != nil {
 		t.Fatal(err)
 	}

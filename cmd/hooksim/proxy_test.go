@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,74 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
-// proxyServer is a `hooksim proxy` running in-process.
-type proxyServer struct {
-	url      string
-	out, err *syncBuffer
-	stop     func() int // Ctrl-C; returns the exit code
-}
-
 // startProxy runs hooksim proxy with args (a --listen on a free loopback
-// port is added) and waits for its banner.
-func startProxy(t *testing.T, args ...string) *proxyServer {
+// port is added) and waits for its banner; addr is its URL.
+func startProxy(t *testing.T, args ...string) *liveServer {
 	t.Helper()
-	s := &proxyServer{out: &syncBuffer{}, err: &syncBuffer{}}
-	dataHome := t.TempDir()
-	env := &cliEnv{stdout: s.out, stderr: s.err, stdin: strings.NewReader(""),
-		getenv: func(k string) (string, bool) {
-			if k == "XDG_DATA_HOME" {
-				return dataHome, true
-			}
-			return "", false
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() { code <- runMain(ctx, env, append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...)) }()
-	var once sync.Once
-	exit := -1
-	s.stop = func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case exit = <-code:
-			case <-time.After(20 * time.Second):
-				t.Errorf("hooksim proxy did not stop after Ctrl-C\n%s", s.out.String())
-			}
-		})
-		return exit
-	}
-	t.Cleanup(func() { s.stop() })
-	re := regexp.MustCompile(`listening on (https?://127\.0\.0\.1:\d+/)`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(s.out.String()); m != nil && strings.Contains(s.out.String(), "Ctrl-C to stop") {
-			s.url = m[1]
-			return s
-		}
-		select {
-		case c := <-code:
-			t.Fatalf("hooksim proxy exited %d:\n%s\n%s", c, s.out.String(), s.err.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s\n%s", s.out.String(), s.err.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (s *proxyServer) waitFor(t *testing.T, want string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(s.out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the output never said %q:\n%s", want, s.out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return startLive(t, t.TempDir(), regexp.MustCompile(`listening on (https?://127\.0\.0\.1:\d+/)`), append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...))
 }
 
 // hooksim plays Stalwart through the proxy to the example hook; the
@@ -90,7 +28,7 @@ func TestProxyCaptureExportTest(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	p := startProxy(t, "--upstream", hook, "--db", db, "--compare")
 	for _, s := range []string{"bundled:hello", "bundled:submission"} {
-		if code, out, errOut := runCLI(t, "", "run", s, "--url", p.url, "--stages", "all", "--no-record"); code != exitOK {
+		if code, out, errOut := runCLI(t, "", "run", s, "--url", p.addr, "--stages", "all", "--no-record"); code != exitOK {
 			t.Fatalf("run %s through the proxy: exit %d\n%s\n%s", s, code, out, errOut)
 		}
 	}
@@ -196,7 +134,7 @@ func TestProxyReplayKeepsTheHooksSettings(t *testing.T) {
 	defer hook.Close()
 	db := filepath.Join(t.TempDir(), "h.db")
 	p := startProxy(t, "--upstream", hook.URL, "--db", db)
-	if code, out, errOut := runCLI(t, "", "run", "bundled:hello", "--url", p.url+"hook?v=2", "--stages", "all", "--no-record",
+	if code, out, errOut := runCLI(t, "", "run", "bundled:hello", "--url", p.addr+"hook?v=2", "--stages", "all", "--no-record",
 		"--bearer", token, "--header", "X-Tenant: acme"); code != exitOK {
 		t.Fatalf("run through the proxy: exit %d\n%s\n%s", code, out, errOut)
 	}

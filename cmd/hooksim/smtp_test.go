@@ -24,71 +24,11 @@ import (
 	"github.com/hooksim/hooksim/store"
 )
 
-// smtpServer is a `hooksim smtp` running in-process.
-type smtpServer struct {
-	addr     string
-	out, err *syncBuffer
-	stop     func() int // Ctrl-C; returns the exit code
-}
-
 // startSMTP runs hooksim smtp with args (a --listen on a free loopback
 // port is added) and waits for its banner.
-func startSMTP(t *testing.T, dataHome string, args ...string) *smtpServer {
+func startSMTP(t *testing.T, dataHome string, args ...string) *liveServer {
 	t.Helper()
-	s := &smtpServer{out: &syncBuffer{}, err: &syncBuffer{}}
-	env := &cliEnv{stdout: s.out, stderr: s.err, stdin: strings.NewReader(""),
-		getenv: func(k string) (string, bool) {
-			if k == "XDG_DATA_HOME" {
-				return dataHome, true
-			}
-			return "", false
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() { code <- runMain(ctx, env, append([]string{"smtp", "--listen", "127.0.0.1:0"}, args...)) }()
-	var once sync.Once
-	exit := -1
-	s.stop = func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case exit = <-code:
-			case <-time.After(20 * time.Second):
-				t.Errorf("hooksim smtp did not stop after Ctrl-C\n%s", s.out.String())
-			}
-		})
-		return exit
-	}
-	t.Cleanup(func() { s.stop() })
-	re := regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+)`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(s.out.String()); m != nil && strings.Contains(s.out.String(), "Ctrl-C to stop") {
-			s.addr = m[1]
-			return s
-		}
-		select {
-		case c := <-code:
-			t.Fatalf("hooksim smtp exited %d:\n%s\n%s", c, s.out.String(), s.err.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s\n%s", s.out.String(), s.err.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// waitFor waits until the server's output holds want.
-func (s *smtpServer) waitFor(t *testing.T, want string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(s.out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the output never said %q:\n%s", want, s.out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return startLive(t, dataHome, regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+)`), append([]string{"smtp", "--listen", "127.0.0.1:0"}, args...))
 }
 
 const capturedMessage = "From: John <john@example.org>\r\nTo: bill@example.org\r\nSubject: signup\r\n" +

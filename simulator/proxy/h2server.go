@@ -114,7 +114,7 @@ type h2conn struct {
 	// included); refusedRunning the streams refused because of them.
 	// The connection's goroutine alone touches them.
 	running, refusedRunning int
-	quit   chan struct{}  // closed when the connection is done
+	quit                    chan struct{} // closed when the connection is done
 }
 
 // h2reader remembers the error of the connection's last read, which tells

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hooksim/hooksim/sessions"
+	"github.com/hooksim/hooksim/simulator"
 	"github.com/hooksim/hooksim/simulator/wire"
 )
 
@@ -473,7 +474,7 @@ func (b *builder) ehloStep(name string, req int) {
 	if !ok {
 		b.note("helo-"+name, true, "The HELO name %q cannot be sent so that the simulator stores it as Stalwart did.", name)
 	}
-	if !validLabels(name) {
+	if !simulator.HasValidLabels(name) {
 		b.nonFqdn = true
 	}
 	b.helos = true

@@ -2,7 +2,6 @@ package rebuild
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hooksim/hooksim/sessions"
@@ -101,25 +100,6 @@ func heloStep(name string) (sessions.Step, bool) {
 		clean = "null"
 	}
 	return sessions.Step{Kind: sessions.StepRaw, Arg: "EHLO " + clean}, false
-}
-
-// validLabels is mail-auth's HasValidLabels as the simulator reads it
-// (simulator/settings.go hasValidLabels), the test behind Stalwart's
-// rejectNonFqdn: a dot, a letter or digit, no label over 63 characters.
-func validLabels(name string) bool {
-	dots, chars, label := false, false, 0
-	for _, c := range name {
-		label++
-		if unicode.IsLetter(c) || unicode.IsNumber(c) || unicode.Is(unicode.Other_Alphabetic, c) {
-			chars = true
-		} else if c == '.' {
-			dots, label = true, 0
-		}
-		if label > 63 {
-			return false
-		}
-	}
-	return dots && chars
 }
 
 // cleanName is a usable session name: control characters dropped,
