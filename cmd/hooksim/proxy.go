@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -186,30 +187,13 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 	srv := &proxy.Server{Handler: p.Handler(), TLSConfig: tcfg}
 	printProxyBanner(out, ln.Addr().String(), tcfg != nil, tlsNote, o, dbPath, srvWeb)
 
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(serveCtx, ln); err != nil {
-			errs <- err
-			stop()
-		}
-	}()
+	g := newServeGroup(ctx)
+	g.run(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	if srvWeb != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srvWeb.Serve(serveCtx); err != nil {
-				errs <- err
-				stop()
-			}
-		}()
+		g.run(srvWeb.Serve)
 	}
-	<-serveCtx.Done()
-	wg.Wait()
+	<-g.ctx.Done()
+	served := g.wait(nil)
 	p.Close()
 	log.close()
 	var recErr error
@@ -227,7 +211,7 @@ func serveProxy(ctx context.Context, env *cliEnv, o *proxyOptions) error {
 		fmt.Fprintf(out, " (recorded in %s)", dbPath)
 	}
 	fmt.Fprintln(out)
-	return firstErr(errs, recErr)
+	return cmp.Or(served, recErr)
 }
 
 // printProxyBanner says where the proxy listens, where it sends, how to

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -311,40 +312,23 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	} else {
 		printSMTPBanner(out, c, o, dbPath, srvWeb)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	g := newServeGroup(ctx)
 	for _, ln := range []net.Listener{c.listener, c.tlsLn} {
 		if ln == nil {
 			continue
 		}
 		s := *srv
 		s.NewSession = c.newSession(o, "smtp://"+ln.Addr().String())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.Serve(serveCtx, ln); err != nil {
-				errs <- err
-				stop()
-			}
-		}()
+		g.run(func(ctx context.Context) error { return s.Serve(ctx, ln) })
 	}
 	if srvWeb != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srvWeb.Serve(serveCtx); err != nil {
-				errs <- err
-				stop()
-			}
-		}()
+		g.run(srvWeb.Serve)
 	}
-	<-serveCtx.Done()
+	<-g.ctx.Done()
 	if n := log.open(); n > 0 && !o.quiet {
 		fmt.Fprintf(out, "stopping: waiting for %s to finish the command in progress, then say 421 (Ctrl-C again to quit now)\n", plural(n, "connection"))
 	}
-	wg.Wait()
+	served := g.wait(nil)
 	relay.close()
 	var recErr error
 	if rec != nil {
@@ -354,7 +338,7 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 	}
 	conns, queued := log.totals()
 	if o.noSummary {
-		return firstErr(errs, recErr)
+		return cmp.Or(served, recErr)
 	}
 	fmt.Fprintf(out, "\nhooksim smtp stopped: %s, %s queued", plural(conns, "connection"), plural(queued, "message"))
 	if relay != nil {
@@ -364,16 +348,7 @@ func serveSMTP(ctx context.Context, env *cliEnv, c *smtpConfig, o *smtpOptions) 
 		fmt.Fprintf(out, " (recorded in %s)", dbPath)
 	}
 	fmt.Fprintln(out)
-	return firstErr(errs, recErr)
-}
-
-// firstErr is the first error a listener reported, else err.
-func firstErr(errs chan error, err error) error {
-	close(errs)
-	for e := range errs {
-		return e
-	}
-	return err
+	return cmp.Or(served, recErr)
 }
 
 // printSMTPBanner says where hooksim listens, what it calls, where it
