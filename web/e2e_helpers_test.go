@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -366,4 +368,32 @@ func (b *tab) fail(what string, err error) {
 		b.t.Logf("page at failure:\n%s", text)
 	}
 	b.t.FailNow()
+}
+
+// startHooksim runs the hooksim binary with args until the test ends and
+// returns it with the address its output names (re's first group).
+func startHooksim(t *testing.T, re *regexp.Regexp, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(buildHooksim(t), args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	var addr string
+	for addr == "" && lines.Scan() {
+		if m := re.FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("hooksim %s printed no address", args[0])
+	}
+	go io.Copy(io.Discard, stdout)
+	return cmd, addr
 }

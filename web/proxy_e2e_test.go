@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -32,27 +29,8 @@ func TestBrowserProxyDrift(t *testing.T) {
 	b := &tab{t: t, ctx: bctx, e: e}
 	script := e.play("hello")[0]
 
-	cmd := exec.Command(buildHooksim(t), "proxy", "--listen", "127.0.0.1:0", "--db", e.dbPath, "--upstream", e.hook.URL)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		t.Fatal("hooksim proxy printed no address")
-	}
-	go io.Copy(io.Discard, stdout)
+	cmd, url := startHooksim(t, regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`),
+		"proxy", "--listen", "127.0.0.1:0", "--db", e.dbPath, "--upstream", e.hook.URL)
 
 	b.open("#/")
 	b.wait("websocket live", `document.getElementById('live').classList.contains('live-live')`, 10*time.Second)

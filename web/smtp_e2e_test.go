@@ -38,27 +38,8 @@ func TestBrowserSMTP(t *testing.T) {
 	e := startEnv(t)
 	b := &tab{t: t, ctx: bctx, e: e}
 
-	cmd := exec.Command(buildHooksim(t), "smtp", "--listen", "127.0.0.1:0", "--db", e.dbPath, "--url", e.hook.URL, "--stages", "all")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	var addr string
-	for addr == "" && lines.Scan() {
-		if m := regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatal("hooksim smtp printed no address")
-	}
-	go io.Copy(io.Discard, stdout)
+	cmd, addr := startHooksim(t, regexp.MustCompile(`SMTP on (127\.0\.0\.1:\d+)`),
+		"smtp", "--listen", "127.0.0.1:0", "--db", e.dbPath, "--url", e.hook.URL, "--stages", "all")
 
 	b.open("#/")
 	b.wait("websocket live", `document.getElementById('live').classList.contains('live-live')`, 10*time.Second)
