@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,7 +45,6 @@ type Connection struct {
 	checker Checker
 	last    atomic.Int64 // unix ns of its last request; read by the reaper
 	tx      int          // the current transaction's number
-	txFrom  string       // its sender, to tell a new transaction
 	ended   bool
 	results []*simulator.TransactionResult
 }
@@ -277,8 +277,9 @@ func (t *tracker) end(c *Connection, why string) {
 	}
 	c.ended = true
 	if t.conns[c.key] == c {
+		// Its lock stays: the connection's next transaction may already
+		// be waiting on it (the reaper drops it after an idle gap).
 		delete(t.conns, c.key)
-		delete(t.locks, c.key)
 	}
 	if e := t.checkers[c.key]; e != nil {
 		e.last.Store(c.last.Load()) // the idle gap counts from its last request
@@ -318,6 +319,14 @@ func (t *tracker) reap(ctx context.Context) {
 			for key, e := range t.checkers {
 				if t.conns[key] == nil && now.Sub(time.Unix(0, e.last.Load())) >= gap {
 					delete(t.checkers, key)
+				}
+			}
+			for key, l := range t.locks {
+				// A connection gone for an idle gap: its lock, unless a
+				// request holds it.
+				if t.conns[key] == nil && t.checkers[key] == nil && l.TryLock() {
+					delete(t.locks, key)
+					l.Unlock()
 				}
 			}
 			t.mu.Unlock()
@@ -361,7 +370,7 @@ func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, res
 	call := *res
 	call.Proto = req.Proto
 	call.RequestHeaders = hookclient.RedactHeaders(req.Fields, secrets...)
-	call.RequestHead = hookclient.RedactHead(req.Head, secrets...)
+	call.RequestHead = redactTargets(hookclient.RedactHead(req.Head, secrets...))
 	call.ResponseHeaders = hookclient.RedactHeaders(res.ResponseHeaders, secrets...)
 	call.ResponseHead = hookclient.RedactHead(res.ResponseHead, secrets...)
 	call.Duration = time.Since(req.Received)
@@ -401,14 +410,11 @@ func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, res
 		ex.Lints = append(drift, ex.Lints...)
 	}
 
-	// The transaction: a new sender (or a mail stage) starts one.
-	from := ""
-	if pk.Envelope != nil {
-		from = str(pk.Envelope.From.Address)
-		if stage == wire.StageMail || c.tx == 0 || from != c.txFrom {
-			c.tx++
-			c.txFrom = from
-		}
+	// The transaction: a mail stage starts one, or the first envelope
+	// seen (a capture without the mail stage). Not a new sender: a
+	// rewrite rule changes it after the mail hook (mail.rs).
+	if pk.Envelope != nil && (stage == wire.StageMail || c.tx == 0) {
+		c.tx++
 	}
 	ex.Transaction = c.tx
 
@@ -585,4 +591,28 @@ func querySecrets(target string) []string {
 		}
 	}
 	return out
+}
+
+// redactTargets hides credential-named query parameters in a recorded
+// request head's target (the request line, and an HTTP/2 rendering's
+// :path line), whatever their length (hookconf.RedactURL).
+func redactTargets(head []byte) []byte {
+	if !bytes.Contains(head, []byte("?")) {
+		return head
+	}
+	lines := bytes.SplitAfter(head, []byte("\n"))
+	for i, line := range lines {
+		switch {
+		case i == 0:
+			method, rest, ok := bytes.Cut(line, []byte(" "))
+			target, tail, ok2 := bytes.Cut(rest, []byte(" "))
+			if ok && ok2 {
+				lines[i] = []byte(string(method) + " " + hookconf.RedactURL(string(target)) + " " + string(tail))
+			}
+		case bytes.HasPrefix(line, []byte(":path: ")):
+			v := bytes.TrimRight(line[len(":path: "):], "\r\n")
+			lines[i] = []byte(":path: " + hookconf.RedactURL(string(v)) + string(line[len(":path: ")+len(v):]))
+		}
+	}
+	return bytes.Join(lines, nil)
 }
