@@ -38,6 +38,11 @@ type builder struct {
 	auth      string
 	authAt    int // index of the connection's auth step, -1 when none
 	from      *string
+	// fromMail: from was set by a captured mail request, so a later
+	// request of the transaction with another sender shows a rewrite
+	// rule's doing (mail.rs rewrites after the mail hook), not a new
+	// transaction.
+	fromMail bool
 	to        []string
 	iprevDone bool
 
@@ -301,6 +306,7 @@ func (b *builder) mail(i int) {
 		return
 	}
 	b.from = &from
+	b.fromMail = true
 	b.keepSender(from)
 }
 
@@ -315,7 +321,15 @@ func (b *builder) keepSender(from string) {
 // ensureTx makes the open transaction have sender from and recipients
 // to (in order) before request r: a MAIL and the RCPTs not captured.
 func (b *builder) ensureTx(r *captured, from string, to []string) {
+	if b.from != nil && *b.from != from && b.fromMail {
+		// Stalwart's sender rewrite (session.mail.rewrite) ran after the
+		// mail hook: the transaction goes on with the rewritten sender,
+		// which the simulator does not reproduce.
+		b.note("sender-rewrite-"+*b.from, true, "Stalwart changed the sender %s to %q after the mail hook (a sender rewrite rule); the script sends MAIL FROM as the client did, so its later requests show %s.", *b.from, from, *b.from)
+		from = *b.from
+	}
 	if b.from == nil || *b.from != from {
+		b.fromMail = false
 		if b.from != nil {
 			b.rset()
 		}

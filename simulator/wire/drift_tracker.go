@@ -63,6 +63,7 @@ type connState struct {
 	ptr        seenAt
 	helo       seenAt
 	tls        seenAt // at: the first request with tls
+	plainAt    int    // the first request without tls, before any with it
 	tlsVersion seenAt
 	tlsCipher  seenAt
 	sasl       seenAt
@@ -178,11 +179,19 @@ func (t *DriftTracker) compareTLS(c *driftCheck, n int) {
 	if v.tls.null {
 		if s.tls.at > 0 {
 			c.add("context.tls", "%s keeps TLS for the rest of a connection once it started (request %d has tls); this request (%d) has none", model, s.tls.at, n)
+		} else if s.plainAt == 0 {
+			s.plainAt = n
 		}
 		return
 	}
 	if s.tls.at == 0 {
 		s.tls = seenAt{at: n}
+		// A plain connection gets TLS only by STARTTLS, a TLS stream of
+		// Stalwart's own (rustls' names); a PROXY-protocol stream has
+		// the balancer's values from the connect stage on.
+		if s.plainAt > 0 && v.tlsVersion.set && v.tlsCipher.set && !directTLS(v.tlsVersion.v, v.tlsCipher.v) {
+			c.add("context.tls", "%s starts TLS on a plain connection only by STARTTLS, which gives rustls' names (TLSv1.3, TLS13_AES_256_GCM_SHA384); request %d had no tls, and this request (%d) has %s/%s, a load balancer's values, which it would have sent from the connect stage on", model, s.plainAt, n, quoteShort(v.tlsVersion.v), quoteShort(v.tlsCipher.v))
+		}
 	}
 	if v.tlsVersion.set && v.tlsCipher.set && s.tlsVersion.at > 0 && s.tlsCipher.at > 0 &&
 		!directTLS(s.tlsVersion.v, s.tlsCipher.v) && directTLS(v.tlsVersion.v, v.tlsCipher.v) {
@@ -265,8 +274,10 @@ func (t *DriftTracker) place(c *driftCheck, n int) bool {
 	v, s := c.v, &t.conn
 	tx := &s.tx
 	if tx.open && (tx.mailAt > 0 || tx.from.set && tx.from.v == v.from.v) {
-		if tx.mailAt > 0 && tx.from.set && !tx.from.null && tx.from.v != v.from.v {
-			c.add("envelope.from.address", "%s keeps a transaction's sender: %s at request %d (mail); this request (%d) has %s (unless a sender rewrite rule changed it after the mail hook)", model, quoteShort(tx.from.v), tx.mailAt, n, quoteShort(v.from.v))
+		// A sender rewrite rule (session.mail.rewrite, mail.rs) may
+		// change the sender after the mail hook: the rest of the
+		// transaction carries the rewritten one. No finding.
+		if tx.from.v != v.from.v {
 			tx.from = v.from
 		}
 		return false
