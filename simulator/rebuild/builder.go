@@ -42,7 +42,7 @@ type builder struct {
 	// request of the transaction with another sender shows a rewrite
 	// rule's doing (mail.rs rewrites after the mail hook), not a new
 	// transaction.
-	fromMail bool
+	fromMail  bool
 	to        []string
 	iprevDone bool
 
