@@ -65,7 +65,7 @@ export function fmtAgo(s) {
 /** fmtMs shows a duration in milliseconds. */
 export function fmtMs(ms) {
   if (ms === null || ms === undefined) return '';
-  if (ms < 1) return `${Number(ms).toFixed(2)} ms`;
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
 }
@@ -81,9 +81,19 @@ export function fmtBytes(n) {
 /** duration between two RFC 3339 times, as text. */
 export function fmtSpan(a, b) {
   if (!a || !b) return '';
-  const ms = new Date(b).getTime() - new Date(a).getTime();
+  const ms = isoMs(b) - isoMs(a);
   if (isNaN(ms)) return '';
   return fmtMs(ms);
+}
+
+/**
+ * isoMs is an RFC 3339 time in milliseconds since the epoch, keeping the
+ * fraction below the millisecond that Date drops ("…:56.415924059Z").
+ */
+function isoMs(s) {
+  const m = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)$/.exec(String(s));
+  if (!m) return new Date(s).getTime();
+  return new Date(m[1] + m[3]).getTime() + (m[2] ? Number(m[2]) * 1000 : 0);
 }
 
 /** badge is a small coloured label; kind picks the colour. */

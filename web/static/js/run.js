@@ -109,6 +109,12 @@ export function runPage(root, ctx) {
   function stepItem(st) {
     const li = h('li', { class: `step step-${st.kind || 'cmd'}`, dataset: { step: st.index } });
     const cmd = st.command || st.kind || '';
+    const replies = st.replies && st.replies.length ? [...st.replies] : (st.reply ? [st.reply] : []);
+    // DATA's 354 comes before the message, and the data hook after it.
+    const early = [];
+    while (replies.length > 1 && /^354[ -]/.test(replies[0])) early.push(replies.shift());
+    const server = (rep) => h('div', { class: `line server ${replyClass(rep)}` },
+      h('span', { class: 'who', text: 'S' }), h('span', { class: 'mono', text: rep }));
     if (st.kind === 'close') {
       // The server closed the connection on its own: no client line.
       li.appendChild(h('div', { class: 'line muted small', text: (st.message || '').replace(/^<|>$/g, '') }));
@@ -117,15 +123,16 @@ export function runPage(root, ctx) {
         h('span', { class: 'who', text: 'C' }),
         h('span', { class: 'mono cmd', text: cmd }),
         st.implied ? badge('implied', 'plain') : null,
-        st.message ? h('span', { class: 'muted small', text: ` ${st.message}` }) : null,
+        st.message && !early.length ? h('span', { class: 'muted small', text: ` ${st.message}` }) : null,
         st.line ? h('span', { class: 'muted small lineno', text: `line ${st.line}` }) : null));
     }
-    for (const ex of st.exchanges || []) li.appendChild(exchangeCard(ex));
-    const replies = st.replies && st.replies.length ? st.replies : (st.reply ? [st.reply] : []);
-    for (const rep of replies) {
-      li.appendChild(h('div', { class: `line server ${replyClass(rep)}` },
-        h('span', { class: 'who', text: 'S' }), h('span', { class: 'mono', text: rep })));
+    for (const rep of early) li.appendChild(server(rep));
+    if (early.length && st.message) {
+      li.appendChild(h('div', { class: 'line client message-line' },
+        h('span', { class: 'who', text: 'C' }), h('span', { class: 'muted small', text: st.message })));
     }
+    for (const ex of st.exchanges || []) li.appendChild(exchangeCard(ex));
+    for (const rep of replies) li.appendChild(server(rep));
     if (st.closed) li.appendChild(h('div', { class: 'line muted small', text: 'connection closed' }));
     if (st.lints && st.lints.length) li.appendChild(lintBox(st.lints));
     for (const f of st.failures || []) li.appendChild(h('div', { class: 'failure', text: `✗ ${f}` }));
@@ -313,7 +320,7 @@ function exchangeReplayForm(box, runID, seq) {
       const r = await post(`/api/v1/runs/${runID}/exchanges/${seq}/replay`, { url: url.value.trim() });
       const ex = r.exchange || {};
       clear(out).appendChild(h('div', {},
-        h('p', {}, badge(r.equal ? 'same answer' : `${r.differences} differences`, r.equal ? 'ok' : 'warn'), ' ',
+        h('p', {}, badge(r.equal ? 'same answer' : `${r.differences} difference${r.differences === 1 ? '' : 's'}`, r.equal ? 'ok' : 'warn'), ' ',
           h('span', { class: 'muted', text: `HTTP ${ex.status || 'no answer'}, ${ex.outcome || ''}, ${fmtMs(ex.duration_ms)}` })),
         ex.reply ? h('div', { class: 'told' }, h('span', { class: 'muted', text: 'The client would be told ' }), h('code', { class: replyClass(ex.reply), text: ex.reply })) : null,
         r.equal ? null : diffText(r.text)));

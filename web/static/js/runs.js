@@ -5,7 +5,9 @@ import { pager } from './pager.js';
 import { badge, clear, fmtAgo, fmtSpan, fmtTime, h, outcomeKind } from './dom.js';
 
 const STAGES = ['connect', 'ehlo', 'auth', 'mail', 'rcpt', 'data'];
-const ACTIONS = ['accept', 'reject', 'discard', 'quarantine', 'tempfail'];
+// "error": a hook call that failed (the client heard 451 4.3.5, or the
+// hook was skipped), as the store names that outcome.
+const ACTIONS = ['accept', 'reject', 'discard', 'quarantine', 'error'];
 const SOURCES = ['script', 'smtp', 'replay', 'proxy'];
 const FILTERS = ['q', 'session', 'stage', 'action', 'source', 'errors', 'drift'];
 

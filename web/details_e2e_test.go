@@ -1,0 +1,60 @@
+package web_test
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+// A run's page shows DATA's 354 before the message and the data hook,
+// and the queued reply after them; a span under a millisecond reads in
+// µs; the runs list's error filter finds a run whose hook failed.
+func TestBrowserRunDetails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	id := e.play("hello", "data")[0]
+
+	b.open(fmt.Sprintf("#/runs/%d", id))
+	b.wait("the DATA step", `document.querySelector('.step-data .exchange') !== null`, 10*time.Second)
+	order, ok := b.eval(`(() => { const t = document.querySelector('.step-data').innerText;
+		return [t.indexOf('354 '), t.indexOf('<message'), t.indexOf('hook · data'), t.indexOf('250 2.0.0')]; })()`).([]any)
+	if !ok || len(order) != 4 {
+		t.Fatalf("DATA step positions: %v", order)
+	}
+	last := -1.0
+	for i, v := range order {
+		p, _ := v.(float64)
+		if p < 0 || p <= last {
+			t.Fatalf("the DATA step reads out of order (354, message, data hook, 250 at %v; item %d)", order, i)
+		}
+		last = p
+	}
+
+	b.eval(`void import('./js/dom.js').then(m => { window.__span = m.fmtSpan('2026-11-30T00:00:00.000100Z', '2026-11-30T00:00:00.000600Z') })`)
+	b.wait("a span of 500 µs", `window.__span === '500 µs'`, 5*time.Second)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	var res struct {
+		Runs []int64 `json:"runs"`
+	}
+	e.api("POST", "/api/v1/play", map[string]any{"session": "hello", "url": refused, "stages": []string{"data"}}, &res)
+	if len(res.Runs) != 1 {
+		t.Fatalf("play against a refusing hook: %v", res.Runs)
+	}
+	e.waitFinished(res.Runs[0])
+	b.open("#/?action=error")
+	b.wait("the error filter", `document.getElementById('f-action').value === 'error' && document.querySelectorAll('#runs-table tr.run-row').length === 1`, 10*time.Second)
+	if row := b.eval(`document.querySelector('#runs-table tr.run-row').dataset.runId`); row != fmt.Sprint(res.Runs[0]) {
+		t.Errorf("the error filter lists run %v, want #%d (the one whose hook refused)", row, res.Runs[0])
+	}
+}
