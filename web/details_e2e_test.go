@@ -58,3 +58,24 @@ func TestBrowserRunDetails(t *testing.T) {
 		t.Errorf("the error filter lists run %v, want #%d (the one whose hook refused)", row, res.Runs[0])
 	}
 }
+
+// Comparing runs of two different sessions warns that they are; two runs
+// of one session do not.
+func TestBrowserCompareDifferentSessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	hello := e.play("hello", "data")[0]
+	again := e.play("hello", "data")[0]
+	minimal := e.play("minimal", "data")[0]
+	b.open(fmt.Sprintf("#/compare?a=%d&b=%d", hello, minimal))
+	b.wait("the warning", `(() => { const w = document.querySelector('.compare-warning'); return w && w.innerText.includes('different sessions') && w.innerText.includes('minimal') })()`, 10*time.Second)
+	b.open(fmt.Sprintf("#/compare?a=%d&b=%d", hello, again))
+	b.wait("the comparison", `document.querySelector('.compact-run') !== null`, 10*time.Second)
+	if v := b.eval(`document.querySelector('.compare-warning') === null`); v != true {
+		t.Errorf("two runs of one session are compared with a warning")
+	}
+}

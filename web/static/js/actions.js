@@ -134,7 +134,14 @@ export function comparePage(root, ctx) {
   }
   out.appendChild(h('p', { class: 'muted', text: 'Comparing…' }));
   Promise.all([get(`/api/v1/compare?a=${ia}&b=${ib}`), get(`/api/v1/runs/${ia}?bodies=0`), get(`/api/v1/runs/${ib}?bodies=0`)]).then(([cmp, ra, rb]) => {
-    clear(out).append(diffResult(cmp, ia, null),
+    clear(out);
+    if (ra.run.session !== rb.run.session) {
+      // Two different sessions differ everywhere: say so first.
+      out.appendChild(h('div', { class: 'lint-box compare-warning', role: 'note', text:
+        `⚠ These runs play different sessions (#${ia}: ${ra.run.session || '(unnamed)'}, #${ib}: ${rb.run.session || '(unnamed)'}): ` +
+        'their steps are compared one by one, so most differences come from the sessions, not the hook.' }));
+    }
+    out.append(diffResult(cmp, ia, null),
       h('div', { class: 'two-col side-by-side' }, compactRun(ra), compactRun(rb)));
   }).catch((e) => {
     clear(out).appendChild(h('div', { class: 'error-box', text: `Could not compare: ${e.message}` }));
