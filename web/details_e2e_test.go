@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,26 @@ func TestBrowserCompareDifferentSessions(t *testing.T) {
 	b.wait("the comparison", `document.querySelector('.compact-run') !== null`, 10*time.Second)
 	if v := b.eval(`document.querySelector('.compare-warning') === null`); v != true {
 		t.Errorf("two runs of one session are compared with a warning")
+	}
+}
+
+// A play the server refuses (a pasted script that does not parse) says
+// "Not started" with the reason, not "Started".
+func TestBrowserPlayRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	b.open("#/play")
+	b.wait("the form", `document.getElementById('play-go') !== null`, 10*time.Second)
+	b.eval(fmt.Sprintf(`(() => { document.querySelector('.seg-btn[data-mode="pasted"]').click();
+		document.getElementById('play-script').value = 'steps: [ {data: ';
+		document.getElementById('play-url').value = %q;
+		document.getElementById('play-go').click(); })()`, e.hook.URL))
+	text := b.wait("the refusal", `(() => { const o = document.getElementById('play-out'); return o.querySelector('.error-box') && o.innerText })()`, 10*time.Second)
+	if !strings.Contains(text, "Not started") || strings.Contains(text, "Started\n") {
+		t.Errorf("a refused play reads:\n%s", text)
 	}
 }

@@ -85,7 +85,9 @@ export function playPage(root, ctx) {
     }
     go.disabled = true;
     const list = h('ul', { class: 'played' });
-    clear(out).append(h('h3', { text: 'Started' }), list);
+    // "Started" only once a run has: a play refused at once says so alone.
+    const title = h('h3', { text: 'Starting…' });
+    clear(out).append(title, list);
     try {
       for (const b of bodies) {
         const r = await post('/api/v1/play', b);
@@ -93,8 +95,10 @@ export function playPage(root, ctx) {
           list.appendChild(h('li', {}, h('a', { href: `#/runs/${rid}`, text: `run #${rid}` }), h('span', { class: 'muted', text: ` ${b.session || 'pasted script'}` })));
         }
       }
+      title.textContent = 'Started';
       out.appendChild(h('p', { class: 'muted' }, 'The runs go on in the background; ', h('a', { href: '#/', text: 'watch them in the runs list' }), '.'));
     } catch (err) {
+      title.textContent = list.children.length ? 'Started, then stopped' : 'Not started';
       out.appendChild(h('div', { class: 'error-box', text: `Could not play: ${err.message}` }));
     } finally {
       go.disabled = false;
