@@ -41,6 +41,9 @@ func HeadHides(head []byte, secrets ...string) bool {
 		}
 		rest = rest[len(line):]
 		content := bytes.TrimRight(line, "\r\n")
+		if !bytes.Equal(redactTarget(content, i == 0), content) {
+			return true
+		}
 		name, value, isField := bytes.Cut(content, []byte(":"))
 		if i == 0 || !isField {
 			if containsSecret(content, secrets) {
@@ -62,6 +65,12 @@ func HeadHides(head []byte, secrets ...string) bool {
 func appendRedactedLine(out, line []byte, secrets []string, requestLine bool) []byte {
 	content := bytes.TrimRight(line, "\r\n")
 	eol := line[len(content):]
+	if t := redactTarget(content, requestLine); !bytes.Equal(t, content) {
+		content = t
+		if !requestLine {
+			return append(append(out, content...), eol...)
+		}
+	}
 	name, value, isField := bytes.Cut(content, []byte(":"))
 	if requestLine || !isField {
 		for _, secret := range secrets {
@@ -109,4 +118,32 @@ func containsSecret(b []byte, secrets []string) bool {
 func mayHide(name, value []byte, secrets []string) bool {
 	return hookconf.SensitiveHeader(string(name)) || containsSecret(value, secrets) ||
 		(bytes.Contains(value, []byte("://")) && bytes.IndexByte(value, '@') >= 0)
+}
+
+// redactTarget hides the credential-named query parameters
+// (hookconf.RedactURL's rule) in a request line's target ("POST
+// /hook?token=**** HTTP/1.1") or in an HTTP/2 rendering's ":path: "
+// line; any other line is returned as it is.
+func redactTarget(line []byte, first bool) []byte {
+	if bytes.IndexByte(line, '?') < 0 {
+		return line
+	}
+	if first {
+		method, rest, ok := bytes.Cut(line, []byte(" "))
+		target, proto, ok2 := bytes.Cut(rest, []byte(" "))
+		if !ok || !ok2 || !bytes.HasPrefix(proto, []byte("HTTP/")) {
+			return line // a status line
+		}
+		r := hookconf.RedactURL(string(target))
+		if r == string(target) {
+			return line
+		}
+		return []byte(string(method) + " " + r + " " + string(proto))
+	}
+	if v, ok := bytes.CutPrefix(line, []byte(":path: ")); ok {
+		if r := hookconf.RedactURL(string(v)); r != string(v) {
+			return []byte(":path: " + r)
+		}
+	}
+	return line
 }

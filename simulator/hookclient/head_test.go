@@ -241,3 +241,24 @@ func TestHeaderMayHideCoversRedactHeaders(t *testing.T) {
 		}
 	}
 }
+
+// A credential-named query parameter is hidden in a request line and in
+// an HTTP/2 rendering's :path, whatever the secrets given; a status line
+// and other lines stay as they are.
+func TestRedactHeadQuery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"POST /hook?key=abcd1234&Session=s5&v=2 HTTP/1.1\r\nhost: h\r\n\r\n", "POST /hook?key=****&Session=****&v=2 HTTP/1.1\r\nhost: h\r\n\r\n"},
+		{"POST /hook?v=2 HTTP/1.1\r\n\r\n", "POST /hook?v=2 HTTP/1.1\r\n\r\n"},
+		{"POST /h HTTP/2.0\r\n:method: POST\r\n:path: /h?access_token=t0k3n\r\n\r\n", "POST /h HTTP/2.0\r\n:method: POST\r\n:path: /h?access_token=****\r\n\r\n"},
+		{"HTTP/1.1 200 OK?key=x\r\n\r\n", "HTTP/1.1 200 OK?key=x\r\n\r\n"},
+	} {
+		got := string(RedactHead([]byte(tc.in)))
+		if got != tc.want {
+			t.Errorf("RedactHead(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if hides := HeadHides([]byte(tc.in)); hides != (got != tc.in) {
+			t.Errorf("HeadHides(%q) = %v, RedactHead changes it: %v", tc.in, hides, got != tc.in)
+		}
+	}
+}

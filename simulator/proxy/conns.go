@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -370,7 +369,7 @@ func (c *Connection) add(p *Proxy, req *Request, res *hookclient.CallResult, res
 	call := *res
 	call.Proto = req.Proto
 	call.RequestHeaders = hookclient.RedactHeaders(req.Fields, secrets...)
-	call.RequestHead = redactTargets(hookclient.RedactHead(req.Head, secrets...))
+	call.RequestHead = hookclient.RedactHead(req.Head, secrets...)
 	call.ResponseHeaders = hookclient.RedactHeaders(res.ResponseHeaders, secrets...)
 	call.ResponseHead = hookclient.RedactHead(res.ResponseHead, secrets...)
 	call.Duration = time.Since(req.Received)
@@ -591,28 +590,4 @@ func querySecrets(target string) []string {
 		}
 	}
 	return out
-}
-
-// redactTargets hides credential-named query parameters in a recorded
-// request head's target (the request line, and an HTTP/2 rendering's
-// :path line), whatever their length (hookconf.RedactURL).
-func redactTargets(head []byte) []byte {
-	if !bytes.Contains(head, []byte("?")) {
-		return head
-	}
-	lines := bytes.SplitAfter(head, []byte("\n"))
-	for i, line := range lines {
-		switch {
-		case i == 0:
-			method, rest, ok := bytes.Cut(line, []byte(" "))
-			target, tail, ok2 := bytes.Cut(rest, []byte(" "))
-			if ok && ok2 {
-				lines[i] = []byte(string(method) + " " + hookconf.RedactURL(string(target)) + " " + string(tail))
-			}
-		case bytes.HasPrefix(line, []byte(":path: ")):
-			v := bytes.TrimRight(line[len(":path: "):], "\r\n")
-			lines[i] = []byte(":path: " + hookconf.RedactURL(string(v)) + string(line[len(":path: ")+len(v):]))
-		}
-	}
-	return bytes.Join(lines, nil)
 }
