@@ -42,7 +42,20 @@ func (h hookSpec) flagSpec() hookconf.FlagSpec {
 }
 
 func (h hookSpec) hook() (*hookconf.Hook, error) {
+	if err := checkTarget(h.URL); err != nil {
+		return nil, err
+	}
 	return hookconf.FromFlags(h.flagSpec())
+}
+
+// checkTarget refuses a URL whose credentials were hidden when recorded
+// (a password "xxxxx", a query value "****"): the hook would get the
+// markers.
+func checkTarget(url string) error {
+	if hookconf.HiddenCredentials(url) {
+		return fmt.Errorf("the URL %s has credentials hidden when they were recorded (xxxxx, ****): type the real ones, or use the Bearer or Basic fields", url)
+	}
+	return nil
 }
 
 // hooksFor is the chain to play sess against: the hook settings the
@@ -194,6 +207,10 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		body = b
 	default:
 		writeError(w, http.StatusBadRequest, "send wants a body (or body_base64)")
+		return
+	}
+	if err := checkTarget(req.URL); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	spec := hookconf.FlagSpec{URL: req.URL, Stages: []string{string(stage)}}

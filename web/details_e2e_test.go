@@ -101,3 +101,31 @@ func TestBrowserPlayRefused(t *testing.T) {
 		t.Errorf("a refused play reads:\n%s", text)
 	}
 }
+
+// Edit & send of an exchange whose hook URL had a password (hidden as
+// xxxxx when recorded) asks for the URL instead of filling in the
+// marker, and the server refuses to send to a URL with hidden
+// credentials.
+func TestBrowserEditAndSendHiddenCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	withPass := strings.Replace(e.hook.URL, "http://", "http://u:pw1234@", 1)
+	var res struct {
+		Runs []int64 `json:"runs"`
+	}
+	e.api("POST", "/api/v1/play", map[string]any{"session": "minimal", "url": withPass, "stages": []string{"data"}}, &res)
+	e.waitFinished(res.Runs[0])
+	b.open(fmt.Sprintf("#/send?run=%d&seq=1", res.Runs[0]))
+	b.wait("the note asking for the URL", `(() => { const n = document.querySelector('.hidden-creds'); return n && n.innerText.includes('xxxxx') })()`, 10*time.Second)
+	if v := b.eval(`document.getElementById('send-url') ? document.getElementById('send-url').value : document.querySelector('input[type=url]').value`); v != "" {
+		t.Errorf("the URL field holds %q, want it empty (the recorded one has its password hidden)", v)
+	}
+	code, body := e.rawPost("/api/v1/send", map[string]any{"url": strings.Replace(withPass, "pw1234", "xxxxx", 1), "stage": "data", "body": "{}"})
+	if code != 422 || !strings.Contains(body, "hidden") {
+		t.Errorf("send to a URL with hidden credentials: %d %s", code, body)
+	}
+}

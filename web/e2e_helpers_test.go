@@ -397,3 +397,26 @@ func startHooksim(t *testing.T, re *regexp.Regexp, args ...string) (*exec.Cmd, s
 	go io.Copy(io.Discard, stdout)
 	return cmd, addr
 }
+
+// rawPost sends a POST as the page would and returns the status and body
+// whatever they are.
+func (e *env) rawPost(path string, body any) (int, string) {
+	e.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", e.base+path, bytes.NewReader(b))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", e.base)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(data)
+}

@@ -235,6 +235,21 @@ func redactQuery(q string) (out string, hidden bool) {
 	return strings.Join(parts, "&"), true
 }
 
+// HiddenCredentials reports a URL whose credentials were hidden when it
+// was recorded or shown: a password "xxxxx" (RedactURL) or a query value
+// "****". Sending to it would send the markers, not the credentials.
+func HiddenCredentials(raw string) bool {
+	if QueryHidden(raw) {
+		return true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return false
+	}
+	p, ok := u.User.Password()
+	return ok && p == "xxxxx"
+}
+
 // QueryHidden reports whether a recorded URL had a credential in its
 // query, hidden ("=****") when it was recorded.
 func QueryHidden(raw string) bool {

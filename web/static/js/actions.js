@@ -216,7 +216,15 @@ export function sendPage(root, ctx) {
   if (run && seq) {
     clear(note).append('Editing the request of exchange ', h('a', { href: `#/runs/${run}?ex=${seq}`, text: `${seq} of run #${run}` }), '. Secrets are not stored: add credentials yourself if the hook needs them.');
     get(`/api/v1/runs/${run}/exchanges/${seq}`).then((d) => {
-      if (d.url && !d.url.includes('REDACTED')) url.value = d.url;
+      // A password (xxxxx) or a query credential (****) was hidden when
+      // recorded: ask for it rather than send the marker.
+      if (d.url && /:xxxxx@|=\*\*\*\*/.test(d.url)) {
+        url.value = '';
+        url.placeholder = d.url;
+        note.appendChild(h('div', { class: 'lint-box hidden-creds', text: `The recorded URL had credentials, hidden when recorded (${d.url}): type the URL with them.` }));
+      } else if (d.url) {
+        url.value = d.url;
+      }
       stage.value = d.stage || 'data';
       const text = bodyText(d.request);
       try { body.value = JSON.stringify(JSON.parse(text), null, 2); } catch { body.value = text; }
