@@ -129,3 +129,22 @@ func TestBrowserEditAndSendHiddenCredentials(t *testing.T) {
 		t.Errorf("send to a URL with hidden credentials: %d %s", code, body)
 	}
 }
+
+// An open exchange does not repeat the lints its step already shows.
+func TestBrowserLintsShownOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	e.hook.setTag("bad\r\nInjected: x") // a header value that injects a line: a lint
+	id := e.play("hello", "data")[0]
+	b.open(fmt.Sprintf("#/runs/%d", id))
+	b.wait("the data step's lint box", `document.querySelector('.step-data .lint-box') !== null`, 10*time.Second)
+	b.eval(`document.querySelector('.step-data .exchange .ex-head').click()`)
+	b.wait("the open exchange", `document.querySelector('.step-data .ex-detail') !== null`, 10*time.Second)
+	if n := b.eval(`document.querySelectorAll('.step-data .lint-box').length`); n != float64(1) {
+		t.Errorf("%v lint boxes in the data step once its exchange is open, want 1", n)
+	}
+}

@@ -131,7 +131,7 @@ export function runPage(root, ctx) {
       li.appendChild(h('div', { class: 'line client message-line' },
         h('span', { class: 'who', text: 'C' }), h('span', { class: 'muted small', text: st.message })));
     }
-    for (const ex of st.exchanges || []) li.appendChild(exchangeCard(ex));
+    for (const ex of st.exchanges || []) li.appendChild(exchangeCard(ex, st.lints || []));
     for (const rep of replies) li.appendChild(server(rep));
     if (st.closed) li.appendChild(h('div', { class: 'line muted small', text: 'connection closed' }));
     if (st.lints && st.lints.length) li.appendChild(lintBox(st.lints));
@@ -139,7 +139,9 @@ export function runPage(root, ctx) {
     return li;
   }
 
-  function exchangeCard(ex) {
+  // shown are the lints its step's box already shows: the open exchange
+  // does not repeat them.
+  function exchangeCard(ex, shown) {
     const card = h('div', { class: 'exchange', dataset: { seq: ex.seq } });
     const body = h('div', { class: 'ex-body' });
     const toggle = () => {
@@ -155,7 +157,7 @@ export function runPage(root, ctx) {
           if (data.run.outcome !== 'running') details.set(ex.seq, d);
         }
         if (!open.has(ex.seq)) return;
-        clear(body).appendChild(exchangeDetail(d, id));
+        clear(body).appendChild(exchangeDetail(d, id, shown));
       } catch (e) {
         clear(body).appendChild(h('div', { class: 'error-box', text: `Could not load exchange ${ex.seq}: ${e.message}` }));
       }
@@ -269,8 +271,13 @@ function rawView(obj, href) {
   return wrap;
 }
 
-/** exchangeDetail shows one exchange: meta, lints, what the client was told, request and response. */
-export function exchangeDetail(d, runID) {
+/**
+ * exchangeDetail shows one exchange: meta, lints (but those in shown,
+ * already on the page), what the client was told, request and response.
+ */
+export function exchangeDetail(d, runID, shown = []) {
+  const seen = new Set(shown.map((l) => `${l.code}\u0000${l.path || ''}\u0000${l.message}`));
+  const lints = (d.lints || []).filter((l) => !seen.has(`${l.code}\u0000${l.path || ''}\u0000${l.message}`));
   const req = d.request || {};
   const res = d.response || {};
   const base = `/api/v1/runs/${runID}/exchanges/${d.seq}`;
@@ -281,7 +288,7 @@ export function exchangeDetail(d, runID) {
   return h('div', { class: 'ex-detail' },
     h('dl', { class: 'facts small' }, meta.map(([k, v]) => [h('dt', { text: k }), h('dd', { class: 'mono', text: v })])),
     d.error && d.error.class ? h('div', { class: 'error-box' }, h('strong', { text: d.error.class }), ` ${d.error.message || ''}`) : null,
-    d.lints && d.lints.length ? lintBox(d.lints) : null,
+    lints.length ? lintBox(lints) : null,
     d.reply ? h('div', { class: 'told' }, h('span', { class: 'muted', text: 'The client was told ' }), h('code', { class: replyClass(d.reply), text: d.reply })) : null,
     d.modifications && d.modifications.length ? h('div', { class: 'mods' }, h('div', { class: 'muted small', text: 'Modifications applied' }),
       h('ul', {}, d.modifications.map((m) => h('li', { class: 'mono', text: m })))) : null,
