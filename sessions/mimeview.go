@@ -64,7 +64,7 @@ type MIMEPart struct {
 	Filename     string `json:"filename"`
 	Disposition  string `json:"disposition"`
 	Charset      string `json:"charset"`
-	Size         int    `json:"size"`          // bytes of the decoded content
+	Size         int    `json:"size"`          // bytes of the decoded content (a multipart's: its parts')
 	IsAttachment bool   `json:"is_attachment"` // disposition attachment, or a file name not inline
 	// Text is the decoded content of a text/* part that is not an
 	// attachment, invalid UTF-8 replaced by U+FFFD, cut at the limit
@@ -109,6 +109,12 @@ func mimePart(p *enmime.Part, maxText, maxParts int, count *int) *MIMEPart {
 			break
 		}
 		v.Children = append(v.Children, mimePart(c, maxText, maxParts, count))
+	}
+	if len(v.Children) > 0 && v.Size == 0 {
+		// A multipart container: the decoded content of its parts.
+		for _, c := range v.Children {
+			v.Size += c.Size
+		}
 	}
 	return v
 }

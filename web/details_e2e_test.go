@@ -148,3 +148,25 @@ func TestBrowserLintsShownOnce(t *testing.T) {
 		t.Errorf("%v lint boxes in the data step once its exchange is open, want 1", n)
 	}
 }
+
+// A message's MIME tree gives a multipart its parts' size, not "0 B",
+// and its Source is the whole message, headers included.
+func TestBrowserMessageSourceAndParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	id := e.play("attachment", "data")[0]
+	b.open(fmt.Sprintf("#/runs/%d/messages/1", id))
+	tree := b.wait("the MIME tree", `(() => { const t = document.querySelector('.mime-tree'); return t && t.innerText.includes('multipart') && t.innerText })()`, 10*time.Second)
+	if strings.Contains(tree, " 0 B") {
+		t.Errorf("a part of the MIME tree reads 0 B:\n%s", tree)
+	}
+	b.eval(`(() => { const d = document.querySelector('.msg-source'); d.open = true; })()`)
+	src := b.wait("the source", `(() => { const p = document.querySelector('.msg-source pre'); return p && p.textContent !== 'Loading…' && p.textContent })()`, 10*time.Second)
+	if !strings.Contains(src, "Subject:") || !strings.Contains(src, "MIME-Version:") {
+		t.Errorf("Source is not the whole message:\n%.400s", src)
+	}
+}

@@ -76,8 +76,8 @@ function render(m, id, n) {
       bodyDiff(m.body_diff || []));
   }
   const views = [];
-  if (m.final) views.push(['Final', () => messageView(m.final)]);
-  views.push(['Original', () => messageView(m.original)]);
+  if (m.final) views.push(['Final', () => messageView(m.final, `${base}?which=final`)]);
+  views.push(['Original', () => messageView(m.original, `${base}?which=original`)]);
   out.push(h('h2', { class: 'section-title', text: 'Message' }), tabs(views, 'msg-tabs'));
   return out;
 }
@@ -129,7 +129,8 @@ function bodyDiff(diff) {
     changed ? pre : h('p', { class: 'muted', text: 'The body is unchanged.' }));
 }
 
-function messageView(msg) {
+/** messageView shows one message; eml is where its whole source is, loaded when Source opens. */
+function messageView(msg, eml) {
   if (!msg) return h('p', { class: 'muted', text: 'No message.' });
   const preview = h('div', { class: 'preview' });
   const tree = h('ul', { class: 'mime-tree' });
@@ -180,5 +181,19 @@ function messageView(msg) {
       h('div', {},
         h('div', { class: 'card' }, h('h3', { text: 'MIME structure' }), tree),
         h('div', { class: 'card' }, h('h3', { text: 'Preview' }), preview))),
-    h('details', { class: 'card' }, h('summary', { text: 'Source' }), h('pre', { class: 'code text-preview', text: bodyText(msg) })));
+    sourceView(eml));
+}
+
+// sourceView is the whole message, headers and body, as received: loaded
+// from its .eml when opened, so that a big message is not sent twice.
+function sourceView(eml) {
+  const pre = h('pre', { class: 'code text-preview source', text: 'Loading…' });
+  let loaded = false;
+  return h('details', { class: 'card msg-source', ontoggle: (e) => {
+    if (!e.target.open || loaded) return;
+    loaded = true;
+    fetch(eml).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((t) => { pre.textContent = t; })
+      .catch((err) => { pre.textContent = `Could not load the source: ${err.message}`; });
+  } }, h('summary', { text: 'Source' }), pre);
 }
