@@ -170,3 +170,22 @@ func TestBrowserMessageSourceAndParts(t *testing.T) {
 		t.Errorf("Source is not the whole message:\n%.400s", src)
 	}
 }
+
+// An error the API answers names its own fields, not the CLI's flags and
+// environment variables.
+func TestAPIErrorsInTheAPIsWords(t *testing.T) {
+	e := startEnv(t)
+	var res struct {
+		Runs []int64 `json:"runs"`
+	}
+	e.api("POST", "/api/v1/play", map[string]any{"session": "minimal", "url": e.hook.URL, "stages": []string{"data"}, "bearer": "t0k3n-value"}, &res)
+	e.waitFinished(res.Runs[0])
+	code, body := e.rawPost(fmt.Sprintf("/api/v1/runs/%d/replay", res.Runs[0]), map[string]any{})
+	if code != 422 || !strings.Contains(body, "(bearer)") || strings.Contains(body, "--") || strings.Contains(body, "HOOKSIM_") {
+		t.Errorf("replay without the token: %d %s", code, body)
+	}
+	code, body = e.rawPost("/api/v1/play", map[string]any{"session": "minimal"})
+	if code/100 != 4 || strings.Contains(body, "--") {
+		t.Errorf("play without a URL: %d %s", code, body)
+	}
+}

@@ -35,7 +35,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers {"error": msg} with status.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(errorBody{Error: msg})
+	b, _ := json.Marshal(errorBody{Error: webWords.Replace(msg)})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -104,3 +104,23 @@ func bodyOf(b []byte) textOrBase64 {
 	s := base64.StdEncoding.EncodeToString(b)
 	return textOrBase64{Base64: &s}
 }
+
+// webWords says, in an error the CLI's packages worded for the command
+// line, the API's fields (the pages' form fields) instead of its flags
+// and environment variables.
+var webWords = strings.NewReplacer(
+	" or set HOOKSIM_BEARER", "",
+	" or set HOOKSIM_BASIC=USER:PASSWORD", "",
+	", HOOKSIM_BEARER", "",
+	", HOOKSIM_BASIC", "",
+	"--bearer TOKEN", "a Bearer token (bearer)",
+	"--basic USER:PASSWORD", "Basic credentials (basic: user:password)",
+	"--bearer", "a Bearer token (bearer)",
+	"--basic", "Basic credentials (basic)",
+	"--url or --hooks", "a hook URL (url)",
+	"--hooks FILE", "a hook configuration",
+	"--url", "the hook URL (url)",
+	"--stages", "the stages (stages)",
+	"--timeout", "the timeout (timeout_ms)",
+	"--header", "a header (headers)",
+)
