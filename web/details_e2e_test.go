@@ -189,3 +189,35 @@ func TestAPIErrorsInTheAPIsWords(t *testing.T) {
 		t.Errorf("play without a URL: %d %s", code, body)
 	}
 }
+
+// A run that expects nothing is "passed" though its data hook failed: the
+// page says the expectations' verdict and what the SMTP client heard as
+// two things.
+func TestBrowserPassedButClientHeard451(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	var res struct {
+		Runs []int64 `json:"runs"`
+	}
+	script := "name: no-expectations\nsteps:\n  - ehlo: client.example.net\n  - mail: a@example.org\n  - rcpt: b@example.org\n" +
+		"  - data:\n      inline: |\n        Subject: hi\n\n        Hello.\n"
+	e.api("POST", "/api/v1/play", map[string]any{"script": script, "url": refused, "stages": []string{"data"}}, &res)
+	e.waitFinished(res.Runs[0])
+	b.open(fmt.Sprintf("#/runs/%d", res.Runs[0]))
+	text := b.wait("the run's head", `(() => { const h = document.querySelector('.client-heard'); return h && document.querySelector('.page-head').innerText + '\n' + h.innerText })()`, 10*time.Second)
+	for _, want := range []string{"expectations", "passed", "hook errors", "451 4.3.5"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the run's head does not say %q:\n%s", want, text)
+		}
+	}
+}

@@ -56,10 +56,19 @@ export function runPage(root, ctx) {
       ['Failures', r.failures],
       [r.source === 'smtp' ? 'Listener' : 'File', r.file],
     ];
+    // The outcome is the expectations'; what the client heard is another
+    // thing (a run that expects nothing passes though its hook said 451).
+    const heard = (data.steps || []).filter((st) => st.kind === 'data' || st.kind === 'bdat' || /^[45]/.test((st.replies || []).slice(-1)[0] || st.reply || ''))
+      .map((st) => ({ cmd: st.command || st.kind, reply: (st.replies || []).slice(-1)[0] || st.reply || '' }))
+      .filter((x) => x.reply);
     append(clear(head), [
       h('div', { class: 'page-head' },
         h('h1', { id: 'run-title' }, h('span', { text: r.session || '(unnamed)' }), ' ', h('span', { class: 'muted', text: `#${r.id}` })),
-        badge(r.outcome || 'running', outcomeKind(r.outcome))),
+        h('span', { class: 'muted small', text: 'expectations' }),
+        badge(r.outcome || 'running', outcomeKind(r.outcome)),
+        r.hook_errors ? badge('hook errors', 'bad') : null),
+      heard.length ? h('div', { class: 'client-heard' }, h('span', { class: 'muted', text: 'The SMTP client heard: ' }),
+        heard.map((x) => h('span', { class: 'heard' }, h('span', { class: 'mono muted', text: `${x.cmd} → ` }), h('code', { class: replyClass(x.reply), text: x.reply })))) : null,
       h('dl', { class: 'facts' },
         facts.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v) })]),
         r.replay_of ? [h('dt', { text: 'Replay of' }), h('dd', {}, h('a', { href: `#/runs/${r.replay_of}`, text: `#${r.replay_of}` }), ` (${r.replay_mode || 'replay'})`)] : null),
