@@ -221,3 +221,26 @@ func TestBrowserPassedButClientHeard451(t *testing.T) {
 		}
 	}
 }
+
+// The replay form's empty Stages field means the recorded stages, also
+// with a URL: a run recorded at every stage replays the same against
+// the same hook at another address, with nothing "not called".
+func TestBrowserReplayFormKeepsRecordedStages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	id := e.play("hello", "connect", "ehlo", "mail", "rcpt", "data")[0]
+	b.open(fmt.Sprintf("#/runs/%d", id))
+	b.wait("the replay button", `[...document.querySelectorAll('button')].some(x => x.textContent.startsWith('Replay'))`, 10*time.Second)
+	b.eval(`[...document.querySelectorAll('button')].find(x => x.textContent.startsWith('Replay')).click()`)
+	b.wait("the replay form", `document.getElementById('replay-url') !== null`, 5*time.Second)
+	other := strings.Replace(e.hook.URL, "127.0.0.1", "localhost", 1)
+	b.eval(fmt.Sprintf(`(() => { document.getElementById('replay-url').value = %q; document.getElementById('replay-go').click(); })()`, other))
+	text := b.wait("the replay's answer", `(() => { const d = document.querySelector('#replay-out .diff-result'); return d && d.innerText })()`, 15*time.Second)
+	if !strings.Contains(text, "same answers") || strings.Contains(text, "not called") {
+		t.Errorf("replaying a run recorded at every stage with only a URL:\n%s", text)
+	}
+}
