@@ -47,8 +47,8 @@ type Store struct {
 	closeErr  error
 }
 
-// Open opens the database at path, creating it and its parent directory
-// (mode 0700) when missing, and brings its schema up to date. A file that
+// Open opens the database at path, creating it (mode 0600) and its
+// parent directory (mode 0700) when missing, and brings its schema up to date. A file that
 // is not a SQLite database, or whose schema is newer than this binary
 // knows, is refused with an error naming the path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -128,6 +128,12 @@ const PageSize = 16384
 func createWithPageSize(ctx context.Context, path string) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return
+	}
+	// The history holds what hooks were sent: the file is the owner's
+	// alone (0600), and SQLite gives its -wal and -shm files the same
+	// mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
 	}
 	db := sql.OpenDB(connector{dsn: "file:" + escapePath(path)})
 	defer db.Close()
