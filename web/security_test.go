@@ -234,3 +234,30 @@ func TestSecretsNeverInAnswers(t *testing.T) {
 		t.Error("no answer shows the redacted Authorization header")
 	}
 }
+
+// On a public server an API client that sends the token as a Bearer
+// header needs no Origin for a state-changing request; a request with a
+// foreign Origin, or with the cookie alone and no Origin, is still
+// refused (a browser page could send those).
+func TestPublicBearerWithoutOrigin(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, func(c *Config) { c.Public = true })
+	tok := ts.Token()
+	body := `{"session":"minimal"}` // no url: refused after the checks, with 400
+	tests := []struct {
+		name string
+		hdr  []string
+		want int
+	}{
+		{"bearer, no Origin", []string{"Authorization", "Bearer " + tok, "Origin", ""}, 400},
+		{"bearer, foreign Origin", []string{"Authorization", "Bearer " + tok, "Origin", "http://evil.example"}, 403},
+		{"cookie, no Origin", []string{"Cookie", tokenCookie + "=" + tok, "Origin", ""}, 403},
+		{"wrong bearer, no Origin", []string{"Authorization", "Bearer nope", "Origin", ""}, 401},
+	}
+	for _, tt := range tests {
+		code, b := ts.call(t, http.MethodPost, "/api/v1/play", body, tt.hdr...)
+		if code != tt.want {
+			t.Errorf("%s: %d %s, want %d", tt.name, code, b, tt.want)
+		}
+	}
+}
