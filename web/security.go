@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/hooksim/hooksim/simulator/hookconf"
 )
 
 // Request body limits.
@@ -126,4 +128,21 @@ func originMatches(origin, host string) bool {
 func checkWSOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	return o == "" || originMatches(o, r.Host)
+}
+
+// allowedTarget is a public server's check of the hook URLs its requests
+// call (hookclient.Client.CheckTarget): a prefix of one of allow, or any
+// with "*".
+func allowedTarget(allow []string) func(string) error {
+	return func(u string) error {
+		for _, a := range allow {
+			if a == "*" || strings.HasPrefix(u, a) {
+				return nil
+			}
+		}
+		if len(allow) == 0 {
+			return fmt.Errorf("%s: a public web view calls no hook unless hooksim serve names it with --allow-target", hookconf.RedactURL(u))
+		}
+		return fmt.Errorf("%s is not among the hooks this public web view may call (--allow-target %s)", hookconf.RedactURL(u), strings.Join(allow, ", "))
+	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,5 +262,53 @@ func TestPublicBearerWithoutOrigin(t *testing.T) {
 		if code != tt.want {
 			t.Errorf("%s: %d %s, want %d", tt.name, code, b, tt.want)
 		}
+	}
+}
+
+// A public web view calls only the hooks --allow-target names, and no
+// web view follows a hook's redirect to another origin: the 3xx is the
+// answer, saying where it pointed.
+func TestPublicTargetsAndRedirects(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	hits := map[string]int{}
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits["elsewhere"]++
+		mu.Unlock()
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer elsewhere.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		if r.URL.Path == "/moved" {
+			// Another origin: localhost instead of 127.0.0.1.
+			http.Redirect(w, r, strings.Replace(elsewhere.URL, "127.0.0.1", "localhost", 1)+"/hook", http.StatusTemporaryRedirect)
+			return
+		}
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer hook.Close()
+	ts := startServer(t, func(c *Config) { c.Public = true; c.AllowTargets = []string{hook.URL + "/"} })
+	tok := ts.Token()
+	send := func(url string) (int, string) {
+		code, b := ts.call(t, http.MethodPost, "/api/v1/send", `{"url":"`+url+`","stage":"connect","body":"{}"}`, "Authorization", "Bearer "+tok)
+		return code, string(b)
+	}
+	if code, b := send(hook.URL + "/ok"); code != 200 || !strings.Contains(b, `"outcome":"accept"`) {
+		t.Errorf("an allowed target: %d %s", code, b)
+	}
+	if code, b := send(elsewhere.URL + "/hook"); code != 200 || !strings.Contains(b, "--allow-target") {
+		t.Errorf("a target not allowed: %d %s", code, b)
+	}
+	if code, b := send(hook.URL + "/moved"); code != 200 || !strings.Contains(b, "another origin") || !strings.Contains(b, `"status":307`) {
+		t.Errorf("a redirect to another origin: %d %s", code, b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["elsewhere"] != 0 {
+		t.Errorf("the web view called a hook it may not (%d times)", hits["elsewhere"])
 	}
 }

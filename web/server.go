@@ -34,6 +34,12 @@ type Config struct {
 	// Token is the access token of a public server; a random one is made
 	// when empty. Ignored unless Public.
 	Token string
+	// AllowTargets are the hook URLs a public server's replay, play and
+	// send may call: each a URL prefix ("http://10.0.0.5:8025/"), or
+	// "*" for any. A public server with none calls no hook: otherwise
+	// anyone with the token could make it send requests anywhere.
+	// Ignored when the server is not public.
+	AllowTargets []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// PollInterval is how often the event stream reads the store for rows
@@ -112,6 +118,12 @@ func New(cfg Config) (*Server, error) {
 	if s.client == nil {
 		s.client = hookclient.New()
 		s.ownClient = true
+	}
+	// A request made for the web view goes where it was asked, not where
+	// a hook redirects it; a public server's, only to allowed targets.
+	s.client.NoCrossOriginRedirects = true
+	if cfg.Public {
+		s.client.CheckTarget = allowedTarget(cfg.AllowTargets)
 	}
 	s.handler = s.routes()
 	return s, nil

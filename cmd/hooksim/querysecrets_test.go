@@ -43,3 +43,13 @@ func TestQueryAndHeaderCredentialsHidden(t *testing.T) {
 		}
 	}
 }
+
+// --allow-target limits what a public web view calls: alone, it is a
+// usage error.
+func TestServeAllowTargetNeedsPublic(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, "", "serve", "--allow-target", "http://127.0.0.1:8025/", "--db", filepath.Join(t.TempDir(), "h.db"))
+	if code != exitUsage || !strings.Contains(errOut, "--public") {
+		t.Errorf("serve --allow-target without --public: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -33,6 +33,16 @@ type Client struct {
 	dialer net.Dialer
 	pool   pool
 	now    func() time.Time // nil means time.Now
+
+	// CheckTarget, when set, is asked before every request, redirects
+	// included, whether the URL may be called; its error refuses the call
+	// (ErrConnect). The web view sets it on a public server.
+	CheckTarget func(url string) error
+	// NoCrossOriginRedirects stops at a redirect to another scheme, host
+	// or port: the 3xx is the answer, an ErrProtocol saying where it
+	// pointed (Stalwart would follow it; a request made for the web view
+	// does not go where the hook sends it).
+	NoCrossOriginRedirects bool
 }
 
 // New returns a Client with an empty connection pool.
@@ -91,6 +101,12 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 	method, reqBody := http.MethodPost, body
 	var previous []*target
 	for {
+		if c.CheckTarget != nil {
+			if err := c.CheckTarget(cur.u.String()); err != nil {
+				res.Err = &HookError{Class: ErrConnect, Message: "Hook request refused: " + err.Error()}
+				return res
+			}
+		}
 		sent, herr := hopHeaders(base, previous, cur, reqBody)
 		if herr != nil {
 			res.Err = herr
@@ -128,6 +144,12 @@ func (c *Client) Call(ctx context.Context, h *hookconf.Hook, body []byte) (res C
 		res.ResponseHead = cl.received
 
 		next, herr := followRedirect(ex.resp, cur, &method, &reqBody, base)
+		if herr == nil && next != nil && c.NoCrossOriginRedirects && !sameOrigin(cur, next) {
+			herr = &HookError{Class: ErrProtocol, Message: fmt.Sprintf("Hook request stopped: the hook redirected (%d) to %s, another origin, which hooksim does not follow for a request from the web view", ex.resp.StatusCode, hookconf.RedactURL(next.u.String()))}
+			c.readFinal(cl, ex, &res) // the 3xx, shown as the answer
+			res.Err = herr
+			return res
+		}
 		if herr == nil && next != nil {
 			previous = append(previous, cur)
 			if len(previous) > maxRedirects {
