@@ -325,7 +325,10 @@ func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ids, err := s.Play(r.Context(), hooks, []*sessions.Session{sess})
-	if err != nil {
+	if errors.Is(err, ErrTooManyPlays) {
+		writeError(w, http.StatusTooManyRequests, err.Error())
+		return
+	} else if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
@@ -348,6 +351,12 @@ func (s *Server) Play(ctx context.Context, hooks []*hookconf.Hook, list []*sessi
 		s.mu.Unlock()
 		return nil, errors.New("web: play: the server is not serving")
 	}
+	select {
+	case s.playSlots <- struct{}{}:
+	default:
+		s.mu.Unlock()
+		return nil, ErrTooManyPlays
+	}
 	s.bg.Add(1)
 	s.mu.Unlock()
 	// Each play's handle comes back as it begins; its RunID waits for the
@@ -361,6 +370,7 @@ func (s *Server) Play(ctx context.Context, hooks []*hookconf.Hook, list []*sessi
 	sim := &simulator.Simulator{Hooks: hooks, Client: s.client, Observer: obs, Origin: simulator.Origin{Source: simulator.SourceScript}}
 	go func() {
 		defer s.bg.Done()
+		defer func() { <-s.playSlots }()
 		for _, sess := range list {
 			if res := sim.Play(baseCtx, sess); res.Err != nil && baseCtx.Err() != nil {
 				return
@@ -434,3 +444,6 @@ func parseAge(v string) (time.Duration, error) {
 	}
 	return 0, fmt.Errorf("older_than %q is not an age (want e.g. 7d, 36h, 90m)", v)
 }
+
+// ErrTooManyPlays: Play refused, MaxPlays plays are in progress.
+var ErrTooManyPlays = errors.New("web: play: too many plays in progress; wait for one to end")

@@ -312,3 +312,44 @@ func TestPublicTargetsAndRedirects(t *testing.T) {
 		t.Errorf("the web view called a hook it may not (%d times)", hits["elsewhere"])
 	}
 }
+
+// The plays a server runs in the background at once are capped: one
+// more is refused (429) until one ends.
+func TestPlaysCapped(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer hook.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	ts := startServer(t, func(c *Config) { c.MaxPlays = 2 })
+	body := `{"session":"minimal","url":"` + hook.URL + `/","stages":["connect"]}`
+	for i := range 2 {
+		if code, b := ts.call(t, http.MethodPost, "/api/v1/play", body); code != 200 {
+			t.Fatalf("play %d: %d %s", i+1, code, b)
+		}
+	}
+	if code, b := ts.call(t, http.MethodPost, "/api/v1/play", body); code != http.StatusTooManyRequests {
+		t.Errorf("a third play at once: %d %s, want 429", code, b)
+	}
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, b := ts.call(t, http.MethodPost, "/api/v1/play", body)
+		if code == 200 {
+			break
+		}
+		if code != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("a play once the others ended: %d %s", code, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

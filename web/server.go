@@ -19,6 +19,7 @@ import (
 const (
 	DefaultListen       = "127.0.0.1:8080"
 	DefaultPollInterval = 200 * time.Millisecond
+	DefaultMaxPlays     = 16
 )
 
 // Config is what a Server needs. Store is required; zero values take the
@@ -34,6 +35,10 @@ type Config struct {
 	// Token is the access token of a public server; a random one is made
 	// when empty. Ignored unless Public.
 	Token string
+	// MaxPlays caps the plays the server runs in the background at once
+	// (POST /api/v1/play, Play); 0 means DefaultMaxPlays. One more is
+	// refused (429).
+	MaxPlays int
 	// AllowTargets are the hook URLs a public server's replay, play and
 	// send may call: each a URL prefix ("http://10.0.0.5:8025/"), or
 	// "*" for any. A public server with none calls no hook: otherwise
@@ -62,6 +67,7 @@ type Server struct {
 	ln        net.Listener
 	token     string
 	client    *hookclient.Client
+	playSlots chan struct{} // one per play in progress (MaxPlays)
 	ownClient bool
 	rec       *recorder.Recorder
 	events    *eventLog
@@ -119,6 +125,10 @@ func New(cfg Config) (*Server, error) {
 		s.client = hookclient.New()
 		s.ownClient = true
 	}
+	if cfg.MaxPlays <= 0 {
+		cfg.MaxPlays = DefaultMaxPlays
+	}
+	s.playSlots = make(chan struct{}, cfg.MaxPlays)
 	// A request made for the web view goes where it was asked, not where
 	// a hook redirects it; a public server's, only to allowed targets.
 	s.client.NoCrossOriginRedirects = true
