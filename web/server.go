@@ -183,6 +183,13 @@ func (s *Server) serve(ctx context.Context) error {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		// A request body (a script, 4 MiB at most) within a minute; an
+		// answer within ten (a replay waits for its hook calls, each
+		// bounded by its timeout); idle keep-alive connections closed
+		// after two. The websocket sets its own deadlines.
+		ReadTimeout:  time.Minute,
+		WriteTimeout: 10 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          nil,
 	}
