@@ -190,8 +190,8 @@ func (s *Server) serve(ctx context.Context) error {
 		ReadTimeout:  time.Minute,
 		WriteTimeout: 10 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          nil,
+		BaseContext:  func(net.Listener) context.Context { return ctx },
+		ErrorLog:     nil,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.ln) }()
