@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hooksim/hooksim/simulator/smtpd"
 	"github.com/hooksim/hooksim/store"
 )
 
@@ -351,5 +353,48 @@ func TestPlaysCapped(t *testing.T) {
 			t.Fatalf("a play once the others ended: %d %s", code, b)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// With TLS the web view serves HTTPS: its URL says https, a public
+// server's token cookie is Secure, and a page's POST from its https
+// origin is same-origin.
+func TestWebViewOverTLS(t *testing.T) {
+	t.Parallel()
+	cfg, _, err := smtpd.SelfSigned("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *Config) { c.Public = true; c.TLS = cfg })
+	if !strings.HasPrefix(ts.URL(), "https://127.0.0.1:") {
+		t.Fatalf("URL %q", ts.URL())
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get(ts.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var secure bool
+	for _, c := range resp.Cookies() {
+		if c.Name == tokenCookie {
+			secure = c.Secure
+		}
+	}
+	if resp.StatusCode != 200 || !secure {
+		t.Errorf("GET over HTTPS: %d, Secure cookie %v", resp.StatusCode, secure)
+	}
+	base := "https://" + ts.Addr().String()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/play", strings.NewReader(`{"session":"minimal"}`))
+	req.Header.Set("Origin", base)
+	req.Header.Set("Cookie", tokenCookie+"="+ts.Token())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest { // past the checks: no url given
+		t.Errorf("a POST from the https origin: %d, want 400 (no url)", resp.StatusCode)
 	}
 }

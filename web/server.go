@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type Config struct {
 	// Token is the access token of a public server; a random one is made
 	// when empty. Ignored unless Public.
 	Token string
+	// TLS, when set, serves HTTPS: the token of a public server then
+	// does not travel in clear, and its cookie is Secure.
+	TLS *tls.Config
 	// MaxPlays caps the plays the server runs in the background at once
 	// (POST /api/v1/play, Play); 0 means DefaultMaxPlays. One more is
 	// refused (429).
@@ -121,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: listen on %s: %w", cfg.Listen, err)
 	}
 	s.ln = ln
+	if cfg.TLS != nil {
+		s.ln = tls.NewListener(ln, cfg.TLS)
+	}
 	if s.client == nil {
 		s.client = hookclient.New()
 		s.ownClient = true
@@ -145,7 +152,11 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // URL is the address to open in a browser, with the token of a public
 // server.
 func (s *Server) URL() string {
-	u := "http://" + s.ln.Addr().String() + "/"
+	scheme := "http"
+	if s.cfg.TLS != nil {
+		scheme = "https"
+	}
+	u := scheme + "://" + s.ln.Addr().String() + "/"
 	if s.token != "" {
 		u += "?token=" + s.token
 	}
