@@ -169,6 +169,10 @@ type sendRequest struct {
 	BodyBase64 *string     `json:"body_base64"`
 	Headers    [][2]string `json:"headers"`
 	TimeoutMS  int         `json:"timeout_ms"`
+	// Bearer and Basic ("user:password") are the hook's credentials;
+	// they reach the hook only.
+	Bearer string `json:"bearer"`
+	Basic  string `json:"basic"`
 }
 
 // sendAnswer is the answer of POST /api/v1/send.
@@ -213,7 +217,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	spec := hookconf.FlagSpec{URL: req.URL, Stages: []string{string(stage)}}
+	spec := hookconf.FlagSpec{URL: req.URL, Stages: []string{string(stage)}, Bearer: req.Bearer, Basic: req.Basic}
 	if req.TimeoutMS > 0 {
 		spec.Timeout = strconv.Itoa(req.TimeoutMS)
 	}

@@ -2,7 +2,11 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +246,73 @@ func TestBrowserReplayFormKeepsRecordedStages(t *testing.T) {
 	text := b.wait("the replay's answer", `(() => { const d = document.querySelector('#replay-out .diff-result'); return d && d.innerText })()`, 15*time.Second)
 	if !strings.Contains(text, "same answers") || strings.Contains(text, "not called") {
 		t.Errorf("replaying a run recorded at every stage with only a URL:\n%s", text)
+	}
+}
+
+// The send, play and replay forms have Bearer and Basic fields whose
+// credentials reach the hook (and are never stored).
+func TestBrowserCredentialFields(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	b := &tab{t: t, ctx: bctx, e: e}
+	const token = "form-t0ken-s3cret"
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"action":"accept"}`)
+	}))
+	defer hook.Close()
+
+	b.open("#/send")
+	b.wait("the send form", `document.getElementById('send-bearer') !== null`, 10*time.Second)
+	b.eval(fmt.Sprintf(`(() => { document.getElementById('send-url').value = %q; document.getElementById('send-bearer').value = %q;
+		document.getElementById('send-body').value = '{}'; document.querySelector('#send-body').form.requestSubmit(); })()`, hook.URL+"/", token))
+	text := b.wait("the answer", `(() => { const r = document.querySelector('.send-result'); return r && r.innerText })()`, 10*time.Second)
+	if !strings.Contains(text, "HTTP 200") || !strings.Contains(text, "accept") {
+		t.Errorf("send with the Bearer field:\n%s", text)
+	}
+
+	b.open("#/play")
+	b.wait("sessions listed", `document.querySelector('#play-session option[value="minimal"]') && document.getElementById('play-bearer')`, 10*time.Second)
+	b.eval(fmt.Sprintf(`(() => { const s = document.getElementById('play-session'); s.value = 'minimal'; s.dispatchEvent(new Event('change'));
+		document.getElementById('play-url').value = %q; document.getElementById('play-bearer').value = %q; document.getElementById('play-go').click(); })()`, hook.URL+"/", token))
+	href := b.wait("the run link", `(() => { const a = document.querySelector('#play-out a[href^="#/runs/"]'); return a && a.getAttribute('href') })()`, 10*time.Second)
+	id := strings.TrimPrefix(href, "#/runs/")
+	var run struct {
+		Run struct {
+			Outcome    string `json:"outcome"`
+			HookErrors bool   `json:"hook_errors"`
+		} `json:"run"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.api("GET", "/api/v1/runs/"+id, nil, &run)
+		if run.Run.Outcome != "running" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if run.Run.HookErrors {
+		t.Errorf("the play with the Bearer field failed to call the hook: %+v", run.Run)
+	}
+
+	b.open("#/runs/" + id)
+	b.wait("the replay button", `[...document.querySelectorAll('button')].some(x => x.textContent.startsWith('Replay'))`, 10*time.Second)
+	b.eval(`[...document.querySelectorAll('button')].find(x => x.textContent.startsWith('Replay')).click()`)
+	b.wait("the replay form", `document.getElementById('replay-bearer') !== null`, 5*time.Second)
+	b.eval(fmt.Sprintf(`(() => { document.getElementById('replay-bearer').value = %q; document.getElementById('replay-go').click(); })()`, token))
+	text = b.wait("the replay's answer", `(() => { const d = document.querySelector('#replay-out .diff-result'); return d && d.innerText })()`, 15*time.Second)
+	if !strings.Contains(text, "same answers") {
+		t.Errorf("replay with the Bearer field:\n%s", text)
+	}
+	b.eval(`void 0`)
+	if raw, err := os.ReadFile(e.dbPath); err == nil && strings.Contains(string(raw), token) {
+		t.Errorf("the token is in the database")
 	}
 }

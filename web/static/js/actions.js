@@ -2,7 +2,7 @@
 // runs, edit a hook request and send it.
 
 import { get, post } from './api.js';
-import { append, badge, bodyText, clear, fmtMs, h, outcomeKind, replyClass } from './dom.js';
+import { append, authFields, badge, bodyText, clear, fmtMs, h, outcomeKind, replyClass } from './dom.js';
 import { prettyJSON } from './json.js';
 import { diffResult, lintBox, tabs } from './run.js';
 
@@ -25,6 +25,7 @@ export function playPage(root, ctx) {
   const url = h('input', { type: 'url', id: 'play-url', required: true, placeholder: 'http://127.0.0.1:8025/hook', value: ctx.query.get('url') || localStorage.getItem('hooksim.url') || '', 'aria-label': 'hook URL' });
   const stages = stageBoxes(['data']);
   const out = h('div', { id: 'play-out' });
+  const playAuth = authFields('play');
   const which = h('div', { class: 'seg' });
   let mode = 'bundled';
   let sessions = [];
@@ -71,7 +72,7 @@ export function playPage(root, ctx) {
   const go = h('button', { class: 'btn btn-primary', type: 'submit', id: 'play-go', text: 'Play' });
   const form = h('form', { class: 'card form', onsubmit: async (e) => {
     e.preventDefault();
-    const base = { url: url.value.trim(), stages: stages.values() };
+    const base = playAuth.add({ url: url.value.trim(), stages: stages.values() });
     if (!base.url) { url.focus(); return; }
     localStorage.setItem('hooksim.url', base.url);
     const bodies = [];
@@ -108,6 +109,7 @@ export function playPage(root, ctx) {
     h('h3', { text: 'Against' }),
     h('label', {}, h('span', { text: 'Hook URL' }), url),
     h('div', { class: 'label-row' }, h('span', { text: 'Stages' }), stages),
+    playAuth.el,
     h('div', { class: 'form-foot' }, go));
 
   root.appendChild(h('section', { class: 'page play-page' },
@@ -175,6 +177,7 @@ export function sendPage(root, ctx) {
   const headers = h('textarea', { id: 'send-headers', rows: '3', spellcheck: 'false', placeholder: 'X-Extra: value (one per line)', 'aria-label': 'extra headers' });
   const body = h('textarea', { id: 'send-body', rows: '22', spellcheck: 'false', class: 'mono', 'aria-label': 'request body' });
   const timeout = h('input', { type: 'number', id: 'send-timeout', min: '1', value: '30000', 'aria-label': 'timeout' });
+  const sendAuth = authFields('send');
   const out = h('div', { id: 'send-out' });
   const note = h('p', { class: 'muted' }, 'Write a request as Stalwart would send it, or start from a recorded one (', h('em', { text: 'Edit & send' }), ' on any exchange).');
   const go = h('button', { class: 'btn btn-primary', type: 'submit', id: 'send-go', text: 'Send' });
@@ -194,7 +197,7 @@ export function sendPage(root, ctx) {
       clear(out).appendChild(h('p', { class: 'muted', text: 'Sending…' }));
       try {
         localStorage.setItem('hooksim.url', url.value.trim());
-        const r = await post('/api/v1/send', { url: url.value.trim(), stage: stage.value, body: body.value, headers: hd, timeout_ms: Number(timeout.value) || 0 });
+        const r = await post('/api/v1/send', sendAuth.add({ url: url.value.trim(), stage: stage.value, body: body.value, headers: hd, timeout_ms: Number(timeout.value) || 0 }));
         clear(out).appendChild(sendResult(r));
       } catch (err) {
         clear(out).appendChild(h('div', { class: 'error-box', text: `Could not send: ${err.message}` }));
@@ -207,6 +210,7 @@ export function sendPage(root, ctx) {
         h('label', {}, h('span', { text: 'Stage' }), stage),
         h('label', {}, h('span', { text: 'Timeout (ms)' }), timeout)),
       h('label', {}, h('span', { text: 'Extra headers' }), headers),
+      sendAuth.el,
       h('label', {}, h('span', { text: 'Request body (JSON)' }), body),
       h('div', { class: 'form-foot' }, fmt, go)),
     out));

@@ -130,3 +130,23 @@ export function replyClass(reply) {
   if (c === '5') return 'reply-perm';
   return 'reply-none';
 }
+
+/**
+ * authFields are a hook's credentials for a form: a Bearer token and
+ * Basic user:password, password inputs that are never stored. add()
+ * puts the filled ones into a request body.
+ */
+export function authFields(prefix) {
+  const bearer = h('input', { type: 'password', id: `${prefix}-bearer`, autocomplete: 'off', placeholder: 'token', 'aria-label': 'Bearer token' });
+  const basic = h('input', { type: 'password', id: `${prefix}-basic`, autocomplete: 'off', placeholder: 'user:password', 'aria-label': 'Basic credentials' });
+  return {
+    el: h('div', { class: 'auth-fields form-grid' },
+      h('label', {}, h('span', { text: 'Bearer token' }), bearer),
+      h('label', {}, h('span', { text: 'Basic (user:password)' }), basic)),
+    add(body) {
+      if (bearer.value) body.bearer = bearer.value;
+      if (basic.value) body.basic = basic.value;
+      return body;
+    },
+  };
+}

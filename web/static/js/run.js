@@ -2,7 +2,7 @@
 // expandable to its request and response, and the run's actions.
 
 import { get, post } from './api.js';
-import { append, badge, bodyText, clear, fmtMs, fmtSpan, fmtTime, h, outcomeKind, replyClass } from './dom.js';
+import { append, authFields, badge, bodyText, clear, fmtMs, fmtSpan, fmtTime, h, outcomeKind, replyClass } from './dom.js';
 import { diffText, hexDump, prettyJSON } from './json.js';
 
 /** runPage renders #/runs/ID. */
@@ -357,6 +357,7 @@ export function replayPanel(panel, runID, stage) {
     h('option', { value: 'exact', text: 'exact: re-send the recorded requests byte for byte' }));
   const url = h('input', { type: 'url', id: 'replay-url', placeholder: 'the recorded hook URL', 'aria-label': 'hook URL' });
   const stages = h('input', { type: 'text', id: 'replay-stages', placeholder: 'all recorded stages', value: stage || '', 'aria-label': 'stages' });
+  const auth = authFields('replay');
   const out = h('div', { class: 'replay-out', id: 'replay-out' });
   const go = h('button', { class: 'btn btn-primary', type: 'submit', id: 'replay-go', text: 'Replay' });
   const form = h('form', { class: 'card form', onsubmit: async (e) => {
@@ -364,7 +365,7 @@ export function replayPanel(panel, runID, stage) {
     go.disabled = true;
     clear(out).appendChild(h('p', { class: 'muted', text: 'Replaying…' }));
     try {
-      const body = { mode: mode.value, url: url.value.trim() };
+      const body = auth.add({ mode: mode.value, url: url.value.trim() });
       const st = stages.value.split(',').map((s) => s.trim()).filter(Boolean);
       if (st.length) body.stages = st;
       const r = await post(`/api/v1/runs/${runID}/replay`, body);
@@ -380,6 +381,7 @@ export function replayPanel(panel, runID, stage) {
     h('label', {}, h('span', { text: 'Mode' }), mode),
     h('label', {}, h('span', { text: 'Hook URL' }), url),
     h('label', {}, h('span', { text: 'Stages' }), stages),
+    auth.el,
     h('div', { class: 'form-foot' }, go),
     out);
   clear(panel).appendChild(form);
