@@ -55,7 +55,7 @@ type tracker struct {
 	conns map[string]*Connection
 	// lock serializes the requests of one connection: a Play's events
 	// come from one goroutine at a time, in order.
-	locks map[string]*sync.Mutex
+	locks map[string]*keyLock
 	// checkers are the request checkers of the SMTP connections seen, by
 	// key: a connection's transactions are runs of their own, but its
 	// rules (queue ids differ, TLS and login stay) span them. Guarded by
@@ -71,7 +71,7 @@ type tracker struct {
 }
 
 func newTracker(p *Proxy) *tracker {
-	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*sync.Mutex{}, checkers: map[string]*checkerEntry{}}
+	return &tracker{p: p, conns: map[string]*Connection{}, locks: map[string]*keyLock{}, checkers: map[string]*checkerEntry{}}
 }
 
 // checkerEntry is a connection's checker and when it last saw a request
@@ -187,11 +187,10 @@ func (t *tracker) hold(req *Request, res *hookclient.CallResult, resp *Response)
 	// make a run each.
 	path, _, _ := strings.Cut(req.Target, "?")
 	key += "|" + path
-	lock := t.lock(key)
-	lock.Lock()
+	lock := t.acquire(key)
 	return func() {
 		defer t.admitted.RUnlock()
-		defer lock.Unlock()
+		defer t.release(key, lock)
 		t.record(key, name, parsed, req, res, resp)
 	}
 }
@@ -230,15 +229,38 @@ func (t *tracker) record(key, name string, parsed bool, req *Request, res *hookc
 	}
 }
 
-func (t *tracker) lock(key string) *sync.Mutex {
+// keyLock serializes the requests of one SMTP connection (a Play's
+// events come from one goroutine at a time, in order). refs counts those
+// holding or waiting for it, under tracker.mu: it leaves the map when
+// none does, so every request of a key that overlaps another gets the
+// same lock.
+type keyLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// acquire locks key's lock, waiting for whoever holds it.
+func (t *tracker) acquire(key string) *keyLock {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	l := t.locks[key]
 	if l == nil {
-		l = &sync.Mutex{}
+		l = &keyLock{}
 		t.locks[key] = l
 	}
+	l.refs++
+	t.mu.Unlock()
+	l.mu.Lock()
 	return l
+}
+
+// release unlocks key's lock, and forgets it when nobody else wants it.
+func (t *tracker) release(key string, l *keyLock) {
+	l.mu.Unlock()
+	t.mu.Lock()
+	if l.refs--; l.refs == 0 && t.locks[key] == l {
+		delete(t.locks, key)
+	}
+	t.mu.Unlock()
 }
 
 // open returns the connection key's request belongs to, beginning a new
@@ -276,8 +298,8 @@ func (t *tracker) end(c *Connection, why string) {
 	}
 	c.ended = true
 	if t.conns[c.key] == c {
-		// Its lock stays: the connection's next transaction may already
-		// be waiting on it (the reaper drops it after an idle gap).
+		// Its lock lives while a request holds or waits for it (the
+		// connection's next transaction may already be waiting).
 		delete(t.conns, c.key)
 	}
 	if e := t.checkers[c.key]; e != nil {
@@ -320,22 +342,13 @@ func (t *tracker) reap(ctx context.Context) {
 					delete(t.checkers, key)
 				}
 			}
-			for key, l := range t.locks {
-				// A connection gone for an idle gap: its lock, unless a
-				// request holds it.
-				if t.conns[key] == nil && t.checkers[key] == nil && l.TryLock() {
-					delete(t.locks, key)
-					l.Unlock()
-				}
-			}
 			t.mu.Unlock()
 			for _, c := range idle {
-				l := t.lock(c.key)
-				l.Lock()
+				l := t.acquire(c.key)
 				if now.Sub(time.Unix(0, c.last.Load())) >= gap {
 					t.end(c, "idle")
 				}
-				l.Unlock()
+				t.release(c.key, l)
 			}
 		}
 	}
@@ -350,10 +363,9 @@ func (t *tracker) closeAll(why string) {
 	}
 	t.mu.Unlock()
 	for _, c := range all {
-		l := t.lock(c.key)
-		l.Lock()
+		l := t.acquire(c.key)
 		t.end(c, why)
-		l.Unlock()
+		t.release(c.key, l)
 	}
 }
 
