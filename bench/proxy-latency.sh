@@ -14,15 +14,22 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
 start_bench proxy-latency
 (cd "$top" && go build -o "$tmp/proxylat" ./bench/proxylat)
-proxy_pids=()
-cleanup_proxies() { for p in "${proxy_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; bench_cleanup; }
+# start_proxy runs in a command substitution (a subshell): each proxy's
+# pid goes to a file the cleanup reads.
+cleanup_proxies() {
+  for f in "$tmp"/*.pid; do
+    [ -e "$f" ] && kill -INT "$(cat "$f")" 2>/dev/null || true
+  done
+  sleep 0.5
+  bench_cleanup
+}
 trap cleanup_proxies EXIT
 
 # start_proxy NAME ARGS...: a proxy in front of the hook; prints its URL.
 start_proxy() {
   local name=$1; shift
   "$hs" proxy --upstream "$url" --listen 127.0.0.1:0 -q "$@" >"$tmp/$name.out" 2>&1 &
-  proxy_pids+=($!)
+  echo $! >"$tmp/$name.pid"
   local purl=
   for _ in $(seq 100); do
     purl=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*/' "$tmp/$name.out" | cut -d' ' -f3 || true)
