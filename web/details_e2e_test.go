@@ -16,12 +16,7 @@ import (
 // and the queued reply after them; a span under a millisecond reads in
 // µs; the runs list's error filter finds a run whose hook failed.
 func TestBrowserRunDetails(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	id := e.play("hello", "data")[0]
 
 	b.open(fmt.Sprintf("#/runs/%d", id))
@@ -43,12 +38,7 @@ func TestBrowserRunDetails(t *testing.T) {
 	b.eval(`void import('./js/dom.js').then(m => { window.__span = m.fmtSpan('2026-11-30T00:00:00.000100Z', '2026-11-30T00:00:00.000600Z') })`)
 	b.wait("a span of 500 µs", `window.__span === '500 µs'`, 5*time.Second)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String() + "/"
-	ln.Close()
+	refused := refusedURL(t)
 	var res struct {
 		Runs []int64 `json:"runs"`
 	}
@@ -67,12 +57,7 @@ func TestBrowserRunDetails(t *testing.T) {
 // Comparing runs of two different sessions warns that they are; two runs
 // of one session do not.
 func TestBrowserCompareDifferentSessions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	hello := e.play("hello", "data")[0]
 	again := e.play("hello", "data")[0]
 	minimal := e.play("minimal", "data")[0]
@@ -88,12 +73,7 @@ func TestBrowserCompareDifferentSessions(t *testing.T) {
 // A play the server refuses (a pasted script that does not parse) says
 // "Not started" with the reason, not "Started".
 func TestBrowserPlayRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	b.open("#/play")
 	b.wait("the form", `document.getElementById('play-go') !== null`, 10*time.Second)
 	b.eval(fmt.Sprintf(`(() => { document.querySelector('.seg-btn[data-mode="pasted"]').click();
@@ -111,12 +91,7 @@ func TestBrowserPlayRefused(t *testing.T) {
 // marker, and the server refuses to send to a URL with hidden
 // credentials.
 func TestBrowserEditAndSendHiddenCredentials(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	withPass := strings.Replace(e.hook.URL, "http://", "http://u:pw1234@", 1)
 	var res struct {
 		Runs []int64 `json:"runs"`
@@ -136,12 +111,7 @@ func TestBrowserEditAndSendHiddenCredentials(t *testing.T) {
 
 // An open exchange does not repeat the lints its step already shows.
 func TestBrowserLintsShownOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	e.hook.setTag("bad\r\nInjected: x") // a header value that injects a line: a lint
 	id := e.play("hello", "data")[0]
 	b.open(fmt.Sprintf("#/runs/%d", id))
@@ -156,12 +126,7 @@ func TestBrowserLintsShownOnce(t *testing.T) {
 // A message's MIME tree gives a multipart its parts' size, not "0 B",
 // and its Source is the whole message, headers included.
 func TestBrowserMessageSourceAndParts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	id := e.play("attachment", "data")[0]
 	b.open(fmt.Sprintf("#/runs/%d/messages/1", id))
 	tree := b.wait("the MIME tree", `(() => { const t = document.querySelector('.mime-tree'); return t && t.innerText.includes('multipart') && t.innerText })()`, 10*time.Second)
@@ -198,18 +163,8 @@ func TestAPIErrorsInTheAPIsWords(t *testing.T) {
 // page says the expectations' verdict and what the SMTP client heard as
 // two things.
 func TestBrowserPassedButClientHeard451(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String() + "/"
-	ln.Close()
+	e, b := browserEnv(t)
+	refused := refusedURL(t)
 	var res struct {
 		Runs []int64 `json:"runs"`
 	}
@@ -230,16 +185,10 @@ func TestBrowserPassedButClientHeard451(t *testing.T) {
 // with a URL: a run recorded at every stage replays the same against
 // the same hook at another address, with nothing "not called".
 func TestBrowserReplayFormKeepsRecordedStages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	id := e.play("hello", "connect", "ehlo", "mail", "rcpt", "data")[0]
 	b.open(fmt.Sprintf("#/runs/%d", id))
-	b.wait("the replay button", `[...document.querySelectorAll('button')].some(x => x.textContent.startsWith('Replay'))`, 10*time.Second)
-	b.eval(`[...document.querySelectorAll('button')].find(x => x.textContent.startsWith('Replay')).click()`)
+	b.openReplayForm()
 	b.wait("the replay form", `document.getElementById('replay-url') !== null`, 5*time.Second)
 	other := strings.Replace(e.hook.URL, "127.0.0.1", "localhost", 1)
 	b.eval(fmt.Sprintf(`(() => { document.getElementById('replay-url').value = %q; document.getElementById('replay-go').click(); })()`, other))
@@ -252,12 +201,7 @@ func TestBrowserReplayFormKeepsRecordedStages(t *testing.T) {
 // The send, play and replay forms have Bearer and Basic fields whose
 // credentials reach the hook (and are never stored).
 func TestBrowserCredentialFields(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	bctx := browser(t)
-	e := startEnv(t)
-	b := &tab{t: t, ctx: bctx, e: e}
+	e, b := browserEnv(t)
 	const token = "form-t0ken-s3cret"
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
@@ -303,8 +247,7 @@ func TestBrowserCredentialFields(t *testing.T) {
 	}
 
 	b.open("#/runs/" + id)
-	b.wait("the replay button", `[...document.querySelectorAll('button')].some(x => x.textContent.startsWith('Replay'))`, 10*time.Second)
-	b.eval(`[...document.querySelectorAll('button')].find(x => x.textContent.startsWith('Replay')).click()`)
+	b.openReplayForm()
 	b.wait("the replay form", `document.getElementById('replay-bearer') !== null`, 5*time.Second)
 	b.eval(fmt.Sprintf(`(() => { document.getElementById('replay-bearer').value = %q; document.getElementById('replay-go').click(); })()`, token))
 	text = b.wait("the replay's answer", `(() => { const d = document.querySelector('#replay-out .diff-result'); return d && d.innerText })()`, 15*time.Second)
@@ -315,4 +258,34 @@ func TestBrowserCredentialFields(t *testing.T) {
 	if raw, err := os.ReadFile(e.dbPath); err == nil && strings.Contains(string(raw), token) {
 		t.Errorf("the token is in the database")
 	}
+}
+
+// browserEnv is a browser tab on a fresh web view, for the tests of this
+// file; they skip in -short mode.
+func browserEnv(t *testing.T) (*env, *tab) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	bctx := browser(t)
+	e := startEnv(t)
+	return e, &tab{t: t, ctx: bctx, e: e}
+}
+
+// refusedURL is a loopback URL where nothing listens.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// openReplayForm opens the replay form of the run page shown.
+func (b *tab) openReplayForm() {
+	b.t.Helper()
+	b.wait("the replay button", `[...document.querySelectorAll('button')].some(x => x.textContent.startsWith('Replay'))`, 10*time.Second)
+	b.eval(`[...document.querySelectorAll('button')].find(x => x.textContent.startsWith('Replay')).click()`)
 }
